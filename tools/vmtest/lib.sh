@@ -1,0 +1,100 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared by the vmtest scripts: the cache layout and a project-local apt.
+# Sourced, not executed.
+
+AQUEUE_CACHE=${AQUEUE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/aqueue}
+VMTEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP_DIR=$(cd "$VMTEST_DIR/../.." && pwd)
+SUPPORTED_SERIES="5.10 6.1 6.12"
+
+die() {
+	echo "vmtest: $*" >&2
+	exit 1
+}
+
+log() {
+	echo "vmtest: $*" >&2
+}
+
+# The mirror URIs come from the machine's own apt configuration so that no
+# host name lives in this repository; our lists and state stay in the cache
+# so the system's apt setup is never touched.
+apt_setup() {
+	local aptdir=$AQUEUE_CACHE/apt main_uri sec_uri stamp
+
+	mkdir -p "$aptdir/lists/partial" "$aptdir/archives/partial"
+	main_uri=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' |
+		awk '$2 !~ /-/ { print $1; exit }')
+	sec_uri=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' |
+		awk '$2 ~ /-security$/ { print $1; exit }')
+	[ -n "$main_uri" ] || die "no Debian mirror found in the apt sources (run apt-get update first)"
+	[ -n "$sec_uri" ] || sec_uri=${main_uri%/}-security/
+
+	local kr=/usr/share/keyrings/debian-archive-keyring.gpg
+	cat >"$aptdir/sources.list.new" <<-EOF
+		deb [signed-by=$kr] $main_uri bullseye main
+		deb [signed-by=$kr] $sec_uri bullseye-security main
+		deb [signed-by=$kr] $main_uri bookworm main
+		deb [signed-by=$kr] $main_uri bookworm-backports main
+		deb [signed-by=$kr] $sec_uri bookworm-security main
+	EOF
+	if ! cmp -s "$aptdir/sources.list.new" "$aptdir/sources.list"; then
+		mv "$aptdir/sources.list.new" "$aptdir/sources.list"
+		rm -f "$aptdir/updated"
+	else
+		rm -f "$aptdir/sources.list.new"
+	fi
+
+	APT_OPTS=(-o "Dir::Etc::SourceList=$aptdir/sources.list"
+		-o "Dir::Etc::SourceParts=/dev/null"
+		-o "Dir::State::Lists=$aptdir/lists"
+		-o "Dir::Cache::Archives=$aptdir/archives"
+		-o "Dir::Cache::pkgcache=" -o "Dir::Cache::srcpkgcache="
+		-o "APT::Architecture=amd64" -o "APT::Sandbox::User=root")
+
+	# Refresh the lists at most once a day: old ABIs leave the mirror, so
+	# a stale list names packages that can no longer be downloaded.
+	stamp=$aptdir/updated
+	if [ -z "$(find "$stamp" -mmin -1440 2>/dev/null)" ]; then
+		log "updating the project-local apt lists"
+		apt-get "${APT_OPTS[@]}" -qq update >&2 ||
+			die "apt-get update failed (is the Debian mirror reachable?)"
+		touch "$stamp"
+	fi
+}
+
+apt_cache() {
+	apt-cache "${APT_OPTS[@]}" "$@"
+}
+
+# The kselftest framework, checkpatch and extract-vmlinux come from Debian's
+# linux-source package, unpacked once into the cache.
+KSRC_MEMBERS="tools/testing/selftests/kselftest_harness.h
+tools/testing/selftests/kselftest.h
+tools/testing/selftests/lib.mk
+tools/testing/selftests/run_kselftest.sh
+tools/testing/selftests/kselftest
+scripts/checkpatch.pl
+scripts/spelling.txt
+scripts/const_structs.checkpatch
+scripts/extract-vmlinux
+scripts/subarch.include"
+
+linux_source_tree() {
+	local tarball dir
+	tarball=$(ls /usr/src/linux-source-*.tar.xz 2>/dev/null | sort -V | tail -n 1)
+	[ -n "$tarball" ] || die "Debian's linux-source package is not installed (apt-get install linux-source-6.1)"
+	dir=$AQUEUE_CACHE/$(basename "$tarball" .tar.xz)
+	if [ ! -e "$dir/.complete" ] || [ "$tarball" -nt "$dir/.complete" ]; then
+		log "unpacking the kselftest framework and checkpatch from $tarball"
+		rm -rf "$dir"
+		mkdir -p "$dir"
+		local top members=()
+		top=$(basename "$tarball" .tar.xz)
+		for m in $KSRC_MEMBERS; do members+=("$top/$m"); done
+		tar -xJf "$tarball" -C "$AQUEUE_CACHE" "${members[@]}" ||
+			die "cannot unpack $tarball"
+		touch "$dir/.complete"
+	fi
+	echo "$dir"
+}
