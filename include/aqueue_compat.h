@@ -29,4 +29,30 @@
 #error "aqueue needs a kernel built with CONFIG_PROC_FS"
 #endif
 
+#include <linux/atomic.h>
+#include <linux/ptrace.h>
+
+struct sock;
+
+/*
+ * The probes read only the first arguments and the return values of the
+ * functions they hook, and those kept their meaning across the supported
+ * range even where the signatures changed:
+ * - inet_csk_accept(sk, flags, err, kern) became inet_csk_accept(sk, arg)
+ *   in 6.10; sk is still the first argument and the child the result.
+ * - inet_csk_listen_start(sk, backlog) lost its backlog in 5.16; aqueue
+ *   hooks inet_listen() instead, whose arguments did not change.
+ */
+static inline unsigned long aq_probe_arg(struct pt_regs *regs, unsigned int n)
+{
+	return regs_get_kernel_argument(regs, n);
+}
+
+/*
+ * A listener's drop counter, the one SO_MEMINFO reports: an atomic_t in
+ * struct sock on every supported kernel. Defined as a macro so that this
+ * header does not have to pull in net/sock.h.
+ */
+#define aq_sk_drops(sk) ((u32)atomic_read(&(sk)->sk_drops))
+
 #endif /* AQUEUE_COMPAT_H */

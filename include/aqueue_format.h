@@ -18,6 +18,23 @@
 /* First line of /proc/aqueue: "aqueue format <version>". */
 #define AQUEUE_VERSION_PREFIX	"aqueue format "
 
+/*
+ * Histogram buckets are log2 so that they span microseconds to hours (and
+ * queue lengths of 0 to millions) in a few hundred bytes per listener.
+ *
+ * Queue length: bucket 0 holds 0, bucket i >= 1 holds [2^(i-1), 2^i); the
+ * last bucket also holds everything longer.
+ */
+#define AQUEUE_QLEN_BUCKETS	32
+
+/*
+ * Time in queue, in nanoseconds: bucket 0 holds [0, 2^10), bucket i >= 1
+ * holds [2^(i+9), 2^(i+10)); the last bucket (from 2^48 ns, 78 hours) also
+ * holds everything longer.
+ */
+#define AQUEUE_WAIT_BUCKETS	40
+#define AQUEUE_WAIT_SHIFT	10
+
 /* Control commands, one per line. */
 #define AQUEUE_CMD_ENABLE	"enable"
 #define AQUEUE_CMD_DISABLE	"disable"

@@ -6,15 +6,26 @@
 #include <linux/mutex.h>
 #include <linux/types.h>
 
+struct seq_file;
+
 #include "aqueue_format.h"
 
 /* Serialises enable/disable/reset and every other change of configuration. */
 extern struct mutex aq_config_lock;
 
+/* Module parameters. */
+extern unsigned int aq_max_listeners;
+extern int aq_accept_maxactive;
+
 bool aq_is_enabled(void);
 int aq_enable(void);
 void aq_disable(void);
 void aq_reset(void);
+
+int aq_probes_register(void);
+void aq_probes_unregister(void);
+unsigned long aq_probes_missed(void);
+void aq_probes_show(struct seq_file *m);
 
 int aq_proc_init(void);
 void aq_proc_exit(void);

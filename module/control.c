@@ -132,6 +132,8 @@ static int aq_control_show(struct seq_file *m, void *v)
 	seq_printf(m, "version %s\n", AQUEUE_VERSION);
 	seq_printf(m, "format %d\n", AQUEUE_FORMAT_VERSION);
 	seq_printf(m, "enabled %d\n", aq_is_enabled());
+	seq_printf(m, "max_listeners %u\n", READ_ONCE(aq_max_listeners));
+	aq_probes_show(m);
 	return 0;
 }
 

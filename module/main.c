@@ -2,26 +2,35 @@
 /*
  * aqueue: make the kernel's listen backlog queues visible without eBPF.
  *
- * This file owns the module's lifetime and global state; the /proc reader,
- * the control file and the probes live in files of their own.
+ * This file owns the module's lifetime and its global switches; the table
+ * of listeners, the probes, /proc/aqueue and the control file live in files
+ * of their own.
  */
 #include <linux/init.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 
 #include "aqueue.h"
+#include "listener.h"
 
 static bool enable = true;
 module_param(enable, bool, 0444);
 MODULE_PARM_DESC(enable, "Start with the probes registered (default: 1)");
 
-static unsigned int max_listeners = 65536;
-module_param(max_listeners, uint, 0444);
+unsigned int aq_max_listeners = 65536;
+module_param_named(max_listeners, aq_max_listeners, uint, 0644);
 MODULE_PARM_DESC(max_listeners,
 		 "Most listening sockets tracked at once; more are counted as untracked (default: 65536)");
 
+int aq_accept_maxactive = 8192;
+module_param_named(accept_maxactive, aq_accept_maxactive, int, 0444);
+MODULE_PARM_DESC(accept_maxactive,
+		 "Threads that can be blocked in accept() at once and still be seen; more are counted as missed (default: 8192)");
+
 DEFINE_MUTEX(aq_config_lock);
 static bool aq_enabled;
+/* Rows kept from before a disable cannot be trusted after it. */
+static bool aq_rows_stale;
 
 bool aq_is_enabled(void)
 {
@@ -30,7 +39,22 @@ bool aq_is_enabled(void)
 
 int aq_enable(void)
 {
+	int err;
+
 	lockdep_assert_held(&aq_config_lock);
+	if (aq_enabled)
+		return 0;
+	/*
+	 * While the probes were off, listeners may have closed and their
+	 * sockets been reused: start from an empty table.
+	 */
+	if (aq_rows_stale) {
+		aq_listeners_clear();
+		aq_rows_stale = false;
+	}
+	err = aq_probes_register();
+	if (err)
+		return err;
 	WRITE_ONCE(aq_enabled, true);
 	return 0;
 }
@@ -38,21 +62,35 @@ int aq_enable(void)
 void aq_disable(void)
 {
 	lockdep_assert_held(&aq_config_lock);
+	if (!aq_enabled)
+		return;
+	aq_probes_unregister();
 	WRITE_ONCE(aq_enabled, false);
+	aq_rows_stale = true;
 }
 
 void aq_reset(void)
 {
 	lockdep_assert_held(&aq_config_lock);
+	aq_listeners_reset();
 }
 
 static int __init aqueue_init(void)
 {
 	int err;
 
-	err = aq_proc_init();
+	if (aq_accept_maxactive < 1) {
+		pr_err("accept_maxactive must be at least 1\n");
+		return -EINVAL;
+	}
+
+	err = aq_listeners_init();
 	if (err)
 		goto err_out;
+
+	err = aq_proc_init();
+	if (err)
+		goto err_listeners;
 
 	err = aq_control_init();
 	if (err)
@@ -74,6 +112,8 @@ err_control:
 	aq_control_exit();
 err_proc:
 	aq_proc_exit();
+err_listeners:
+	aq_listeners_exit();
 err_out:
 	return err;
 }
@@ -85,6 +125,7 @@ static void __exit aqueue_exit(void)
 	mutex_unlock(&aq_config_lock);
 	aq_control_exit();
 	aq_proc_exit();
+	aq_listeners_exit();
 	pr_info("unloaded\n");
 }
 

@@ -1,0 +1,626 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The table of tracked listeners and the accept-queue model of each.
+ *
+ * Probes find a listener by socket pointer in an rhashtable; /proc/aqueue
+ * walks an xarray indexed by the listener's id, so that a read resumed by
+ * seq_file continues in O(log n) from where it stopped. Both are read under
+ * RCU; an entry is freed only after a grace period, and readers never touch
+ * the socket: what they print was copied into the entry.
+ */
+#include <linux/atomic.h>
+#include <linux/log2.h>
+#include <linux/rhashtable.h>
+#include <linux/sched.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+#include <linux/xarray.h>
+#include <net/inet_connection_sock.h>
+#include <net/ipv6.h>
+#include <net/net_namespace.h>
+#include <net/sock.h>
+
+#include "aqueue.h"
+#include "listener.h"
+
+/* The ring of enqueue times grows on demand up to this many entries. */
+#define AQ_RING_MIN	8U
+#define AQ_RING_MAX	65536U
+
+#define AQ_LOCAL_LEN	sizeof("[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]:65535")
+
+static const struct rhashtable_params aq_table_params = {
+	.key_len = sizeof(const struct sock *),
+	.key_offset = offsetof(struct aq_listener, sk),
+	.head_offset = offsetof(struct aq_listener, node),
+	.automatic_shrinking = true,
+};
+
+static struct rhashtable aq_table;
+/* Taken from softirq and process context alike, hence the irq-safe lock. */
+static DEFINE_XARRAY_FLAGS(aq_ids, XA_FLAGS_ALLOC1 | XA_FLAGS_LOCK_IRQ);
+static u32 aq_next_id;
+
+static atomic_t aq_tracked;
+static atomic_long_t aq_untracked_listens;
+static atomic_long_t aq_untracked_events;
+static atomic_long_t aq_resyncs;
+/* Bumped to make every listener re-read its queue length from the kernel. */
+static atomic_t aq_epoch;
+
+/* What the rows of closed listeners said when they went away. */
+static DEFINE_SPINLOCK(aq_closed_lock);
+static struct {
+	u64 listeners;
+	u64 enqueued;
+	u64 accepted;
+	u64 drained;
+	u64 drops;
+} aq_closed;
+
+static unsigned int aq_qlen_bucket(u32 len)
+{
+	return min_t(unsigned int, fls(len), AQUEUE_QLEN_BUCKETS - 1);
+}
+
+static unsigned int aq_wait_bucket(u64 ns)
+{
+	if (ns < (1ULL << AQUEUE_WAIT_SHIFT))
+		return 0;
+	return min_t(unsigned int, fls64(ns) - AQUEUE_WAIT_SHIFT,
+		     AQUEUE_WAIT_BUCKETS - 1);
+}
+
+static u64 aq_wait_bucket_low(unsigned int i)
+{
+	return i ? 1ULL << (i + AQUEUE_WAIT_SHIFT - 1) : 0;
+}
+
+static void aq_listener_free_rcu(struct rcu_head *rcu)
+{
+	struct aq_listener *l = container_of(rcu, struct aq_listener, rcu);
+
+	kfree(l->ring);
+	kfree(l);
+}
+
+/* Returns true if this call removed the listener (and so must retire it). */
+static bool aq_listener_unlink(struct aq_listener *l)
+{
+	unsigned long flags;
+
+	if (rhashtable_remove_fast(&aq_table, &l->node, aq_table_params))
+		return false;
+	xa_lock_irqsave(&aq_ids, flags);
+	__xa_erase(&aq_ids, l->id);
+	xa_unlock_irqrestore(&aq_ids, flags);
+	atomic_dec(&aq_tracked);
+	call_rcu(&l->rcu, aq_listener_free_rcu);
+	return true;
+}
+
+static void aq_copy_identity(struct aq_listener *l, const struct sock *sk)
+{
+	const struct inet_sock *inet = inet_sk(sk);
+
+	l->netns = sock_net(sk)->ns.inum;
+	l->family = sk->sk_family;
+	l->port = htons(inet->inet_num);
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6) {
+		l->addr = sk->sk_v6_rcv_saddr;
+		return;
+	}
+#endif
+	l->addr.s6_addr32[0] = inet->inet_rcv_saddr;
+}
+
+/*
+ * Creates the entry for a listener seen for the first time, which is either
+ * a listen() call or the first queue event of a socket that was already
+ * listening when aqueue was loaded. @queued is what the kernel holds beyond
+ * sk_ack_backlog right now (a child accept() just took).
+ */
+static struct aq_listener *aq_listener_create(struct sock *sk, u32 queued,
+					      bool from_listen)
+{
+	struct aq_listener *l, *old;
+	unsigned long flags;
+	int err;
+
+	if (atomic_read(&aq_tracked) >= READ_ONCE(aq_max_listeners))
+		goto untracked;
+
+	l = kzalloc(sizeof(*l), GFP_ATOMIC | __GFP_NOWARN);
+	if (!l)
+		goto untracked;
+
+	l->sk = sk;
+	spin_lock_init(&l->lock);
+	aq_copy_identity(l, sk);
+	l->comm[0] = '-';
+	l->backlog = READ_ONCE(sk->sk_max_ack_backlog);
+	l->qlen = READ_ONCE(sk->sk_ack_backlog) + queued;
+	l->untimed_head = l->qlen;
+	l->enqueued = l->qlen;
+	l->qpeak = l->qlen;
+	l->drops_base = aq_sk_drops(sk);
+	l->epoch = atomic_read(&aq_epoch);
+	l->start_ns = ktime_get_ns();
+	l->qlen_since_ns = l->start_ns;
+
+	old = rhashtable_lookup_get_insert_fast(&aq_table, &l->node,
+						aq_table_params);
+	if (old) {
+		kfree(l);
+		return IS_ERR(old) ? NULL : old;
+	}
+
+	xa_lock_irqsave(&aq_ids, flags);
+	err = __xa_alloc_cyclic(&aq_ids, &l->id, l, xa_limit_32b,
+				&aq_next_id, GFP_ATOMIC | __GFP_NOWARN);
+	xa_unlock_irqrestore(&aq_ids, flags);
+	if (err < 0) {
+		if (!rhashtable_remove_fast(&aq_table, &l->node,
+					    aq_table_params))
+			call_rcu(&l->rcu, aq_listener_free_rcu);
+		goto untracked;
+	}
+	atomic_inc(&aq_tracked);
+
+	/*
+	 * A socket that stopped listening after the caller looked at it may
+	 * already have passed inet_csk_listen_stop(), which found nothing to
+	 * remove; the state is set before that call, so checking it after the
+	 * insertion catches the race.
+	 */
+	smp_mb();
+	if (READ_ONCE(sk->sk_state) != TCP_LISTEN) {
+		aq_listener_unlink(l);
+		return NULL;
+	}
+	return l;
+
+untracked:
+	if (from_listen)
+		atomic_long_inc(&aq_untracked_listens);
+	else
+		atomic_long_inc(&aq_untracked_events);
+	return NULL;
+}
+
+struct aq_listener *aq_listener_get(struct sock *sk, bool create)
+{
+	struct aq_listener *l;
+
+	l = rhashtable_lookup_fast(&aq_table, &sk, aq_table_params);
+	if (l || !create)
+		return l;
+	return aq_listener_create(sk, 0, false);
+}
+
+struct aq_listener *aq_listener_get_after_accept(struct sock *sk)
+{
+	struct aq_listener *l;
+
+	l = rhashtable_lookup_fast(&aq_table, &sk, aq_table_params);
+	if (l)
+		return l;
+	return aq_listener_create(sk, 1, false);
+}
+
+/* Accumulates the queue-length integral up to @now; under l->lock. */
+static void aq_qlen_advance(struct aq_listener *l, u64 now)
+{
+	if (now > l->qlen_since_ns)
+		l->qlen_area_ns += (u64)l->qlen * (now - l->qlen_since_ns);
+	l->qlen_since_ns = now;
+}
+
+static void aq_qlen_set(struct aq_listener *l, u32 qlen, u64 now)
+{
+	aq_qlen_advance(l, now);
+	l->qlen = qlen;
+	if (qlen > l->qpeak)
+		l->qpeak = qlen;
+}
+
+/*
+ * After a missed probe hit or a re-enable the model may be off: start again
+ * from the kernel's own queue length, with no timestamps for what is queued.
+ * The counts move so that enqueued = accepted + qlen keeps holding.
+ */
+static void aq_sync(struct aq_listener *l, struct sock *sk, u64 now)
+{
+	u32 epoch = atomic_read(&aq_epoch);
+	u32 kernel_qlen;
+
+	if (likely(l->epoch == epoch))
+		return;
+	l->epoch = epoch;
+	kernel_qlen = READ_ONCE(sk->sk_ack_backlog);
+	if (kernel_qlen > l->qlen) {
+		l->enqueued += kernel_qlen - l->qlen;
+	} else {
+		l->accepted += l->qlen - kernel_qlen;
+		l->untimed += l->qlen - kernel_qlen;
+	}
+	aq_qlen_set(l, kernel_qlen, now);
+	l->untimed_head = kernel_qlen;
+	l->untimed_tail = 0;
+	l->ring_head = 0;
+	l->ring_count = 0;
+	l->resynced++;
+	atomic_long_inc(&aq_resyncs);
+}
+
+void aq_listeners_resync_all(void)
+{
+	atomic_inc(&aq_epoch);
+}
+
+static bool aq_ring_grow(struct aq_listener *l)
+{
+	u32 cap = l->ring_cap ? l->ring_cap * 2 : AQ_RING_MIN;
+	u64 *ring;
+	u32 i;
+
+	if (cap > AQ_RING_MAX)
+		return false;
+	ring = kmalloc_array(cap, sizeof(*ring), GFP_ATOMIC | __GFP_NOWARN);
+	if (!ring)
+		return false;
+	for (i = 0; i < l->ring_count; i++)
+		ring[i] = l->ring[(l->ring_head + i) & (l->ring_cap - 1)];
+	kfree(l->ring);
+	l->ring = ring;
+	l->ring_cap = cap;
+	l->ring_head = 0;
+	return true;
+}
+
+void aq_listener_listen(struct sock *sk)
+{
+	struct aq_listener *l;
+	unsigned long flags;
+
+	l = rhashtable_lookup_fast(&aq_table, &sk, aq_table_params);
+	if (!l)
+		l = aq_listener_create(sk, 0, true);
+	if (!l)
+		return;
+	spin_lock_irqsave(&l->lock, flags);
+	l->backlog = READ_ONCE(sk->sk_max_ack_backlog);
+	l->pid = task_tgid_nr(current);
+	get_task_comm(l->comm, current);
+	spin_unlock_irqrestore(&l->lock, flags);
+}
+
+void aq_listener_stop(struct sock *sk)
+{
+	struct aq_listener *l;
+	u64 enqueued, accepted, drained, drops;
+	unsigned long flags;
+
+	l = rhashtable_lookup_fast(&aq_table, &sk, aq_table_params);
+	if (!l)
+		return;
+	aq_listener_drops(l, sk, 0, AQ_DROP_OTHER);
+
+	spin_lock_irqsave(&l->lock, flags);
+	aq_sync(l, sk, ktime_get_ns());
+	enqueued = l->enqueued;
+	accepted = l->accepted;
+	drained = l->qlen;
+	drops = l->drops;
+	spin_unlock_irqrestore(&l->lock, flags);
+
+	if (!aq_listener_unlink(l))
+		return;
+	spin_lock_irqsave(&aq_closed_lock, flags);
+	aq_closed.listeners++;
+	aq_closed.enqueued += enqueued;
+	aq_closed.accepted += accepted;
+	aq_closed.drained += drained;
+	aq_closed.drops += drops;
+	spin_unlock_irqrestore(&aq_closed_lock, flags);
+}
+
+/*
+ * Drops are the kernel's own sk_drops counted from when tracking began.
+ * Concurrent probes read it at different moments, so keep the largest
+ * reading: the last reading after the last drop is exact. Under l->lock.
+ */
+static void aq_drops_seen(struct aq_listener *l, u32 kernel_drops)
+{
+	u32 seen = kernel_drops - l->drops_base;
+
+	if ((s32)(seen - (u32)l->drops) > 0)
+		l->drops += (u32)(seen - (u32)l->drops);
+}
+
+void aq_listener_syn(struct aq_listener *l, struct sock *sk)
+{
+	u32 kernel_qlen = READ_ONCE(sk->sk_ack_backlog);
+	u32 kernel_drops = aq_sk_drops(sk);
+	unsigned long flags;
+
+	spin_lock_irqsave(&l->lock, flags);
+	aq_sync(l, sk, ktime_get_ns());
+	l->backlog = READ_ONCE(sk->sk_max_ack_backlog);
+	l->qlen_hist[aq_qlen_bucket(kernel_qlen)]++;
+	aq_drops_seen(l, kernel_drops);
+	spin_unlock_irqrestore(&l->lock, flags);
+}
+
+void aq_listener_enqueue(struct aq_listener *l, struct sock *sk)
+{
+	unsigned long flags;
+	u64 now;
+
+	spin_lock_irqsave(&l->lock, flags);
+	now = ktime_get_ns();
+	aq_sync(l, sk, now);
+	aq_qlen_set(l, l->qlen + 1, now);
+	l->enqueued++;
+	if (!l->untimed_tail &&
+	    (l->ring_count < l->ring_cap || aq_ring_grow(l))) {
+		l->ring[(l->ring_head + l->ring_count) & (l->ring_cap - 1)] = now;
+		l->ring_count++;
+	} else {
+		l->untimed_tail++;
+	}
+	spin_unlock_irqrestore(&l->lock, flags);
+}
+
+void aq_listener_dequeue(struct aq_listener *l, struct sock *sk)
+{
+	unsigned long flags;
+	u64 now, wait;
+
+	spin_lock_irqsave(&l->lock, flags);
+	now = ktime_get_ns();
+	aq_sync(l, sk, now);
+	if (!l->qlen) {
+		/* An enqueue was missed: count the pair, time unknown. */
+		l->enqueued++;
+		l->accepted++;
+		l->untimed++;
+		goto out;
+	}
+	aq_qlen_set(l, l->qlen - 1, now);
+	l->accepted++;
+	if (l->untimed_head) {
+		l->untimed_head--;
+		l->untimed++;
+	} else if (l->ring_count) {
+		wait = now - l->ring[l->ring_head];
+		l->ring_head = (l->ring_head + 1) & (l->ring_cap - 1);
+		l->ring_count--;
+		l->wait_hist[aq_wait_bucket(wait)]++;
+		l->wait_sum_ns += wait;
+		if (wait > l->wait_max_ns)
+			l->wait_max_ns = wait;
+	} else {
+		l->untimed_tail--;
+		l->untimed++;
+	}
+out:
+	spin_unlock_irqrestore(&l->lock, flags);
+}
+
+/* A probed call that may have dropped has returned. */
+void aq_listener_drops(struct aq_listener *l, struct sock *sk, u32 delta,
+		       enum aq_drop_cause cause)
+{
+	u32 kernel_drops = aq_sk_drops(sk);
+	unsigned long flags;
+
+	spin_lock_irqsave(&l->lock, flags);
+	aq_drops_seen(l, kernel_drops);
+	if (delta) {
+		if (cause == AQ_DROP_SYN_ACCEPTQ_FULL)
+			l->drops_syn_acceptq++;
+		else if (cause == AQ_DROP_ACK_ACCEPTQ_FULL)
+			l->drops_ack_acceptq++;
+	}
+	spin_unlock_irqrestore(&l->lock, flags);
+}
+
+struct aq_listener *aq_listener_find(u32 *id)
+{
+	unsigned long index = *id;
+	struct aq_listener *l;
+
+	l = xa_find(&aq_ids, &index, U32_MAX, XA_PRESENT);
+	if (l)
+		*id = index;
+	return l;
+}
+
+static void aq_format_local(char *buf, size_t size, const struct aq_listener *l)
+{
+	if (l->family == AF_INET6)
+		snprintf(buf, size, "[%pI6c]:%u", &l->addr, ntohs(l->port));
+	else
+		snprintf(buf, size, "%pI4:%u", &l->addr.s6_addr32[0],
+			 ntohs(l->port));
+}
+
+/* Upper edge, in microseconds, of the bucket holding percentile @pct. */
+static void aq_format_percentile(char *buf, size_t size,
+				 const struct aq_listener *l, unsigned int pct)
+{
+	u64 total = 0, seen = 0, target;
+	unsigned int i;
+
+	for (i = 0; i < AQUEUE_WAIT_BUCKETS; i++)
+		total += l->wait_hist[i];
+	if (!total) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	target = div_u64(total * pct + 99, 100);
+	for (i = 0; i < AQUEUE_WAIT_BUCKETS - 1; i++) {
+		seen += l->wait_hist[i];
+		if (seen >= target)
+			break;
+	}
+	if (i == AQUEUE_WAIT_BUCKETS - 1)
+		snprintf(buf, size, "%llu",
+			 div_u64(l->wait_max_ns + 999, 1000));
+	else
+		snprintf(buf, size, "%llu",
+			 div_u64((1ULL << (i + AQUEUE_WAIT_SHIFT)) + 999, 1000));
+}
+
+void aq_listener_show_row(struct seq_file *m, struct aq_listener *l)
+{
+	char local[AQ_LOCAL_LEN], p50[24], p99[24], max[24];
+	char comm[TASK_COMM_LEN];
+	u64 enqueued, accepted, drops;
+	u32 backlog, qlen, qpeak;
+	unsigned long flags;
+	pid_t pid;
+
+	aq_format_local(local, sizeof(local), l);
+	spin_lock_irqsave(&l->lock, flags);
+	pid = l->pid;
+	memcpy(comm, l->comm, sizeof(comm));
+	backlog = l->backlog;
+	qlen = l->qlen;
+	qpeak = l->qpeak;
+	enqueued = l->enqueued;
+	accepted = l->accepted;
+	drops = l->drops;
+	aq_format_percentile(p50, sizeof(p50), l, 50);
+	aq_format_percentile(p99, sizeof(p99), l, 99);
+	if (p50[0] == '-')
+		snprintf(max, sizeof(max), "-");
+	else
+		snprintf(max, sizeof(max), "%llu",
+			 div_u64(l->wait_max_ns + 999, 1000));
+	spin_unlock_irqrestore(&l->lock, flags);
+
+	seq_printf(m, "%5u %10u %-5s %-27s %7u %6u %6u %10llu %10llu %8llu %8s %8s %8s %7d %s\n",
+		   l->id, l->netns, l->family == AF_INET6 ? "tcp6" : "tcp",
+		   local, backlog, qlen, qpeak, enqueued, accepted, drops,
+		   p50, p99, max, pid, comm);
+}
+
+void aq_listener_show_detail(struct seq_file *m, struct aq_listener *l)
+{
+	u64 now = ktime_get_ns(), area, known_drops;
+	unsigned long flags;
+	unsigned int i;
+
+	spin_lock_irqsave(&l->lock, flags);
+	area = l->qlen_area_ns;
+	if (now > l->qlen_since_ns)
+		area += (u64)l->qlen * (now - l->qlen_since_ns);
+	known_drops = l->drops_syn_acceptq + l->drops_ack_acceptq;
+	seq_printf(m, "listener %u drops_syn_acceptq %llu drops_ack_acceptq %llu drops_other %llu drained 0 untimed %llu resynced %llu observed_ns %llu qlen_area_ns %llu wait_sum_ns %llu\n",
+		   l->id, l->drops_syn_acceptq, l->drops_ack_acceptq,
+		   l->drops > known_drops ? l->drops - known_drops : 0,
+		   l->untimed, l->resynced,
+		   now > l->start_ns ? now - l->start_ns : 0, area,
+		   l->wait_sum_ns);
+	seq_printf(m, "listener %u qlen", l->id);
+	for (i = 0; i < AQUEUE_QLEN_BUCKETS; i++)
+		if (l->qlen_hist[i])
+			seq_printf(m, " %u:%llu", i ? 1U << (i - 1) : 0,
+				   l->qlen_hist[i]);
+	seq_printf(m, "\nlistener %u wait_ns", l->id);
+	for (i = 0; i < AQUEUE_WAIT_BUCKETS; i++)
+		if (l->wait_hist[i])
+			seq_printf(m, " %llu:%llu", aq_wait_bucket_low(i),
+				   l->wait_hist[i]);
+	seq_putc(m, '\n');
+	spin_unlock_irqrestore(&l->lock, flags);
+}
+
+void aq_listeners_show_totals(struct seq_file *m)
+{
+	unsigned long flags;
+	u64 listeners, enqueued, accepted, drained, drops;
+
+	seq_printf(m, "tracked %d max_listeners %u untracked_listens %ld untracked_events %ld missed %lu resyncs %ld\n",
+		   atomic_read(&aq_tracked), READ_ONCE(aq_max_listeners),
+		   atomic_long_read(&aq_untracked_listens),
+		   atomic_long_read(&aq_untracked_events), aq_probes_missed(),
+		   atomic_long_read(&aq_resyncs));
+
+	spin_lock_irqsave(&aq_closed_lock, flags);
+	listeners = aq_closed.listeners;
+	enqueued = aq_closed.enqueued;
+	accepted = aq_closed.accepted;
+	drained = aq_closed.drained;
+	drops = aq_closed.drops;
+	spin_unlock_irqrestore(&aq_closed_lock, flags);
+	seq_printf(m, "closed listeners %llu enqueued %llu accepted %llu drained %llu drops %llu\n",
+		   listeners, enqueued, accepted, drained, drops);
+}
+
+/* Zeroes what was counted; what is queued now stays queued and timed. */
+void aq_listeners_reset(void)
+{
+	struct aq_listener *l;
+	unsigned long index, flags;
+	u64 now;
+
+	rcu_read_lock();
+	xa_for_each(&aq_ids, index, l) {
+		spin_lock_irqsave(&l->lock, flags);
+		now = ktime_get_ns();
+		l->drops_base += (u32)l->drops;
+		l->drops = 0;
+		l->drops_syn_acceptq = 0;
+		l->drops_ack_acceptq = 0;
+		l->enqueued = l->qlen;
+		l->accepted = 0;
+		l->qpeak = l->qlen;
+		l->untimed = 0;
+		l->resynced = 0;
+		l->start_ns = now;
+		l->qlen_since_ns = now;
+		l->qlen_area_ns = 0;
+		l->wait_sum_ns = 0;
+		l->wait_max_ns = 0;
+		memset(l->qlen_hist, 0, sizeof(l->qlen_hist));
+		memset(l->wait_hist, 0, sizeof(l->wait_hist));
+		spin_unlock_irqrestore(&l->lock, flags);
+	}
+	rcu_read_unlock();
+
+	spin_lock_irqsave(&aq_closed_lock, flags);
+	memset(&aq_closed, 0, sizeof(aq_closed));
+	spin_unlock_irqrestore(&aq_closed_lock, flags);
+	atomic_long_set(&aq_untracked_listens, 0);
+	atomic_long_set(&aq_untracked_events, 0);
+	atomic_long_set(&aq_resyncs, 0);
+}
+
+/* Forgets every listener; only while no probe is registered. */
+void aq_listeners_clear(void)
+{
+	struct aq_listener *l;
+	unsigned long index;
+
+	xa_for_each(&aq_ids, index, l)
+		aq_listener_unlink(l);
+}
+
+int aq_listeners_init(void)
+{
+	return rhashtable_init(&aq_table, &aq_table_params);
+}
+
+void aq_listeners_exit(void)
+{
+	aq_listeners_clear();
+	/* The RCU callbacks are this module's code: let them all run. */
+	rcu_barrier();
+	rhashtable_destroy(&aq_table);
+	xa_destroy(&aq_ids);
+}

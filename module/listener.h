@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * One tracked listening socket and the model of its accept queue.
+ *
+ * The accept queue is strictly FIFO (children join at the tail in
+ * inet_csk_reqsk_queue_add() and accept() takes the head), so enqueue
+ * timestamps kept in a ring match dequeues without a per-connection table.
+ * The model is [untimed_head][ring][untimed_tail]: connections queued before
+ * tracking began (or before a resync) have no timestamp and leave first;
+ * those that arrived when the ring could not grow have none either and
+ * leave last.
+ */
+#ifndef AQUEUE_LISTENER_H
+#define AQUEUE_LISTENER_H
+
+#include <linux/in6.h>
+#include <linux/rhashtable-types.h>
+#include <linux/sched.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+
+#include "aqueue_format.h"
+
+struct sock;
+struct seq_file;
+
+struct aq_listener {
+	struct rhash_head node;
+	/* Hash key only: never dereferenced outside the probes. */
+	const struct sock *sk;
+	u32 id;
+	struct rcu_head rcu;
+
+	/* Identity, copied when tracking begins so readers never touch sk. */
+	u32 netns;
+	u16 family;
+	__be16 port;
+	struct in6_addr addr;	/* IPv4 in the first four bytes */
+	pid_t pid;
+	char comm[TASK_COMM_LEN];
+
+	spinlock_t lock;	/* everything below */
+	u32 backlog;
+	u32 qlen;
+	u32 qpeak;
+	u32 untimed_head;
+	u32 untimed_tail;
+	u32 ring_head;
+	u32 ring_count;
+	u32 ring_cap;
+	u64 *ring;
+	u32 epoch;
+	u32 drops_base;
+	u64 drops;
+	u64 drops_syn_acceptq;
+	u64 drops_ack_acceptq;
+	u64 enqueued;
+	u64 accepted;
+	u64 untimed;
+	u64 resynced;
+	u64 start_ns;
+	u64 qlen_since_ns;
+	u64 qlen_area_ns;
+	u64 wait_sum_ns;
+	u64 wait_max_ns;
+	u64 qlen_hist[AQUEUE_QLEN_BUCKETS];
+	u64 wait_hist[AQUEUE_WAIT_BUCKETS];
+};
+
+/* Why a listen drop happened, as far as the probe could tell. */
+enum aq_drop_cause {
+	AQ_DROP_OTHER,
+	AQ_DROP_SYN_ACCEPTQ_FULL,
+	AQ_DROP_ACK_ACCEPTQ_FULL,
+};
+
+int aq_listeners_init(void);
+void aq_listeners_exit(void);
+void aq_listeners_clear(void);
+void aq_listeners_reset(void);
+/* Makes every listener re-read its queue length from the kernel. */
+void aq_listeners_resync_all(void);
+
+/* Called from the probes, with sk a live TCP socket. */
+struct aq_listener *aq_listener_get(struct sock *sk, bool create);
+/* As above, for a listener whose queue a child has just left. */
+struct aq_listener *aq_listener_get_after_accept(struct sock *sk);
+void aq_listener_listen(struct sock *sk);
+void aq_listener_stop(struct sock *sk);
+void aq_listener_syn(struct aq_listener *l, struct sock *sk);
+void aq_listener_enqueue(struct aq_listener *l, struct sock *sk);
+void aq_listener_dequeue(struct aq_listener *l, struct sock *sk);
+void aq_listener_drops(struct aq_listener *l, struct sock *sk, u32 delta,
+		       enum aq_drop_cause cause);
+
+/* For /proc/aqueue: iteration in id order under rcu_read_lock(). */
+struct aq_listener *aq_listener_find(u32 *id);
+void aq_listener_show_row(struct seq_file *m, struct aq_listener *l);
+void aq_listener_show_detail(struct seq_file *m, struct aq_listener *l);
+void aq_listeners_show_totals(struct seq_file *m);
+
+#endif /* AQUEUE_LISTENER_H */

@@ -1,0 +1,437 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Where a connection enters and leaves a TCP listener's queues.
+ *
+ *   inet_listen               listen() and listen() again: create, backlog
+ *   inet_csk_listen_stop      the listener closes: retire its row
+ *   tcp_conn_request          a SYN reached the listener: queue length seen,
+ *                             drops at SYN time (accept queue full)
+ *   tcp_v{4,6}_syn_recv_sock  the final ACK: drops when the accept queue is
+ *                             full by then
+ *   inet_csk_complete_hashdance  a child joins the accept queue at the
+ *   inet_csk_reqsk_queue_add     final ACK, or through syncookies or
+ *                                Fast Open
+ *   inet_csk_accept           accept() took the head of the queue
+ *
+ * Handlers stay short: look the listener up, update it under its own lock.
+ */
+#include <linux/if_ether.h>
+#include <linux/kprobes.h>
+#include <linux/net.h>
+#include <linux/rcupdate.h>
+#include <linux/seq_file.h>
+#include <linux/skbuff.h>
+#include <net/inet_connection_sock.h>
+#include <net/sock.h>
+
+#include "aqueue.h"
+#include "listener.h"
+
+/* Carried from a kretprobe's entry to its return. */
+struct aq_call {
+	struct sock *sk;
+	u32 drops;
+	enum aq_drop_cause cause;
+};
+
+static bool aq_is_tcp(const struct sock *sk)
+{
+	return sk->sk_protocol == IPPROTO_TCP &&
+	       (sk->sk_family == AF_INET || sk->sk_family == AF_INET6);
+}
+
+static struct sock *aq_sk_arg(struct pt_regs *regs, unsigned int n)
+{
+	return (struct sock *)aq_probe_arg(regs, n);
+}
+
+static int aq_listen_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct socket *sock = (struct socket *)aq_probe_arg(regs, 0);
+	struct sock *sk = sock->sk;
+
+	if (!sk || !aq_is_tcp(sk))
+		return 1;
+	*(struct sock **)ri->data = sk;
+	return 0;
+}
+
+static int aq_listen_return(struct kretprobe_instance *ri,
+			    struct pt_regs *regs)
+{
+	struct sock *sk = *(struct sock **)ri->data;
+
+	if ((int)regs_return_value(regs) ||
+	    READ_ONCE(sk->sk_state) != TCP_LISTEN)
+		return 0;
+	rcu_read_lock();
+	aq_listener_listen(sk);
+	rcu_read_unlock();
+	return 0;
+}
+
+static int aq_listen_stop(struct kprobe *p, struct pt_regs *regs)
+{
+	struct sock *sk = aq_sk_arg(regs, 0);
+
+	if (aq_is_tcp(sk)) {
+		rcu_read_lock();
+		aq_listener_stop(sk);
+		rcu_read_unlock();
+	}
+	return 0;
+}
+
+static int aq_syn_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct aq_call *call = (struct aq_call *)ri->data;
+	struct sock *sk = aq_sk_arg(regs, 2);
+	struct aq_listener *l;
+
+	rcu_read_lock();
+	l = aq_listener_get(sk, true);
+	if (l)
+		aq_listener_syn(l, sk);
+	rcu_read_unlock();
+	if (!l)
+		return 1;
+	call->sk = sk;
+	call->drops = aq_sk_drops(sk);
+	call->cause = sk_acceptq_is_full(sk) ? AQ_DROP_SYN_ACCEPTQ_FULL :
+					       AQ_DROP_OTHER;
+	return 0;
+}
+
+/* Each failed call drops once, through tcp_listendrop(). */
+static void aq_call_done(struct aq_call *call)
+{
+	u32 delta = aq_sk_drops(call->sk) - call->drops;
+	struct aq_listener *l;
+
+	if (!delta)
+		return;
+	rcu_read_lock();
+	l = aq_listener_get(call->sk, false);
+	if (l)
+		aq_listener_drops(l, call->sk, delta, call->cause);
+	rcu_read_unlock();
+}
+
+static int aq_syn_return(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	aq_call_done((struct aq_call *)ri->data);
+	return 0;
+}
+
+static void aq_ack_begin(struct aq_call *call, struct sock *sk)
+{
+	call->sk = sk;
+	call->drops = aq_sk_drops(sk);
+	call->cause = sk_acceptq_is_full(sk) ? AQ_DROP_ACK_ACCEPTQ_FULL :
+					       AQ_DROP_OTHER;
+}
+
+static int aq_ack4_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	aq_ack_begin((struct aq_call *)ri->data, aq_sk_arg(regs, 0));
+	return 0;
+}
+
+static int aq_ack6_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct sk_buff *skb = (struct sk_buff *)aq_probe_arg(regs, 1);
+
+	/* v4-mapped: tcp_v4_syn_recv_sock() runs inside and is counted. */
+	if (skb->protocol == htons(ETH_P_IP))
+		return 1;
+	aq_ack_begin((struct aq_call *)ri->data, aq_sk_arg(regs, 0));
+	return 0;
+}
+
+static int aq_ack_return(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	if (!regs_return_value(regs))
+		aq_call_done((struct aq_call *)ri->data);
+	return 0;
+}
+
+static void aq_enqueue(struct sock *sk)
+{
+	struct aq_listener *l;
+
+	/* Not listening: the kernel forgets the child instead. */
+	if (!aq_is_tcp(sk) || READ_ONCE(sk->sk_state) != TCP_LISTEN)
+		return;
+	rcu_read_lock();
+	l = aq_listener_get(sk, true);
+	if (l)
+		aq_listener_enqueue(l, sk);
+	rcu_read_unlock();
+}
+
+/*
+ * inet_csk_complete_hashdance() may carry an inlined copy of
+ * inet_csk_reqsk_queue_add() that a probe on the latter never sees, so the
+ * final-ACK path is counted here, and a real call it makes is recognised by
+ * its child and not counted twice. Both run with softirqs off, so the
+ * per-CPU note cannot be interleaved.
+ */
+static DEFINE_PER_CPU(const struct sock *, aq_hashdance_child);
+
+static int aq_hashdance(struct kprobe *p, struct pt_regs *regs)
+{
+	bool own_req = (u8)aq_probe_arg(regs, 3);
+
+	if (!own_req)
+		return 0;
+	this_cpu_write(aq_hashdance_child, aq_sk_arg(regs, 1));
+	aq_enqueue(aq_sk_arg(regs, 0));
+	return 0;
+}
+
+static int aq_queue_add(struct kprobe *p, struct pt_regs *regs)
+{
+	if (this_cpu_read(aq_hashdance_child) == aq_sk_arg(regs, 2)) {
+		this_cpu_write(aq_hashdance_child, NULL);
+		return 0;
+	}
+	aq_enqueue(aq_sk_arg(regs, 0));
+	return 0;
+}
+
+static void aq_probes_check_missed(void);
+
+static int aq_accept_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct sock *sk = aq_sk_arg(regs, 0);
+
+	if (!aq_is_tcp(sk))
+		return 1;
+	*(struct sock **)ri->data = sk;
+	return 0;
+}
+
+static int aq_accept_return(struct kretprobe_instance *ri,
+			    struct pt_regs *regs)
+{
+	struct sock *sk = *(struct sock **)ri->data;
+	struct aq_listener *l;
+
+	if (!regs_return_value(regs))
+		return 0;
+	aq_probes_check_missed();
+	rcu_read_lock();
+	l = aq_listener_get_after_accept(sk);
+	if (l)
+		aq_listener_dequeue(l, sk);
+	rcu_read_unlock();
+	return 0;
+}
+
+static struct kprobe aq_listen_stop_kp = {
+	.symbol_name = "inet_csk_listen_stop",
+	.pre_handler = aq_listen_stop,
+};
+
+static struct kprobe aq_hashdance_kp = {
+	.symbol_name = "inet_csk_complete_hashdance",
+	.pre_handler = aq_hashdance,
+};
+
+static struct kprobe aq_queue_add_kp = {
+	.symbol_name = "inet_csk_reqsk_queue_add",
+	.pre_handler = aq_queue_add,
+};
+
+static struct kretprobe aq_listen_krp = {
+	.kp.symbol_name = "inet_listen",
+	.entry_handler = aq_listen_entry,
+	.handler = aq_listen_return,
+	.data_size = sizeof(struct sock *),
+};
+
+static struct kretprobe aq_syn_krp = {
+	.kp.symbol_name = "tcp_conn_request",
+	.entry_handler = aq_syn_entry,
+	.handler = aq_syn_return,
+	.data_size = sizeof(struct aq_call),
+};
+
+static struct kretprobe aq_ack4_krp = {
+	.kp.symbol_name = "tcp_v4_syn_recv_sock",
+	.entry_handler = aq_ack4_entry,
+	.handler = aq_ack_return,
+	.data_size = sizeof(struct aq_call),
+};
+
+static struct kretprobe aq_ack6_krp = {
+	.kp.symbol_name = "tcp_v6_syn_recv_sock",
+	.entry_handler = aq_ack6_entry,
+	.handler = aq_ack_return,
+	.data_size = sizeof(struct aq_call),
+};
+
+/* One instance per thread blocked in accept(): see accept_maxactive. */
+static struct kretprobe aq_accept_krp = {
+	.kp.symbol_name = "inet_csk_accept",
+	.entry_handler = aq_accept_entry,
+	.handler = aq_accept_return,
+	.data_size = sizeof(struct sock *),
+};
+
+struct aq_probe {
+	struct kprobe *kp;
+	struct kretprobe *krp;
+	/* IPv6 may be a module that is not loaded: go on without it. */
+	bool optional;
+	bool registered;
+	unsigned long missed_before;	/* by earlier registrations */
+};
+
+/* Registered in this order: a listener's end is watched before its start. */
+static struct aq_probe aq_probes[] = {
+	{ .kp = &aq_listen_stop_kp },
+	{ .krp = &aq_listen_krp },
+	{ .kp = &aq_hashdance_kp },
+	{ .kp = &aq_queue_add_kp },
+	{ .krp = &aq_accept_krp },
+	{ .krp = &aq_syn_krp },
+	{ .krp = &aq_ack4_krp },
+	{ .krp = &aq_ack6_krp, .optional = true },
+};
+
+static unsigned long aq_missed_seen;
+
+static struct kprobe *aq_probe_kprobe(struct aq_probe *p)
+{
+	return p->krp ? &p->krp->kp : p->kp;
+}
+
+static unsigned long aq_probe_missed(struct aq_probe *p)
+{
+	unsigned long missed = p->missed_before;
+
+	if (READ_ONCE(p->registered)) {
+		missed += READ_ONCE(aq_probe_kprobe(p)->nmissed);
+		if (p->krp)
+			missed += READ_ONCE(p->krp->nmissed);
+	}
+	return missed;
+}
+
+unsigned long aq_probes_missed(void)
+{
+	unsigned long missed = 0;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(aq_probes); i++)
+		missed += aq_probe_missed(&aq_probes[i]);
+	return missed;
+}
+
+/*
+ * A missed hit leaves the queue models unsure: have every listener start
+ * again from the kernel's own queue length at its next event.
+ */
+static void aq_probes_check_missed(void)
+{
+	unsigned long missed = aq_probes_missed();
+
+	if (unlikely(missed != READ_ONCE(aq_missed_seen))) {
+		WRITE_ONCE(aq_missed_seen, missed);
+		aq_listeners_resync_all();
+	}
+}
+
+static int aq_probe_register(struct aq_probe *p)
+{
+	struct kprobe *kp = aq_probe_kprobe(p);
+	int err;
+
+	/* A kprobe can be registered again only with these cleared. */
+	kp->addr = NULL;
+	kp->flags = 0;
+	kp->nmissed = 0;
+	if (p->krp) {
+		p->krp->nmissed = 0;
+		if (p->krp == &aq_accept_krp)
+			p->krp->maxactive = aq_accept_maxactive;
+		else
+			p->krp->maxactive = 16 + 4 * num_possible_cpus();
+		err = register_kretprobe(p->krp);
+	} else {
+		err = register_kprobe(kp);
+	}
+	if (err)
+		return err;
+	WRITE_ONCE(p->registered, true);
+	return 0;
+}
+
+static void aq_probe_unregister(struct aq_probe *p)
+{
+	if (!p->registered)
+		return;
+	if (p->krp)
+		unregister_kretprobe(p->krp);
+	else
+		unregister_kprobe(p->kp);
+	p->missed_before = aq_probe_missed(p);
+	WRITE_ONCE(p->registered, false);
+}
+
+int aq_probes_register(void)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < ARRAY_SIZE(aq_probes); i++) {
+		struct aq_probe *p = &aq_probes[i];
+
+		err = aq_probe_register(p);
+		if (!err)
+			continue;
+		if (p->optional) {
+			pr_warn("cannot probe %s (error %d); going on without it\n",
+				aq_probe_kprobe(p)->symbol_name, err);
+			continue;
+		}
+		pr_err("cannot probe %s (error %d)\n",
+		       aq_probe_kprobe(p)->symbol_name, err);
+		goto err_unregister;
+	}
+	aq_missed_seen = aq_probes_missed();
+	/* Events seen while only some probes were in place do not count. */
+	aq_listeners_resync_all();
+	return 0;
+
+err_unregister:
+	while (i--)
+		aq_probe_unregister(&aq_probes[i]);
+	return err;
+}
+
+void aq_probes_unregister(void)
+{
+	size_t i = ARRAY_SIZE(aq_probes);
+
+	while (i--)
+		aq_probe_unregister(&aq_probes[i]);
+}
+
+void aq_probes_show(struct seq_file *m)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(aq_probes); i++) {
+		struct aq_probe *p = &aq_probes[i];
+
+		seq_printf(m, "probe %s %s registered %d missed %lu",
+			   aq_probe_kprobe(p)->symbol_name,
+			   p->krp ? "kretprobe" : "kprobe", p->registered,
+			   aq_probe_missed(p));
+		if (p->krp)
+			seq_printf(m, " maxactive %d", p->krp->maxactive);
+		seq_putc(m, '\n');
+	}
+}
