@@ -8,6 +8,10 @@
 #ifndef AQ_TEST_H
 #define AQ_TEST_H
 
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* unshare, accept4, pthread_setname_np */
+#endif
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
