@@ -4,18 +4,14 @@
  * helper, so that the feature code reads the same on all of them. This file
  * is force-included (see Kbuild) ahead of every module source file.
  *
- * Ranges follow lttng-modules: the low version is inclusive, the high one
- * exclusive.
+ * Version ranges, where one is needed, follow lttng-modules: the low
+ * version inclusive, the high one exclusive.
  */
 #ifndef AQUEUE_COMPAT_H
 #define AQUEUE_COMPAT_H
 
 #include <linux/version.h>
 #include <linux/kconfig.h>
-
-#define AQ_KERNEL_RANGE(lo_a, lo_b, lo_c, hi_a, hi_b, hi_c) \
-	(LINUX_VERSION_CODE >= KERNEL_VERSION(lo_a, lo_b, lo_c) && \
-	 LINUX_VERSION_CODE < KERNEL_VERSION(hi_a, hi_b, hi_c))
 
 #if LINUX_VERSION_CODE < KERNEL_VERSION(5, 10, 0)
 #error "aqueue supports Linux 5.10 and later"
