@@ -1,0 +1,152 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The user's entry points. The module itself is described by Kbuild; this
+# file only drives kbuild, the checks and the VM tests.
+#
+#   make demo      install what is needed, boot a 6.1 VM, show /proc/aqueue
+#   make check     every check: style, sparse, and the selftests in VMs
+#   make           build aqueue.ko for the running kernel (or KDIR=...)
+#   make install   install it (INSTALL_MOD_PATH or DESTDIR) and run depmod
+#   make load      insmod the freshly built module; make unload removes it
+
+SHELL := /bin/bash
+TOP_DIR := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+# Only a checkout made by git describes itself; an unpacked tarball or a
+# DKMS copy carries a VERSION file instead.
+AQUEUE_VERSION ?= $(shell \
+	{ [ -e '$(TOP_DIR)/.git' ] && git -C '$(TOP_DIR)' describe --tags --always --dirty 2>/dev/null; } || \
+	cat '$(TOP_DIR)/VERSION' 2>/dev/null || echo unknown)
+
+DESTDIR ?=
+INSTALL_MOD_PATH ?= $(DESTDIR)
+INSTALL_MOD_DIR ?= extra
+DEPMOD ?= depmod
+
+KERNELS ?= 5.10 6.1 6.12
+DEMO_KERNEL ?= 6.1
+export AQUEUE_RESULTS ?= $(TOP_DIR)/results
+COUNTS := $(AQUEUE_RESULTS)/counts
+
+VMTEST := $(TOP_DIR)/tools/vmtest
+KBUILD := $(MAKE) -C '$(KDIR)' M='$(TOP_DIR)' AQUEUE_VERSION='$(AQUEUE_VERSION)'
+
+# Everything a fresh Debian 12 machine needs for "make demo" and "make check".
+DEPS := make gcc libc6-dev bc flex bison libelf-dev kmod dwarves sparse perl \
+	git debian-archive-keyring linux-source-6.1 xz-utils gzip zstd cpio \
+	rsync busybox-static qemu-system-x86 iproute2 python3 util-linux
+
+.PHONY: all module install load unload clean style sparse deps check demo \
+	check-kdir
+
+all: module
+
+check-kdir:
+	@[ -d '$(KDIR)' ] || { \
+		echo "No kernel build tree at $(KDIR)."; \
+		echo "Install the headers (apt-get install linux-headers-$$(uname -r))" \
+			"or point KDIR at a kernel build tree."; \
+		exit 1; } >&2
+
+module: check-kdir
+	$(KBUILD) modules
+
+# The release comes from the tree built against (Debian's kernel.release
+# holds the upstream version, not the package's release).
+KERNEL_RELEASE = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"$$/\1/p' \
+	'$(KDIR)/include/generated/utsrelease.h' 2>/dev/null)
+# Distribution kernels sign modules with a key that never leaves the
+# distribution: sign only when the tree holds its signing key.
+SIGNING_KEY = $(shell sed -n 's/^CONFIG_MODULE_SIG_KEY="\{0,1\}\([^"]*\)"\{0,1\}$$/\1/p' \
+	'$(KDIR)/include/config/auto.conf' 2>/dev/null)
+NO_SIGNING = $(if $(SIGNING_KEY),$(if $(wildcard $(if $(filter /%,$(SIGNING_KEY)),,$(KDIR)/)$(SIGNING_KEY)),,CONFIG_MODULE_SIG_ALL=))
+
+install: module
+	$(KBUILD) INSTALL_MOD_PATH='$(INSTALL_MOD_PATH)' \
+		INSTALL_MOD_DIR='$(INSTALL_MOD_DIR)' $(NO_SIGNING) modules_install
+	$(DEPMOD) -b '$(or $(INSTALL_MOD_PATH),/)' -a '$(or $(KERNEL_RELEASE),$(shell uname -r))'
+
+load: module
+	insmod '$(TOP_DIR)/aqueue.ko' $(AQUEUE_PARAMS)
+
+unload:
+	rmmod aqueue
+
+# No kbuild here: clean must work without any kernel tree installed.
+clean:
+	rm -f '$(TOP_DIR)'/aqueue.ko '$(TOP_DIR)'/aqueue.mod* \
+		'$(TOP_DIR)'/aqueue.o '$(TOP_DIR)'/Module.symvers \
+		'$(TOP_DIR)'/modules.order '$(TOP_DIR)'/.*.cmd \
+		'$(TOP_DIR)'/module/*.o '$(TOP_DIR)'/module/.*.cmd \
+		'$(TOP_DIR)'/module/.*.d
+	rm -rf '$(TOP_DIR)'/.tmp_versions '$(TOP_DIR)'/tools/demo/build
+
+# checkpatch comes from Debian's linux-source package (see tools/vmtest).
+# LINUX_VERSION_CODE is how an out-of-tree module tells kernels apart, so
+# it is allowed in the compat header and nowhere else; there checkpatch also
+# takes "LINUX_VERSION_CODE < KERNEL_VERSION(...)" for a constant on the
+# left, which the idiom is not.
+STYLE_SOURCES = $(wildcard $(TOP_DIR)/module/*.[ch] $(TOP_DIR)/include/*.h)
+COMPAT_HEADER := $(TOP_DIR)/include/aqueue_compat.h
+
+style:
+	@ksrc=$$(bash -c '. "$(VMTEST)/lib.sh" && linux_source_tree') && \
+	checkpatch="perl $$ksrc/scripts/checkpatch.pl --no-tree -f --terse --show-types $(CHECKPATCH_FLAGS)" && \
+	cd '$(TOP_DIR)' && rc=0 && \
+	{ $$checkpatch $(patsubst $(TOP_DIR)/%,%,$(filter-out $(COMPAT_HEADER),$(STYLE_SOURCES))) || rc=1; } && \
+	{ $$checkpatch --ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON $(patsubst $(TOP_DIR)/%,%,$(COMPAT_HEADER)) || rc=1; } && \
+	exit $$rc
+
+# Sparse runs on a copy of the sources: C=2 checks every file without
+# touching objects built in the tree. Without a local kernel build tree
+# (this host runs a kernel without headers) the fetched 6.1 headers serve.
+sparse:
+	@command -v sparse >/dev/null || { echo "sparse is missing (run: make deps)" >&2; exit 1; }
+	@. '$(VMTEST)/lib.sh'; \
+	kdir='$(KDIR)'; \
+	if [ ! -d "$$kdir" ]; then \
+		env_file=$$('$(VMTEST)/fetch-kernel' 6.1) && . "$$env_file" && kdir=$$KHEADERS || exit 1; \
+		echo "sparse: no $(KDIR), using the 6.1 headers ($$KVER)"; \
+	fi; \
+	copy=$$AQUEUE_CACHE/build/sparse; \
+	rm -rf "$$copy" && mkdir -p "$$copy" && \
+	cp -r '$(TOP_DIR)/Kbuild' '$(TOP_DIR)/module' '$(TOP_DIR)/include' "$$copy/" && \
+	{ $(MAKE) -s -C "$$kdir" M="$$copy" C=2 CHECK=sparse \
+		AQUEUE_VERSION='$(AQUEUE_VERSION)' modules 2>&1 || echo "error: the sparse build failed"; } | \
+		sed "s|$$copy/||g" >"$$copy.log"; \
+	cat "$$copy.log"; \
+	if grep -qE '(warning|error):' "$$copy.log"; then \
+		echo "sparse: findings above" >&2; exit 1; \
+	fi; \
+	echo "sparse: clean"
+
+# Installs only what is missing, so a second run costs one dpkg query.
+deps:
+	@missing=$$(dpkg-query -W -f='$${db:Status-Abbrev} $${Package}\n' $(DEPS) 2>/dev/null | \
+		awk -v want='$(DEPS)' '$$1 == "ii" { have[$$2] = 1 } \
+			END { n = split(want, w, " "); for (i = 1; i <= n; i++) if (!have[w[i]]) print w[i] }'); \
+	[ -z "$$missing" ] && exit 0; \
+	if [ "$$(id -u)" != 0 ]; then \
+		echo "missing packages:" $$missing "(run as root: make deps)" >&2; exit 1; \
+	fi; \
+	echo "installing:" $$missing; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing
+
+# Keeps going after a failure so that every kernel gets its verdict, then
+# fails if anything failed. Each check leaves a "passed failed skipped" line
+# in $(COUNTS); the last line printed is their sum.
+check: deps
+	@rm -rf '$(COUNTS)' && mkdir -p '$(COUNTS)'; \
+	start=$$(date +%s); rc=0; \
+	'$(VMTEST)/host-check' style $(MAKE) -s --no-print-directory style || rc=1; \
+	'$(VMTEST)/host-check' sparse $(MAKE) -s --no-print-directory sparse || rc=1; \
+	'$(VMTEST)/run' $(KERNELS) || rc=1; \
+	'$(VMTEST)/run' --demo $(firstword $(filter $(DEMO_KERNEL),$(KERNELS)) $(KERNELS)) || rc=1; \
+	echo "make check: $$(( $$(date +%s) - start ))s"; \
+	'$(VMTEST)/summary' || rc=1; \
+	exit $$rc
+
+demo: deps
+	'$(VMTEST)/run' --demo $(DEMO_KERNEL)
