@@ -1,0 +1,60 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# The aqueue demo, run as /demo/demo.sh inside the guest that
+# "tools/vmtest/run --demo" boots: load the module, flood a server that
+# never accepts and then one that accepts slowly with more clients than
+# their backlog holds, and show what /proc/aqueue says after each.
+# Everything happens on 127.0.0.1 inside the guest.
+
+set -eu
+cd "$(dirname "$0")"
+
+children=
+cleanup() {
+	[ -z "$children" ] || kill $children 2>/dev/null || true
+}
+trap cleanup EXIT
+
+# The kernel's own view, to compare with aqueue's.
+show() {
+	port=$1
+	echo "\$ cat /proc/aqueue"
+	cat /proc/aqueue
+	echo
+	echo "\$ netstat -ltn    # a listener's Recv-Q is its accept queue now"
+	netstat -ltn | grep -E "^Proto|:$port "
+	awk '/^TcpExt:/ && !names { for (i = 2; i <= NF; i++) name[i] = $i; names = 1; next }
+	     /^TcpExt:/ { for (i = 2; i <= NF; i++)
+			if (name[i] ~ /^Listen(Overflows|Drops)$/) printf "%s %s  ", name[i], $i }
+	     END { print "(TcpExt, all listeners so far)" }' /proc/net/netstat
+	echo
+}
+
+insmod "/lib/modules/$(uname -r)/extra/aqueue.ko"
+echo "aqueue $(cat /sys/module/aqueue/version 2>/dev/null || echo '?') loaded on $(uname -r)"
+echo
+
+echo "== 1. A server that never accepts: listen(fd, 4) on 127.0.0.1:8001, 10 clients"
+server=$(./backlog listen 8001 4)
+children="$server"
+clients=$(./backlog connect 8001 10 500)
+children="$children $clients"
+show 8001
+kill $server $clients
+children=
+
+echo "== 2. A server that accepts one connection every 50 ms: listen(fd, 4) on 127.0.0.1:8002, 12 clients at once"
+server=$(./backlog listen 8002 4 50)
+children="$server"
+clients=$(./backlog connect 8002 12 5000)
+children="$children $clients"
+# The last clients got in with a retried SYN: let the server catch up.
+sleep 1
+show 8002
+kill $server $clients
+children=
+
+rmmod aqueue
+echo "aqueue unloaded; its kernel messages:"
+dmesg | grep 'aqueue:' || true
