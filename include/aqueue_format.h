@@ -39,5 +39,8 @@
 #define AQUEUE_CMD_ENABLE	"enable"
 #define AQUEUE_CMD_DISABLE	"disable"
 #define AQUEUE_CMD_RESET	"reset"
+#define AQUEUE_CMD_FILTER	"filter"
+#define AQUEUE_CMD_MAX_LISTENERS "max_listeners"
+#define AQUEUE_CMD_MAX_MEMORY	"max_memory"
 
 #endif /* AQUEUE_FORMAT_H */

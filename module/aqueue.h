@@ -15,6 +15,7 @@ extern struct mutex aq_config_lock;
 
 /* Module parameters. */
 extern unsigned int aq_max_listeners;
+extern unsigned long aq_max_memory;
 extern int aq_accept_maxactive;
 
 bool aq_is_enabled(void);

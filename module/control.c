@@ -3,54 +3,171 @@
  * /sys/kernel/debug/aqueue/control: line commands in, state out.
  *
  * A write is parsed whole before anything is applied, so a batch that
- * contains one bad line changes nothing.
+ * contains one bad line changes nothing. The grammar is in README.md.
  */
+#include <linux/ctype.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/socket.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
 #include "aqueue.h"
+#include "filter.h"
+#include "listener.h"
 
-enum aq_command {
-	AQ_CMD_ENABLE,
-	AQ_CMD_DISABLE,
-	AQ_CMD_RESET,
+enum aq_verb {
+	AQ_VERB_ENABLE,
+	AQ_VERB_DISABLE,
+	AQ_VERB_RESET,
+	AQ_VERB_FILTER,
+	AQ_VERB_MAX_LISTENERS,
+	AQ_VERB_MAX_MEMORY,
 };
 
-static const struct {
-	const char *word;
-	enum aq_command command;
-} aq_command_words[] = {
-	{ AQUEUE_CMD_ENABLE, AQ_CMD_ENABLE },
-	{ AQUEUE_CMD_DISABLE, AQ_CMD_DISABLE },
-	{ AQUEUE_CMD_RESET, AQ_CMD_RESET },
+enum aq_filter_key {
+	AQ_FILTER_PORT,
+	AQ_FILTER_NETNS,
+	AQ_FILTER_FAMILY,
+	AQ_FILTER_KIND,
+};
+
+struct aq_command {
+	enum aq_verb verb;
+	enum aq_filter_key key;
+	bool has_value;
+	unsigned long value;
+	struct aq_filter filter;	/* the fields that key names */
 };
 
 /* A page holds far more commands than anyone writes in one go. */
 #define AQ_MAX_COMMANDS 64
+#define AQ_MAX_LISTENERS_LIMIT (1U << 24)
+#define AQ_MAX_MEMORY_MIN (64UL << 10)
 
 static struct dentry *aq_debugfs_dir;
 
-static int aq_parse_line(char *line, enum aq_command *command)
+static int aq_parse_u32(const char *word, u32 min, u32 max, u32 *value)
 {
-	char *word = strsep(&line, " \t");
-	size_t i;
+	if (!word || kstrtou32(word, 10, value) || *value < min || *value > max)
+		return -EINVAL;
+	return 0;
+}
 
-	if (line && *skip_spaces(line))
-		return -EINVAL;	/* none of the commands takes an argument */
-	for (i = 0; i < ARRAY_SIZE(aq_command_words); i++) {
-		if (!strcmp(word, aq_command_words[i].word)) {
-			*command = aq_command_words[i].command;
+static int aq_parse_ports(char *list, struct aq_filter *f)
+{
+	char *word;
+	u32 port;
+
+	if (!strcmp(list, "any"))
+		return 0;
+	while ((word = strsep(&list, ","))) {
+		if (f->nports == AQ_FILTER_MAX_PORTS ||
+		    aq_parse_u32(word, 1, 65535, &port))
+			return -EINVAL;
+		f->ports[f->nports++] = port;
+	}
+	return 0;
+}
+
+static int aq_parse_filter(char *key, char *value, struct aq_command *cmd)
+{
+	struct aq_filter *f = &cmd->filter;
+
+	if (!key || !value)
+		return -EINVAL;
+	if (!strcmp(key, "port")) {
+		cmd->key = AQ_FILTER_PORT;
+		return aq_parse_ports(value, f);
+	}
+	if (!strcmp(key, "netns")) {
+		cmd->key = AQ_FILTER_NETNS;
+		if (!strcmp(value, "any"))
 			return 0;
-		}
+		return aq_parse_u32(value, 1, U32_MAX, &f->netns);
+	}
+	if (!strcmp(key, "family")) {
+		cmd->key = AQ_FILTER_FAMILY;
+		if (!strcmp(value, "ipv4"))
+			f->family = AF_INET;
+		else if (!strcmp(value, "ipv6"))
+			f->family = AF_INET6;
+		else if (strcmp(value, "any"))
+			return -EINVAL;
+		return 0;
+	}
+	if (!strcmp(key, "kind")) {
+		cmd->key = AQ_FILTER_KIND;
+		if (!strcmp(value, "tcp"))
+			f->kinds = AQ_KIND_TCP;
+		else if (!strcmp(value, "unix"))
+			f->kinds = AQ_KIND_UNIX;
+		else if (!strcmp(value, "udp"))
+			f->kinds = AQ_KIND_UDP;
+		else if (!strcmp(value, "any"))
+			f->kinds = AQ_KIND_ALL;
+		else
+			return -EINVAL;
+		return 0;
 	}
 	return -EINVAL;
 }
 
-static int aq_parse(char *text, enum aq_command *commands, int *count)
+static int aq_parse_line(char *line, struct aq_command *cmd)
+{
+	char *words[4] = { };
+	unsigned long long bytes;
+	unsigned int n = 0;
+	char *word, *end;
+	u32 value;
+
+	while ((word = strsep(&line, " \t"))) {
+		if (!*word)
+			continue;
+		if (n == ARRAY_SIZE(words))
+			return -EINVAL;
+		words[n++] = word;
+	}
+
+	memset(cmd, 0, sizeof(*cmd));
+	if (!strcmp(words[0], AQUEUE_CMD_ENABLE) && n == 1) {
+		cmd->verb = AQ_VERB_ENABLE;
+	} else if (!strcmp(words[0], AQUEUE_CMD_DISABLE) && n == 1) {
+		cmd->verb = AQ_VERB_DISABLE;
+	} else if (!strcmp(words[0], AQUEUE_CMD_RESET) && n <= 2) {
+		cmd->verb = AQ_VERB_RESET;
+		if (n == 2) {
+			if (aq_parse_u32(words[1], 1, U32_MAX, &value))
+				return -EINVAL;
+			cmd->has_value = true;
+			cmd->value = value;
+		}
+	} else if (!strcmp(words[0], AQUEUE_CMD_FILTER) && n == 3) {
+		cmd->verb = AQ_VERB_FILTER;
+		return aq_parse_filter(words[1], words[2], cmd);
+	} else if (!strcmp(words[0], AQUEUE_CMD_MAX_LISTENERS) && n == 2) {
+		cmd->verb = AQ_VERB_MAX_LISTENERS;
+		if (aq_parse_u32(words[1], 1, AQ_MAX_LISTENERS_LIMIT, &value))
+			return -EINVAL;
+		cmd->value = value;
+	} else if (!strcmp(words[0], AQUEUE_CMD_MAX_MEMORY) && n == 2) {
+		cmd->verb = AQ_VERB_MAX_MEMORY;
+		/* memparse() takes the K, M, G suffixes the kernel uses. */
+		if (!isdigit(words[1][0]))
+			return -EINVAL;
+		bytes = memparse(words[1], &end);
+		if (*end || bytes < AQ_MAX_MEMORY_MIN || bytes > LONG_MAX)
+			return -EINVAL;
+		cmd->value = bytes;
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int aq_parse(char *text, struct aq_command *commands, int *count)
 {
 	char *line;
 	int err;
@@ -70,16 +187,62 @@ static int aq_parse(char *text, enum aq_command *commands, int *count)
 	return 0;
 }
 
-static int aq_apply(enum aq_command command)
+/* Refusals that depend on the state go before anything is applied. */
+static int aq_check(const struct aq_command *cmd)
 {
-	switch (command) {
-	case AQ_CMD_ENABLE:
+	if (cmd->verb == AQ_VERB_RESET && cmd->has_value &&
+	    !aq_listener_exists(cmd->value))
+		return -ENOENT;
+	return 0;
+}
+
+static int aq_apply_filter(const struct aq_command *cmd)
+{
+	struct aq_filter f;
+	int err;
+
+	aq_filter_get(&f);
+	switch (cmd->key) {
+	case AQ_FILTER_PORT:
+		memcpy(f.ports, cmd->filter.ports, sizeof(f.ports));
+		f.nports = cmd->filter.nports;
+		break;
+	case AQ_FILTER_NETNS:
+		f.netns = cmd->filter.netns;
+		break;
+	case AQ_FILTER_FAMILY:
+		f.family = cmd->filter.family;
+		break;
+	case AQ_FILTER_KIND:
+		f.kinds = cmd->filter.kinds;
+		break;
+	}
+	err = aq_filter_set(&f);
+	if (!err)
+		aq_listeners_refilter();
+	return err;
+}
+
+static int aq_apply(const struct aq_command *cmd)
+{
+	switch (cmd->verb) {
+	case AQ_VERB_ENABLE:
 		return aq_enable();
-	case AQ_CMD_DISABLE:
+	case AQ_VERB_DISABLE:
 		aq_disable();
 		return 0;
-	case AQ_CMD_RESET:
+	case AQ_VERB_RESET:
+		if (cmd->has_value)
+			return aq_listener_reset_one(cmd->value);
 		aq_reset();
+		return 0;
+	case AQ_VERB_FILTER:
+		return aq_apply_filter(cmd);
+	case AQ_VERB_MAX_LISTENERS:
+		WRITE_ONCE(aq_max_listeners, cmd->value);
+		return 0;
+	case AQ_VERB_MAX_MEMORY:
+		WRITE_ONCE(aq_max_memory, cmd->value);
 		return 0;
 	}
 	return -EINVAL;
@@ -88,7 +251,7 @@ static int aq_apply(enum aq_command command)
 static ssize_t aq_control_write(struct file *file, const char __user *ubuf,
 				size_t len, loff_t *ppos)
 {
-	enum aq_command *commands;
+	struct aq_command *commands;
 	int count, i, err;
 	char *text;
 
@@ -117,7 +280,9 @@ static ssize_t aq_control_write(struct file *file, const char __user *ubuf,
 
 	mutex_lock(&aq_config_lock);
 	for (i = 0; i < count && !err; i++)
-		err = aq_apply(commands[i]);
+		err = aq_check(&commands[i]);
+	for (i = 0; i < count && !err; i++)
+		err = aq_apply(&commands[i]);
 	mutex_unlock(&aq_config_lock);
 
 out_commands:
@@ -132,7 +297,10 @@ static int aq_control_show(struct seq_file *m, void *v)
 	seq_printf(m, "version %s\n", AQUEUE_VERSION);
 	seq_printf(m, "format %d\n", AQUEUE_FORMAT_VERSION);
 	seq_printf(m, "enabled %d\n", aq_is_enabled());
-	seq_printf(m, "max_listeners %u\n", READ_ONCE(aq_max_listeners));
+	aq_listeners_show_limits(m);
+	mutex_lock(&aq_config_lock);
+	aq_filter_show(m);
+	mutex_unlock(&aq_config_lock);
 	aq_probes_show(m);
 	return 0;
 }

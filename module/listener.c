@@ -22,6 +22,7 @@
 #include <net/sock.h>
 
 #include "aqueue.h"
+#include "filter.h"
 #include "listener.h"
 
 /* The ring of enqueue times grows on demand up to this many entries. */
@@ -45,6 +46,9 @@ static u32 aq_next_id;
 static atomic_t aq_tracked;
 static atomic_long_t aq_untracked_listens;
 static atomic_long_t aq_untracked_events;
+static atomic_long_t aq_filtered_events;
+/* Bytes of entries and rings, held against aq_max_memory. */
+static atomic_long_t aq_memory;
 static atomic_long_t aq_resyncs;
 /* Bumped to make every listener re-read its queue length from the kernel. */
 static atomic_t aq_epoch;
@@ -77,10 +81,26 @@ static u64 aq_wait_bucket_low(unsigned int i)
 	return i ? 1ULL << (i + AQUEUE_WAIT_SHIFT - 1) : 0;
 }
 
+static bool aq_memory_charge(size_t bytes)
+{
+	if (atomic_long_add_return(bytes, &aq_memory) >
+	    (long)READ_ONCE(aq_max_memory)) {
+		atomic_long_sub(bytes, &aq_memory);
+		return false;
+	}
+	return true;
+}
+
+static void aq_memory_uncharge(size_t bytes)
+{
+	atomic_long_sub(bytes, &aq_memory);
+}
+
 static void aq_listener_free_rcu(struct rcu_head *rcu)
 {
 	struct aq_listener *l = container_of(rcu, struct aq_listener, rcu);
 
+	aq_memory_uncharge(sizeof(*l) + l->ring_cap * sizeof(*l->ring));
 	kfree(l->ring);
 	kfree(l);
 }
@@ -129,12 +149,19 @@ static struct aq_listener *aq_listener_create(struct sock *sk, u32 queued,
 	unsigned long flags;
 	int err;
 
-	if (atomic_read(&aq_tracked) >= READ_ONCE(aq_max_listeners))
+	if (!aq_filter_match(sock_net(sk)->ns.inum, sk->sk_family,
+			     inet_sk(sk)->inet_num, AQ_KIND_TCP)) {
+		atomic_long_inc(&aq_filtered_events);
+		return NULL;
+	}
+	if (atomic_read(&aq_tracked) >= READ_ONCE(aq_max_listeners) ||
+	    !aq_memory_charge(sizeof(*l)))
 		goto untracked;
-
 	l = kzalloc(sizeof(*l), GFP_ATOMIC | __GFP_NOWARN);
-	if (!l)
+	if (!l) {
+		aq_memory_uncharge(sizeof(*l));
 		goto untracked;
+	}
 
 	l->sk = sk;
 	spin_lock_init(&l->lock);
@@ -154,6 +181,7 @@ static struct aq_listener *aq_listener_create(struct sock *sk, u32 queued,
 						aq_table_params);
 	if (old) {
 		kfree(l);
+		aq_memory_uncharge(sizeof(*l));
 		return IS_ERR(old) ? NULL : old;
 	}
 
@@ -266,11 +294,14 @@ static bool aq_ring_grow(struct aq_listener *l)
 	u64 *ring;
 	u32 i;
 
-	if (cap > AQ_RING_MAX)
+	if (cap > AQ_RING_MAX ||
+	    !aq_memory_charge((cap - l->ring_cap) * sizeof(*ring)))
 		return false;
 	ring = kmalloc_array(cap, sizeof(*ring), GFP_ATOMIC | __GFP_NOWARN);
-	if (!ring)
+	if (!ring) {
+		aq_memory_uncharge((cap - l->ring_cap) * sizeof(*ring));
 		return false;
+	}
 	for (i = 0; i < l->ring_count; i++)
 		ring[i] = l->ring[(l->ring_head + i) & (l->ring_cap - 1)];
 	kfree(l->ring);
@@ -540,16 +571,29 @@ void aq_listener_show_detail(struct seq_file *m, struct aq_listener *l)
 	spin_unlock_irqrestore(&l->lock, flags);
 }
 
+void aq_listeners_show_limits(struct seq_file *m)
+{
+	seq_printf(m, "max_listeners %u\nmax_memory %lu\ntracked %d\nuntracked_listens %ld\nuntracked_events %ld\nfiltered_events %ld\nmemory_bytes %ld\n",
+		   READ_ONCE(aq_max_listeners), READ_ONCE(aq_max_memory),
+		   atomic_read(&aq_tracked),
+		   atomic_long_read(&aq_untracked_listens),
+		   atomic_long_read(&aq_untracked_events),
+		   atomic_long_read(&aq_filtered_events),
+		   atomic_long_read(&aq_memory));
+}
+
 void aq_listeners_show_totals(struct seq_file *m)
 {
 	unsigned long flags;
 	u64 listeners, enqueued, accepted, drained, drops;
 
-	seq_printf(m, "tracked %d max_listeners %u untracked_listens %ld untracked_events %ld missed %lu resyncs %ld\n",
+	seq_printf(m, "tracked %d max_listeners %u untracked_listens %ld untracked_events %ld filtered_events %ld memory_bytes %ld max_memory_bytes %lu missed %lu resyncs %ld\n",
 		   atomic_read(&aq_tracked), READ_ONCE(aq_max_listeners),
 		   atomic_long_read(&aq_untracked_listens),
-		   atomic_long_read(&aq_untracked_events), aq_probes_missed(),
-		   atomic_long_read(&aq_resyncs));
+		   atomic_long_read(&aq_untracked_events),
+		   atomic_long_read(&aq_filtered_events),
+		   atomic_long_read(&aq_memory), READ_ONCE(aq_max_memory),
+		   aq_probes_missed(), atomic_long_read(&aq_resyncs));
 
 	spin_lock_irqsave(&aq_closed_lock, flags);
 	listeners = aq_closed.listeners;
@@ -563,34 +607,62 @@ void aq_listeners_show_totals(struct seq_file *m)
 }
 
 /* Zeroes what was counted; what is queued now stays queued and timed. */
+static void aq_listener_reset(struct aq_listener *l)
+{
+	unsigned long flags;
+	u64 now;
+
+	spin_lock_irqsave(&l->lock, flags);
+	now = ktime_get_ns();
+	l->drops_base += (u32)l->drops;
+	l->drops = 0;
+	l->drops_syn_acceptq = 0;
+	l->drops_ack_acceptq = 0;
+	l->enqueued = l->qlen;
+	l->accepted = 0;
+	l->qpeak = l->qlen;
+	l->untimed = 0;
+	l->resynced = 0;
+	l->start_ns = now;
+	l->qlen_since_ns = now;
+	l->qlen_area_ns = 0;
+	l->wait_sum_ns = 0;
+	l->wait_max_ns = 0;
+	memset(l->qlen_hist, 0, sizeof(l->qlen_hist));
+	memset(l->wait_hist, 0, sizeof(l->wait_hist));
+	spin_unlock_irqrestore(&l->lock, flags);
+}
+
+bool aq_listener_exists(u32 id)
+{
+	bool exists;
+
+	rcu_read_lock();
+	exists = xa_load(&aq_ids, id);
+	rcu_read_unlock();
+	return exists;
+}
+
+int aq_listener_reset_one(u32 id)
+{
+	struct aq_listener *l;
+
+	rcu_read_lock();
+	l = xa_load(&aq_ids, id);
+	if (l)
+		aq_listener_reset(l);
+	rcu_read_unlock();
+	return l ? 0 : -ENOENT;
+}
+
 void aq_listeners_reset(void)
 {
 	struct aq_listener *l;
 	unsigned long index, flags;
-	u64 now;
 
 	rcu_read_lock();
-	xa_for_each(&aq_ids, index, l) {
-		spin_lock_irqsave(&l->lock, flags);
-		now = ktime_get_ns();
-		l->drops_base += (u32)l->drops;
-		l->drops = 0;
-		l->drops_syn_acceptq = 0;
-		l->drops_ack_acceptq = 0;
-		l->enqueued = l->qlen;
-		l->accepted = 0;
-		l->qpeak = l->qlen;
-		l->untimed = 0;
-		l->resynced = 0;
-		l->start_ns = now;
-		l->qlen_since_ns = now;
-		l->qlen_area_ns = 0;
-		l->wait_sum_ns = 0;
-		l->wait_max_ns = 0;
-		memset(l->qlen_hist, 0, sizeof(l->qlen_hist));
-		memset(l->wait_hist, 0, sizeof(l->wait_hist));
-		spin_unlock_irqrestore(&l->lock, flags);
-	}
+	xa_for_each(&aq_ids, index, l)
+		aq_listener_reset(l);
 	rcu_read_unlock();
 
 	spin_lock_irqsave(&aq_closed_lock, flags);
@@ -598,7 +670,22 @@ void aq_listeners_reset(void)
 	spin_unlock_irqrestore(&aq_closed_lock, flags);
 	atomic_long_set(&aq_untracked_listens, 0);
 	atomic_long_set(&aq_untracked_events, 0);
+	atomic_long_set(&aq_filtered_events, 0);
 	atomic_long_set(&aq_resyncs, 0);
+}
+
+/* Stops tracking the listeners that the filter in force leaves out. */
+void aq_listeners_refilter(void)
+{
+	struct aq_listener *l;
+	unsigned long index;
+
+	rcu_read_lock();
+	xa_for_each(&aq_ids, index, l)
+		if (!aq_filter_match(l->netns, l->family, ntohs(l->port),
+				     AQ_KIND_TCP))
+			aq_listener_unlink(l);
+	rcu_read_unlock();
 }
 
 /* Forgets every listener; only while no probe is registered. */

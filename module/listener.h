@@ -78,6 +78,9 @@ int aq_listeners_init(void);
 void aq_listeners_exit(void);
 void aq_listeners_clear(void);
 void aq_listeners_reset(void);
+bool aq_listener_exists(u32 id);
+int aq_listener_reset_one(u32 id);
+void aq_listeners_refilter(void);
 /* Makes every listener re-read its queue length from the kernel. */
 void aq_listeners_resync_all(void);
 
@@ -98,5 +101,6 @@ struct aq_listener *aq_listener_find(u32 *id);
 void aq_listener_show_row(struct seq_file *m, struct aq_listener *l);
 void aq_listener_show_detail(struct seq_file *m, struct aq_listener *l);
 void aq_listeners_show_totals(struct seq_file *m);
+void aq_listeners_show_limits(struct seq_file *m);
 
 #endif /* AQUEUE_LISTENER_H */

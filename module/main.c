@@ -11,6 +11,7 @@
 #include <linux/moduleparam.h>
 
 #include "aqueue.h"
+#include "filter.h"
 #include "listener.h"
 
 static bool enable = true;
@@ -21,6 +22,11 @@ unsigned int aq_max_listeners = 65536;
 module_param_named(max_listeners, aq_max_listeners, uint, 0644);
 MODULE_PARM_DESC(max_listeners,
 		 "Most listening sockets tracked at once; more are counted as untracked (default: 65536)");
+
+unsigned long aq_max_memory = 128UL << 20;
+module_param_named(max_memory, aq_max_memory, ulong, 0644);
+MODULE_PARM_DESC(max_memory,
+		 "Most bytes of listener state kept; beyond, listeners are untracked and waits untimed (default: 128 MiB)");
 
 int aq_accept_maxactive = 8192;
 module_param_named(accept_maxactive, aq_accept_maxactive, int, 0444);
@@ -126,6 +132,7 @@ static void __exit aqueue_exit(void)
 	aq_control_exit();
 	aq_proc_exit();
 	aq_listeners_exit();
+	aq_filter_exit();
 	pr_info("unloaded\n");
 }
 

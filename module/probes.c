@@ -27,6 +27,26 @@
 #include "aqueue.h"
 #include "listener.h"
 
+/* Index of each probe in aq_probes[], for its hit counter. */
+enum aq_probe_index {
+	AQ_PROBE_LISTEN_STOP,
+	AQ_PROBE_LISTEN,
+	AQ_PROBE_HASHDANCE,
+	AQ_PROBE_QUEUE_ADD,
+	AQ_PROBE_ACCEPT,
+	AQ_PROBE_SYN,
+	AQ_PROBE_ACK4,
+	AQ_PROBE_ACK6,
+	AQ_PROBE_COUNT,
+};
+
+static DEFINE_PER_CPU(unsigned long[AQ_PROBE_COUNT], aq_probe_hits);
+
+static void aq_hit(enum aq_probe_index probe)
+{
+	this_cpu_inc(aq_probe_hits[probe]);
+}
+
 /* Carried from a kretprobe's entry to its return. */
 struct aq_call {
 	struct sock *sk;
@@ -50,6 +70,7 @@ static int aq_listen_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct socket *sock = (struct socket *)aq_probe_arg(regs, 0);
 	struct sock *sk = sock->sk;
 
+	aq_hit(AQ_PROBE_LISTEN);
 	if (!sk || !aq_is_tcp(sk))
 		return 1;
 	*(struct sock **)ri->data = sk;
@@ -74,6 +95,7 @@ static int aq_listen_stop(struct kprobe *p, struct pt_regs *regs)
 {
 	struct sock *sk = aq_sk_arg(regs, 0);
 
+	aq_hit(AQ_PROBE_LISTEN_STOP);
 	if (aq_is_tcp(sk)) {
 		rcu_read_lock();
 		aq_listener_stop(sk);
@@ -88,6 +110,7 @@ static int aq_syn_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct sock *sk = aq_sk_arg(regs, 2);
 	struct aq_listener *l;
 
+	aq_hit(AQ_PROBE_SYN);
 	rcu_read_lock();
 	l = aq_listener_get(sk, true);
 	if (l)
@@ -135,12 +158,15 @@ static int aq_ack4_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	aq_ack_begin((struct aq_call *)ri->data, aq_sk_arg(regs, 0));
 	return 0;
+
+	aq_hit(AQ_PROBE_ACK4);
 }
 
 static int aq_ack6_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct sk_buff *skb = (struct sk_buff *)aq_probe_arg(regs, 1);
 
+	aq_hit(AQ_PROBE_ACK6);
 	/* v4-mapped: tcp_v4_syn_recv_sock() runs inside and is counted. */
 	if (skb->protocol == htons(ETH_P_IP))
 		return 1;
@@ -182,6 +208,7 @@ static int aq_hashdance(struct kprobe *p, struct pt_regs *regs)
 {
 	bool own_req = (u8)aq_probe_arg(regs, 3);
 
+	aq_hit(AQ_PROBE_HASHDANCE);
 	if (!own_req)
 		return 0;
 	this_cpu_write(aq_hashdance_child, aq_sk_arg(regs, 1));
@@ -191,6 +218,8 @@ static int aq_hashdance(struct kprobe *p, struct pt_regs *regs)
 
 static int aq_queue_add(struct kprobe *p, struct pt_regs *regs)
 {
+
+	aq_hit(AQ_PROBE_QUEUE_ADD);
 	if (this_cpu_read(aq_hashdance_child) == aq_sk_arg(regs, 2)) {
 		this_cpu_write(aq_hashdance_child, NULL);
 		return 0;
@@ -205,6 +234,7 @@ static int aq_accept_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct sock *sk = aq_sk_arg(regs, 0);
 
+	aq_hit(AQ_PROBE_ACCEPT);
 	if (!aq_is_tcp(sk))
 		return 1;
 	*(struct sock **)ri->data = sk;
@@ -289,15 +319,15 @@ struct aq_probe {
 };
 
 /* Registered in this order: a listener's end is watched before its start. */
-static struct aq_probe aq_probes[] = {
-	{ .kp = &aq_listen_stop_kp },
-	{ .krp = &aq_listen_krp },
-	{ .kp = &aq_hashdance_kp },
-	{ .kp = &aq_queue_add_kp },
-	{ .krp = &aq_accept_krp },
-	{ .krp = &aq_syn_krp },
-	{ .krp = &aq_ack4_krp },
-	{ .krp = &aq_ack6_krp, .optional = true },
+static struct aq_probe aq_probes[AQ_PROBE_COUNT] = {
+	[AQ_PROBE_LISTEN_STOP] = { .kp = &aq_listen_stop_kp },
+	[AQ_PROBE_LISTEN] = { .krp = &aq_listen_krp },
+	[AQ_PROBE_HASHDANCE] = { .kp = &aq_hashdance_kp },
+	[AQ_PROBE_QUEUE_ADD] = { .kp = &aq_queue_add_kp },
+	[AQ_PROBE_ACCEPT] = { .krp = &aq_accept_krp },
+	[AQ_PROBE_SYN] = { .krp = &aq_syn_krp },
+	[AQ_PROBE_ACK4] = { .krp = &aq_ack4_krp },
+	[AQ_PROBE_ACK6] = { .krp = &aq_ack6_krp, .optional = true },
 };
 
 static unsigned long aq_missed_seen;
@@ -426,10 +456,15 @@ void aq_probes_show(struct seq_file *m)
 	for (i = 0; i < ARRAY_SIZE(aq_probes); i++) {
 		struct aq_probe *p = &aq_probes[i];
 
-		seq_printf(m, "probe %s %s registered %d missed %lu",
+		unsigned long hits = 0;
+		int cpu;
+
+		for_each_possible_cpu(cpu)
+			hits += per_cpu(aq_probe_hits, cpu)[i];
+		seq_printf(m, "probe %s %s registered %d hits %lu missed %lu",
 			   aq_probe_kprobe(p)->symbol_name,
 			   p->krp ? "kretprobe" : "kprobe", p->registered,
-			   aq_probe_missed(p));
+			   hits, aq_probe_missed(p));
 		if (p->krp)
 			seq_printf(m, " maxactive %d", p->krp->maxactive);
 		seq_putc(m, '\n');
