@@ -139,23 +139,21 @@ static inline int aq_unshare_net(void)
 typedef void (*aq_netns_fn)(struct __test_metadata *_metadata, void *arg);
 
 /*
- * Runs fn(arg) in a forked child inside a fresh network namespace and fails
- * (or skips) the test as the child did. ASSERT_* inside fn ends the child
- * only: its jump buffer is re-armed here, so the fixture's teardown never
- * runs twice. Memory fn must hand back belongs in aq_shared_alloc().
+ * Runs fn(arg) in a forked child, inside a fresh network namespace when
+ * newnet. ASSERT_* inside fn ends the child only: its jump buffer is
+ * re-armed here, so the fixture's teardown never runs in the child. Memory
+ * fn must hand back belongs in aq_shared_alloc(). Returns the child's pid.
  */
-static inline void aq_in_netns(struct __test_metadata *_metadata,
-			       aq_netns_fn fn, void *arg)
+static inline pid_t aq_child_start(struct __test_metadata *_metadata,
+				   aq_netns_fn fn, void *arg, bool newnet)
 {
-	int status;
 	pid_t pid;
 
 	fflush(stdout);
 	fflush(stderr);
 	pid = fork();
-	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		int ret = aq_unshare_net();
+		int ret = newnet ? aq_unshare_net() : 0;
 
 		if (ret) {
 			SKIP(_exit(4), "cannot create a network namespace: %s",
@@ -168,6 +166,15 @@ static inline void aq_in_netns(struct __test_metadata *_metadata,
 			_exit(4);
 		_exit(_metadata->passed && !_metadata->aborted ? 0 : 1);
 	}
+	return pid;
+}
+
+/* Fails (or skips) the test as the child did. */
+static inline void aq_child_wait(struct __test_metadata *_metadata, pid_t pid)
+{
+	int status;
+
+	ASSERT_LT(0, pid) TH_LOG("fork: %s", strerror(errno));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 4) {
 		char reason[sizeof(_metadata->results->reason)];
@@ -177,10 +184,17 @@ static inline void aq_in_netns(struct __test_metadata *_metadata,
 		SKIP(return, "%s", reason);
 	}
 	ASSERT_TRUE(WIFEXITED(status))
-		TH_LOG("netns child died by signal %d",
+		TH_LOG("child died by signal %d",
 		       WIFSIGNALED(status) ? WTERMSIG(status) : -1);
 	ASSERT_EQ(0, WEXITSTATUS(status))
-		TH_LOG("the part of the test run in a network namespace failed");
+		TH_LOG("the part of the test run in a child failed");
+}
+
+/* Runs fn(arg) in a fresh network namespace (in a child) and waits. */
+static inline void aq_in_netns(struct __test_metadata *_metadata,
+			       aq_netns_fn fn, void *arg)
+{
+	aq_child_wait(_metadata, aq_child_start(_metadata, fn, arg, true));
 }
 
 /* Anonymous memory shared with children forked after this call. */
@@ -707,11 +721,15 @@ static inline void aq_close_rst(int fd)
 	close(fd);
 }
 
-/* Accepts without blocking; returns the fd or -errno. */
+/* Accepts if a connection is queued, never blocks; the fd or -errno. */
 static inline int aq_accept_nb(int lfd)
 {
-	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct pollfd p = { .fd = lfd, .events = POLLIN };
+	int fd;
 
+	if (poll(&p, 1, 0) != 1)
+		return -EAGAIN;
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	return fd < 0 ? -errno : fd;
 }
 
