@@ -1,0 +1,731 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * A strict parser for /proc/aqueue, format 1.
+ *
+ * Fields are separated by one or more spaces (only spaces: a tab is part
+ * of a field). Numbers are unsigned decimal and must fit in 64 bits. Every
+ * line but the first starts with a keyword (state, closed, id, listener)
+ * or is a table row (starts with the listener's id). A line that does not
+ * parse completely is reported and skipped; so is a last line without its
+ * newline, since a cut-off histogram line would otherwise look valid.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "aqparse.h"
+
+#define MAX_TOKENS	160
+#define MAX_INPUT	(1UL << 30)
+
+struct tokens {
+	int n;
+	char *t[MAX_TOKENS];
+	size_t off[MAX_TOKENS];	/* offset of each token in the line */
+	int overflow;
+};
+
+struct ctx {
+	const char *name;
+	FILE *warn;
+	struct aq_snapshot *s;
+	unsigned int lineno;
+};
+
+static void bad(struct ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	c->s->malformed++;
+	if (!c->warn)
+		return;
+	fprintf(c->warn, "aqstat: %s:%u: ", c->name, c->lineno);
+	va_start(ap, fmt);
+	vfprintf(c->warn, fmt, ap);
+	va_end(ap);
+	fputs(": line ignored\n", c->warn);
+}
+
+static void note(struct ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	c->s->malformed++;
+	if (!c->warn)
+		return;
+	fprintf(c->warn, "aqstat: %s: ", c->name);
+	va_start(ap, fmt);
+	vfprintf(c->warn, fmt, ap);
+	va_end(ap);
+	fputc('\n', c->warn);
+}
+
+/* Splits @line in place at spaces. */
+static void tokenize(char *line, struct tokens *tk)
+{
+	char *p = line;
+
+	tk->n = 0;
+	tk->overflow = 0;
+	for (;;) {
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			break;
+		if (tk->n == MAX_TOKENS) {
+			tk->overflow = 1;
+			break;
+		}
+		tk->off[tk->n] = (size_t)(p - line);
+		tk->t[tk->n++] = p;
+		while (*p && *p != ' ')
+			p++;
+		if (!*p)
+			break;
+		*p++ = '\0';
+	}
+}
+
+/* 0, or -1 (not a number), -2 (does not fit in 64 bits). */
+static int parse_u64(const char *s, uint64_t *v)
+{
+	uint64_t x = 0;
+
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		unsigned int d;
+
+		if (*s < '0' || *s > '9')
+			return -1;
+		d = (unsigned int)(*s - '0');
+		if (x > (UINT64_MAX - d) / 10)
+			return -2;
+		x = x * 10 + d;
+	}
+	*v = x;
+	return 0;
+}
+
+static int want_u64(struct ctx *c, const char *what, const char *s, uint64_t *v)
+{
+	int r = parse_u64(s, v);
+
+	if (r == -2)
+		bad(c, "%s %.40s%s is larger than 2^64-1", what, s,
+		    strlen(s) > 40 ? "..." : "");
+	else if (r)
+		bad(c, "%s is not an unsigned number", what);
+	return r;
+}
+
+static int want_u64_or_dash(struct ctx *c, const char *what, const char *s,
+			    uint64_t *v)
+{
+	if (!strcmp(s, "-")) {
+		*v = AQ_FIELD_UNSET;
+		return 0;
+	}
+	if (want_u64(c, what, s, v))
+		return -1;
+	if (*v == AQ_FIELD_UNSET) {
+		bad(c, "%s is 2^64-1, which aqstat reserves for \"-\"", what);
+		return -1;
+	}
+	return 0;
+}
+
+const char *aq_proto_name(enum aq_proto p)
+{
+	static const char *const names[] = { "tcp", "tcp6", "udp", "udp6", "unix" };
+
+	return names[p];
+}
+
+static int proto_from(const char *s, enum aq_proto *p)
+{
+	for (int i = AQ_TCP; i <= AQ_UNIX; i++)
+		if (!strcmp(s, aq_proto_name((enum aq_proto)i))) {
+			*p = (enum aq_proto)i;
+			return 0;
+		}
+	return -1;
+}
+
+uint64_t aq_qlen_low(unsigned int i)
+{
+	return i ? 1ULL << (i - 1) : 0;
+}
+
+uint64_t aq_wait_low(unsigned int i)
+{
+	return i ? 1ULL << (i + AQUEUE_WAIT_SHIFT - 1) : 0;
+}
+
+/* "ADDR:PORT" or "[ADDR6]:PORT" for IP listeners; anything for unix. */
+static int parse_local(struct ctx *c, struct aq_listener *l, const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	unsigned char buf[16];
+	uint64_t port;
+	char *addr;
+	size_t alen;
+	int v6 = l->proto == AQ_TCP6 || l->proto == AQ_UDP6;
+
+	if (l->proto == AQ_UNIX) {
+		l->port = -1;
+		l->addr = strdup(s);
+		l->local = strdup(s);
+		return 0;
+	}
+	if (!colon || parse_u64(colon + 1, &port) || port > 65535) {
+		bad(c, "local address %.60s has no valid :PORT", s);
+		return -1;
+	}
+	if (v6) {
+		if (s[0] != '[' || colon == s || colon[-1] != ']') {
+			bad(c, "IPv6 address %.60s is not in brackets", s);
+			return -1;
+		}
+		s++;
+		alen = (size_t)(colon - 1 - s);
+	} else {
+		alen = (size_t)(colon - s);
+	}
+	addr = strndup(s, alen);
+	if (!addr)
+		return -1;
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, addr, buf) != 1) {
+		bad(c, "%.60s is not an IPv%d address", addr, v6 ? 6 : 4);
+		free(addr);
+		return -1;
+	}
+	l->addr = addr;
+	l->port = (long)port;
+	l->local = strdup(v6 ? s - 1 : s);
+	return 0;
+}
+
+/*
+ * "KEY VALUE" pairs from token @first on; every key in @keys exactly once,
+ * no others.
+ */
+static int parse_pairs(struct ctx *c, const char *what, struct tokens *tk,
+		       int first, const char *const *keys, uint64_t **vals,
+		       int nkeys)
+{
+	uint64_t seen = 0, tmp[16];
+
+	if ((tk->n - first) % 2) {
+		bad(c, "%s: key %s has no value", what, tk->t[tk->n - 1]);
+		return -1;
+	}
+	for (int i = first; i < tk->n; i += 2) {
+		int k;
+
+		for (k = 0; k < nkeys; k++)
+			if (!strcmp(tk->t[i], keys[k]))
+				break;
+		if (k == nkeys) {
+			bad(c, "%s: unknown field %.40s", what, tk->t[i]);
+			return -1;
+		}
+		if (seen & (1ULL << k)) {
+			bad(c, "%s: field %s appears twice", what, keys[k]);
+			return -1;
+		}
+		if (want_u64(c, keys[k], tk->t[i + 1], &tmp[k]))
+			return -1;
+		seen |= 1ULL << k;
+	}
+	for (int k = 0; k < nkeys; k++)
+		if (!(seen & (1ULL << k))) {
+			bad(c, "%s: field %s is missing", what, keys[k]);
+			return -1;
+		}
+	for (int k = 0; k < nkeys; k++)
+		*vals[k] = tmp[k];
+	return 0;
+}
+
+static void parse_state(struct ctx *c, struct tokens *tk)
+{
+	static const char *const keys[] = {
+		"enabled", "tracked", "max_listeners", "untracked_listens",
+		"untracked_events", "missed", "resyncs",
+	};
+	struct aq_state st;
+	uint64_t *vals[] = {
+		&st.enabled, &st.tracked, &st.max_listeners,
+		&st.untracked_listens, &st.untracked_events, &st.missed,
+		&st.resyncs,
+	};
+
+	if (c->s->has_state) {
+		bad(c, "a second state line");
+		return;
+	}
+	if (parse_pairs(c, "state", tk, 1, keys, vals, 7))
+		return;
+	c->s->state = st;
+	c->s->has_state = 1;
+}
+
+static void parse_closed(struct ctx *c, struct tokens *tk)
+{
+	static const char *const keys[] = {
+		"listeners", "enqueued", "accepted", "drained", "drops",
+	};
+	struct aq_closed cl;
+	uint64_t *vals[] = {
+		&cl.listeners, &cl.enqueued, &cl.accepted, &cl.drained,
+		&cl.drops,
+	};
+
+	if (c->s->has_closed) {
+		bad(c, "a second closed line");
+		return;
+	}
+	if (parse_pairs(c, "closed", tk, 1, keys, vals, 5))
+		return;
+	c->s->closed = cl;
+	c->s->has_closed = 1;
+}
+
+static const char *const header[] = {
+	"id", "netns", "proto", "local", "backlog", "qnow", "qpeak",
+	"enqueued", "accepted", "drops", "p50_us", "p99_us", "max_us", "pid",
+	"comm",
+};
+#define NCOLS ((int)(sizeof(header) / sizeof(header[0])))
+
+static int header_ok(struct tokens *tk)
+{
+	if (tk->n != NCOLS)
+		return 0;
+	for (int i = 0; i < NCOLS; i++)
+		if (strcmp(tk->t[i], header[i]))
+			return 0;
+	return 1;
+}
+
+static struct aq_listener *find(struct aq_snapshot *s, uint64_t id)
+{
+	for (size_t i = s->n; i-- > 0;)	/* rows come in id order */
+		if (s->l[i].id == id)
+			return &s->l[i];
+	return NULL;
+}
+
+static void free_listener(struct aq_listener *l)
+{
+	free(l->local);
+	free(l->addr);
+	free(l->comm);
+}
+
+/* @raw is the unsplit line (for comm), @tk its tokens. */
+static int parse_row(struct ctx *c, const char *raw, size_t rawlen,
+		     struct tokens *tk)
+{
+	struct aq_listener l;
+	struct aq_snapshot *s = c->s;
+	uint64_t *u[] = {
+		&l.backlog, &l.qnow, &l.qpeak, &l.enqueued, &l.accepted, &l.drops,
+	};
+	uint64_t *d[] = { &l.p50_us, &l.p99_us, &l.max_us };
+	size_t commoff;
+
+	memset(&l, 0, sizeof(l));
+	if (tk->n < NCOLS - 1) {
+		bad(c, "table row has %d of %d fields", tk->n, NCOLS);
+		return 0;
+	}
+	if (tk->n == NCOLS - 1) {
+		/* "pid " and nothing after: an empty comm, or a cut line */
+		size_t end = tk->off[NCOLS - 2] + strlen(tk->t[NCOLS - 2]);
+
+		if (end + 1 != rawlen || raw[end] != ' ') {
+			bad(c, "table row has no comm field");
+			return 0;
+		}
+		commoff = rawlen;
+	} else {
+		commoff = tk->off[NCOLS - 1];
+	}
+	if (want_u64(c, "id", tk->t[0], &l.id) ||
+	    want_u64(c, "netns", tk->t[1], &l.netns))
+		return 0;
+	if (proto_from(tk->t[2], &l.proto)) {
+		bad(c, "unknown proto %.20s", tk->t[2]);
+		return 0;
+	}
+	for (int i = 0; i < 6; i++)
+		if (want_u64(c, header[4 + i], tk->t[4 + i], u[i]))
+			return 0;
+	for (int i = 0; i < 3; i++)
+		if (want_u64_or_dash(c, header[10 + i], tk->t[10 + i], d[i]))
+			return 0;
+	if (want_u64(c, "pid", tk->t[13], &l.pid))
+		return 0;
+	if (find(s, l.id)) {
+		bad(c, "listener %llu appears twice in the table",
+		    (unsigned long long)l.id);
+		return 0;
+	}
+	if (parse_local(c, &l, tk->t[3]))
+		goto fail;
+	l.comm = strndup(raw + commoff, rawlen - commoff);
+	if (!l.local || !l.addr || !l.comm)
+		goto nomem;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		struct aq_listener *nl = realloc(s->l, cap * sizeof(*nl));
+
+		if (!nl)
+			goto nomem;
+		s->l = nl;
+		s->cap = cap;
+	}
+	s->l[s->n++] = l;
+	return 0;
+nomem:
+	free_listener(&l);
+	return -1;
+fail:
+	free_listener(&l);
+	return 0;
+}
+
+static int bucket_of(uint64_t low, int wait, unsigned int *idx)
+{
+	unsigned int n = wait ? AQUEUE_WAIT_BUCKETS : AQUEUE_QLEN_BUCKETS;
+
+	for (unsigned int i = 0; i < n; i++)
+		if ((wait ? aq_wait_low(i) : aq_qlen_low(i)) == low) {
+			*idx = i;
+			return 0;
+		}
+	return -1;
+}
+
+static void parse_hist(struct ctx *c, struct aq_listener *l, struct tokens *tk,
+		       int wait)
+{
+	unsigned int n = wait ? AQUEUE_WAIT_BUCKETS : AQUEUE_QLEN_BUCKETS;
+	uint64_t tmp[AQUEUE_WAIT_BUCKETS] = { 0 };
+	const char *what = wait ? "wait_ns" : "qlen";
+	int last = -1;
+
+	if (wait ? l->has_wait : l->has_qlen) {
+		bad(c, "listener %llu: a second %s line",
+		    (unsigned long long)l->id, what);
+		return;
+	}
+	for (int i = 3; i < tk->n; i++) {
+		char *colon = strchr(tk->t[i], ':');
+		uint64_t low, count;
+		unsigned int idx;
+
+		if (!colon) {
+			bad(c, "%s: %.40s is not LOW:COUNT", what, tk->t[i]);
+			return;
+		}
+		*colon = '\0';
+		if (want_u64(c, "bucket", tk->t[i], &low) ||
+		    want_u64(c, "count", colon + 1, &count))
+			return;
+		if (bucket_of(low, wait, &idx)) {
+			bad(c, "%s: %llu is not a bucket boundary", what,
+			    (unsigned long long)low);
+			return;
+		}
+		if ((int)idx <= last) {
+			bad(c, "%s: buckets out of order", what);
+			return;
+		}
+		last = (int)idx;
+		tmp[idx] = count;
+	}
+	if (wait) {
+		memcpy(l->wait, tmp, n * sizeof(tmp[0]));
+		l->has_wait = 1;
+	} else {
+		memcpy(l->qlen, tmp, n * sizeof(tmp[0]));
+		l->has_qlen = 1;
+	}
+}
+
+static void parse_detail(struct ctx *c, struct tokens *tk)
+{
+	static const char *const keys[] = {
+		"drops_syn_acceptq", "drops_ack_acceptq", "drops_other",
+		"drained", "untimed", "resynced", "observed_ns", "qlen_area_ns",
+		"wait_sum_ns",
+	};
+	struct aq_listener *l, t;
+	uint64_t id;
+	uint64_t *vals[] = {
+		&t.drops_syn_acceptq, &t.drops_ack_acceptq, &t.drops_other,
+		&t.drained, &t.untimed, &t.resynced, &t.observed_ns,
+		&t.qlen_area_ns, &t.wait_sum_ns,
+	};
+
+	if (tk->n < 3) {
+		bad(c, "listener line without an id and a kind");
+		return;
+	}
+	if (want_u64(c, "listener id", tk->t[1], &id))
+		return;
+	l = find(c->s, id);
+	if (!l) {
+		bad(c, "listener %llu is not in the table",
+		    (unsigned long long)id);
+		return;
+	}
+	if (!strcmp(tk->t[2], "qlen")) {
+		parse_hist(c, l, tk, 0);
+	} else if (!strcmp(tk->t[2], "wait_ns")) {
+		parse_hist(c, l, tk, 1);
+	} else if (!strcmp(tk->t[2], keys[0])) {
+		if (l->has_detail) {
+			bad(c, "listener %llu: a second detail line",
+			    (unsigned long long)id);
+			return;
+		}
+		if (parse_pairs(c, "listener", tk, 2, keys, vals, 9))
+			return;
+		l->drops_syn_acceptq = t.drops_syn_acceptq;
+		l->drops_ack_acceptq = t.drops_ack_acceptq;
+		l->drops_other = t.drops_other;
+		l->drained = t.drained;
+		l->untimed = t.untimed;
+		l->resynced = t.resynced;
+		l->observed_ns = t.observed_ns;
+		l->qlen_area_ns = t.qlen_area_ns;
+		l->wait_sum_ns = t.wait_sum_ns;
+		l->has_detail = 1;
+	} else {
+		bad(c, "listener %llu: unknown line kind %.30s",
+		    (unsigned long long)id, tk->t[2]);
+	}
+}
+
+enum { P_PREAMBLE, P_TABLE, P_DETAILS };
+
+enum aq_parse_result aq_parse(const char *text, size_t len, const char *name,
+			      FILE *warn, struct aq_snapshot *s)
+{
+	struct ctx c = { .name = name, .warn = warn, .s = s };
+	struct tokens *tk;
+	enum aq_parse_result ret = AQ_PARSE_OK;
+	const char *p = text, *end = text + len;
+	char *line = NULL;
+	size_t linecap = 0;
+	int phase = P_PREAMBLE;
+
+	memset(s, 0, sizeof(*s));
+	tk = malloc(sizeof(*tk));
+	if (!tk)
+		return AQ_PARSE_NOMEM;
+	if (!len) {
+		ret = AQ_PARSE_NOT_AQUEUE;
+		goto out;
+	}
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		c.lineno++;
+		if (n + 1 > linecap) {
+			char *nb = realloc(line, n + 1);
+
+			if (!nb) {
+				ret = AQ_PARSE_NOMEM;
+				goto out;
+			}
+			line = nb;
+			linecap = n + 1;
+		}
+		memcpy(line, p, n);
+		line[n] = '\0';
+		p += n + (nl ? 1 : 0);
+
+		if (c.lineno == 1) {
+			uint64_t v;
+
+			tokenize(line, tk);
+			if (!nl || tk->n != 3 || strcmp(tk->t[0], "aqueue") ||
+			    strcmp(tk->t[1], "format") ||
+			    parse_u64(tk->t[2], &v) == -1) {
+				ret = AQ_PARSE_NOT_AQUEUE;
+				goto out;
+			}
+			if (parse_u64(tk->t[2], &v))
+				v = UINT64_MAX;
+			s->format = v;
+			if (v != AQUEUE_FORMAT_VERSION) {
+				ret = AQ_PARSE_VERSION;
+				goto out;
+			}
+			continue;
+		}
+		if (memchr(line, '\0', n)) {
+			bad(&c, "NUL byte in line");
+			continue;
+		}
+		if (!nl) {
+			bad(&c, "truncated: no newline at the end of the input");
+			continue;
+		}
+		if (n == 0) {
+			if (phase == P_TABLE)
+				phase = P_DETAILS;
+			else
+				bad(&c, "unexpected empty line");
+			continue;
+		}
+		if (line[n - 1] == '\r') {
+			bad(&c, "carriage return at the end of the line");
+			continue;
+		}
+		tokenize(line, tk);
+		if (tk->overflow) {
+			bad(&c, "more than %d fields", MAX_TOKENS);
+			continue;
+		}
+		if (!tk->n) {
+			bad(&c, "blank line");
+			continue;
+		}
+		if (tk->t[0][0] >= '0' && tk->t[0][0] <= '9') {
+			if (phase != P_TABLE) {
+				bad(&c, "table row outside the table");
+				continue;
+			}
+			/* comm is cut from the unsplit line */
+			if (parse_row(&c, p - n - 1, n, tk)) {
+				ret = AQ_PARSE_NOMEM;
+				goto out;
+			}
+		} else if (!strcmp(tk->t[0], "state")) {
+			parse_state(&c, tk);
+		} else if (!strcmp(tk->t[0], "closed")) {
+			parse_closed(&c, tk);
+		} else if (!strcmp(tk->t[0], "id")) {
+			if (phase != P_PREAMBLE) {
+				bad(&c, "a second table header");
+				continue;
+			}
+			if (!header_ok(tk)) {
+				if (warn)
+					fprintf(warn, "aqstat: %s:%u: the table header is not the one of format %d\n",
+						name, c.lineno, AQUEUE_FORMAT_VERSION);
+				ret = AQ_PARSE_HEADER;
+				goto out;
+			}
+			phase = P_TABLE;
+		} else if (!strcmp(tk->t[0], "listener")) {
+			if (phase == P_PREAMBLE) {
+				bad(&c, "listener line before the table");
+				continue;
+			}
+			phase = P_DETAILS;
+			parse_detail(&c, tk);
+		} else {
+			bad(&c, "unknown keyword %.30s", tk->t[0]);
+		}
+	}
+	if (c.lineno == 1) {	/* just the version line */
+		note(&c, "nothing after the version line");
+		goto out;
+	}
+	if (!s->has_state)
+		note(&c, "no valid state line");
+	if (!s->has_closed)
+		note(&c, "no valid closed line");
+	if (phase == P_PREAMBLE)
+		note(&c, "no table header");
+	for (size_t i = 0; i < s->n; i++) {
+		struct aq_listener *l = &s->l[i];
+
+		if (!l->has_detail || !l->has_qlen || !l->has_wait)
+			note(&c, "listener %llu: missing%s%s%s line",
+			     (unsigned long long)l->id,
+			     l->has_detail ? "" : " detail",
+			     l->has_qlen ? "" : " qlen",
+			     l->has_wait ? "" : " wait_ns");
+	}
+out:
+	free(line);
+	free(tk);
+	if (ret != AQ_PARSE_OK && ret != AQ_PARSE_VERSION)
+		aq_snapshot_free(s);
+	return ret;
+}
+
+void aq_snapshot_free(struct aq_snapshot *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free_listener(&s->l[i]);
+	free(s->l);
+	s->l = NULL;
+	s->n = s->cap = 0;
+}
+
+char *aq_read_file(const char *path, size_t *len)
+{
+	size_t cap = 65536, n = 0;
+	char *buf = malloc(cap + 1);
+	int fd, err;
+
+	if (!buf)
+		return NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		goto fail;
+	for (;;) {
+		ssize_t r;
+
+		if (n == cap) {
+			char *nb;
+
+			if (cap >= MAX_INPUT) {
+				errno = EFBIG;
+				goto fail_close;
+			}
+			nb = realloc(buf, cap * 2 + 1);
+			if (!nb)
+				goto fail_close;
+			buf = nb;
+			cap *= 2;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			goto fail_close;
+		}
+		if (!r)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+fail_close:
+	err = errno;
+	close(fd);
+	errno = err;
+fail:
+	err = errno;
+	free(buf);
+	errno = err;
+	return NULL;
+}

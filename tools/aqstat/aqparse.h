@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * A strict parser for /proc/aqueue (format 1, see README.md and
+ * include/aqueue_format.h). Malformed lines are reported and skipped,
+ * never half-used: a row either parses completely or is dropped.
+ */
+#ifndef AQPARSE_H
+#define AQPARSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../../include/aqueue_format.h"
+
+#define AQ_FIELD_UNSET	UINT64_MAX	/* "-" in the p50/p99/max columns */
+
+enum aq_proto {
+	AQ_TCP, AQ_TCP6, AQ_UDP, AQ_UDP6, AQ_UNIX,
+};
+
+struct aq_listener {
+	uint64_t id, netns;
+	enum aq_proto proto;
+	char *local;		/* as printed: 1.2.3.4:80, [::1]:80, a path */
+	char *addr;		/* without brackets and port */
+	long port;		/* -1 when the listener has none (unix) */
+	uint64_t backlog, qnow, qpeak, enqueued, accepted, drops;
+	uint64_t p50_us, p99_us, max_us;	/* AQ_FIELD_UNSET for "-" */
+	uint64_t pid;
+	char *comm;
+
+	/* from the "listener ID ..." lines; has_* say which ones parsed */
+	int has_detail, has_qlen, has_wait;
+	uint64_t drops_syn_acceptq, drops_ack_acceptq, drops_other;
+	uint64_t drained, untimed, resynced;
+	uint64_t observed_ns, qlen_area_ns, wait_sum_ns;
+	uint64_t qlen[AQUEUE_QLEN_BUCKETS];
+	uint64_t wait[AQUEUE_WAIT_BUCKETS];
+};
+
+struct aq_state {
+	uint64_t enabled, tracked, max_listeners, untracked_listens;
+	uint64_t untracked_events, missed, resyncs;
+};
+
+struct aq_closed {
+	uint64_t listeners, enqueued, accepted, drained, drops;
+};
+
+struct aq_snapshot {
+	uint64_t format;
+	int has_state, has_closed;
+	struct aq_state state;
+	struct aq_closed closed;
+	struct aq_listener *l;
+	size_t n, cap;
+	unsigned int malformed;	/* lines reported and skipped */
+};
+
+enum aq_parse_result {
+	AQ_PARSE_OK = 0,
+	AQ_PARSE_NOT_AQUEUE,	/* empty, or the first line is not "aqueue format N" */
+	AQ_PARSE_VERSION,	/* a format this parser does not know */
+	AQ_PARSE_HEADER,	/* the table header is not the one of format 1 */
+	AQ_PARSE_NOMEM,
+};
+
+/*
+ * Parse @len bytes of @text (not NUL-terminated, may contain NULs) into
+ * @s. Each malformed line is reported on @warn (if not NULL) as
+ * "NAME:LINE: reason" and counted in s->malformed. On AQ_PARSE_VERSION
+ * s->format holds the version seen (UINT64_MAX when it is out of range).
+ */
+enum aq_parse_result aq_parse(const char *text, size_t len, const char *name,
+			      FILE *warn, struct aq_snapshot *s);
+void aq_snapshot_free(struct aq_snapshot *s);
+
+const char *aq_proto_name(enum aq_proto p);
+
+/* Bucket lower bounds, as printed in the qlen and wait_ns lines. */
+uint64_t aq_qlen_low(unsigned int i);
+uint64_t aq_wait_low(unsigned int i);
+
+/* Read a whole file (procfs reports size 0); NULL and errno on failure. */
+char *aq_read_file(const char *path, size_t *len);
+
+#endif /* AQPARSE_H */
