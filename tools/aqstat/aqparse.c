@@ -655,8 +655,9 @@ enum aq_parse_result aq_parse(const char *text, size_t len, const char *name,
 		struct aq_listener *l = &s->l[i];
 
 		if (!l->has_detail || !l->has_qlen || !l->has_wait)
-			note(&c, "listener %llu: missing%s%s%s line",
+			note(&c, "listener %llu: line%s missing:%s%s%s",
 			     (unsigned long long)l->id,
+			     l->has_detail + l->has_qlen + l->has_wait < 2 ? "s" : "",
 			     l->has_detail ? "" : " detail",
 			     l->has_qlen ? "" : " qlen",
 			     l->has_wait ? "" : " wait_ns");

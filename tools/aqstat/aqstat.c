@@ -334,6 +334,18 @@ static char *fmt_us(uint64_t us)
 	return fmt_scaled((double)us / 1e6, "s");
 }
 
+/* A time in nanoseconds, in ns, µs, ms or s. */
+static char *fmt_ns(uint64_t ns)
+{
+	if (ns < 1000)
+		return xasprintf("%lluns", (unsigned long long)ns);
+	if (ns < 999500)
+		return fmt_scaled((double)ns / 1e3, micro[0] == 'u' ? "us" : "\xc2\xb5s");
+	if (ns < 999500000)
+		return fmt_scaled((double)ns / 1e6, "ms");
+	return fmt_scaled((double)ns / 1e9, "s");
+}
+
 static char *fmt_rate(double v)
 {
 	if (v < 1000)
@@ -424,27 +436,57 @@ static void table_print(struct table *t)
 
 /* ---- the table -------------------------------------------------------- */
 
+/* printf, clipped to the output width */
+static void cprintf(const char *fmt, ...)
+{
+	va_list ap;
+	size_t col;
+	char *s, *line, *nl;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		die(EX_ERR, "out of memory");
+	va_end(ap);
+	for (line = s; *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		col = 0;
+		put_clipped(line, &col);
+		if (!nl)
+			break;
+		putchar('\n');
+	}
+	free(s);
+}
+
 static void print_summary(const struct aq_snapshot *s, size_t shown)
 {
 	if (s->has_state)
-		printf("aqueue %s: %llu listener%s tracked (limit %llu), %zu shown; missed %llu, resyncs %llu, untracked listens %llu, events %llu\n",
-		       s->state.enabled ? "enabled" : "DISABLED",
-		       (unsigned long long)s->state.tracked,
-		       s->state.tracked == 1 ? "" : "s",
-		       (unsigned long long)s->state.max_listeners, shown,
-		       (unsigned long long)s->state.missed,
-		       (unsigned long long)s->state.resyncs,
-		       (unsigned long long)s->state.untracked_listens,
-		       (unsigned long long)s->state.untracked_events);
+		cprintf("aqueue %s: %llu tracked (max %llu), %zu shown, missed %llu, resyncs %llu\n",
+			s->state.enabled ? "enabled" : "DISABLED",
+			(unsigned long long)s->state.tracked,
+			(unsigned long long)s->state.max_listeners, shown,
+			(unsigned long long)s->state.missed,
+			(unsigned long long)s->state.resyncs);
+	else
+		cprintf("aqueue: global state unknown (no valid state line)\n");
 	if (s->has_closed)
-		printf("closed: %llu listeners, enqueued %llu, accepted %llu, drained %llu, drops %llu\n",
-		       (unsigned long long)s->closed.listeners,
-		       (unsigned long long)s->closed.enqueued,
-		       (unsigned long long)s->closed.accepted,
-		       (unsigned long long)s->closed.drained,
-		       (unsigned long long)s->closed.drops);
+		cprintf("closed: %llu listeners, enqueued %llu, accepted %llu, drained %llu, drops %llu\n",
+			(unsigned long long)s->closed.listeners,
+			(unsigned long long)s->closed.enqueued,
+			(unsigned long long)s->closed.accepted,
+			(unsigned long long)s->closed.drained,
+			(unsigned long long)s->closed.drops);
+	if (s->malformed)
+		cprintf("warning: %u malformed line%s in the input skipped (details on stderr)\n",
+			s->malformed, s->malformed == 1 ? "" : "s");
+	if (s->has_state && (s->state.untracked_listens || s->state.untracked_events))
+		cprintf("warning: over the listener limit: %llu listens and %llu events not tracked\n",
+			(unsigned long long)s->state.untracked_listens,
+			(unsigned long long)s->state.untracked_events);
 	if (s->has_state && s->state.missed)
-		printf("warning: %llu probe hits were missed; figures may be short (see the control file)\n",
+		cprintf("warning: %llu probe hits were missed; figures may be short (see the control file)\n",
 		       (unsigned long long)s->state.missed);
 }
 
@@ -524,8 +566,8 @@ static char *fmt_queue(const struct aq_listener *l)
 static int show_table(const struct aq_snapshot *s)
 {
 	static const char *hdr[] = {
-		"ID", "NETNS", "PROTO", "LOCAL", "QUEUE", "PEAK", "ENQUEUED",
-		"ACCEPTED", "DROPS", "P50", "P99", "MAX", "PID", "COMM",
+		"ID", "NETNS", "PROTO", "LOCAL", "QUEUE", "PEAK", "ENQ",
+		"ACC", "DROPS", "P50", "P99", "MAX", "PID", "COMM",
 	};
 	size_t n;
 	const struct aq_listener **v = select_listeners(s, &n);
@@ -1002,7 +1044,7 @@ static int show_prometheus(const struct aq_snapshot *s)
 
 struct rates {
 	double arrivals, accepts, drops;
-	uint64_t p99_us;	/* AQ_FIELD_UNSET: nothing timed */
+	uint64_t p99_ns;	/* AQ_FIELD_UNSET: nothing timed */
 	int p99_top;		/* in the open-ended last bucket */
 };
 
@@ -1050,7 +1092,7 @@ static void interval_rates(const struct aq_listener *l,
 		dw[i] = l->wait[i] - (reset ? 0 : p->wait[i]);
 		total += dw[i];
 	}
-	r->p99_us = AQ_FIELD_UNSET;
+	r->p99_ns = AQ_FIELD_UNSET;
 	r->p99_top = 0;
 	if (!total || !l->has_wait)
 		return;
@@ -1064,9 +1106,9 @@ static void interval_rates(const struct aq_listener *l,
 	}
 	if (i == AQUEUE_WAIT_BUCKETS - 1) {
 		r->p99_top = 1;
-		r->p99_us = aq_wait_low(i) / 1000;
+		r->p99_ns = aq_wait_low(i);
 	} else {
-		r->p99_us = (aq_wait_low(i + 1) + 999) / 1000;
+		r->p99_ns = aq_wait_low(i + 1);
 	}
 }
 
@@ -1128,13 +1170,13 @@ static void watch_frame(const struct aq_snapshot *s, const struct aq_snapshot *p
 		row[c++] = fmt_rate(r.arrivals);
 		row[c++] = fmt_rate(r.accepts);
 		row[c++] = fmt_rate(r.drops);
-		if (r.p99_top) {
-			char *x = fmt_us(r.p99_us);
-
-			row[c++] = xasprintf(">%s", x);
-			free(x);
+		if (r.p99_ns == AQ_FIELD_UNSET) {
+			row[c++] = xstrdup("-");
 		} else {
-			row[c++] = fmt_us(r.p99_us);
+			char *x = fmt_ns(r.p99_ns);
+
+			row[c++] = r.p99_top ? xasprintf(">%s", x) : xstrdup(x);
+			free(x);
 		}
 		row[c++] = fmt_u64(l->pid);
 		row[c++] = printable(l->comm);

@@ -1,0 +1,151 @@
+#!/bin/sh
+# Host-side tests for aqstat against the recorded samples in samples/.
+# Prints "ok N name" / "not ok N name" per case, then "N passed, N failed";
+# writes "passed failed 0" to $RESULTS/counts/host-aqstat when RESULTS is set.
+# Environment: AQSTAT (the binary), PYTHON, PROMTOOL (optional).
+cd "$(dirname "$0")" || exit 1
+AQ=${AQSTAT:-../aqstat}
+PY=${PYTHON:-python3}
+S=samples
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT INT TERM
+export LC_ALL=C.UTF-8
+unset COLUMNS AQSTAT_PROC AQSTAT_DEBUGFS AQSTAT_CONTROL
+pass=0 fail=0 n=0
+
+# t NAME SCRIPT: one case, SCRIPT is eval'ed in a subshell; its status decides
+t() {
+	name=$1
+	n=$((n + 1))
+	if ( eval "$2" ) >"$T/log" 2>&1; then
+		pass=$((pass + 1)); echo "ok $n $name"
+	else
+		fail=$((fail + 1)); echo "not ok $n $name"
+		sed 's/^/#   /' "$T/log" | head -20
+	fi
+}
+# run EXPECTED_RC ARGS...: aqstat's stdout in $T/out, stderr in $T/err
+run() {
+	want=$1; shift
+	"$AQ" "$@" >"$T/out" 2>"$T/err"; rc=$?
+	[ "$rc" = "$want" ] || { echo "aqstat $*: exit $rc, want $want"; cat "$T/err"; return 1; }
+}
+has() { grep -qF -- "$1" "$2" || { echo "missing in $2: $1"; cat "$2"; return 1; }; }
+hasnt() { ! grep -qF -- "$1" "$2" || { echo "unexpected in $2: $1"; return 1; }; }
+# row ID: the table row of listener ID (first field)
+row() { awk -v id="$1" '$1 == id' "$T/out"; }
+# jq-like checks: python expression over the JSON object j
+json() { "$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); assert eval(sys.argv[2]), sys.argv[2]' "$T/out" "$1"; }
+prom_ok() {
+	"$PY" ./promcheck.py "$T/out" || return 1
+	if [ -n "$PROMTOOL" ]; then "$PROMTOOL" check metrics <"$T/out" || return 1; fi
+}
+maxwidth() { "$PY" -c 'import sys; print(max([len(l.rstrip("\n")) for l in open(sys.argv[1], encoding="utf-8")] + [0]))' "$1"; }
+
+# --- command line
+t help "run 0 --help && has '--prometheus' $T/out && has 'Exit status' $T/out && has 'ctl' $T/out"
+t usage-errors "run 2 --bogus && run 2 -p 70000 && run 2 -w 0 && run 2 -n 0 && run 2 -j --prometheus && run 2 -w 1 -j && run 2 extra"
+
+# --- the table
+t table-one-listener "run 0 -f $S/one-listener.txt &&
+	[ \"\$(row 1)\" = ' 1 tcp6  [::]:5000   1/2    3   3   2     4 2.15s 2.15s 1.52s 147 smoke' ]"
+t table-sorted-by-saturation "run 0 -f $S/basic.txt &&
+	[ \"\$(awk '\$1 ~ /^[0-9]+\$/ {printf \"%s \", \$1}' $T/out)\" = '1 3 2 ' ]"
+t table-comm-with-spaces "run 0 -f $S/basic.txt && row 2 | grep -q ' 456 nginx: worker process\$'"
+t table-units-utf8 "run 0 -f $S/basic.txt && row 2 | grep -q \" 66µs 525µs 1.83ms \" && [ \"\$(row 1 | awk \"{print \\\$4, \\\$8, \\\$9, \\\$10, \\\$11, \\\$12, \\\$13}\")\" = \"5/4 3 - - - 123 server\" ]"
+t table-units-ascii "LC_ALL=C run 0 -f $S/basic.txt && row 3 | grep -q ' 3us   5us    4us '"
+t table-no-netns-single-ns "run 0 -f $S/basic.txt && hasnt NETNS $T/out"
+t table-netns-many-ns "run 0 -f $S/many.txt && has NETNS $T/out && row 137 | grep -q '^137 4026532840 udp   10.1.0.137:10137 *129/128 '"
+t table-many-fits-120 "run 0 -f $S/many.txt && [ \$(maxwidth $T/out) -le 120 ] && [ \$(grep -c 'worker ' $T/out) = 200 ]"
+t table-fits "run 0 -f $S/basic.txt && [ \$(maxwidth $T/out) -le 100 ] && grep ^ID $T/out > $T/o2 && [ \$(maxwidth $T/o2) -le 80 ]"
+t table-columns-clip "COLUMNS=60 run 0 -f $S/many.txt && [ \$(maxwidth $T/out) -le 60 ]"
+t table-empty "run 0 -f $S/empty-table.txt && has 'no listeners tracked' $T/out"
+t table-ipv6 "run 0 -f $S/ipv6.txt && row 3 | grep -qF '[2001:db8:85a3::8a2e:370:7334]:65535' && row 2 | grep -qF 'we\"ird\\name' && [ -z \"\$(row 6)\" ] && has 'not in brackets' $T/err"
+
+# --- histograms
+BAR52=@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@
+t hist-bars "run 0 -H -f $S/one-listener.txt &&
+	has '[0]                    1 |@@@@@@@@@@                                          |' $T/out &&
+	has '[2, 4)                 5 |$BAR52|' $T/out &&
+	has '[1G, 2G)               2 |$BAR52|' $T/out"
+t hist-gaps-and-units "run 0 -H -f $S/basic.txt &&
+	has '[32K, 64K)         18000 |$BAR52|' $T/out &&
+	has '[128K, 256K)           0 |                                                    |' $T/out &&
+	has '[256K, 512K)         184 |' $T/out && has '(empty)' $T/out"
+
+# --- malformed input
+t unknown-version "run 4 -f $S/unknown-version.txt && has 'unknown format version 2' $T/err && [ ! -s $T/out ]"
+t huge-version "run 4 -f $S/huge-version.txt && has 'unknown format version' $T/err"
+t not-aqueue "run 4 -f $S/not-aqueue.txt && has 'not aqueue output' $T/err && run 4 -f $S/empty.txt"
+t bad-header "run 4 -f $S/bad-header.txt && has 'table header' $T/err"
+t huge-numbers "run 0 -f $S/huge-numbers.txt && [ \$(grep -c 'larger than 2^64-1' $T/err) = 4 ] &&
+	row 1 | grep -q ' 18446744073709551615 18446744073709551615 ' && [ -z \"\$(row 2)\$(row 3)\" ]"
+t huge-numbers-json "run 0 -j -f $S/huge-numbers.txt && json 'j[\"listeners\"][0][\"enqueued\"] == 2**64-1 and j[\"listeners\"][0][\"qlen_hist\"] == [{\"low\": 0, \"count\": 2**64-1}] and j[\"listeners\"][0][\"wait_ns_hist\"] is None and j[\"state\"] is None and j[\"malformed_lines\"] == 7 and len(j[\"listeners\"]) == 1'"
+t truncated "run 0 -f $S/truncated.txt && has 'truncated' $T/err && has '5 of 15 fields' $T/err && row 1 | grep -q ' 5/4 ' && [ -z \"\$(row 2)\" ]"
+t truncated-strict "run 8 --strict -f $S/truncated.txt && [ ! -s $T/out ]"
+t missing-fields "run 0 -j -f $S/missing-fields.txt && json 'len(j[\"listeners\"]) == 1 and j[\"listeners\"][0][\"comm\"] == \"ok\" and j[\"listeners\"][0][\"observed_ns\"] is None and j[\"malformed_lines\"] == 12' &&
+	has 'field resyncs is missing' $T/err && has 'unknown proto sctp' $T/err && has 'appears twice' $T/err && has 'not a bucket boundary' $T/err"
+
+# --- JSON
+t json-one-listener "run 0 -j -f $S/one-listener.txt && json 'j[\"format\"] == 1 and j[\"state\"][\"max_listeners\"] == 65536 and j[\"closed\"][\"drops\"] == 0 and len(j[\"listeners\"]) == 1' &&
+	json 'j[\"listeners\"][0] == dict(id=1, netns=4026531840, proto=\"tcp6\", local=\"[::]:5000\", address=\"::\", port=5000, backlog=2, qnow=1, qpeak=3, enqueued=3, accepted=2, drops=4, p50_us=2147484, p99_us=2147484, max_us=1524096, pid=147, comm=\"smoke\", drops_syn_acceptq=4, drops_ack_acceptq=0, drops_other=0, drained=0, untimed=0, resynced=0, observed_ns=1584099000, qlen_area_ns=4312269500, wait_sum_ns=2968185500, qlen_hist=[dict(low=0, count=1), dict(low=1, count=1), dict(low=2, count=5)], wait_ns_hist=[dict(low=1073741824, count=2)])'"
+t json-dash-is-null "run 0 -j -f $S/basic.txt && json '[l[\"p50_us\"] for l in j[\"listeners\"]] == [None, 66, 3] and j[\"listeners\"][1][\"comm\"] == \"nginx: worker process\"'"
+t json-escaping-ipv6 "run 0 -j -f $S/ipv6.txt && json '[l[\"address\"] for l in j[\"listeners\"]] == [\"::1\", \"fe80::1ff:fe23:4567:890a\", \"2001:db8:85a3::8a2e:370:7334\", \"::ffff:127.0.0.1\", \"192.168.1.1\"] and j[\"listeners\"][1][\"comm\"] == \"we\\\"ird\\\\name\" and j[\"listeners\"][2][\"port\"] == 65535'"
+t json-empty "run 0 -j -f $S/empty-table.txt && json 'j[\"listeners\"] == [] and j[\"state\"][\"tracked\"] == 0'"
+t json-many "run 0 -j -f $S/many.txt && json 'len(j[\"listeners\"]) == 200 and sorted(set(l[\"proto\"] for l in j[\"listeners\"])) == [\"tcp\", \"tcp6\", \"udp\", \"udp6\", \"unix\"] and j[\"listeners\"][3][\"proto\"] == \"unix\" and j[\"listeners\"][3][\"port\"] is None and j[\"listeners\"][3][\"address\"] == \"/run/app4.sock\"'"
+
+# --- Prometheus
+L1='{id="1",netns="4026531840",proto="tcp6",address="::",port="5000",pid="147",comm="smoke"'
+t prom-one-listener "run 0 --prometheus -f $S/one-listener.txt && prom_ok &&
+	has 'aqueue_listener_drops_total$L1} 4' $T/out &&
+	has 'aqueue_listener_queue_length$L1} 1' $T/out &&
+	has 'aqueue_listener_wait_seconds_bucket$L1,le=\"1.073741824\"} 0' $T/out &&
+	has 'aqueue_listener_wait_seconds_bucket$L1,le=\"2.147483648\"} 2' $T/out &&
+	has 'aqueue_listener_wait_seconds_bucket$L1,le=\"+Inf\"} 2' $T/out &&
+	has 'aqueue_listener_wait_seconds_sum$L1} 2.9681855' $T/out &&
+	has 'aqueue_listener_wait_seconds_count$L1} 2' $T/out &&
+	has 'aqueue_listener_queue_length_at_syn_bucket$L1,le=\"3\"} 7' $T/out &&
+	has 'aqueue_listener_wait_max_seconds$L1} 1.524096' $T/out &&
+	has '# TYPE aqueue_listener_wait_seconds histogram' $T/out"
+t prom-escaping "run 0 --prometheus -f $S/ipv6.txt && prom_ok && has 'comm=\"we\\\"ird\\\\name\"' $T/out && has 'address=\"2001:db8:85a3::8a2e:370:7334\",port=\"65535\"' $T/out"
+t prom-many "run 0 --prometheus -f $S/many.txt && prom_ok && [ \$(grep -c '^aqueue_listener_backlog{' $T/out) = 200 ]"
+t prom-empty "run 0 --prometheus -f $S/empty-table.txt && prom_ok && has 'aqueue_tracked_listeners 0' $T/out"
+t prom-malformed-counted "run 0 --prometheus -f $S/truncated.txt && prom_ok && has 'aqueue_parse_malformed_lines 3' $T/out"
+t promcheck-catches-errors "run 0 --prometheus -f $S/one-listener.txt && sed 's/le=\"+Inf\"} 2/le=\"+Inf\"} 3/' $T/out > $T/bad && ! $PY ./promcheck.py $T/bad 2>/dev/null"
+
+# --- filters (many.txt: 200 listeners, proto cycles tcp tcp6 udp udp6 unix by id % 5, netns by id % 4)
+count() { run 0 -j -f $S/many.txt "$@" && "$PY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["listeners"]))' "$T/out"; }
+t filters "[ \$(count -t) = 80 ] && [ \$(count -u) = 80 ] && [ \$(count -x) = 40 ] && [ \$(count -4) = 80 ] &&
+	[ \$(count -6) = 80 ] && [ \$(count -t -4) = 40 ] && [ \$(count -t -x) = 120 ] && [ \$(count --netns 4026531840) = 50 ] &&
+	[ \$(count -p 10137) = 1 ] && [ \$(count -p 10137 -p 10138) = 2 ] && [ \$(count -p 10137 -t) = 0 ]"
+t filter-table-no-match "run 0 -f $S/basic.txt -p 1 && has 'no listener matches' $T/out"
+
+# --- watch
+t watch-deltas "run 0 -w 1 -n 3 -f $S/watch-1.txt -f $S/watch-2.txt -f $S/watch-3.txt &&
+	[ \$(grep -c '^aqstat -w 1 ' $T/out) = 3 ] &&
+	[ \"\$(awk '\$1 == 1 {print \$6, \$7, \$8, \$9}' $T/out | tr '\n' '|')\" = '100.0 90.0 5.0 2.10ms|100.0 50.0 10.0 2.05µs|50.0 40.0 1.0 2.05µs|' ] &&
+	has 'missed +3' $T/out && has 'first frame' $T/out"
+t watch-live-interval "s=\$(date +%s%N); run 0 -w 0.3 -n 3 -f $S/basic.txt && e=\$(date +%s%N) &&
+	[ \$(( (e - s) / 1000000 )) -ge 550 ] && [ \$(grep -c '^aqstat -w 0.3 ' $T/out) = 3 ] && hasnt \"\$(printf '\\033')\" $T/out"
+
+# --- errors and ctl
+t module-not-loaded "AQSTAT_PROC=$T/nonexistent run 3 && has 'modprobe aqueue' $T/err && has 'insmod aqueue.ko' $T/err"
+t file-missing "run 1 -f $T/nonexistent && has 'No such file' $T/err"
+if [ "$(id -u)" = 0 ]; then
+	t ctl-not-root "setpriv --reuid=65534 --regid=65534 --clear-groups $AQ ctl enable >$T/out 2>$T/err; [ \$? = 6 ] && has root $T/err"
+else
+	t ctl-not-root "run 6 ctl enable && has root $T/err"
+fi
+if [ "$(id -u)" = 0 ]; then
+	t ctl-no-debugfs "mkdir -p $T/dbg && AQSTAT_DEBUGFS=$T/dbg run 5 ctl enable && has 'mount -t debugfs none $T/dbg' $T/err"
+else
+	t ctl-no-debugfs "true"
+fi
+t ctl-write-one-line ": > $T/control && AQSTAT_CONTROL=$T/control run 0 ctl reset port 8080 && printf 'reset port 8080\n' | cmp - $T/control"
+t ctl-read "printf 'enabled 1\nmax_listeners 65536\n' > $T/control && AQSTAT_CONTROL=$T/control run 0 ctl && cmp $T/out $T/control"
+
+echo "$pass passed, $fail failed"
+if [ -n "$RESULTS" ]; then
+	mkdir -p "$RESULTS/counts" && echo "$pass $fail 0" >"$RESULTS/counts/host-aqstat"
+fi
+[ "$fail" = 0 ]
