@@ -55,6 +55,10 @@ struct aq_snap {
 	int nrows, cap;
 	struct aq_row *rows;
 	size_t bytes;		/* size of the text parsed */
+	/* Keys of the state/closed lines that format 1 does not define; the
+	 * parser tolerates them so that one test reports them and the others
+	 * still run. */
+	char extra[256];
 	char err[512];
 };
 
@@ -190,7 +194,8 @@ struct aq_kv {
  * known, appear once and be followed by a number; all must be present.
  */
 static inline bool aq_parse_kv(char **tok, int ntok, const struct aq_kv *kv,
-			       int nkv, char *err, size_t errsz)
+			       int nkv, char *extra, size_t extrasz,
+			       char *err, size_t errsz)
 {
 	unsigned long long seen = 0;
 	int i, k;
@@ -204,8 +209,23 @@ static inline bool aq_parse_kv(char **tok, int ntok, const struct aq_kv *kv,
 			if (!strcmp(tok[i], kv[k].key))
 				break;
 		if (k == nkv) {
-			snprintf(err, errsz, "unknown key '%s'", tok[i]);
-			return false;
+			int64_t ignored;
+
+			if (!extra) {
+				snprintf(err, errsz, "unknown key '%s'", tok[i]);
+				return false;
+			}
+			if (!aq_u64(tok[i + 1], &ignored)) {
+				snprintf(err, errsz, "key '%s': '%s' is not a number",
+					 tok[i], tok[i + 1]);
+				return false;
+			}
+			if (strlen(extra) + strlen(tok[i]) + 2 < extrasz) {
+				if (*extra)
+					strcat(extra, " ");
+				strcat(extra, tok[i]);
+			}
+			continue;
 		}
 		if (seen & (1ULL << k)) {
 			snprintf(err, errsz, "key '%s' twice", tok[i]);
@@ -430,8 +450,8 @@ static inline int aq_parse(const char *text, struct aq_snap *s, bool strict)
 			ntok = aq_tokens(line, tok, 64);
 			if (ntok < 1 || strcmp(tok[0], "state"))
 				AQ_PERR("second line is not the state line");
-			if (!aq_parse_kv(tok + 1, ntok - 1, kv, 7, why,
-					 sizeof(why)))
+			if (!aq_parse_kv(tok + 1, ntok - 1, kv, 7, s->extra,
+					 sizeof(s->extra), why, sizeof(why)))
 				AQ_PERR("state: %s", why);
 			stage = 2;
 			continue;
@@ -449,8 +469,8 @@ static inline int aq_parse(const char *text, struct aq_snap *s, bool strict)
 			ntok = aq_tokens(line, tok, 64);
 			if (ntok < 1 || strcmp(tok[0], "closed"))
 				AQ_PERR("third line is not the closed line");
-			if (!aq_parse_kv(tok + 1, ntok - 1, kv, 5, why,
-					 sizeof(why)))
+			if (!aq_parse_kv(tok + 1, ntok - 1, kv, 5, s->extra,
+					 sizeof(s->extra), why, sizeof(why)))
 				AQ_PERR("closed: %s", why);
 			stage = 3;
 			continue;
@@ -587,8 +607,8 @@ static inline int aq_parse(const char *text, struct aq_snap *s, bool strict)
 					{ "wait_sum_ns", &d->wait_sum_ns },
 				};
 
-				if (!aq_parse_kv(tok + 2, ntok - 2, kv, 9, why,
-						 sizeof(why)))
+				if (!aq_parse_kv(tok + 2, ntok - 2, kv, 9, NULL,
+						 0, why, sizeof(why)))
 					AQ_PERR("detail: %s", why);
 				if (r)
 					r->have_detail = true;

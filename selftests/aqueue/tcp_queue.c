@@ -674,4 +674,40 @@ TEST_F(tcpq, dual_stack_and_v4_mapped)
 	AQ_FINISH(&self->c);
 }
 
+/*
+ * The lines as format 1 defines them: the parser already refuses anything
+ * else, but tolerates unknown keys on the state and closed lines so that
+ * this one test reports them.
+ */
+static void format_in_netns(struct __test_metadata *_metadata, void *argp)
+{
+	struct aq_ctx *c = argp;
+	struct aq_snap s;
+	int lfd, cfd;
+	char comm[16];
+
+	if (!c->module)
+		return;
+	aq_set_comm("aq fmt x");
+	lfd = aq_listen_tcp("127.0.0.1", 0, 4, 0);
+	ASSERT_LE(0, lfd);
+	cfd = aq_connect("127.0.0.1", aq_port_of(lfd));
+	ASSERT_LE(0, cfd);
+	ASSERT_EQ(1, aq_wait_rqueue(lfd, 1));
+	aq_snapshot(_metadata, &s);
+	EXPECT_STREQ("", s.extra)
+		TH_LOG("keys that format 1 does not define: %s", s.extra);
+	aq_get_comm(comm, sizeof(comm));
+	EXPECT_STREQ(comm, aq_row_of(_metadata, &s, lfd)->comm);
+	aq_snap_free(&s);
+	close(cfd);
+	close(lfd);
+}
+
+TEST_F(tcpq, proc_lines_as_documented)
+{
+	aq_in_netns(_metadata, format_in_netns, &self->c);
+	AQ_FINISH(&self->c);
+}
+
 TEST_HARNESS_MAIN
