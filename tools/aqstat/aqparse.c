@@ -257,20 +257,22 @@ static void parse_state(struct ctx *c, struct tokens *tk)
 {
 	static const char *const keys[] = {
 		"enabled", "tracked", "max_listeners", "untracked_listens",
-		"untracked_events", "missed", "resyncs",
+		"untracked_events", "filtered_events", "memory_bytes",
+		"max_memory_bytes", "missed", "resyncs",
 	};
 	struct aq_state st;
 	uint64_t *vals[] = {
 		&st.enabled, &st.tracked, &st.max_listeners,
-		&st.untracked_listens, &st.untracked_events, &st.missed,
-		&st.resyncs,
+		&st.untracked_listens, &st.untracked_events,
+		&st.filtered_events, &st.memory_bytes, &st.max_memory_bytes,
+		&st.missed, &st.resyncs,
 	};
 
 	if (c->s->has_state) {
 		bad(c, "a second state line");
 		return;
 	}
-	if (parse_pairs(c, "state", tk, 1, keys, vals, 7))
+	if (parse_pairs(c, "state", tk, 1, keys, vals, 10))
 		return;
 	c->s->state = st;
 	c->s->has_state = 1;

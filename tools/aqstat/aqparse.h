@@ -41,7 +41,8 @@ struct aq_listener {
 
 struct aq_state {
 	uint64_t enabled, tracked, max_listeners, untracked_listens;
-	uint64_t untracked_events, missed, resyncs;
+	uint64_t untracked_events, filtered_events, memory_bytes;
+	uint64_t max_memory_bytes, missed, resyncs;
 };
 
 struct aq_closed {

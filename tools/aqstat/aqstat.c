@@ -715,6 +715,9 @@ static int show_json(const struct aq_snapshot *s, const char *source)
 		json_num("max_listeners", s->state.max_listeners, 1);
 		json_num("untracked_listens", s->state.untracked_listens, 1);
 		json_num("untracked_events", s->state.untracked_events, 1);
+		json_num("filtered_events", s->state.filtered_events, 1);
+		json_num("memory_bytes", s->state.memory_bytes, 1);
+		json_num("max_memory_bytes", s->state.max_memory_bytes, 1);
 		json_num("missed", s->state.missed, 1);
 		json_num("resyncs", s->state.resyncs, 0);
 		putchar('}');
@@ -941,6 +944,9 @@ static int show_prometheus(const struct aq_snapshot *s)
 		prom_global("aqueue_max_listeners", "gauge", "Most listeners aqueue will track.", st->max_listeners);
 		prom_global("aqueue_untracked_listens_total", "counter", "listen() calls not tracked because the limit was reached.", st->untracked_listens);
 		prom_global("aqueue_untracked_events_total", "counter", "Queue events for listeners that could not be tracked.", st->untracked_events);
+		prom_global("aqueue_filtered_events_total", "counter", "Queue events for listeners the control file's filters leave out.", st->filtered_events);
+		prom_global("aqueue_memory_bytes", "gauge", "Bytes of listener state aqueue holds.", st->memory_bytes);
+		prom_global("aqueue_max_memory_bytes", "gauge", "Most bytes of listener state aqueue will hold.", st->max_memory_bytes);
 		prom_global("aqueue_probe_missed_total", "counter", "Probe hits the kernel reported as missed.", st->missed);
 		prom_global("aqueue_resyncs_total", "counter", "Times listeners were re-synchronised with the kernel's queue length.", st->resyncs);
 	}
