@@ -177,7 +177,7 @@ static _Noreturn void run_clients(int port, int clients, long wait_ms)
 		}
 	}
 
-	fprintf(stderr, "%d clients to 127.0.0.1:%d after %ld ms: %d connected, %d still in SYN-SENT (SYN dropped, the kernel retries it), %d failed\n",
+	fprintf(stderr, "%d clients to 127.0.0.1:%d after %ld ms: %d connected (as the client sees it), %d still in SYN-SENT (SYN dropped, the kernel retries it), %d failed\n",
 		clients, port, now_ms() - start, connected, waiting, failed);
 	continue_in_background();
 	hold_forever();
