@@ -101,6 +101,8 @@ static void aq_listener_free_rcu(struct rcu_head *rcu)
 	struct aq_listener *l = container_of(rcu, struct aq_listener, rcu);
 
 	aq_memory_uncharge(sizeof(*l) + l->ring_cap * sizeof(*l->ring));
+	if (l->sk_ref)
+		sock_put(l->sk);
 	kfree(l->ring);
 	kfree(l);
 }
@@ -164,6 +166,9 @@ static struct aq_listener *aq_listener_create(struct sock *sk, u32 queued,
 	}
 
 	l->sk = sk;
+	sock_hold(sk);
+	l->sk_ref = true;
+	l->sk_pinned = true;
 	spin_lock_init(&l->lock);
 	aq_copy_identity(l, sk);
 	l->comm[0] = '-';
@@ -180,6 +185,7 @@ static struct aq_listener *aq_listener_create(struct sock *sk, u32 queued,
 	old = rhashtable_lookup_get_insert_fast(&aq_table, &l->node,
 						aq_table_params);
 	if (old) {
+		sock_put(sk);
 		kfree(l);
 		aq_memory_uncharge(sizeof(*l));
 		return IS_ERR(old) ? NULL : old;
@@ -506,6 +512,23 @@ static void aq_format_percentile(char *buf, size_t size,
 			 div_u64((1ULL << (i + AQUEUE_WAIT_SHIFT)) + 999, 1000));
 }
 
+/* Reads the socket's live figures while the entry pins it; under RCU. */
+static void aq_refresh_from_socket(struct aq_listener *l)
+{
+	const struct sock *sk = l->sk;
+	unsigned long flags;
+	u32 drops, backlog;
+
+	if (!READ_ONCE(l->sk_pinned))
+		return;
+	drops = aq_sk_drops(sk);
+	backlog = READ_ONCE(sk->sk_max_ack_backlog);
+	spin_lock_irqsave(&l->lock, flags);
+	aq_drops_seen(l, drops);
+	l->backlog = backlog;
+	spin_unlock_irqrestore(&l->lock, flags);
+}
+
 void aq_listener_show_row(struct seq_file *m, struct aq_listener *l)
 {
 	char local[AQ_LOCAL_LEN], p50[24], p99[24], max[24];
@@ -515,6 +538,7 @@ void aq_listener_show_row(struct seq_file *m, struct aq_listener *l)
 	unsigned long flags;
 	pid_t pid;
 
+	aq_refresh_from_socket(l);
 	aq_format_local(local, sizeof(local), l);
 	spin_lock_irqsave(&l->lock, flags);
 	pid = l->pid;
@@ -546,11 +570,13 @@ void aq_listener_show_detail(struct seq_file *m, struct aq_listener *l)
 	unsigned long flags;
 	unsigned int i;
 
+	aq_refresh_from_socket(l);
 	spin_lock_irqsave(&l->lock, flags);
 	area = l->qlen_area_ns;
 	if (now > l->qlen_since_ns)
 		area += (u64)l->qlen * (now - l->qlen_since_ns);
-	known_drops = l->drops_syn_acceptq + l->drops_ack_acceptq;
+	/* sk_drops counts a refused final ACK twice: see the README. */
+	known_drops = l->drops_syn_acceptq + 2 * l->drops_ack_acceptq;
 	seq_printf(m, "listener %u drops_syn_acceptq %llu drops_ack_acceptq %llu drops_other %llu drained 0 untimed %llu resynced %llu observed_ns %llu qlen_area_ns %llu wait_sum_ns %llu\n",
 		   l->id, l->drops_syn_acceptq, l->drops_ack_acceptq,
 		   l->drops > known_drops ? l->drops - known_drops : 0,
@@ -686,6 +712,27 @@ void aq_listeners_refilter(void)
 				     AQ_KIND_TCP))
 			aq_listener_unlink(l);
 	rcu_read_unlock();
+}
+
+void aq_listeners_unpin(void)
+{
+	struct aq_listener *l;
+	unsigned long index;
+
+	rcu_read_lock();
+	xa_for_each(&aq_ids, index, l) {
+		aq_refresh_from_socket(l);
+		WRITE_ONCE(l->sk_pinned, false);
+	}
+	rcu_read_unlock();
+	/* No reader is left that saw a pinned socket. */
+	synchronize_rcu();
+	xa_for_each(&aq_ids, index, l) {
+		if (l->sk_ref) {
+			l->sk_ref = false;
+			sock_put(l->sk);
+		}
+	}
 }
 
 /* Forgets every listener; only while no probe is registered. */

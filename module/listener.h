@@ -26,8 +26,15 @@ struct seq_file;
 
 struct aq_listener {
 	struct rhash_head node;
-	/* Hash key only: never dereferenced outside the probes. */
-	const struct sock *sk;
+	/*
+	 * The hash key. While sk_pinned, the entry holds a reference on the
+	 * socket, so readers under RCU may read its counters: the kernel
+	 * bumps sk_drops after the last probe of a refused final ACK has
+	 * run, and only a read at read time sees it.
+	 */
+	struct sock *sk;
+	bool sk_pinned;
+	bool sk_ref;	/* a reference is held (dropped after unpinning) */
 	u32 id;
 	struct rcu_head rcu;
 
@@ -77,6 +84,8 @@ enum aq_drop_cause {
 int aq_listeners_init(void);
 void aq_listeners_exit(void);
 void aq_listeners_clear(void);
+/* Lets go of every socket (the probes are off): rows keep what they had. */
+void aq_listeners_unpin(void);
 void aq_listeners_reset(void);
 bool aq_listener_exists(u32 id);
 int aq_listener_reset_one(u32 id);

@@ -72,6 +72,8 @@ void aq_disable(void)
 		return;
 	aq_probes_unregister();
 	WRITE_ONCE(aq_enabled, false);
+	/* Closed listeners must not stay pinned while nothing watches. */
+	aq_listeners_unpin();
 	aq_rows_stale = true;
 }
 
