@@ -142,6 +142,8 @@ check: deps
 	start=$$(date +%s); rc=0; \
 	'$(VMTEST)/host-check' style $(MAKE) -s --no-print-directory style || rc=1; \
 	'$(VMTEST)/host-check' sparse $(MAKE) -s --no-print-directory sparse || rc=1; \
+	$(MAKE) -s --no-print-directory -C tools/aqstat test \
+		RESULTS='$(AQUEUE_RESULTS)' || rc=1; \
 	'$(VMTEST)/run' $(KERNELS) || rc=1; \
 	'$(VMTEST)/run' --demo $(firstword $(filter $(DEMO_KERNEL),$(KERNELS)) $(KERNELS)) || rc=1; \
 	echo "make check: $$(( $$(date +%s) - start ))s"; \

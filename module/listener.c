@@ -575,8 +575,7 @@ void aq_listener_show_detail(struct seq_file *m, struct aq_listener *l)
 	area = l->qlen_area_ns;
 	if (now > l->qlen_since_ns)
 		area += (u64)l->qlen * (now - l->qlen_since_ns);
-	/* sk_drops counts a refused final ACK twice: see the README. */
-	known_drops = l->drops_syn_acceptq + 2 * l->drops_ack_acceptq;
+	known_drops = l->drops_syn_acceptq + l->drops_ack_acceptq;
 	seq_printf(m, "listener %u drops_syn_acceptq %llu drops_ack_acceptq %llu drops_other %llu drained 0 untimed %llu resynced %llu observed_ns %llu qlen_area_ns %llu wait_sum_ns %llu\n",
 		   l->id, l->drops_syn_acceptq, l->drops_ack_acceptq,
 		   l->drops > known_drops ? l->drops - known_drops : 0,

@@ -694,10 +694,9 @@ static inline int aq_row_invariants(const struct aq_row *r, char *err,
 	       r->enqueued, r->accepted, r->qnow);
 	AQ_INV(r->qpeak >= r->qnow, "qpeak %" PRId64 " < qnow %" PRId64,
 	       r->qpeak, r->qnow);
-	/* sk_drops counts a refused final ACK twice (README). */
-	AQ_INV(r->drops == r->drops_syn_acceptq + 2 * r->drops_ack_acceptq +
+	AQ_INV(r->drops == r->drops_syn_acceptq + r->drops_ack_acceptq +
 			   r->drops_other,
-	       "drops %" PRId64 " != syn %" PRId64 " + 2 * ack %" PRId64 " + other %" PRId64,
+	       "drops %" PRId64 " != syn %" PRId64 " + ack %" PRId64 " + other %" PRId64,
 	       r->drops, r->drops_syn_acceptq, r->drops_ack_acceptq,
 	       r->drops_other);
 	AQ_INV(r->drained == 0, "live listener with drained %" PRId64,

@@ -22,6 +22,9 @@ show() {
 	echo "\$ cat /proc/aqueue"
 	cat /proc/aqueue
 	echo
+	echo "\$ aqstat -H -p $port    # the same, sorted by saturation, histograms drawn"
+	aqstat -H -p "$port"
+	echo
 	echo "\$ netstat -ltn    # a listener's Recv-Q is its accept queue now"
 	netstat -ltn | grep -E "^Proto|:$port "
 	awk '/^TcpExt:/ && !names { for (i = 2; i <= NF; i++) name[i] = $i; names = 1; next }
