@@ -398,16 +398,40 @@ static int aq_probe_register(struct aq_probe *p)
 	return 0;
 }
 
-static void aq_probe_unregister(struct aq_probe *p)
+/*
+ * Unregisters the first @count probes in one go: the batch calls wait for
+ * one RCU grace period each instead of one per probe, which keeps rmmod
+ * quick (under emulation a grace period is tens of milliseconds).
+ */
+static void aq_probes_unregister_first(size_t count)
 {
-	if (!p->registered)
-		return;
-	if (p->krp)
-		unregister_kretprobe(p->krp);
-	else
-		unregister_kprobe(p->kp);
-	p->missed_before = aq_probe_missed(p);
-	WRITE_ONCE(p->registered, false);
+	struct kretprobe *krps[AQ_PROBE_COUNT];
+	struct kprobe *kps[AQ_PROBE_COUNT];
+	int nkrp = 0, nkp = 0;
+	size_t i;
+
+	for (i = 0; i < count; i++) {
+		struct aq_probe *p = &aq_probes[i];
+
+		if (!p->registered)
+			continue;
+		if (p->krp)
+			krps[nkrp++] = p->krp;
+		else
+			kps[nkp++] = p->kp;
+	}
+	if (nkrp)
+		unregister_kretprobes(krps, nkrp);
+	if (nkp)
+		unregister_kprobes(kps, nkp);
+	for (i = 0; i < count; i++) {
+		struct aq_probe *p = &aq_probes[i];
+
+		if (!p->registered)
+			continue;
+		p->missed_before = aq_probe_missed(p);
+		WRITE_ONCE(p->registered, false);
+	}
 }
 
 int aq_probes_register(void)
@@ -436,17 +460,13 @@ int aq_probes_register(void)
 	return 0;
 
 err_unregister:
-	while (i--)
-		aq_probe_unregister(&aq_probes[i]);
+	aq_probes_unregister_first(i);
 	return err;
 }
 
 void aq_probes_unregister(void)
 {
-	size_t i = ARRAY_SIZE(aq_probes);
-
-	while (i--)
-		aq_probe_unregister(&aq_probes[i]);
+	aq_probes_unregister_first(ARRAY_SIZE(aq_probes));
 }
 
 void aq_probes_show(struct seq_file *m)
