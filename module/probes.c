@@ -16,7 +16,9 @@
  * Handlers stay short: look the listener up, update it under its own lock.
  */
 #include <linux/if_ether.h>
+#include <linux/jump_label.h>
 #include <linux/kprobes.h>
+#include <linux/module.h>
 #include <linux/net.h>
 #include <linux/rcupdate.h>
 #include <linux/seq_file.h>
@@ -41,6 +43,21 @@ enum aq_probe_index {
 };
 
 static DEFINE_PER_CPU(unsigned long[AQ_PROBE_COUNT], aq_probe_hits);
+
+/*
+ * For "make bench": the same probes with handlers that return at once, to
+ * tell the cost of the kprobe mechanism from the cost of aqueue's own work.
+ */
+static bool empty_handlers;
+module_param(empty_handlers, bool, 0444);
+MODULE_PARM_DESC(empty_handlers,
+		 "Benchmarking only: probe handlers return at once, nothing is tracked (default: 0)");
+static DEFINE_STATIC_KEY_FALSE(aq_empty_handlers);
+
+static bool aq_empty(void)
+{
+	return static_branch_unlikely(&aq_empty_handlers);
+}
 
 static void aq_hit(enum aq_probe_index probe)
 {
@@ -70,6 +87,8 @@ static int aq_listen_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct socket *sock = (struct socket *)aq_probe_arg(regs, 0);
 	struct sock *sk = sock->sk;
 
+	if (aq_empty())
+		return 0;
 	aq_hit(AQ_PROBE_LISTEN);
 	if (!sk || !aq_is_tcp(sk))
 		return 1;
@@ -82,6 +101,8 @@ static int aq_listen_return(struct kretprobe_instance *ri,
 {
 	struct sock *sk = *(struct sock **)ri->data;
 
+	if (aq_empty())
+		return 0;
 	if ((int)regs_return_value(regs) ||
 	    READ_ONCE(sk->sk_state) != TCP_LISTEN)
 		return 0;
@@ -95,6 +116,8 @@ static int aq_listen_stop(struct kprobe *p, struct pt_regs *regs)
 {
 	struct sock *sk = aq_sk_arg(regs, 0);
 
+	if (aq_empty())
+		return 0;
 	aq_hit(AQ_PROBE_LISTEN_STOP);
 	if (aq_is_tcp(sk)) {
 		rcu_read_lock();
@@ -110,6 +133,8 @@ static int aq_syn_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct sock *sk = aq_sk_arg(regs, 2);
 	struct aq_listener *l;
 
+	if (aq_empty())
+		return 0;
 	aq_hit(AQ_PROBE_SYN);
 	rcu_read_lock();
 	l = aq_listener_get(sk, true);
@@ -142,6 +167,8 @@ static void aq_call_done(struct aq_call *call)
 
 static int aq_syn_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
+	if (aq_empty())
+		return 0;
 	aq_call_done((struct aq_call *)ri->data);
 	return 0;
 }
@@ -156,16 +183,19 @@ static void aq_ack_begin(struct aq_call *call, struct sock *sk)
 
 static int aq_ack4_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
+	if (aq_empty())
+		return 0;
+	aq_hit(AQ_PROBE_ACK4);
 	aq_ack_begin((struct aq_call *)ri->data, aq_sk_arg(regs, 0));
 	return 0;
-
-	aq_hit(AQ_PROBE_ACK4);
 }
 
 static int aq_ack6_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct sk_buff *skb = (struct sk_buff *)aq_probe_arg(regs, 1);
 
+	if (aq_empty())
+		return 0;
 	aq_hit(AQ_PROBE_ACK6);
 	/* v4-mapped: tcp_v4_syn_recv_sock() runs inside and is counted. */
 	if (skb->protocol == htons(ETH_P_IP))
@@ -176,6 +206,8 @@ static int aq_ack6_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 
 static int aq_ack_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
+	if (aq_empty())
+		return 0;
 	if (!regs_return_value(regs))
 		aq_call_done((struct aq_call *)ri->data);
 	return 0;
@@ -208,6 +240,8 @@ static int aq_hashdance(struct kprobe *p, struct pt_regs *regs)
 {
 	bool own_req = (u8)aq_probe_arg(regs, 3);
 
+	if (aq_empty())
+		return 0;
 	aq_hit(AQ_PROBE_HASHDANCE);
 	if (!own_req)
 		return 0;
@@ -218,7 +252,8 @@ static int aq_hashdance(struct kprobe *p, struct pt_regs *regs)
 
 static int aq_queue_add(struct kprobe *p, struct pt_regs *regs)
 {
-
+	if (aq_empty())
+		return 0;
 	aq_hit(AQ_PROBE_QUEUE_ADD);
 	if (this_cpu_read(aq_hashdance_child) == aq_sk_arg(regs, 2)) {
 		this_cpu_write(aq_hashdance_child, NULL);
@@ -234,6 +269,8 @@ static int aq_accept_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct sock *sk = aq_sk_arg(regs, 0);
 
+	if (aq_empty())
+		return 0;
 	aq_hit(AQ_PROBE_ACCEPT);
 	if (!aq_is_tcp(sk))
 		return 1;
@@ -247,6 +284,8 @@ static int aq_accept_return(struct kretprobe_instance *ri,
 	struct sock *sk = *(struct sock **)ri->data;
 	struct aq_listener *l;
 
+	if (aq_empty())
+		return 0;
 	if (!regs_return_value(regs))
 		return 0;
 	aq_probes_check_missed();
@@ -438,6 +477,9 @@ int aq_probes_register(void)
 {
 	size_t i;
 	int err;
+
+	if (empty_handlers)
+		static_branch_enable(&aq_empty_handlers);
 
 	for (i = 0; i < ARRAY_SIZE(aq_probes); i++) {
 		struct aq_probe *p = &aq_probes[i];
