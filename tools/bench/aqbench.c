@@ -1,0 +1,741 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * aqbench: the workloads of "make bench", run inside the guest by guest.sh.
+ * Each prints one line of key=value pairs on stdout; nothing here judges
+ * speed, a non-zero exit means the workload could not run.
+ *
+ * aqbench storm CLIENTS ACCEPTORS MS PORT
+ *	Loopback connection storm: CLIENTS threads connect to 127.0.0.1:PORT,
+ *	send one byte and close; ACCEPTORS threads accept, read the byte and
+ *	close. Counts connections completed in a window of MS ms (guest time)
+ *	and the busy CPU ticks of /proc/stat over that window.
+ *
+ * aqbench saturate CLIENTS BACKLOG ACCEPT_EVERY_US TIMEOUT_MS MS PORT
+ *	A listener with a small backlog and one slow acceptor (one accept()
+ *	every ACCEPT_EVERY_US us); CLIENTS threads connect in a loop, giving
+ *	up on a connect after TIMEOUT_MS ms (SO_SNDTIMEO). Reports the
+ *	namespace's ListenOverflows/ListenDrops deltas over the window and,
+ *	when aqueue tracks the listener, its own drops_*_acceptq deltas.
+ *
+ * aqbench acceptors THREADS CLIENTS MS PORT
+ *	THREADS threads blocked in accept() on one listener, then a storm of
+ *	CLIENTS client threads for MS ms. Reports connections/s and the probe
+ *	misses aqueue saw over the whole run.
+ *
+ * aqbench listeners PORT N1 [N2...] READS
+ *	Opens listeners up to N1, N2, ... (ascending) and at each step reports
+ *	aqueue's memory_bytes, the active slab bytes of /proc/slabinfo and
+ *	MemAvailable, each as a delta from before the first listener, then
+ *	times READS full reads of /proc/aqueue.
+ *
+ * Every mode also reports the aqueue probe hits and misses counted in the
+ * control file over the run (-1 when the module is not loaded).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CONTROL "/sys/kernel/debug/aqueue/control"
+#define PROC_AQUEUE "/proc/aqueue"
+
+static atomic_int stop;
+static int listen_fd = -1;
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(1);
+}
+
+static long number(const char *text, const char *what, long min, long max)
+{
+	char *end;
+	long value;
+
+	errno = 0;
+	value = strtol(text, &end, 10);
+	if (errno || *end || end == text || value < min || value > max) {
+		fprintf(stderr, "aqbench: bad %s '%s' (%ld..%ld)\n", what, text,
+			min, max);
+		exit(2);
+	}
+	return value;
+}
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void sleep_ns(long long ns)
+{
+	struct timespec ts = { ns / 1000000000LL, ns % 1000000000LL };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static struct sockaddr_in loopback(unsigned int addr, int port)
+{
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_port = htons(port),
+		.sin_addr.s_addr = htonl(addr),
+	};
+
+	return sin;
+}
+
+static int listen_on(unsigned int addr, int port, int backlog)
+{
+	struct sockaddr_in sin = loopback(addr, port);
+	int one = 1, fd;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		die("socket");
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
+		die("SO_REUSEADDR");
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)))
+		die("bind");
+	if (listen(fd, backlog))
+		die("listen");
+	return fd;
+}
+
+/* Busy and total ticks of the "cpu" line of /proc/stat. */
+static void cpu_ticks(unsigned long long *busy, unsigned long long *total)
+{
+	unsigned long long v[10] = { 0 };
+	FILE *f = fopen("/proc/stat", "r");
+
+	if (!f)
+		die("/proc/stat");
+	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
+		   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7],
+		   &v[8], &v[9]) < 8) {
+		fprintf(stderr, "aqbench: cannot parse /proc/stat\n");
+		exit(1);
+	}
+	fclose(f);
+	/* guest and guest_nice are already in user and nice. */
+	*total = v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7];
+	*busy = *total - v[3] - v[4];
+}
+
+/* Sum of the probe hits and misses in the control file; -1 if absent. */
+static void probe_counts(long long *hits, long long *missed)
+{
+	char line[512];
+	FILE *f = fopen(CONTROL, "r");
+
+	*hits = *missed = -1;
+	if (!f)
+		return;
+	*hits = *missed = 0;
+	while (fgets(line, sizeof(line), f)) {
+		const char *h = strstr(line, " hits "), *m = strstr(line, " missed ");
+
+		if (strncmp(line, "probe ", 6) || !h || !m)
+			continue;
+		*hits += strtoll(h + 6, NULL, 10);
+		*missed += strtoll(m + 8, NULL, 10);
+	}
+	fclose(f);
+}
+
+/* One counter of the TcpExt lines of /proc/net/netstat. */
+static long long tcpext(const char *name)
+{
+	char keys[4096], values[4096];
+	long long result = -1;
+	FILE *f = fopen("/proc/net/netstat", "r");
+
+	if (!f)
+		die("/proc/net/netstat");
+	while (fgets(keys, sizeof(keys), f) && fgets(values, sizeof(values), f)) {
+		char *ks, *vs, *k, *v;
+
+		if (strncmp(keys, "TcpExt:", 7))
+			continue;
+		k = strtok_r(keys, " \n", &ks);
+		v = strtok_r(values, " \n", &vs);
+		while ((k = strtok_r(NULL, " \n", &ks)) &&
+		       (v = strtok_r(NULL, " \n", &vs))) {
+			if (!strcmp(k, name)) {
+				result = strtoll(v, NULL, 10);
+				break;
+			}
+		}
+		break;
+	}
+	fclose(f);
+	return result;
+}
+
+/*
+ * aqueue's drops at SYN and at final ACK for the listener on 127.0.0.1:PORT,
+ * from its row's detail line; -1 when it is not tracked.
+ */
+static long long aqueue_listen_drops(int port)
+{
+	char line[1024], local[64], want[64];
+	long id = -1;
+	long long syn, ack, result = -1;
+	FILE *f = fopen(PROC_AQUEUE, "r");
+
+	if (!f)
+		return -1;
+	snprintf(want, sizeof(want), "127.0.0.1:%d", port);
+	while (fgets(line, sizeof(line), f)) {
+		long row;
+
+		if (id < 0 && sscanf(line, "%ld %*s %*s %63s", &row, local) == 2 &&
+		    !strcmp(local, want))
+			id = row;
+		else if (id >= 0 &&
+			 sscanf(line, "listener %ld drops_syn_acceptq %lld drops_ack_acceptq %lld",
+				&row, &syn, &ack) == 3 && row == id) {
+			result = syn + ack;
+			break;
+		}
+	}
+	fclose(f);
+	return result;
+}
+
+/* A value of the state line of /proc/aqueue; -1 when absent. */
+static long long aqueue_state(const char *key)
+{
+	char line[1024], want[64];
+	long long result = -1;
+	FILE *f = fopen(PROC_AQUEUE, "r");
+
+	if (!f)
+		return -1;
+	snprintf(want, sizeof(want), " %s ", key);
+	while (fgets(line, sizeof(line), f)) {
+		char *p;
+
+		if (strncmp(line, "state ", 6))
+			continue;
+		p = strstr(line, want);
+		if (p)
+			result = strtoll(p + strlen(want), NULL, 10);
+		break;
+	}
+	fclose(f);
+	return result;
+}
+
+/* Active bytes of every cache in /proc/slabinfo. */
+static long long slab_bytes(void)
+{
+	char line[512];
+	long long total = 0;
+	FILE *f = fopen("/proc/slabinfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char name[128];
+		long long active, num, size;
+
+		if (line[0] == '#' || !strncmp(line, "slabinfo", 8))
+			continue;
+		if (sscanf(line, "%127s %lld %lld %lld", name, &active, &num,
+			   &size) == 4)
+			total += active * size;
+	}
+	fclose(f);
+	return total;
+}
+
+static long long mem_available(void)
+{
+	char line[256];
+	long long kb = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		die("/proc/meminfo");
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %lld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb * 1024;
+}
+
+static pthread_t spawn(void *(*fn)(void *), void *arg, size_t stack)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	int err;
+
+	pthread_attr_init(&attr);
+	if (stack)
+		pthread_attr_setstacksize(&attr, stack);
+	err = pthread_create(&t, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	if (err) {
+		errno = err;
+		die("pthread_create");
+	}
+	return t;
+}
+
+/* Wakes every thread blocked in accept() on the listener: they get EINVAL. */
+static void stop_listener(void)
+{
+	shutdown(listen_fd, SHUT_RDWR);
+}
+
+/* ---- storm ---- */
+
+static int storm_port;
+static atomic_llong completed, accepted;
+
+static void *storm_client(void *arg)
+{
+	struct sockaddr_in sin = loopback(INADDR_LOOPBACK, storm_port);
+	char byte = 'x';
+
+	(void)arg;
+	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		if (fd < 0)
+			die("socket");
+		if (connect(fd, (struct sockaddr *)&sin, sizeof(sin))) {
+			if (errno == EADDRNOTAVAIL || errno == EINTR) {
+				close(fd);
+				continue;
+			}
+			die("connect");
+		}
+		if (send(fd, &byte, 1, MSG_NOSIGNAL) != 1)
+			die("send");
+		close(fd);
+		atomic_fetch_add_explicit(&completed, 1, memory_order_relaxed);
+	}
+	return NULL;
+}
+
+static void *storm_acceptor(void *arg)
+{
+	char byte;
+
+	(void)arg;
+	for (;;) {
+		int fd = accept(listen_fd, NULL, NULL);
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (atomic_load(&stop))
+				return NULL;
+			die("accept");
+		}
+		if (recv(fd, &byte, 1, 0) < 0 && errno != ECONNRESET)
+			die("recv");
+		close(fd);
+		atomic_fetch_add_explicit(&accepted, 1, memory_order_relaxed);
+	}
+}
+
+struct window {
+	long long ns, conns, busy, total;
+};
+
+/* Runs CLIENTS storm clients for MS ms and measures the window. */
+static struct window storm_window(int clients, long ms)
+{
+	unsigned long long busy0, total0, busy1, total1;
+	pthread_t *t = calloc(clients, sizeof(*t));
+	struct window w;
+	long long t0, c0;
+	int i;
+
+	if (!t)
+		die("calloc");
+	for (i = 0; i < clients; i++)
+		t[i] = spawn(storm_client, NULL, 256 << 10);
+	/* Let the storm reach its steady state first. */
+	sleep_ns(ms * 1000000LL / 10);
+	c0 = atomic_load(&completed);
+	cpu_ticks(&busy0, &total0);
+	t0 = now_ns();
+	sleep_ns(ms * 1000000LL);
+	w.conns = atomic_load(&completed) - c0;
+	w.ns = now_ns() - t0;
+	cpu_ticks(&busy1, &total1);
+	w.busy = busy1 - busy0;
+	w.total = total1 - total0;
+	atomic_store(&stop, 1);
+	for (i = 0; i < clients; i++)
+		pthread_join(t[i], NULL);
+	free(t);
+	return w;
+}
+
+static void print_window(const struct window *w)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+
+	printf("conns=%lld secs=%.6f conn_per_s=%.2f busy_ticks=%lld total_ticks=%lld cpu_us_per_conn=%.3f",
+	       w->conns, w->ns / 1e9, w->conns * 1e9 / w->ns, w->busy,
+	       w->total, w->conns ? w->busy * 1e6 / hz / w->conns : 0.0);
+}
+
+static int storm(int argc, char **argv)
+{
+	long long hits0, missed0, hits1, missed1;
+	int clients, acceptors, i;
+	pthread_t *t;
+	struct window w;
+	long ms;
+
+	if (argc != 6)
+		return 2;
+	clients = number(argv[2], "clients", 1, 10000);
+	acceptors = number(argv[3], "acceptors", 1, 10000);
+	ms = number(argv[4], "duration", 1, 3600000);
+	storm_port = number(argv[5], "port", 1, 65535);
+
+	probe_counts(&hits0, &missed0);
+	listen_fd = listen_on(INADDR_LOOPBACK, storm_port, 4096);
+	t = calloc(acceptors, sizeof(*t));
+	if (!t)
+		die("calloc");
+	for (i = 0; i < acceptors; i++)
+		t[i] = spawn(storm_acceptor, NULL, 256 << 10);
+	w = storm_window(clients, ms);
+	/* Every connection made must be accepted before the listener goes. */
+	while (atomic_load(&accepted) < atomic_load(&completed))
+		sleep_ns(1000000);
+	stop_listener();
+	for (i = 0; i < acceptors; i++)
+		pthread_join(t[i], NULL);
+	close(listen_fd);
+	free(t);
+	probe_counts(&hits1, &missed1);
+	print_window(&w);
+	printf(" all_conns=%lld probe_hits=%lld probe_missed=%lld\n",
+	       (long long)atomic_load(&completed),
+	       hits0 < 0 ? -1 : hits1 - hits0,
+	       missed0 < 0 ? -1 : missed1 - missed0);
+	return 0;
+}
+
+/* ---- saturate ---- */
+
+static long accept_every_us, connect_timeout_ms;
+static atomic_llong attempts, connected;
+
+static void *slow_acceptor(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&stop)) {
+		int fd;
+
+		sleep_ns(accept_every_us * 1000LL);
+		fd = accept(listen_fd, NULL, NULL);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (atomic_load(&stop))
+				break;
+			die("accept");
+		}
+		close(fd);
+		atomic_fetch_add(&accepted, 1);
+	}
+	return NULL;
+}
+
+static void *impatient_client(void *arg)
+{
+	struct sockaddr_in sin = loopback(INADDR_LOOPBACK, storm_port);
+	struct timeval tv = { connect_timeout_ms / 1000,
+			      connect_timeout_ms % 1000 * 1000 };
+
+	(void)arg;
+	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		if (fd < 0)
+			die("socket");
+		if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)))
+			die("SO_SNDTIMEO");
+		atomic_fetch_add_explicit(&attempts, 1, memory_order_relaxed);
+		if (!connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
+			atomic_fetch_add_explicit(&connected, 1,
+						  memory_order_relaxed);
+		else if (errno != EINPROGRESS && errno != EAGAIN &&
+			 errno != EINTR && errno != ECONNREFUSED &&
+			 errno != ECONNRESET && errno != ETIMEDOUT &&
+			 errno != EADDRNOTAVAIL)
+			die("connect");
+		close(fd);
+	}
+	return NULL;
+}
+
+static int saturate(int argc, char **argv)
+{
+	long long ov0, dr0, aq0, ov1, dr1, aq1, t0, ns, att0, acc0;
+	long long hits0, missed0, hits1, missed1;
+	pthread_t acceptor, *t;
+	int clients, backlog, i;
+	long ms;
+
+	if (argc != 8)
+		return 2;
+	clients = number(argv[2], "clients", 1, 10000);
+	backlog = number(argv[3], "backlog", 0, 65535);
+	accept_every_us = number(argv[4], "accept interval", 1, 10000000);
+	connect_timeout_ms = number(argv[5], "connect timeout", 1, 100000);
+	ms = number(argv[6], "duration", 1, 3600000);
+	storm_port = number(argv[7], "port", 1, 65535);
+
+	probe_counts(&hits0, &missed0);
+	listen_fd = listen_on(INADDR_LOOPBACK, storm_port, backlog);
+	acceptor = spawn(slow_acceptor, NULL, 0);
+	t = calloc(clients, sizeof(*t));
+	if (!t)
+		die("calloc");
+	for (i = 0; i < clients; i++)
+		t[i] = spawn(impatient_client, NULL, 256 << 10);
+	/* Past the first timeouts: the queue is full and churning. */
+	sleep_ns(connect_timeout_ms * 2000000LL);
+	ov0 = tcpext("ListenOverflows");
+	dr0 = tcpext("ListenDrops");
+	aq0 = aqueue_listen_drops(storm_port);
+	att0 = atomic_load(&attempts);
+	acc0 = atomic_load(&accepted);
+	t0 = now_ns();
+	sleep_ns(ms * 1000000LL);
+	ov1 = tcpext("ListenOverflows");
+	dr1 = tcpext("ListenDrops");
+	aq1 = aqueue_listen_drops(storm_port);
+	ns = now_ns() - t0;
+	att0 = atomic_load(&attempts) - att0;
+	acc0 = atomic_load(&accepted) - acc0;
+	atomic_store(&stop, 1);
+	for (i = 0; i < clients; i++)
+		pthread_join(t[i], NULL);
+	stop_listener();
+	pthread_join(acceptor, NULL);
+	close(listen_fd);
+	free(t);
+	probe_counts(&hits1, &missed1);
+	printf("secs=%.6f overflows=%lld overflows_per_s=%.2f listendrops=%lld aqueue_drops=%lld attempts_per_s=%.2f accepted_per_s=%.2f probe_missed=%lld\n",
+	       ns / 1e9, ov1 - ov0, (ov1 - ov0) * 1e9 / ns, dr1 - dr0,
+	       aq0 < 0 || aq1 < 0 ? -1 : aq1 - aq0, att0 * 1e9 / ns,
+	       acc0 * 1e9 / ns, missed0 < 0 ? -1 : missed1 - missed0);
+	(void)hits1;
+	return 0;
+}
+
+/* ---- acceptors ---- */
+
+static atomic_int waiting;
+
+static void *blocked_acceptor(void *arg)
+{
+	char byte;
+
+	(void)arg;
+	atomic_fetch_add(&waiting, 1);
+	for (;;) {
+		int fd = accept(listen_fd, NULL, NULL);
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (atomic_load(&stop))
+				return NULL;
+			die("accept");
+		}
+		if (recv(fd, &byte, 1, 0) < 0 && errno != ECONNRESET)
+			die("recv");
+		close(fd);
+		atomic_fetch_add_explicit(&accepted, 1, memory_order_relaxed);
+	}
+}
+
+static int acceptors(int argc, char **argv)
+{
+	long long hits0, missed0, hits1, missed1;
+	int threads, clients, i;
+	struct rlimit rl;
+	pthread_t *t;
+	struct window w;
+	long ms;
+
+	if (argc != 6)
+		return 2;
+	threads = number(argv[2], "threads", 1, 100000);
+	clients = number(argv[3], "clients", 1, 10000);
+	ms = number(argv[4], "duration", 1, 3600000);
+	storm_port = number(argv[5], "port", 1, 65535);
+
+	getrlimit(RLIMIT_NPROC, &rl);
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NPROC, &rl);
+	probe_counts(&hits0, &missed0);
+	listen_fd = listen_on(INADDR_LOOPBACK, storm_port, 4096);
+	t = calloc(threads, sizeof(*t));
+	if (!t)
+		die("calloc");
+	for (i = 0; i < threads; i++)
+		t[i] = spawn(blocked_acceptor, NULL, 64 << 10);
+	while (atomic_load(&waiting) < threads)
+		sleep_ns(1000000);
+	/* Until every one of them sleeps in accept(). */
+	sleep_ns(200000000);
+	w = storm_window(clients, ms);
+	while (atomic_load(&accepted) < atomic_load(&completed))
+		sleep_ns(1000000);
+	stop_listener();
+	for (i = 0; i < threads; i++)
+		pthread_join(t[i], NULL);
+	close(listen_fd);
+	free(t);
+	probe_counts(&hits1, &missed1);
+	print_window(&w);
+	printf(" threads=%d all_conns=%lld probe_hits=%lld probe_missed=%lld aqueue_missed=%lld\n",
+	       threads, (long long)atomic_load(&completed),
+	       hits0 < 0 ? -1 : hits1 - hits0,
+	       missed0 < 0 ? -1 : missed1 - missed0, aqueue_state("missed"));
+	return 0;
+}
+
+/* ---- listeners ---- */
+
+static int cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Reads /proc/aqueue whole; returns its size, -1 when it is absent. */
+static long long read_aqueue(long long *lines)
+{
+	static char buf[1 << 16];
+	long long size = 0;
+	FILE *f = fopen(PROC_AQUEUE, "r");
+	size_t n;
+
+	*lines = 0;
+	if (!f)
+		return -1;
+	setvbuf(f, NULL, _IONBF, 0);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		size += n;
+		for (size_t i = 0; i < n; i++)
+			*lines += buf[i] == '\n';
+	}
+	fclose(f);
+	return size;
+}
+
+static int listeners(int argc, char **argv)
+{
+	long long mem0, slab0, avail0, *times, hits0, missed0, hits1, missed1;
+	int port, reads, nsteps, *fds, opened = 0, i, s;
+	struct rlimit rl;
+	long max;
+
+	if (argc < 5)
+		return 2;
+	port = number(argv[2], "port", 1, 65535);
+	reads = number(argv[argc - 1], "reads", 1, 1000);
+	nsteps = argc - 4;
+	max = number(argv[argc - 2], "listeners", 1, 1000000);
+	if (port + (max - 1) / 40000 > 65535 || port > 65535 - 40000) {
+		fprintf(stderr, "aqbench: port %d leaves no room\n", port);
+		return 2;
+	}
+	rl.rlim_cur = rl.rlim_max = max + 64;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		die("RLIMIT_NOFILE (raise /proc/sys/fs/nr_open)");
+	fds = calloc(max, sizeof(*fds));
+	times = calloc(reads, sizeof(*times));
+	if (!fds || !times)
+		die("calloc");
+
+	probe_counts(&hits0, &missed0);
+	mem0 = aqueue_state("memory_bytes");
+	slab0 = slab_bytes();
+	avail0 = mem_available();
+	for (s = 0; s < nsteps; s++) {
+		long n = number(argv[3 + s], "listeners", opened, max);
+		long long t0 = now_ns(), open_ns, size = 0, lines = 0, mem;
+		long long slab, avail;
+
+		/* 40,000 ports per address, 127.0.0.1, 127.0.0.2, ... */
+		for (; opened < n; opened++)
+			fds[opened] = listen_on(INADDR_LOOPBACK + opened / 40000,
+						port + opened % 40000, 16);
+		open_ns = now_ns() - t0;
+		mem = aqueue_state("memory_bytes");
+		slab = slab_bytes();
+		avail = mem_available();
+		for (i = 0; i < reads; i++) {
+			t0 = now_ns();
+			size = read_aqueue(&lines);
+			times[i] = now_ns() - t0;
+		}
+		qsort(times, reads, sizeof(*times), cmp_ll);
+		printf("listeners=%d open_us_per_listener=%.3f memory_bytes=%lld tracked=%lld slab_bytes=%lld memavail_bytes=%lld read_bytes=%lld read_lines=%lld read_ms_median=%.3f read_ms_min=%.3f read_ms_max=%.3f\n",
+		       opened, open_ns / 1e3 / opened,
+		       mem0 < 0 ? -1 : mem - mem0, aqueue_state("tracked"),
+		       slab - slab0, avail0 - avail, size, lines,
+		       size < 0 ? -1 : times[reads / 2] / 1e6,
+		       size < 0 ? -1 : times[0] / 1e6,
+		       size < 0 ? -1 : times[reads - 1] / 1e6);
+		fflush(stdout);
+	}
+	for (i = 0; i < opened; i++)
+		close(fds[i]);
+	probe_counts(&hits1, &missed1);
+	printf("listeners_closed=%d probe_missed=%lld\n", opened,
+	       missed0 < 0 ? -1 : missed1 - missed0);
+	(void)hits1;
+	free(fds);
+	free(times);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int rc = 2;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc >= 2 && !strcmp(argv[1], "storm"))
+		rc = storm(argc, argv);
+	else if (argc >= 2 && !strcmp(argv[1], "saturate"))
+		rc = saturate(argc, argv);
+	else if (argc >= 2 && !strcmp(argv[1], "acceptors"))
+		rc = acceptors(argc, argv);
+	else if (argc >= 2 && !strcmp(argv[1], "listeners"))
+		rc = listeners(argc, argv);
+	if (rc == 2)
+		fprintf(stderr, "usage: see the comment at the top of aqbench.c\n");
+	return rc;
+}
