@@ -19,6 +19,7 @@
 #include <net/inet_connection_sock.h>
 #include <net/ipv6.h>
 #include <net/net_namespace.h>
+#include <net/af_unix.h>
 #include <net/sock.h>
 
 #include "aqueue.h"
@@ -29,7 +30,8 @@
 #define AQ_RING_MIN	8U
 #define AQ_RING_MAX	65536U
 
-#define AQ_LOCAL_LEN	sizeof("[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]:65535")
+/* The longest local field: a unix name of octal escapes. */
+#define AQ_LOCAL_LEN	(1 + 4 * AQ_UNIX_PATH_MAX + 1)
 
 static const struct rhashtable_params aq_table_params = {
 	.key_len = sizeof(const struct sock *),
@@ -122,20 +124,70 @@ static bool aq_listener_unlink(struct aq_listener *l)
 	return true;
 }
 
+bool aq_is_listener(const struct sock *sk)
+{
+	if (READ_ONCE(sk->sk_state) != TCP_LISTEN)
+		return false;
+	if (sk->sk_family == AF_UNIX)
+		return sk->sk_type == SOCK_STREAM ||
+		       sk->sk_type == SOCK_SEQPACKET;
+	return sk->sk_protocol == IPPROTO_TCP &&
+	       (sk->sk_family == AF_INET || sk->sk_family == AF_INET6);
+}
+
+u32 aq_kernel_qlen(const struct sock *sk)
+{
+	/* A unix listener queues its embryos as skbs, without sk_ack_backlog. */
+	if (sk->sk_family == AF_UNIX)
+		return skb_queue_len_lockless(&sk->sk_receive_queue);
+	return READ_ONCE(sk->sk_ack_backlog);
+}
+
+static enum aq_kind aq_kind_of(u16 family)
+{
+	return family == AF_UNIX ? AQ_KIND_UNIX : AQ_KIND_TCP;
+}
+
+static u16 aq_port_of(const struct sock *sk)
+{
+	return sk->sk_family == AF_UNIX ? 0 : inet_sk(sk)->inet_num;
+}
+
+/* The bound name; a listening unix socket always has one. */
+static void aq_copy_unix_path(struct aq_listener *l, const struct sock *sk)
+{
+	/* Pairs with the release store that publishes it in unix_bind(). */
+	const struct unix_address *addr = smp_load_acquire(&unix_sk(sk)->addr);
+	int len;
+
+	if (!addr)
+		return;
+	len = addr->len - (int)offsetof(struct sockaddr_un, sun_path);
+	len = clamp(len, 0, AQ_UNIX_PATH_MAX);
+	memcpy(l->path.bytes, addr->name->sun_path, len);
+	/* A filesystem name may carry its terminating NUL in len. */
+	if (len && l->path.bytes[0])
+		len = strnlen(l->path.bytes, len);
+	l->path.len = len;
+}
+
 static void aq_copy_identity(struct aq_listener *l, const struct sock *sk)
 {
-	const struct inet_sock *inet = inet_sk(sk);
-
 	l->netns = sock_net(sk)->ns.inum;
 	l->family = sk->sk_family;
-	l->port = htons(inet->inet_num);
+	l->type = sk->sk_type;
+	if (sk->sk_family == AF_UNIX) {
+		aq_copy_unix_path(l, sk);
+		return;
+	}
+	l->port = htons(inet_sk(sk)->inet_num);
 #if IS_ENABLED(CONFIG_IPV6)
 	if (sk->sk_family == AF_INET6) {
 		l->addr = sk->sk_v6_rcv_saddr;
 		return;
 	}
 #endif
-	l->addr.s6_addr32[0] = inet->inet_rcv_saddr;
+	l->addr.s6_addr32[0] = inet_sk(sk)->inet_rcv_saddr;
 }
 
 /*
@@ -152,7 +204,7 @@ static struct aq_listener *aq_listener_create(struct sock *sk, u32 queued,
 	int err;
 
 	if (!aq_filter_match(sock_net(sk)->ns.inum, sk->sk_family,
-			     inet_sk(sk)->inet_num, AQ_KIND_TCP)) {
+			     aq_port_of(sk), aq_kind_of(sk->sk_family))) {
 		atomic_long_inc(&aq_filtered_events);
 		return NULL;
 	}
@@ -173,7 +225,7 @@ static struct aq_listener *aq_listener_create(struct sock *sk, u32 queued,
 	aq_copy_identity(l, sk);
 	l->comm[0] = '-';
 	l->backlog = READ_ONCE(sk->sk_max_ack_backlog);
-	l->qlen = READ_ONCE(sk->sk_ack_backlog) + queued;
+	l->qlen = aq_kernel_qlen(sk) + queued;
 	l->untimed_head = l->qlen;
 	l->enqueued = l->qlen;
 	l->qpeak = l->qlen;
@@ -273,7 +325,7 @@ static void aq_sync(struct aq_listener *l, struct sock *sk, u64 now)
 	if (likely(l->epoch == epoch))
 		return;
 	l->epoch = epoch;
-	kernel_qlen = READ_ONCE(sk->sk_ack_backlog);
+	kernel_qlen = aq_kernel_qlen(sk);
 	if (kernel_qlen > l->qlen) {
 		l->enqueued += kernel_qlen - l->qlen;
 	} else {
@@ -334,16 +386,30 @@ void aq_listener_listen(struct sock *sk)
 	spin_unlock_irqrestore(&l->lock, flags);
 }
 
+static void aq_listener_retire(struct aq_listener *l, struct sock *sk);
+
 void aq_listener_stop(struct sock *sk)
 {
 	struct aq_listener *l;
-	u64 enqueued, accepted, drained, drops;
-	unsigned long flags;
 
 	l = rhashtable_lookup_fast(&aq_table, &sk, aq_table_params);
 	if (!l)
 		return;
-	aq_listener_drops(l, sk, 0, AQ_DROP_OTHER);
+	if (l->family != AF_UNIX)
+		aq_listener_drops(l, sk, 0, AQ_DROP_OTHER);
+	aq_listener_retire(l, sk);
+}
+
+/*
+ * Moves a listener's counts to the closed totals and forgets it. Also used
+ * for a row whose socket is found no longer listening: a unix listener can
+ * be picked up by a connect racing with its close after the close's probe
+ * ran.
+ */
+static void aq_listener_retire(struct aq_listener *l, struct sock *sk)
+{
+	u64 enqueued, accepted, drained, drops;
+	unsigned long flags;
 
 	spin_lock_irqsave(&l->lock, flags);
 	aq_sync(l, sk, ktime_get_ns());
@@ -379,7 +445,7 @@ static void aq_drops_seen(struct aq_listener *l, u32 kernel_drops)
 
 void aq_listener_syn(struct aq_listener *l, struct sock *sk)
 {
-	u32 kernel_qlen = READ_ONCE(sk->sk_ack_backlog);
+	u32 kernel_qlen = aq_kernel_qlen(sk);
 	u32 kernel_drops = aq_sk_drops(sk);
 	unsigned long flags;
 
@@ -465,6 +531,24 @@ void aq_listener_drops(struct aq_listener *l, struct sock *sk, u32 delta,
 	spin_unlock_irqrestore(&l->lock, flags);
 }
 
+void aq_listener_refused(struct aq_listener *l)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&l->lock, flags);
+	l->drops++;
+	spin_unlock_irqrestore(&l->lock, flags);
+}
+
+void aq_listener_waited(struct aq_listener *l)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&l->lock, flags);
+	l->waited++;
+	spin_unlock_irqrestore(&l->lock, flags);
+}
+
 struct aq_listener *aq_listener_find(u32 *id)
 {
 	unsigned long index = *id;
@@ -476,9 +560,47 @@ struct aq_listener *aq_listener_find(u32 *id)
 	return l;
 }
 
+/*
+ * A unix name may hold any byte: escape spaces, control characters,
+ * backslashes and non-ASCII as \ooo (as /proc/mounts does) so that the
+ * field stays one token; abstract names start with '@'.
+ */
+static void aq_format_unix_path(char *buf, size_t size,
+				const struct aq_listener *l)
+{
+	size_t out = 0, i = 0;
+
+	if (!l->path.len) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	if (!l->path.bytes[0]) {
+		buf[out++] = '@';
+		i = 1;
+	}
+	for (; i < l->path.len && out + 5 < size; i++) {
+		unsigned char c = l->path.bytes[i];
+
+		if (c <= ' ' || c >= 0x7f || c == '\\')
+			out += snprintf(buf + out, size - out, "\\%03o", c);
+		else
+			buf[out++] = c;
+	}
+	buf[out] = '\0';
+}
+
+static const char *aq_proto_name(const struct aq_listener *l)
+{
+	if (l->family == AF_UNIX)
+		return l->type == SOCK_SEQPACKET ? "unix-seq" : "unix";
+	return l->family == AF_INET6 ? "tcp6" : "tcp";
+}
+
 static void aq_format_local(char *buf, size_t size, const struct aq_listener *l)
 {
-	if (l->family == AF_INET6)
+	if (l->family == AF_UNIX)
+		aq_format_unix_path(buf, size, l);
+	else if (l->family == AF_INET6)
 		snprintf(buf, size, "[%pI6c]:%u", &l->addr, ntohs(l->port));
 	else
 		snprintf(buf, size, "%pI4:%u", &l->addr.s6_addr32[0],
@@ -512,21 +634,33 @@ static void aq_format_percentile(char *buf, size_t size,
 			 div_u64((1ULL << (i + AQUEUE_WAIT_SHIFT)) + 999, 1000));
 }
 
-/* Reads the socket's live figures while the entry pins it; under RCU. */
-static void aq_refresh_from_socket(struct aq_listener *l)
+/*
+ * Reads the socket's live figures while the entry pins it, under RCU.
+ * Returns false if the socket turned out to be no longer listening: the row
+ * is then retired and must not be shown.
+ */
+static bool aq_refresh_from_socket(struct aq_listener *l)
 {
-	const struct sock *sk = l->sk;
+	struct sock *sk = l->sk;
 	unsigned long flags;
 	u32 drops, backlog;
 
 	if (!READ_ONCE(l->sk_pinned))
-		return;
+		return true;
+	if (!aq_is_listener(sk) || sock_flag(sk, SOCK_DEAD)) {
+		aq_listener_retire(l, sk);
+		return false;
+	}
+	/* Unix listeners count refused connects themselves. */
+	if (l->family == AF_UNIX)
+		return true;
 	drops = aq_sk_drops(sk);
 	backlog = READ_ONCE(sk->sk_max_ack_backlog);
 	spin_lock_irqsave(&l->lock, flags);
 	aq_drops_seen(l, drops);
 	l->backlog = backlog;
 	spin_unlock_irqrestore(&l->lock, flags);
+	return true;
 }
 
 void aq_listener_show_row(struct seq_file *m, struct aq_listener *l)
@@ -538,7 +672,8 @@ void aq_listener_show_row(struct seq_file *m, struct aq_listener *l)
 	unsigned long flags;
 	pid_t pid;
 
-	aq_refresh_from_socket(l);
+	if (!aq_refresh_from_socket(l))
+		return;
 	aq_format_local(local, sizeof(local), l);
 	spin_lock_irqsave(&l->lock, flags);
 	pid = l->pid;
@@ -558,8 +693,8 @@ void aq_listener_show_row(struct seq_file *m, struct aq_listener *l)
 			 div_u64(l->wait_max_ns + 999, 1000));
 	spin_unlock_irqrestore(&l->lock, flags);
 
-	seq_printf(m, "%5u %10u %-5s %-27s %7u %6u %6u %10llu %10llu %8llu %8s %8s %8s %7d %s\n",
-		   l->id, l->netns, l->family == AF_INET6 ? "tcp6" : "tcp",
+	seq_printf(m, "%5u %10u %-8s %-27s %7u %6u %6u %10llu %10llu %8llu %8s %8s %8s %7d %s\n",
+		   l->id, l->netns, aq_proto_name(l),
 		   local, backlog, qlen, qpeak, enqueued, accepted, drops,
 		   p50, p99, max, pid, comm);
 }
@@ -570,18 +705,19 @@ void aq_listener_show_detail(struct seq_file *m, struct aq_listener *l)
 	unsigned long flags;
 	unsigned int i;
 
-	aq_refresh_from_socket(l);
+	if (!aq_refresh_from_socket(l))
+		return;
 	spin_lock_irqsave(&l->lock, flags);
 	area = l->qlen_area_ns;
 	if (now > l->qlen_since_ns)
 		area += (u64)l->qlen * (now - l->qlen_since_ns);
 	known_drops = l->drops_syn_acceptq + l->drops_ack_acceptq;
-	seq_printf(m, "listener %u drops_syn_acceptq %llu drops_ack_acceptq %llu drops_other %llu drained 0 untimed %llu resynced %llu observed_ns %llu qlen_area_ns %llu wait_sum_ns %llu\n",
+	seq_printf(m, "listener %u drops_syn_acceptq %llu drops_ack_acceptq %llu drops_other %llu drained 0 untimed %llu resynced %llu observed_ns %llu qlen_area_ns %llu wait_sum_ns %llu waited %llu\n",
 		   l->id, l->drops_syn_acceptq, l->drops_ack_acceptq,
 		   l->drops > known_drops ? l->drops - known_drops : 0,
 		   l->untimed, l->resynced,
 		   now > l->start_ns ? now - l->start_ns : 0, area,
-		   l->wait_sum_ns);
+		   l->wait_sum_ns, l->waited);
 	seq_printf(m, "listener %u qlen", l->id);
 	for (i = 0; i < AQUEUE_QLEN_BUCKETS; i++)
 		if (l->qlen_hist[i])
@@ -643,6 +779,7 @@ static void aq_listener_reset(struct aq_listener *l)
 	l->drops = 0;
 	l->drops_syn_acceptq = 0;
 	l->drops_ack_acceptq = 0;
+	l->waited = 0;
 	l->enqueued = l->qlen;
 	l->accepted = 0;
 	l->qpeak = l->qlen;
@@ -708,7 +845,7 @@ void aq_listeners_refilter(void)
 	rcu_read_lock();
 	xa_for_each(&aq_ids, index, l)
 		if (!aq_filter_match(l->netns, l->family, ntohs(l->port),
-				     AQ_KIND_TCP))
+				     aq_kind_of(l->family)))
 			aq_listener_unlink(l);
 	rcu_read_unlock();
 }

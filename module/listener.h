@@ -24,6 +24,9 @@
 struct sock;
 struct seq_file;
 
+/* sizeof(((struct sockaddr_un *)0)->sun_path) */
+#define AQ_UNIX_PATH_MAX 108
+
 struct aq_listener {
 	struct rhash_head node;
 	/*
@@ -41,8 +44,15 @@ struct aq_listener {
 	/* Identity, copied when tracking begins so readers never touch sk. */
 	u32 netns;
 	u16 family;
+	u16 type;		/* SOCK_STREAM or SOCK_SEQPACKET */
 	__be16 port;
-	struct in6_addr addr;	/* IPv4 in the first four bytes */
+	union {
+		struct in6_addr addr;	/* IPv4 in the first four bytes */
+		struct {
+			u8 len;		/* 0: unbound */
+			char bytes[AQ_UNIX_PATH_MAX];	/* abstract: NUL first */
+		} path;
+	};
 	pid_t pid;
 	char comm[TASK_COMM_LEN];
 
@@ -61,6 +71,7 @@ struct aq_listener {
 	u64 drops;
 	u64 drops_syn_acceptq;
 	u64 drops_ack_acceptq;
+	u64 waited;		/* unix: connects that slept on a full queue */
 	u64 enqueued;
 	u64 accepted;
 	u64 untimed;
@@ -104,6 +115,13 @@ void aq_listener_enqueue(struct aq_listener *l, struct sock *sk);
 void aq_listener_dequeue(struct aq_listener *l, struct sock *sk);
 void aq_listener_drops(struct aq_listener *l, struct sock *sk, u32 delta,
 		       enum aq_drop_cause cause);
+/* Unix listeners: a connect refused with EAGAIN, or one that slept. */
+void aq_listener_refused(struct aq_listener *l);
+void aq_listener_waited(struct aq_listener *l);
+/* The queue length the kernel reports for this kind of listener. */
+u32 aq_kernel_qlen(const struct sock *sk);
+/* Whether @sk, a live socket, is a listener of a kind aqueue tracks. */
+bool aq_is_listener(const struct sock *sk);
 
 /* For /proc/aqueue: iteration in id order under rcu_read_lock(). */
 struct aq_listener *aq_listener_find(u32 *id);

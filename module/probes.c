@@ -13,11 +13,23 @@
  *                                Fast Open
  *   inet_csk_accept           accept() took the head of the queue
  *
+ * and for unix domain stream and seqpacket listeners:
+ *
+ *   unix_listen                   listen(): create, backlog
+ *   unix_release_sock             the listener closes
+ *   security_unix_stream_connect  an embryo joins the listener's queue
+ *   unix_accept                   accept() took it
+ *   unix_wait_for_peer            a blocking connect sleeps on a full queue
+ *   unix_find_other,              a non-blocking connect refused with
+ *   unix_stream_connect           EAGAIN, and for which listener
+ *
  * Handlers stay short: look the listener up, update it under its own lock.
  */
+#include <linux/hash.h>
 #include <linux/if_ether.h>
 #include <linux/jump_label.h>
 #include <linux/kprobes.h>
+#include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/net.h>
 #include <linux/rcupdate.h>
@@ -39,6 +51,13 @@ enum aq_probe_index {
 	AQ_PROBE_SYN,
 	AQ_PROBE_ACK4,
 	AQ_PROBE_ACK6,
+	AQ_PROBE_UNIX_RELEASE,
+	AQ_PROBE_UNIX_LISTEN,
+	AQ_PROBE_UNIX_ENQUEUE,
+	AQ_PROBE_UNIX_ACCEPT,
+	AQ_PROBE_UNIX_WAIT,
+	AQ_PROBE_UNIX_FIND,
+	AQ_PROBE_UNIX_CONNECT,
 	AQ_PROBE_COUNT,
 };
 
@@ -103,8 +122,7 @@ static int aq_listen_return(struct kretprobe_instance *ri,
 
 	if (aq_empty())
 		return 0;
-	if ((int)regs_return_value(regs) ||
-	    READ_ONCE(sk->sk_state) != TCP_LISTEN)
+	if ((int)regs_return_value(regs) || !aq_is_listener(sk))
 		return 0;
 	rcu_read_lock();
 	aq_listener_listen(sk);
@@ -297,6 +315,222 @@ static int aq_accept_return(struct kretprobe_instance *ri,
 	return 0;
 }
 
+/*
+ * Unix domain stream and seqpacket listeners. The queue is the listener's
+ * receive queue of embryo sockets; unix_stream_connect() finds the
+ * listener, passes the LSM hook with both sockets and queues the embryo
+ * under the listener's state lock; unix_accept() dequeues.
+ */
+static int aq_unix_listen_entry(struct kretprobe_instance *ri,
+				struct pt_regs *regs)
+{
+	struct socket *sock = (struct socket *)aq_probe_arg(regs, 0);
+	struct sock *sk = sock->sk;
+
+	if (aq_empty())
+		return 0;
+	aq_hit(AQ_PROBE_UNIX_LISTEN);
+	if (!sk)
+		return 1;
+	*(struct sock **)ri->data = sk;
+	return 0;
+}
+
+static int aq_unix_release(struct kprobe *p, struct pt_regs *regs)
+{
+	struct sock *sk = aq_sk_arg(regs, 0);
+
+	if (aq_empty())
+		return 0;
+	aq_hit(AQ_PROBE_UNIX_RELEASE);
+	if (READ_ONCE(sk->sk_state) == TCP_LISTEN) {
+		rcu_read_lock();
+		aq_listener_stop(sk);
+		rcu_read_unlock();
+	}
+	return 0;
+}
+
+static bool aq_is_unix_listener(const struct sock *sk)
+{
+	return sk->sk_family == AF_UNIX && aq_is_listener(sk);
+}
+
+static int aq_unix_enqueue_entry(struct kretprobe_instance *ri,
+				 struct pt_regs *regs)
+{
+	struct sock *other = aq_sk_arg(regs, 1);
+	struct aq_listener *l;
+
+	if (aq_empty())
+		return 0;
+	aq_hit(AQ_PROBE_UNIX_ENQUEUE);
+	if (!aq_is_unix_listener(other))
+		return 1;
+	rcu_read_lock();
+	l = aq_listener_get(other, true);
+	if (l)
+		aq_listener_syn(l, other);
+	rcu_read_unlock();
+	if (!l)
+		return 1;
+	*(struct sock **)ri->data = other;
+	return 0;
+}
+
+/* The LSM said yes: the embryo is queued before the listener is unlocked. */
+static int aq_unix_enqueue_return(struct kretprobe_instance *ri,
+				  struct pt_regs *regs)
+{
+	struct sock *other = *(struct sock **)ri->data;
+	struct aq_listener *l;
+
+	if (aq_empty() || regs_return_value(regs))
+		return 0;
+	rcu_read_lock();
+	l = aq_listener_get(other, false);
+	if (l)
+		aq_listener_enqueue(l, other);
+	rcu_read_unlock();
+	return 0;
+}
+
+static int aq_unix_accept_entry(struct kretprobe_instance *ri,
+				struct pt_regs *regs)
+{
+	struct socket *sock = (struct socket *)aq_probe_arg(regs, 0);
+	struct sock *sk = sock->sk;
+
+	if (aq_empty())
+		return 0;
+	aq_hit(AQ_PROBE_UNIX_ACCEPT);
+	if (!sk || sk->sk_family != AF_UNIX)
+		return 1;
+	*(struct sock **)ri->data = sk;
+	return 0;
+}
+
+static int aq_unix_accept_return(struct kretprobe_instance *ri,
+				 struct pt_regs *regs)
+{
+	struct sock *sk = *(struct sock **)ri->data;
+	struct aq_listener *l;
+
+	if (aq_empty() || regs_return_value(regs))
+		return 0;
+	aq_probes_check_missed();
+	rcu_read_lock();
+	l = aq_listener_get_after_accept(sk);
+	if (l)
+		aq_listener_dequeue(l, sk);
+	rcu_read_unlock();
+	return 0;
+}
+
+/* A blocking connect found the queue full and sleeps until it drains. */
+static int aq_unix_wait(struct kprobe *p, struct pt_regs *regs)
+{
+	struct sock *other = aq_sk_arg(regs, 0);
+	struct aq_listener *l;
+
+	if (aq_empty())
+		return 0;
+	aq_hit(AQ_PROBE_UNIX_WAIT);
+	if (!aq_is_unix_listener(other))
+		return 0;
+	rcu_read_lock();
+	l = aq_listener_get(other, true);
+	if (l)
+		aq_listener_waited(l);
+	rcu_read_unlock();
+	return 0;
+}
+
+/*
+ * A non-blocking connect to a full queue fails with EAGAIN without passing
+ * any function that names the listener, so the listener that
+ * unix_find_other() returned to this task is remembered until its connect
+ * returns. A slot shared by two tasks at once loses the attribution; the
+ * entry holds a socket pointer only to compare it with tracked listeners,
+ * which pin theirs.
+ */
+#define AQ_FOUND_SLOTS 256
+
+static struct aq_found_slot {
+	spinlock_t lock;
+	const struct task_struct *task;
+	const struct sock *other;
+} aq_found[AQ_FOUND_SLOTS];
+
+static struct aq_found_slot *aq_found_slot(void)
+{
+	return &aq_found[hash_ptr(current, ilog2(AQ_FOUND_SLOTS))];
+}
+
+static int aq_unix_find_entry(struct kretprobe_instance *ri,
+			      struct pt_regs *regs)
+{
+	int type = (int)aq_probe_arg(regs, 3);
+
+	if (aq_empty())
+		return 0;
+	aq_hit(AQ_PROBE_UNIX_FIND);
+	return type == SOCK_STREAM || type == SOCK_SEQPACKET ? 0 : 1;
+}
+
+static int aq_unix_find_return(struct kretprobe_instance *ri,
+			       struct pt_regs *regs)
+{
+	struct sock *other = (struct sock *)regs_return_value(regs);
+	struct aq_found_slot *slot;
+	unsigned long flags;
+
+	if (aq_empty() || IS_ERR_OR_NULL(other))
+		return 0;
+	slot = aq_found_slot();
+	spin_lock_irqsave(&slot->lock, flags);
+	slot->task = current;
+	slot->other = other;
+	spin_unlock_irqrestore(&slot->lock, flags);
+	return 0;
+}
+
+static int aq_unix_connect_entry(struct kretprobe_instance *ri,
+				 struct pt_regs *regs)
+{
+	if (aq_empty())
+		return 0;
+	aq_hit(AQ_PROBE_UNIX_CONNECT);
+	return 0;
+}
+
+static int aq_unix_connect_return(struct kretprobe_instance *ri,
+				  struct pt_regs *regs)
+{
+	struct aq_found_slot *slot;
+	const struct sock *other = NULL;
+	struct aq_listener *l;
+	unsigned long flags;
+
+	if (aq_empty() || (int)regs_return_value(regs) != -EAGAIN)
+		return 0;
+	slot = aq_found_slot();
+	spin_lock_irqsave(&slot->lock, flags);
+	if (slot->task == current) {
+		other = slot->other;
+		slot->task = NULL;
+	}
+	spin_unlock_irqrestore(&slot->lock, flags);
+	if (!other)
+		return 0;
+	rcu_read_lock();
+	l = aq_listener_get((struct sock *)other, false);
+	if (l)
+		aq_listener_refused(l);
+	rcu_read_unlock();
+	return 0;
+}
+
 static struct kprobe aq_listen_stop_kp = {
 	.symbol_name = "inet_csk_listen_stop",
 	.pre_handler = aq_listen_stop,
@@ -348,6 +582,50 @@ static struct kretprobe aq_accept_krp = {
 	.data_size = sizeof(struct sock *),
 };
 
+static struct kretprobe aq_unix_listen_krp = {
+	.kp.symbol_name = "unix_listen",
+	.entry_handler = aq_unix_listen_entry,
+	.handler = aq_listen_return,
+	.data_size = sizeof(struct sock *),
+};
+
+static struct kprobe aq_unix_release_kp = {
+	.symbol_name = "unix_release_sock",
+	.pre_handler = aq_unix_release,
+};
+
+static struct kretprobe aq_unix_enqueue_krp = {
+	.kp.symbol_name = "security_unix_stream_connect",
+	.entry_handler = aq_unix_enqueue_entry,
+	.handler = aq_unix_enqueue_return,
+	.data_size = sizeof(struct sock *),
+};
+
+static struct kretprobe aq_unix_accept_krp = {
+	.kp.symbol_name = "unix_accept",
+	.entry_handler = aq_unix_accept_entry,
+	.handler = aq_unix_accept_return,
+	.data_size = sizeof(struct sock *),
+};
+
+static struct kprobe aq_unix_wait_kp = {
+	.symbol_name = "unix_wait_for_peer",
+	.pre_handler = aq_unix_wait,
+};
+
+static struct kretprobe aq_unix_find_krp = {
+	.kp.symbol_name = "unix_find_other",
+	.entry_handler = aq_unix_find_entry,
+	.handler = aq_unix_find_return,
+};
+
+/* Held across a blocking connect's sleep, like accept(). */
+static struct kretprobe aq_unix_connect_krp = {
+	.kp.symbol_name = "unix_stream_connect",
+	.entry_handler = aq_unix_connect_entry,
+	.handler = aq_unix_connect_return,
+};
+
 struct aq_probe {
 	struct kprobe *kp;
 	struct kretprobe *krp;
@@ -367,6 +645,13 @@ static struct aq_probe aq_probes[AQ_PROBE_COUNT] = {
 	[AQ_PROBE_SYN] = { .krp = &aq_syn_krp },
 	[AQ_PROBE_ACK4] = { .krp = &aq_ack4_krp },
 	[AQ_PROBE_ACK6] = { .krp = &aq_ack6_krp, .optional = true },
+	[AQ_PROBE_UNIX_RELEASE] = { .kp = &aq_unix_release_kp },
+	[AQ_PROBE_UNIX_LISTEN] = { .krp = &aq_unix_listen_krp },
+	[AQ_PROBE_UNIX_ENQUEUE] = { .krp = &aq_unix_enqueue_krp },
+	[AQ_PROBE_UNIX_ACCEPT] = { .krp = &aq_unix_accept_krp },
+	[AQ_PROBE_UNIX_WAIT] = { .kp = &aq_unix_wait_kp },
+	[AQ_PROBE_UNIX_FIND] = { .krp = &aq_unix_find_krp },
+	[AQ_PROBE_UNIX_CONNECT] = { .krp = &aq_unix_connect_krp },
 };
 
 static unsigned long aq_missed_seen;
@@ -423,7 +708,8 @@ static int aq_probe_register(struct aq_probe *p)
 	kp->nmissed = 0;
 	if (p->krp) {
 		p->krp->nmissed = 0;
-		if (p->krp == &aq_accept_krp)
+		if (p->krp == &aq_accept_krp || p->krp == &aq_unix_accept_krp ||
+		    p->krp == &aq_unix_connect_krp)
 			p->krp->maxactive = aq_accept_maxactive;
 		else
 			p->krp->maxactive = 16 + 4 * num_possible_cpus();
@@ -480,6 +766,8 @@ int aq_probes_register(void)
 
 	if (empty_handlers)
 		static_branch_enable(&aq_empty_handlers);
+	for (i = 0; i < AQ_FOUND_SLOTS; i++)
+		spin_lock_init(&aq_found[i].lock);
 
 	for (i = 0; i < ARRAY_SIZE(aq_probes); i++) {
 		struct aq_probe *p = &aq_probes[i];

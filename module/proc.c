@@ -95,7 +95,7 @@ static void aq_show_header(struct seq_file *m)
 	seq_printf(m, AQUEUE_VERSION_PREFIX "%d\n", AQUEUE_FORMAT_VERSION);
 	seq_printf(m, "state enabled %d ", aq_is_enabled());
 	aq_listeners_show_totals(m);
-	seq_printf(m, "%5s %10s %-5s %-27s %7s %6s %6s %10s %10s %8s %8s %8s %8s %7s %s\n",
+	seq_printf(m, "%5s %10s %-8s %-27s %7s %6s %6s %10s %10s %8s %8s %8s %8s %7s %s\n",
 		   "id", "netns", "proto", "local", "backlog", "qnow", "qpeak",
 		   "enqueued", "accepted", "drops", "p50_us", "p99_us",
 		   "max_us", "pid", "comm");

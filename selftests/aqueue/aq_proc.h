@@ -31,7 +31,7 @@ struct aq_hist {
 struct aq_row {
 	int64_t id;
 	int64_t netns;
-	char proto[8];
+	char proto[12];
 	char local[80];
 	int64_t backlog;
 	int64_t qnow, qpeak, enqueued, accepted, drops;
@@ -42,7 +42,7 @@ struct aq_row {
 	bool have_detail, have_qlen, have_wait;
 	int64_t drops_syn_acceptq, drops_ack_acceptq, drops_other;
 	int64_t drained, untimed, resynced;
-	int64_t observed_ns, qlen_area_ns, wait_sum_ns;
+	int64_t observed_ns, qlen_area_ns, wait_sum_ns, waited;
 	struct aq_hist qlen, wait;
 };
 
@@ -541,8 +541,10 @@ static inline int aq_parse(const char *text, struct aq_snap *s, bool strict)
 				AQ_PERR("row has an empty comm");
 			if (!aq_u64(tok[0], &r->id) || !aq_u64(tok[1], &r->netns))
 				AQ_PERR("id/netns not numbers");
-			if (strcmp(tok[2], "tcp") && strcmp(tok[2], "tcp6"))
-				AQ_PERR("proto '%s' is not tcp or tcp6", tok[2]);
+			if (strcmp(tok[2], "tcp") && strcmp(tok[2], "tcp6") &&
+			    strcmp(tok[2], "unix") && strcmp(tok[2], "unix-seq"))
+				AQ_PERR("proto '%s' is not tcp, tcp6, unix or unix-seq",
+					tok[2]);
 			snprintf(r->proto, sizeof(r->proto), "%s", tok[2]);
 			snprintf(r->local, sizeof(r->local), "%.79s", tok[3]);
 			if (!aq_s64(tok[4], &r->backlog))
@@ -609,9 +611,10 @@ static inline int aq_parse(const char *text, struct aq_snap *s, bool strict)
 					{ "observed_ns", &d->observed_ns },
 					{ "qlen_area_ns", &d->qlen_area_ns },
 					{ "wait_sum_ns", &d->wait_sum_ns },
+					{ "waited", &d->waited },
 				};
 
-				if (!aq_parse_kv(tok + 2, ntok - 2, kv, 9, NULL,
+				if (!aq_parse_kv(tok + 2, ntok - 2, kv, 10, NULL,
 						 0, why, sizeof(why)))
 					AQ_PERR("detail: %s", why);
 				if (r)

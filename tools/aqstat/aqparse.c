@@ -142,14 +142,16 @@ static int want_u64_or_dash(struct ctx *c, const char *what, const char *s,
 
 const char *aq_proto_name(enum aq_proto p)
 {
-	static const char *const names[] = { "tcp", "tcp6", "udp", "udp6", "unix" };
+	static const char *const names[] = {
+		"tcp", "tcp6", "udp", "udp6", "unix", "unix-seq",
+	};
 
 	return names[p];
 }
 
 static int proto_from(const char *s, enum aq_proto *p)
 {
-	for (int i = AQ_TCP; i <= AQ_UNIX; i++)
+	for (int i = AQ_TCP; i <= AQ_UNIX_SEQ; i++)
 		if (!strcmp(s, aq_proto_name((enum aq_proto)i))) {
 			*p = (enum aq_proto)i;
 			return 0;
@@ -177,7 +179,7 @@ static int parse_local(struct ctx *c, struct aq_listener *l, const char *s)
 	size_t alen;
 	int v6 = l->proto == AQ_TCP6 || l->proto == AQ_UDP6;
 
-	if (l->proto == AQ_UNIX) {
+	if (l->proto == AQ_UNIX || l->proto == AQ_UNIX_SEQ) {
 		l->port = -1;
 		l->addr = strdup(s);
 		l->local = strdup(s);
@@ -468,14 +470,14 @@ static void parse_detail(struct ctx *c, struct tokens *tk)
 	static const char *const keys[] = {
 		"drops_syn_acceptq", "drops_ack_acceptq", "drops_other",
 		"drained", "untimed", "resynced", "observed_ns", "qlen_area_ns",
-		"wait_sum_ns",
+		"wait_sum_ns", "waited",
 	};
 	struct aq_listener *l, t;
 	uint64_t id;
 	uint64_t *vals[] = {
 		&t.drops_syn_acceptq, &t.drops_ack_acceptq, &t.drops_other,
 		&t.drained, &t.untimed, &t.resynced, &t.observed_ns,
-		&t.qlen_area_ns, &t.wait_sum_ns,
+		&t.qlen_area_ns, &t.wait_sum_ns, &t.waited,
 	};
 
 	if (tk->n < 3) {
@@ -500,7 +502,7 @@ static void parse_detail(struct ctx *c, struct tokens *tk)
 			    (unsigned long long)id);
 			return;
 		}
-		if (parse_pairs(c, "listener", tk, 2, keys, vals, 9))
+		if (parse_pairs(c, "listener", tk, 2, keys, vals, 10))
 			return;
 		l->drops_syn_acceptq = t.drops_syn_acceptq;
 		l->drops_ack_acceptq = t.drops_ack_acceptq;
@@ -511,6 +513,7 @@ static void parse_detail(struct ctx *c, struct tokens *tk)
 		l->observed_ns = t.observed_ns;
 		l->qlen_area_ns = t.qlen_area_ns;
 		l->wait_sum_ns = t.wait_sum_ns;
+		l->waited = t.waited;
 		l->has_detail = 1;
 	} else {
 		bad(c, "listener %llu: unknown line kind %.30s",

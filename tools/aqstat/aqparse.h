@@ -16,7 +16,7 @@
 #define AQ_FIELD_UNSET	UINT64_MAX	/* "-" in the p50/p99/max columns */
 
 enum aq_proto {
-	AQ_TCP, AQ_TCP6, AQ_UDP, AQ_UDP6, AQ_UNIX,
+	AQ_TCP, AQ_TCP6, AQ_UDP, AQ_UDP6, AQ_UNIX, AQ_UNIX_SEQ,
 };
 
 struct aq_listener {
@@ -34,7 +34,7 @@ struct aq_listener {
 	int has_detail, has_qlen, has_wait;
 	uint64_t drops_syn_acceptq, drops_ack_acceptq, drops_other;
 	uint64_t drained, untimed, resynced;
-	uint64_t observed_ns, qlen_area_ns, wait_sum_ns;
+	uint64_t observed_ns, qlen_area_ns, wait_sum_ns, waited;
 	uint64_t qlen[AQUEUE_QLEN_BUCKETS];
 	uint64_t wait[AQUEUE_WAIT_BUCKETS];
 };

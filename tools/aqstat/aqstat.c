@@ -188,7 +188,8 @@ static int wanted(const struct aq_listener *l)
 		int udp = l->proto == AQ_UDP || l->proto == AQ_UDP6;
 
 		if (!((opt.kind_tcp && tcp) || (opt.kind_udp && udp) ||
-		      (opt.kind_unix && l->proto == AQ_UNIX)))
+		      (opt.kind_unix && (l->proto == AQ_UNIX ||
+					 l->proto == AQ_UNIX_SEQ))))
 			return 0;
 	}
 	if (opt.fam4 || opt.fam6) {
@@ -776,6 +777,7 @@ static int show_json(const struct aq_snapshot *s, const char *source)
 		json_opt("observed_ns", l->observed_ns, d);
 		json_opt("qlen_area_ns", l->qlen_area_ns, d);
 		json_opt("wait_sum_ns", l->wait_sum_ns, d);
+		json_opt("waited", l->waited, d);
 		fputs("\n   ", stdout);
 		json_hist("qlen_hist", l->qlen, AQUEUE_QLEN_BUCKETS, aq_qlen_low,
 			  l->has_qlen, 1);

@@ -6,7 +6,7 @@ H = "   id      netns proto local                       backlog   qnow  qpeak   
 def row(*f):
     return "%5s %10s %-5s %-27s %7s %6s %6s %10s %10s %8s %8s %8s %8s %7s %s\n" % f
 def det(id, syn, obs, area, wsum, qlen, wait):
-    return ("listener %d drops_syn_acceptq %d drops_ack_acceptq 0 drops_other 0 drained 0 untimed 0 resynced 0 observed_ns %d qlen_area_ns %d wait_sum_ns %d\n" % (id, syn, obs, area, wsum)
+    return ("listener %d drops_syn_acceptq %d drops_ack_acceptq 0 drops_other 0 drained 0 untimed 0 resynced 0 observed_ns %d qlen_area_ns %d wait_sum_ns %d waited 0\n" % (id, syn, obs, area, wsum)
             + "listener %d qlen%s\n" % (id, "".join(" %d:%d" % p for p in qlen))
             + "listener %d wait_ns%s\n" % (id, "".join(" %d:%d" % p for p in wait)))
 
