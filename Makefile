@@ -8,6 +8,8 @@
 #   make           build aqueue.ko for the running kernel (or KDIR=...)
 #   make install   install it (INSTALL_MOD_PATH or DESTDIR) and run depmod
 #   make load      insmod the freshly built module; make unload removes it
+#   make dkms-install   copy the source to /usr/src and let DKMS build it
+#   make package   the Debian packages aqueue-dkms and aqstat, in PACKAGE_DIR
 
 SHELL := /bin/bash
 TOP_DIR := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
@@ -30,15 +32,25 @@ export AQUEUE_RESULTS ?= $(TOP_DIR)/results
 COUNTS := $(AQUEUE_RESULTS)/counts
 
 VMTEST := $(TOP_DIR)/tools/vmtest
-KBUILD := $(MAKE) -C '$(KDIR)' M='$(TOP_DIR)' AQUEUE_VERSION='$(AQUEUE_VERSION)'
+# Debian's headers name the compiler the kernel was built with (gcc-10 for
+# 5.10, which Debian 12 does not have): when it is not installed, the local
+# gcc builds the module. CC=... on the command line still wins.
+KERNEL_CC = $(shell sed -n 's/^CONFIG_CC_VERSION_TEXT="\([^ ]*\) .*/\1/p' '$(KDIR)/.config' 2>/dev/null)
+CC_FALLBACK = $(if $(filter command line,$(origin CC)),,$(if $(KERNEL_CC),$(if $(shell command -v '$(KERNEL_CC)' 2>/dev/null),,CC=gcc)))
+# Recipes that run it start with "+": make does not see $(MAKE) through a
+# variable, and without "+" it would not hand its jobserver on (DKMS runs
+# make -jN).
+KBUILD = $(MAKE) -C '$(KDIR)' M='$(TOP_DIR)' AQUEUE_VERSION='$(AQUEUE_VERSION)' $(CC_FALLBACK)
 
-# Everything a fresh Debian 12 machine needs for "make demo" and "make check".
+# Everything a fresh Debian 12 machine needs for "make demo" and "make check"
+# (dkms to dpkg-dev: the DKMS test and "make package").
 DEPS := make gcc libc6-dev bc flex bison libelf-dev kmod dwarves sparse perl \
 	git debian-archive-keyring linux-source-6.1 xz-utils gzip zstd cpio \
-	rsync busybox-static qemu-system-x86 iproute2 python3 util-linux
+	rsync busybox-static qemu-system-x86 iproute2 python3 util-linux \
+	dkms dh-dkms debhelper lintian dpkg-dev
 
 .PHONY: all module install load unload clean style sparse deps check demo \
-	check-kdir
+	check-kdir dkms-source dkms-install dkms-uninstall package
 
 all: module
 
@@ -50,7 +62,7 @@ check-kdir:
 		exit 1; } >&2
 
 module: check-kdir
-	$(KBUILD) modules
+	+$(KBUILD) modules
 
 # The release comes from the tree built against (Debian's kernel.release
 # holds the upstream version, not the package's release).
@@ -63,7 +75,7 @@ SIGNING_KEY = $(shell sed -n 's/^CONFIG_MODULE_SIG_KEY="\{0,1\}\([^"]*\)"\{0,1\}
 NO_SIGNING = $(if $(SIGNING_KEY),$(if $(wildcard $(if $(filter /%,$(SIGNING_KEY)),,$(KDIR)/)$(SIGNING_KEY)),,CONFIG_MODULE_SIG_ALL=))
 
 install: module
-	$(KBUILD) INSTALL_MOD_PATH='$(INSTALL_MOD_PATH)' \
+	+$(KBUILD) INSTALL_MOD_PATH='$(INSTALL_MOD_PATH)' \
 		INSTALL_MOD_DIR='$(INSTALL_MOD_DIR)' $(NO_SIGNING) modules_install
 	$(DEPMOD) -b '$(or $(INSTALL_MOD_PATH),/)' -a '$(or $(KERNEL_RELEASE),$(shell uname -r))'
 
@@ -72,6 +84,35 @@ load: module
 
 unload:
 	rmmod aqueue
+
+# DKMS: the version is the one dkms.conf declares (and debian/changelog,
+# which "make package" checks). dkms-source is also what the aqueue-dkms
+# package ships in /usr/src/aqueue-VERSION.
+DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\{0,1\}\([^"]*\)"\{0,1\}$$/\1/p' '$(TOP_DIR)/dkms.conf' 2>/dev/null)
+DKMS_SOURCE = $(DESTDIR)/usr/src/aqueue-$(DKMS_VERSION)
+DKMS_FILES := Makefile Kbuild dkms.conf $(wildcard $(TOP_DIR)/module/*.[ch] $(TOP_DIR)/include/*.h)
+
+dkms-source:
+	install -d '$(DKMS_SOURCE)/module' '$(DKMS_SOURCE)/include'
+	cd '$(TOP_DIR)' && for f in $(patsubst $(TOP_DIR)/%,%,$(DKMS_FILES)); do \
+		install -m 0644 "$$f" '$(DKMS_SOURCE)'/"$$f" || exit 1; done
+	echo '$(DKMS_VERSION)' >'$(DKMS_SOURCE)/VERSION'
+
+# For the running kernel, or KERNELRELEASE=...; "dkms status aqueue" shows it.
+dkms-install: dkms-source
+	dkms add aqueue/$(DKMS_VERSION)
+	dkms install aqueue/$(DKMS_VERSION) $(if $(KERNELRELEASE),-k '$(KERNELRELEASE)')
+
+dkms-uninstall:
+	-dkms remove aqueue/$(DKMS_VERSION) --all
+	rm -rf '$(DKMS_SOURCE)'
+
+# The .deb files, built in a copy of the tree (dpkg-buildpackage writes
+# into the parent directory), land in PACKAGE_DIR with lintian's report
+# (LINTIAN=no leaves lintian out).
+PACKAGE_DIR ?= $(TOP_DIR)/dist
+package:
+	'$(TOP_DIR)/tools/package/build' $(if $(filter no,$(LINTIAN)),--no-lintian) '$(PACKAGE_DIR)'
 
 # No kbuild here: clean must work without any kernel tree installed.
 clean:
