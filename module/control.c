@@ -56,6 +56,30 @@ static int aq_parse_u32(const char *word, u32 min, u32 max, u32 *value)
 	return 0;
 }
 
+/* A byte count with an optional K, M or G suffix; overflow is an error. */
+static int aq_parse_bytes(char *word, unsigned long long *bytes)
+{
+	size_t len = strlen(word);
+	unsigned int shift = 0;
+
+	switch (len ? word[len - 1] : 0) {
+	case 'G':
+		shift += 10;
+		fallthrough;
+	case 'M':
+		shift += 10;
+		fallthrough;
+	case 'K':
+		shift += 10;
+		word[--len] = '\0';
+	}
+	if (!len || !isdigit(word[0]) || kstrtoull(word, 10, bytes) ||
+	    *bytes > (ULLONG_MAX >> shift))
+		return -EINVAL;
+	*bytes <<= shift;
+	return 0;
+}
+
 static int aq_parse_ports(char *list, struct aq_filter *f)
 {
 	char *word;
@@ -120,7 +144,7 @@ static int aq_parse_line(char *line, struct aq_command *cmd)
 	char *words[4] = { };
 	unsigned long long bytes;
 	unsigned int n = 0;
-	char *word, *end;
+	char *word;
 	u32 value;
 
 	while ((word = strsep(&line, " \t"))) {
@@ -154,11 +178,8 @@ static int aq_parse_line(char *line, struct aq_command *cmd)
 		cmd->value = value;
 	} else if (!strcmp(words[0], AQUEUE_CMD_MAX_MEMORY) && n == 2) {
 		cmd->verb = AQ_VERB_MAX_MEMORY;
-		/* memparse() takes the K, M, G suffixes the kernel uses. */
-		if (!isdigit(words[1][0]))
-			return -EINVAL;
-		bytes = memparse(words[1], &end);
-		if (*end || bytes < AQ_MAX_MEMORY_MIN || bytes > LONG_MAX)
+		if (aq_parse_bytes(words[1], &bytes) ||
+		    bytes < AQ_MAX_MEMORY_MIN || bytes > LONG_MAX)
 			return -EINVAL;
 		cmd->value = bytes;
 	} else {
@@ -232,9 +253,15 @@ static int aq_apply(const struct aq_command *cmd)
 		aq_disable();
 		return 0;
 	case AQ_VERB_RESET:
+		/*
+		 * aq_check() refused unknown ids up front; one that an earlier
+		 * command of the batch removed (a filter, a re-enable) has
+		 * nothing left to reset.
+		 */
 		if (cmd->has_value)
-			return aq_listener_reset_one(cmd->value);
-		aq_reset();
+			aq_listener_reset_one(cmd->value);
+		else
+			aq_reset();
 		return 0;
 	case AQ_VERB_FILTER:
 		return aq_apply_filter(cmd);
@@ -253,6 +280,7 @@ static ssize_t aq_control_write(struct file *file, const char __user *ubuf,
 {
 	struct aq_command *commands;
 	int count, i, err;
+	size_t pos;
 	char *text;
 
 	if (len >= PAGE_SIZE)
@@ -268,10 +296,17 @@ static ssize_t aq_control_write(struct file *file, const char __user *ubuf,
 		goto out_text;
 	}
 
-	/* An embedded NUL would hide the rest of the write from the parser. */
-	if (strlen(text) != len) {
-		err = -EINVAL;
-		goto out_commands;
+	/*
+	 * Commands are plain ASCII. An embedded NUL would hide the rest of the
+	 * write from the parser, and the kernel's isspace() takes bytes such
+	 * as 0xa0 for blanks, which would let them pass unseen.
+	 */
+	for (pos = 0; pos < len; pos++) {
+		if (!(isprint(text[pos]) && isascii(text[pos])) &&
+		    text[pos] != '\n' && text[pos] != '\t') {
+			err = -EINVAL;
+			goto out_commands;
+		}
 	}
 
 	err = aq_parse(text, commands, &count);

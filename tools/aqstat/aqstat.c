@@ -1333,6 +1333,9 @@ static int ctl(int argc, char **argv)
 		if (w < 0 && e == E2BIG)
 			die(EX_REFUSED, "the module refused '%s' (E2BIG: the command is too long); nothing was changed",
 			    buf);
+		if (w < 0 && e == ENOENT)
+			die(EX_REFUSED, "the module refused '%s' (ENOENT: no listener has that id); nothing was changed",
+			    buf);
 		if (w < 0 && (e == EPERM || e == EACCES))
 			die(EX_PERM, "writing %s: %s", path, strerror(e));
 		if (w < 0)
