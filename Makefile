@@ -5,6 +5,7 @@
 #
 #   make demo      install what is needed, boot a 6.1 VM, show /proc/aqueue
 #   make check     every check: style, sparse, and the selftests in VMs
+#   make bench     the benchmarks in a 6.1 VM (KERNELS= to choose), as ratios
 #   make           build aqueue.ko for the running kernel (or KDIR=...)
 #   make install   install it (INSTALL_MOD_PATH or DESTDIR) and run depmod
 #   make load      insmod the freshly built module; make unload removes it
@@ -50,7 +51,7 @@ DEPS := make gcc libc6-dev bc flex bison libelf-dev kmod dwarves sparse perl \
 	dkms dh-dkms debhelper lintian dpkg-dev
 
 .PHONY: all module install load unload clean style sparse deps check demo \
-	check-kdir dkms-source dkms-install dkms-uninstall package
+	check-kdir bench dkms-source dkms-install dkms-uninstall package
 
 all: module
 
@@ -193,3 +194,11 @@ check: deps
 
 demo: deps
 	'$(VMTEST)/run' --demo $(DEMO_KERNEL)
+
+# Not part of "make check": it takes about 15 minutes per kernel and judges
+# nothing. 6.1 unless KERNELS is given on the command line or in the
+# environment.
+BENCH_KERNELS := $(if $(filter command line environment,$(origin KERNELS)),$(KERNELS),6.1)
+
+bench: deps
+	'$(TOP_DIR)/tools/bench/run' $(BENCH_KERNELS)
