@@ -186,8 +186,12 @@ check: deps
 	'$(VMTEST)/host-check' sparse $(MAKE) -s --no-print-directory sparse || rc=1; \
 	$(MAKE) -s --no-print-directory -C tools/aqstat test \
 		RESULTS='$(AQUEUE_RESULTS)' || rc=1; \
+	'$(VMTEST)/host-check' make-install '$(TOP_DIR)/tools/package/make-install-check' || rc=1; \
+	'$(VMTEST)/host-check' package $(MAKE) -s --no-print-directory package LINTIAN=no || rc=1; \
+	'$(VMTEST)/host-check' lintian '$(TOP_DIR)/tools/package/lintian' '$(PACKAGE_DIR)' || rc=1; \
 	'$(VMTEST)/run' $(KERNELS) || rc=1; \
 	'$(VMTEST)/run' --demo $(firstword $(filter $(DEMO_KERNEL),$(KERNELS)) $(KERNELS)) || rc=1; \
+	'$(VMTEST)/dkms-check' --packages '$(PACKAGE_DIR)' $(KERNELS) || rc=1; \
 	echo "make check: $$(( $$(date +%s) - start ))s"; \
 	'$(VMTEST)/summary' || rc=1; \
 	exit $$rc
