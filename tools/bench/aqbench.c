@@ -23,7 +23,10 @@
  *	misses aqueue saw over the whole run.
  *
  * aqbench listeners PORT N1 [N2...] READS
- *	Opens listeners up to N1, N2, ... (ascending) and at each step reports
+ *	Opens listeners up to N1, N2, ... (ascending), PER_ADDRESS ports from
+ *	PORT up on 127.0.1.1, then on 127.0.1.2, ... (away from the storms'
+ *	TIME_WAIT sockets on 127.0.0.1, and PORT should be below the ephemeral
+ *	range, which they also hold), and at each step reports
  *	aqueue's memory_bytes, the active slab bytes of /proc/slabinfo and
  *	MemAvailable, each as a delta from before the first listener, then
  *	times READS full reads of /proc/aqueue.
@@ -47,6 +50,9 @@
 
 #define CONTROL "/sys/kernel/debug/aqueue/control"
 #define PROC_AQUEUE "/proc/aqueue"
+/* Listeners per address in "listeners" mode, from 127.0.1.1 on. */
+#define PER_ADDRESS 30000
+#define LISTENERS_ADDR 0x7f000101 /* 127.0.1.1 */
 
 static atomic_int stop;
 static int listen_fd = -1;
@@ -667,7 +673,7 @@ static int listeners(int argc, char **argv)
 	reads = number(argv[argc - 1], "reads", 1, 1000);
 	nsteps = argc - 4;
 	max = number(argv[argc - 2], "listeners", 1, 1000000);
-	if (port + (max - 1) / 40000 > 65535 || port > 65535 - 40000) {
+	if (port > 65535 - PER_ADDRESS + 1) {
 		fprintf(stderr, "aqbench: port %d leaves no room\n", port);
 		return 2;
 	}
@@ -688,10 +694,9 @@ static int listeners(int argc, char **argv)
 		long long t0 = now_ns(), open_ns, size = 0, lines = 0, mem;
 		long long slab, avail;
 
-		/* 40,000 ports per address, 127.0.0.1, 127.0.0.2, ... */
 		for (; opened < n; opened++)
-			fds[opened] = listen_on(INADDR_LOOPBACK + opened / 40000,
-						port + opened % 40000, 16);
+			fds[opened] = listen_on(LISTENERS_ADDR + opened / PER_ADDRESS,
+						port + opened % PER_ADDRESS, 16);
 		open_ns = now_ns() - t0;
 		mem = aqueue_state("memory_bytes");
 		slab = slab_bytes();

@@ -30,7 +30,7 @@ SAT_TIMEOUT_MS=${BENCH_SAT_TIMEOUT_MS:-50}
 ACCEPTORS=${BENCH_ACCEPTORS:-1000 4000}
 ACC_MS=${BENCH_ACC_MS:-1000}
 LISTENERS=${BENCH_LISTENERS:-1000 10000 50000}
-LISTENER_READS=${BENCH_LISTENER_READS:-3}
+LISTENER_READS=${BENCH_LISTENER_READS:-2}
 MEASUREMENTS=${BENCH_MEASUREMENTS:-storm saturate acceptors listeners}
 
 ko=/lib/modules/$(uname -r)/extra/aqueue.ko
@@ -125,7 +125,7 @@ while [ $round -le "$ROUNDS" ]; do
 			listeners)
 				# shellcheck disable=SC2086
 				run listeners $cfg $round /bench/aqbench listeners \
-					10000 $LISTENERS "$LISTENER_READS"
+					2000 $LISTENERS "$LISTENER_READS"
 				;;
 			esac
 		done
