@@ -453,7 +453,9 @@ void aq_listener_syn(struct aq_listener *l, struct sock *sk)
 	aq_sync(l, sk, ktime_get_ns());
 	l->backlog = READ_ONCE(sk->sk_max_ack_backlog);
 	l->qlen_hist[aq_qlen_bucket(kernel_qlen)]++;
-	aq_drops_seen(l, kernel_drops);
+	/* Unix listeners count their refused connects instead. */
+	if (l->family != AF_UNIX)
+		aq_drops_seen(l, kernel_drops);
 	spin_unlock_irqrestore(&l->lock, flags);
 }
 
