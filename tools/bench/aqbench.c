@@ -15,7 +15,9 @@
  *	every ACCEPT_EVERY_US us); CLIENTS threads connect in a loop, giving
  *	up on a connect after TIMEOUT_MS ms (SO_SNDTIMEO). Reports the
  *	namespace's ListenOverflows/ListenDrops deltas over the window and,
- *	when aqueue tracks the listener, its own drops_*_acceptq deltas.
+ *	when aqueue tracks the listener, its own drops_*_acceptq deltas; and,
+ *	for an exact comparison, both over the listener's whole life (from
+ *	before listen() to after the clients have stopped).
  *
  * aqbench acceptors THREADS CLIENTS MS PORT
  *	THREADS threads blocked in accept() on one listener, then a storm of
@@ -502,7 +504,7 @@ static void *impatient_client(void *arg)
 
 static int saturate(int argc, char **argv)
 {
-	long long ov0, dr0, aq0, ov1, dr1, aq1, t0, ns, att0, acc0;
+	long long ov0, dr0, aq0, ov1, dr1, aq1, t0, ns, att0, acc0, life0;
 	long long hits0, missed0, hits1, missed1;
 	pthread_t acceptor, *t;
 	int clients, backlog, i;
@@ -518,6 +520,7 @@ static int saturate(int argc, char **argv)
 	storm_port = number(argv[7], "port", 1, 65535);
 
 	probe_counts(&hits0, &missed0);
+	life0 = tcpext("ListenOverflows");
 	listen_fd = listen_on(INADDR_LOOPBACK, storm_port, backlog);
 	acceptor = spawn(slow_acceptor, NULL, 0);
 	t = calloc(clients, sizeof(*t));
@@ -543,15 +546,20 @@ static int saturate(int argc, char **argv)
 	atomic_store(&stop, 1);
 	for (i = 0; i < clients; i++)
 		pthread_join(t[i], NULL);
+	/* Quiet now: the last segments in flight have been handled. */
+	sleep_ns(100000000);
+	life0 = tcpext("ListenOverflows") - life0;
+	aq1 = aqueue_listen_drops(storm_port);
 	stop_listener();
 	pthread_join(acceptor, NULL);
 	close(listen_fd);
 	free(t);
 	probe_counts(&hits1, &missed1);
-	printf("secs=%.6f overflows=%lld overflows_per_s=%.2f listendrops=%lld aqueue_drops=%lld attempts_per_s=%.2f accepted_per_s=%.2f probe_missed=%lld\n",
+	printf("secs=%.6f overflows=%lld overflows_per_s=%.2f listendrops=%lld aqueue_drops=%lld attempts_per_s=%.2f accepted_per_s=%.2f probe_missed=%lld life_overflows=%lld life_aqueue_drops=%lld\n",
 	       ns / 1e9, ov1 - ov0, (ov1 - ov0) * 1e9 / ns, dr1 - dr0,
 	       aq0 < 0 || aq1 < 0 ? -1 : aq1 - aq0, att0 * 1e9 / ns,
-	       acc0 * 1e9 / ns, missed0 < 0 ? -1 : missed1 - missed0);
+	       acc0 * 1e9 / ns, missed0 < 0 ? -1 : missed1 - missed0,
+	       life0, aq1);
 	(void)hits1;
 	return 0;
 }
