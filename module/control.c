@@ -297,6 +297,16 @@ static ssize_t aq_control_write(struct file *file, const char __user *ubuf,
 	}
 
 	/*
+	 * A write must end its last line: one that does not may be the first
+	 * half of a line whose rest comes in the next write, and applying it
+	 * alone would do something nobody asked for.
+	 */
+	if (!len || text[len - 1] != '\n') {
+		err = -EINVAL;
+		goto out_commands;
+	}
+
+	/*
 	 * Commands are plain ASCII. An embedded NUL would hide the rest of the
 	 * write from the parser, and the kernel's isspace() takes bytes such
 	 * as 0xa0 for blanks, which would let them pass unseen.

@@ -426,6 +426,8 @@ static void split_in_netns(struct __test_metadata *_metadata, void *arg)
 		{ "disab", "le\n" },
 		{ "max_memory 1", "M\n" },
 		{ "filter family ip", "v6\n" },
+		/* The first half is a whole command on its own. */
+		{ "max_listeners 12", "34\n" },
 	};
 	struct aq_world *w = calloc(1, sizeof(*w));
 	int cfd[3], lfd, fd, i, j;
@@ -433,7 +435,7 @@ static void split_in_netns(struct __test_metadata *_metadata, void *arg)
 	ASSERT_NE(NULL, w);
 	lfd = busy_listener(_metadata, cfd);
 	aq_world_read(_metadata, w);
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < (int)(sizeof(halves) / sizeof(halves[0])); i++) {
 		fd = open(AQ_CONTROL_PATH, O_WRONLY | O_CLOEXEC);
 		ASSERT_LE(0, fd);
 		for (j = 0; j < 2; j++) {

@@ -88,7 +88,11 @@ TEST_F(loaded, control_shows_and_toggles_state)
 	ASSERT_EQ(0, aq_control(AQUEUE_CMD_DISABLE "\n"));
 	ASSERT_LT(0, aq_read_file(AQ_CONTROL_PATH, buf, sizeof(buf)));
 	ASSERT_NE(NULL, strstr(buf, "enabled 0\n"));
-	ASSERT_EQ(0, aq_control(AQUEUE_CMD_ENABLE));
+	/* Without its newline the line might go on in the next write. */
+	ASSERT_EQ(-EINVAL, aq_control(AQUEUE_CMD_ENABLE));
+	ASSERT_LT(0, aq_read_file(AQ_CONTROL_PATH, buf, sizeof(buf)));
+	ASSERT_NE(NULL, strstr(buf, "enabled 0\n"));
+	ASSERT_EQ(0, aq_control(AQUEUE_CMD_ENABLE "\n"));
 	ASSERT_LT(0, aq_read_file(AQ_CONTROL_PATH, buf, sizeof(buf)));
 	ASSERT_NE(NULL, strstr(buf, "enabled 1\n"));
 }
