@@ -747,19 +747,4 @@ static inline void aq_get_comm(char *buf, size_t size)
 	snprintf(buf, size, "%s", name);
 }
 
-/* Writes a small sysctl-like file; 0 or -errno. */
-static inline int aq_write_file(const char *path, const char *text)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, text, strlen(text));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return n;
-}
-
 #endif /* AQ_NET_H */

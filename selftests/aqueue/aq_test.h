@@ -120,19 +120,25 @@ static inline ssize_t aq_read_file(const char *path, char *buf, size_t size)
 	return total;
 }
 
-/* Writes text to the control file in one write(); returns 0 or -errno. */
-static inline int aq_control(const char *text)
+/* Writes text to a small file (sysctl, control) in one write(); 0 or -errno. */
+static inline int aq_write_file(const char *path, const char *text)
 {
 	ssize_t n;
 	int fd;
 
-	fd = open(AQ_CONTROL_PATH, O_WRONLY | O_CLOEXEC);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	n = write(fd, text, strlen(text));
 	n = n < 0 ? -errno : 0;
 	close(fd);
 	return n;
+}
+
+/* Writes text to the control file in one write(); returns 0 or -errno. */
+static inline int aq_control(const char *text)
+{
+	return aq_write_file(AQ_CONTROL_PATH, text);
 }
 
 /*
