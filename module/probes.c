@@ -296,22 +296,25 @@ static int aq_accept_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
-static int aq_accept_return(struct kretprobe_instance *ri,
-			    struct pt_regs *regs)
+/* accept() took the head of @sk's queue: TCP and unix alike. */
+static void aq_accepted(struct sock *sk)
 {
-	struct sock *sk = *(struct sock **)ri->data;
 	struct aq_listener *l;
 
-	if (aq_empty())
-		return 0;
-	if (!regs_return_value(regs))
-		return 0;
 	aq_probes_check_missed();
 	rcu_read_lock();
 	l = aq_listener_get_after_accept(sk);
 	if (l)
 		aq_listener_dequeue(l, sk);
 	rcu_read_unlock();
+}
+
+static int aq_accept_return(struct kretprobe_instance *ri,
+			    struct pt_regs *regs)
+{
+	/* inet_csk_accept() returns the child, or NULL. */
+	if (!aq_empty() && regs_return_value(regs))
+		aq_accepted(*(struct sock **)ri->data);
 	return 0;
 }
 
@@ -413,17 +416,9 @@ static int aq_unix_accept_entry(struct kretprobe_instance *ri,
 static int aq_unix_accept_return(struct kretprobe_instance *ri,
 				 struct pt_regs *regs)
 {
-	struct sock *sk = *(struct sock **)ri->data;
-	struct aq_listener *l;
-
-	if (aq_empty() || regs_return_value(regs))
-		return 0;
-	aq_probes_check_missed();
-	rcu_read_lock();
-	l = aq_listener_get_after_accept(sk);
-	if (l)
-		aq_listener_dequeue(l, sk);
-	rcu_read_unlock();
+	/* unix_accept() returns 0 or -errno. */
+	if (!aq_empty() && !regs_return_value(regs))
+		aq_accepted(*(struct sock **)ri->data);
 	return 0;
 }
 
