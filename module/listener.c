@@ -447,6 +447,7 @@ void aq_listener_syn(struct aq_listener *l, struct sock *sk)
 {
 	u32 kernel_qlen = aq_kernel_qlen(sk);
 	u32 kernel_drops = aq_sk_drops(sk);
+	u32 synq_len = l->family == AF_UNIX ? 0 : inet_csk_reqsk_queue_len(sk);
 	unsigned long flags;
 
 	spin_lock_irqsave(&l->lock, flags);
@@ -454,12 +455,36 @@ void aq_listener_syn(struct aq_listener *l, struct sock *sk)
 	l->backlog = READ_ONCE(sk->sk_max_ack_backlog);
 	l->qlen_hist[aq_qlen_bucket(kernel_qlen)]++;
 	/* Unix listeners count their refused connects instead. */
-	if (l->family != AF_UNIX)
+	if (l->family != AF_UNIX) {
 		aq_drops_seen(l, kernel_drops);
+		l->synq_hist[aq_qlen_bucket(synq_len)]++;
+	}
 	spin_unlock_irqrestore(&l->lock, flags);
 }
 
-void aq_listener_enqueue(struct aq_listener *l, struct sock *sk)
+void aq_listener_syn_done(struct aq_listener *l,
+			  const struct aq_syn_outcome *outcome)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&l->lock, flags);
+	l->synq_full_drops += outcome->synq_full_drops;
+	l->synq_full_cookies += outcome->synq_full_cookies;
+	l->syn_cookies += outcome->syn_cookies;
+	spin_unlock_irqrestore(&l->lock, flags);
+}
+
+void aq_listener_synack_retrans(struct aq_listener *l)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&l->lock, flags);
+	l->synack_retrans++;
+	spin_unlock_irqrestore(&l->lock, flags);
+}
+
+void aq_listener_enqueue(struct aq_listener *l, struct sock *sk,
+			 u64 handshake_ns)
 {
 	unsigned long flags;
 	u64 now;
@@ -469,6 +494,12 @@ void aq_listener_enqueue(struct aq_listener *l, struct sock *sk)
 	aq_sync(l, sk, now);
 	aq_qlen_set(l, l->qlen + 1, now);
 	l->enqueued++;
+	if (handshake_ns) {
+		l->handshake_hist[aq_wait_bucket(handshake_ns)]++;
+		l->handshake_sum_ns += handshake_ns;
+		if (handshake_ns > l->handshake_max_ns)
+			l->handshake_max_ns = handshake_ns;
+	}
 	if (!l->untimed_tail &&
 	    (l->ring_count < l->ring_cap || aq_ring_grow(l))) {
 		l->ring[(l->ring_head + l->ring_count) & (l->ring_cap - 1)] = now;
@@ -701,14 +732,53 @@ void aq_listener_show_row(struct seq_file *m, struct aq_listener *l)
 		   p50, p99, max, pid, comm);
 }
 
+static void aq_show_qlen_hist(struct seq_file *m, const u64 *hist)
+{
+	unsigned int i;
+
+	for (i = 0; i < AQUEUE_QLEN_BUCKETS; i++)
+		if (hist[i])
+			seq_printf(m, " %u:%llu", i ? 1U << (i - 1) : 0,
+				   hist[i]);
+	seq_putc(m, '\n');
+}
+
+static void aq_show_wait_hist(struct seq_file *m, const u64 *hist)
+{
+	unsigned int i;
+
+	for (i = 0; i < AQUEUE_WAIT_BUCKETS; i++)
+		if (hist[i])
+			seq_printf(m, " %llu:%llu", aq_wait_bucket_low(i),
+				   hist[i]);
+	seq_putc(m, '\n');
+}
+
+/* TCP listeners: the SYN queue and the handshake. Under l->lock. */
+static void aq_show_syn_detail(struct seq_file *m, struct aq_listener *l,
+			       u32 synq_len)
+{
+	seq_printf(m, "listener %u syn synq_now %u synq_full_drops %llu synq_full_cookies %llu syn_cookies %llu synack_retrans %llu handshake_sum_ns %llu handshake_max_ns %llu\n",
+		   l->id, synq_len, l->synq_full_drops, l->synq_full_cookies,
+		   l->syn_cookies, l->synack_retrans, l->handshake_sum_ns,
+		   l->handshake_max_ns);
+	seq_printf(m, "listener %u synq", l->id);
+	aq_show_qlen_hist(m, l->synq_hist);
+	seq_printf(m, "listener %u handshake_ns", l->id);
+	aq_show_wait_hist(m, l->handshake_hist);
+}
+
 void aq_listener_show_detail(struct seq_file *m, struct aq_listener *l)
 {
 	u64 now = ktime_get_ns(), area, known_drops;
 	unsigned long flags;
-	unsigned int i;
+	u32 synq_len = 0;
 
 	if (!aq_refresh_from_socket(l))
 		return;
+	/* The socket is pinned while it is tracked; else say 0. */
+	if (l->family != AF_UNIX && READ_ONCE(l->sk_pinned))
+		synq_len = inet_csk_reqsk_queue_len(l->sk);
 	spin_lock_irqsave(&l->lock, flags);
 	area = l->qlen_area_ns;
 	if (now > l->qlen_since_ns)
@@ -721,16 +791,11 @@ void aq_listener_show_detail(struct seq_file *m, struct aq_listener *l)
 		   now > l->start_ns ? now - l->start_ns : 0, area,
 		   l->wait_sum_ns, l->waited);
 	seq_printf(m, "listener %u qlen", l->id);
-	for (i = 0; i < AQUEUE_QLEN_BUCKETS; i++)
-		if (l->qlen_hist[i])
-			seq_printf(m, " %u:%llu", i ? 1U << (i - 1) : 0,
-				   l->qlen_hist[i]);
-	seq_printf(m, "\nlistener %u wait_ns", l->id);
-	for (i = 0; i < AQUEUE_WAIT_BUCKETS; i++)
-		if (l->wait_hist[i])
-			seq_printf(m, " %llu:%llu", aq_wait_bucket_low(i),
-				   l->wait_hist[i]);
-	seq_putc(m, '\n');
+	aq_show_qlen_hist(m, l->qlen_hist);
+	seq_printf(m, "listener %u wait_ns", l->id);
+	aq_show_wait_hist(m, l->wait_hist);
+	if (l->family != AF_UNIX)
+		aq_show_syn_detail(m, l, synq_len);
 	spin_unlock_irqrestore(&l->lock, flags);
 }
 
@@ -794,6 +859,14 @@ static void aq_listener_reset(struct aq_listener *l)
 	l->wait_max_ns = 0;
 	memset(l->qlen_hist, 0, sizeof(l->qlen_hist));
 	memset(l->wait_hist, 0, sizeof(l->wait_hist));
+	l->synq_full_drops = 0;
+	l->synq_full_cookies = 0;
+	l->syn_cookies = 0;
+	l->synack_retrans = 0;
+	l->handshake_sum_ns = 0;
+	l->handshake_max_ns = 0;
+	memset(l->synq_hist, 0, sizeof(l->synq_hist));
+	memset(l->handshake_hist, 0, sizeof(l->handshake_hist));
 	spin_unlock_irqrestore(&l->lock, flags);
 }
 

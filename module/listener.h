@@ -83,6 +83,26 @@ struct aq_listener {
 	u64 wait_max_ns;
 	u64 qlen_hist[AQUEUE_QLEN_BUCKETS];
 	u64 wait_hist[AQUEUE_WAIT_BUCKETS];
+
+	/*
+	 * TCP only: the SYN queue (request sockets waiting for the final
+	 * ACK) and the handshake, SYN to final ACK.
+	 */
+	u64 synq_full_drops;	/* TCPReqQFullDrop */
+	u64 synq_full_cookies;	/* TCPReqQFullDoCookies */
+	u64 syn_cookies;	/* SyncookiesSent */
+	u64 synack_retrans;
+	u64 handshake_sum_ns;
+	u64 handshake_max_ns;
+	u64 synq_hist[AQUEUE_QLEN_BUCKETS];
+	u64 handshake_hist[AQUEUE_WAIT_BUCKETS];
+};
+
+/* What one SYN did to the netns counters, read on its own CPU. */
+struct aq_syn_outcome {
+	u32 synq_full_drops;
+	u32 synq_full_cookies;
+	u32 syn_cookies;
 };
 
 /* Why a listen drop happened, as far as the probe could tell. */
@@ -111,10 +131,15 @@ struct aq_listener *aq_listener_get_after_accept(struct sock *sk);
 void aq_listener_listen(struct sock *sk);
 void aq_listener_stop(struct sock *sk);
 void aq_listener_syn(struct aq_listener *l, struct sock *sk);
-void aq_listener_enqueue(struct aq_listener *l, struct sock *sk);
+/* @handshake_ns: SYN to final ACK, or 0 when unknown (syncookies, TFO). */
+void aq_listener_enqueue(struct aq_listener *l, struct sock *sk,
+			 u64 handshake_ns);
 void aq_listener_dequeue(struct aq_listener *l, struct sock *sk);
 void aq_listener_drops(struct aq_listener *l, struct sock *sk, u32 delta,
 		       enum aq_drop_cause cause);
+void aq_listener_syn_done(struct aq_listener *l,
+			  const struct aq_syn_outcome *outcome);
+void aq_listener_synack_retrans(struct aq_listener *l);
 /* Unix listeners: a connect refused with EAGAIN, or one that slept. */
 void aq_listener_refused(struct aq_listener *l);
 void aq_listener_waited(struct aq_listener *l);

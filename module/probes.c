@@ -4,13 +4,15 @@
  *
  *   inet_listen               listen() and listen() again: create, backlog
  *   inet_csk_listen_stop      the listener closes: retire its row
- *   tcp_conn_request          a SYN reached the listener: queue length seen,
- *                             drops at SYN time (accept queue full)
+ *   tcp_conn_request          a SYN reached the listener: accept and SYN
+ *                             queue lengths seen, drops at SYN time (accept
+ *                             or SYN queue full), SYN cookies sent
+ *   tcp_rtx_synack            a SYN-ACK sent again
  *   tcp_v{4,6}_syn_recv_sock  the final ACK: drops when the accept queue is
  *                             full by then
  *   inet_csk_complete_hashdance  a child joins the accept queue at the
- *   inet_csk_reqsk_queue_add     final ACK, or through syncookies or
- *                                Fast Open
+ *   inet_csk_reqsk_queue_add     final ACK (handshake time), or through
+ *                                syncookies or Fast Open
  *   inet_csk_accept           accept() took the head of the queue
  *
  * and for unix domain stream and seqpacket listeners:
@@ -36,7 +38,9 @@
 #include <linux/seq_file.h>
 #include <linux/skbuff.h>
 #include <net/inet_connection_sock.h>
+#include <net/ip.h>
 #include <net/sock.h>
+#include <net/tcp.h>
 
 #include "aqueue.h"
 #include "listener.h"
@@ -51,6 +55,7 @@ enum aq_probe_index {
 	AQ_PROBE_SYN,
 	AQ_PROBE_ACK4,
 	AQ_PROBE_ACK6,
+	AQ_PROBE_SYNACK_RETRANS,
 	AQ_PROBE_UNIX_RELEASE,
 	AQ_PROBE_UNIX_LISTEN,
 	AQ_PROBE_UNIX_ENQUEUE,
@@ -83,12 +88,33 @@ static void aq_hit(enum aq_probe_index probe)
 	this_cpu_inc(aq_probe_hits[probe]);
 }
 
+/*
+ * The netns counters of what tcp_conn_request() decided for one SYN. They
+ * are per CPU and a listener's SYNs are handled with softirqs off, so the
+ * difference on this CPU across the call is this SYN's alone.
+ */
+static const int aq_syn_mibs[] = {
+	LINUX_MIB_TCPREQQFULLDROP,
+	LINUX_MIB_TCPREQQFULLDOCOOKIES,
+	LINUX_MIB_SYNCOOKIESSENT,
+};
+
 /* Carried from a kretprobe's entry to its return. */
 struct aq_call {
 	struct sock *sk;
 	u32 drops;
 	enum aq_drop_cause cause;
+	unsigned long syn_mibs[ARRAY_SIZE(aq_syn_mibs)];
 };
+
+static void aq_read_syn_mibs(const struct sock *sk, unsigned long *out)
+{
+	struct linux_mib __percpu *mib = sock_net(sk)->mib.net_statistics;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(aq_syn_mibs); i++)
+		out[i] = this_cpu_read(mib->mibs[aq_syn_mibs[i]]);
+}
 
 static bool aq_is_tcp(const struct sock *sk)
 {
@@ -165,6 +191,7 @@ static int aq_syn_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	call->drops = aq_sk_drops(sk);
 	call->cause = sk_acceptq_is_full(sk) ? AQ_DROP_SYN_ACCEPTQ_FULL :
 					       AQ_DROP_OTHER;
+	aq_read_syn_mibs(sk, call->syn_mibs);
 	return 0;
 }
 
@@ -185,9 +212,56 @@ static void aq_call_done(struct aq_call *call)
 
 static int aq_syn_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
+	struct aq_call *call = (struct aq_call *)ri->data;
+	unsigned long now[ARRAY_SIZE(aq_syn_mibs)];
+	struct aq_syn_outcome outcome;
+	struct aq_listener *l;
+
 	if (aq_empty())
 		return 0;
-	aq_call_done((struct aq_call *)ri->data);
+	aq_call_done(call);
+	aq_read_syn_mibs(call->sk, now);
+	outcome.synq_full_drops = now[0] - call->syn_mibs[0];
+	outcome.synq_full_cookies = now[1] - call->syn_mibs[1];
+	outcome.syn_cookies = now[2] - call->syn_mibs[2];
+	if (!outcome.synq_full_drops && !outcome.synq_full_cookies &&
+	    !outcome.syn_cookies)
+		return 0;
+	rcu_read_lock();
+	l = aq_listener_get(call->sk, false);
+	if (l)
+		aq_listener_syn_done(l, &outcome);
+	rcu_read_unlock();
+	return 0;
+}
+
+static int aq_synack_retrans_entry(struct kretprobe_instance *ri,
+				   struct pt_regs *regs)
+{
+	if (aq_empty())
+		return 0;
+	aq_hit(AQ_PROBE_SYNACK_RETRANS);
+	*(struct sock **)ri->data = aq_sk_arg(regs, 0);
+	return 0;
+}
+
+/* Counted as the kernel's TCPSynRetrans is: when it was sent. */
+static int aq_synack_retrans_return(struct kretprobe_instance *ri,
+				    struct pt_regs *regs)
+{
+	struct sock *sk = *(struct sock **)ri->data;
+	struct aq_listener *l;
+
+	if (aq_empty() || regs_return_value(regs))
+		return 0;
+	/* A Fast Open child answers for itself: no listener then. */
+	if (!aq_is_tcp(sk) || READ_ONCE(sk->sk_state) != TCP_LISTEN)
+		return 0;
+	rcu_read_lock();
+	l = aq_listener_get(sk, false);
+	if (l)
+		aq_listener_synack_retrans(l);
+	rcu_read_unlock();
 	return 0;
 }
 
@@ -231,7 +305,7 @@ static int aq_ack_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
-static void aq_enqueue(struct sock *sk)
+static void aq_enqueue(struct sock *sk, u64 handshake_ns)
 {
 	struct aq_listener *l;
 
@@ -241,8 +315,24 @@ static void aq_enqueue(struct sock *sk)
 	rcu_read_lock();
 	l = aq_listener_get(sk, true);
 	if (l)
-		aq_listener_enqueue(l, sk);
+		aq_listener_enqueue(l, sk, handshake_ns);
 	rcu_read_unlock();
+}
+
+/*
+ * The request remembers when its first SYN-ACK left (tcp_clock_us(), the
+ * monotonic clock), which the kernel does at once on the SYN: that is when
+ * the handshake began. 0 when it was never set.
+ */
+static u64 aq_handshake_ns(const struct request_sock *req)
+{
+	u64 synack_ns = tcp_rsk(req)->snt_synack * NSEC_PER_USEC;
+	u64 now = ktime_get_ns();
+
+	if (!synack_ns || now < synack_ns)
+		return 0;
+	/* Below the first bucket's edge but still a handshake. */
+	return max_t(u64, now - synack_ns, 1);
 }
 
 /*
@@ -264,7 +354,8 @@ static int aq_hashdance(struct kprobe *p, struct pt_regs *regs)
 	if (!own_req)
 		return 0;
 	this_cpu_write(aq_hashdance_child, aq_sk_arg(regs, 1));
-	aq_enqueue(aq_sk_arg(regs, 0));
+	aq_enqueue(aq_sk_arg(regs, 0),
+		   aq_handshake_ns((struct request_sock *)aq_probe_arg(regs, 2)));
 	return 0;
 }
 
@@ -277,7 +368,7 @@ static int aq_queue_add(struct kprobe *p, struct pt_regs *regs)
 		this_cpu_write(aq_hashdance_child, NULL);
 		return 0;
 	}
-	aq_enqueue(aq_sk_arg(regs, 0));
+	aq_enqueue(aq_sk_arg(regs, 0), 0);
 	return 0;
 }
 
@@ -393,7 +484,7 @@ static int aq_unix_enqueue_return(struct kretprobe_instance *ri,
 	rcu_read_lock();
 	l = aq_listener_get(other, false);
 	if (l)
-		aq_listener_enqueue(l, other);
+		aq_listener_enqueue(l, other, 0);
 	rcu_read_unlock();
 	return 0;
 }
@@ -569,6 +660,13 @@ static struct kretprobe aq_ack6_krp = {
 	.data_size = sizeof(struct aq_call),
 };
 
+static struct kretprobe aq_synack_retrans_krp = {
+	.kp.symbol_name = "tcp_rtx_synack",
+	.entry_handler = aq_synack_retrans_entry,
+	.handler = aq_synack_retrans_return,
+	.data_size = sizeof(struct sock *),
+};
+
 /* One instance per thread blocked in accept(): see accept_maxactive. */
 static struct kretprobe aq_accept_krp = {
 	.kp.symbol_name = "inet_csk_accept",
@@ -640,6 +738,7 @@ static struct aq_probe aq_probes[AQ_PROBE_COUNT] = {
 	[AQ_PROBE_SYN] = { .krp = &aq_syn_krp },
 	[AQ_PROBE_ACK4] = { .krp = &aq_ack4_krp },
 	[AQ_PROBE_ACK6] = { .krp = &aq_ack6_krp, .optional = true },
+	[AQ_PROBE_SYNACK_RETRANS] = { .krp = &aq_synack_retrans_krp },
 	[AQ_PROBE_UNIX_RELEASE] = { .kp = &aq_unix_release_kp },
 	[AQ_PROBE_UNIX_LISTEN] = { .krp = &aq_unix_listen_krp },
 	[AQ_PROBE_UNIX_ENQUEUE] = { .krp = &aq_unix_enqueue_krp },

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * A strict parser of /proc/aqueue (format 1), as documented in the README:
+ * A strict parser of /proc/aqueue (format 2), as documented in the README:
  * the version line, the `state` and `closed` lines, the table header, one
  * row per listener (comm is the rest of the line and may hold spaces), an
- * empty line, then per listener its detail, `qlen` and `wait_ns` lines.
+ * empty line, then per listener its detail, `qlen` and `wait_ns` lines, and
+ * for TCP listeners (only) the `syn`, `synq` and `handshake_ns` lines.
  *
  * The parser refuses what the format does not allow (unknown line, unknown
  * or missing key, a row out of id order, a field that is not a number) and
@@ -44,7 +45,18 @@ struct aq_row {
 	int64_t drained, untimed, resynced;
 	int64_t observed_ns, qlen_area_ns, wait_sum_ns, waited;
 	struct aq_hist qlen, wait;
+
+	/* TCP only */
+	bool have_syn, have_synq, have_handshake;
+	int64_t synq_now, synq_full_drops, synq_full_cookies, syn_cookies;
+	int64_t synack_retrans, handshake_sum_ns, handshake_max_ns;
+	struct aq_hist synq, handshake;
 };
+
+static inline bool aq_row_is_tcp(const struct aq_row *r)
+{
+	return !strcmp(r->proto, "tcp") || !strcmp(r->proto, "tcp6");
+}
 
 struct aq_snap {
 	int format;
@@ -56,7 +68,7 @@ struct aq_snap {
 	int nrows, cap;
 	struct aq_row *rows;
 	size_t bytes;		/* size of the text parsed */
-	/* Keys of the state/closed lines that format 1 does not define; the
+	/* Keys of the state/closed lines that format 2 does not define; the
 	 * parser tolerates them so that one test reports them and the others
 	 * still run. */
 	char extra[256];
@@ -390,7 +402,12 @@ static inline int aq_parse(const char *text, struct aq_snap *s, bool strict)
 	char line[1024], *tok[64];
 	int lineno = 0, ntok, stage = 0;
 	int64_t last_detail_id = 0;
-	int detail_phase = 0;	/* 0 detail, 1 qlen, 2 wait_ns next */
+	/*
+	 * Which line of a listener comes next: 0 detail, 1 qlen, 2 wait_ns,
+	 * 3 syn (or the next listener), 4 synq, 5 handshake_ns, 6 the next
+	 * listener.
+	 */
+	int detail_phase = 0;
 	bool any_detail = false;
 
 	memset(s, 0, sizeof(*s));
@@ -584,14 +601,20 @@ static inline int aq_parse(const char *text, struct aq_snap *s, bool strict)
 			if (any_detail && id < last_detail_id)
 				AQ_PERR("listener %" PRId64 " after %" PRId64 ": not in id order",
 					id, last_detail_id);
-			if (any_detail && id != last_detail_id && detail_phase) {
-				if (strict)
+			if (any_detail && id != last_detail_id) {
+				static const char *const next[] = {
+					"detail", "qlen", "wait_ns", "",
+					"synq", "handshake_ns", "",
+				};
+
+				if (strict && next[detail_phase][0])
 					AQ_PERR("listener %" PRId64 " lacks its %s line",
 						last_detail_id,
-						detail_phase == 1 ? "qlen" : "wait_ns");
+						next[detail_phase]);
 				detail_phase = 0;
 			}
-			if (any_detail && id == last_detail_id && !detail_phase)
+			if (any_detail && id == last_detail_id &&
+			    (!detail_phase || detail_phase == 6))
 				AQ_PERR("listener %" PRId64 ": lines out of order", id);
 			any_detail = true;
 			last_detail_id = id;
@@ -632,7 +655,7 @@ static inline int aq_parse(const char *text, struct aq_snap *s, bool strict)
 				if (r)
 					r->have_qlen = true;
 				detail_phase = 2;
-			} else {
+			} else if (detail_phase == 2) {
 				struct aq_hist tmp;
 
 				if (strcmp(tok[2], "wait_ns"))
@@ -643,7 +666,54 @@ static inline int aq_parse(const char *text, struct aq_snap *s, bool strict)
 					AQ_PERR("wait_ns: %s", why);
 				if (r)
 					r->have_wait = true;
-				detail_phase = 0;
+				detail_phase = 3;
+			} else if (detail_phase == 3) {
+				struct aq_row tmp;
+				struct aq_row *d = r ? r : &tmp;
+				struct aq_kv kv[] = {
+					{ "synq_now", &d->synq_now },
+					{ "synq_full_drops", &d->synq_full_drops },
+					{ "synq_full_cookies", &d->synq_full_cookies },
+					{ "syn_cookies", &d->syn_cookies },
+					{ "synack_retrans", &d->synack_retrans },
+					{ "handshake_sum_ns", &d->handshake_sum_ns },
+					{ "handshake_max_ns", &d->handshake_max_ns },
+				};
+
+				if (strcmp(tok[2], "syn"))
+					AQ_PERR("expected the syn line or the next listener");
+				if (r && !aq_row_is_tcp(r))
+					AQ_PERR("a syn line for a %s listener", r->proto);
+				if (!aq_parse_kv(tok + 3, ntok - 3, kv, 7, NULL,
+						 0, why, sizeof(why)))
+					AQ_PERR("syn: %s", why);
+				if (r)
+					r->have_syn = true;
+				detail_phase = 4;
+			} else if (detail_phase == 4) {
+				struct aq_hist tmp;
+
+				if (strcmp(tok[2], "synq"))
+					AQ_PERR("expected the synq line");
+				if (!aq_parse_hist(tok + 3, ntok - 3,
+						   r ? &r->synq : &tmp, false,
+						   why, sizeof(why)))
+					AQ_PERR("synq: %s", why);
+				if (r)
+					r->have_synq = true;
+				detail_phase = 5;
+			} else {
+				struct aq_hist tmp;
+
+				if (strcmp(tok[2], "handshake_ns"))
+					AQ_PERR("expected the handshake_ns line");
+				if (!aq_parse_hist(tok + 3, ntok - 3,
+						   r ? &r->handshake : &tmp,
+						   true, why, sizeof(why)))
+					AQ_PERR("handshake_ns: %s", why);
+				if (r)
+					r->have_handshake = true;
+				detail_phase = 6;
 			}
 		}
 	}
@@ -656,18 +726,22 @@ static inline int aq_parse(const char *text, struct aq_snap *s, bool strict)
 	if (strict) {
 		int i;
 
-		if (detail_phase) {
+		if (detail_phase && detail_phase != 3 && detail_phase != 6) {
 			snprintf(s->err, sizeof(s->err),
 				 "listener %" PRId64 " lacks its last lines",
 				 last_detail_id);
 			return -1;
 		}
 		for (i = 0; i < s->nrows; i++) {
-			if (!s->rows[i].have_detail || !s->rows[i].have_qlen ||
-			    !s->rows[i].have_wait) {
+			const struct aq_row *r = &s->rows[i];
+			bool tcp = aq_row_is_tcp(r);
+
+			if (!r->have_detail || !r->have_qlen ||
+			    !r->have_wait || r->have_syn != tcp ||
+			    r->have_synq != tcp || r->have_handshake != tcp) {
 				snprintf(s->err, sizeof(s->err),
-					 "row %" PRId64 " lacks listener lines",
-					 s->rows[i].id);
+					 "row %" PRId64 " (%s) lacks listener lines",
+					 r->id, r->proto);
 				return -1;
 			}
 		}
@@ -765,6 +839,32 @@ static inline int aq_row_invariants(const struct aq_row *r, char *err,
 	} else {
 		AQ_INV(r->wait_sum_ns == 0, "no timed accept but wait_sum_ns %" PRId64,
 		       r->wait_sum_ns);
+	}
+	if (r->have_handshake) {
+		const struct aq_hist *h = &r->handshake;
+		int64_t n = aq_hist_total(h);
+
+		/* Counted as the child joins the accept queue. */
+		AQ_INV(n <= r->enqueued,
+		       "%" PRId64 " handshakes but %" PRId64 " enqueued", n,
+		       r->enqueued);
+		if (n) {
+			int64_t top = h->low[h->n - 1];
+
+			AQ_INV(r->handshake_max_ns >= top &&
+			       r->handshake_max_ns < aq_wait_bucket_hi(top),
+			       "handshake_max_ns %" PRId64 " outside the top bucket [%" PRId64 ", %" PRId64 ")",
+			       r->handshake_max_ns, top, aq_wait_bucket_hi(top));
+			AQ_INV(r->handshake_sum_ns >= r->handshake_max_ns &&
+			       r->handshake_sum_ns <= n * r->handshake_max_ns,
+			       "handshake_sum_ns %" PRId64 " for %" PRId64 " handshakes of at most %" PRId64,
+			       r->handshake_sum_ns, n, r->handshake_max_ns);
+		} else {
+			AQ_INV(r->handshake_sum_ns == 0 &&
+			       r->handshake_max_ns == 0,
+			       "no handshake but sum/max %" PRId64 "/%" PRId64,
+			       r->handshake_sum_ns, r->handshake_max_ns);
+		}
 	}
 #undef AQ_INV
 	return 0;

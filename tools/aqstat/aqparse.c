@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * A strict parser for /proc/aqueue, format 1.
+ * A strict parser for /proc/aqueue, format 2.
  *
  * Fields are separated by one or more spaces (only spaces: a tab is part
  * of a field). Numbers are unsigned decimal and must fit in 64 bits. Every
@@ -418,15 +418,16 @@ static int bucket_of(uint64_t low, int wait, unsigned int *idx)
 	return -1;
 }
 
+/* A histogram line into @dst; @wait: time buckets, else length buckets. */
 static void parse_hist(struct ctx *c, struct aq_listener *l, struct tokens *tk,
-		       int wait)
+		       int wait, uint64_t *dst, int *has)
 {
 	unsigned int n = wait ? AQUEUE_WAIT_BUCKETS : AQUEUE_QLEN_BUCKETS;
 	uint64_t tmp[AQUEUE_WAIT_BUCKETS] = { 0 };
-	const char *what = wait ? "wait_ns" : "qlen";
+	const char *what = tk->t[2];
 	int last = -1;
 
-	if (wait ? l->has_wait : l->has_qlen) {
+	if (*has) {
 		bad(c, "listener %llu: a second %s line",
 		    (unsigned long long)l->id, what);
 		return;
@@ -456,13 +457,39 @@ static void parse_hist(struct ctx *c, struct aq_listener *l, struct tokens *tk,
 		last = (int)idx;
 		tmp[idx] = count;
 	}
-	if (wait) {
-		memcpy(l->wait, tmp, n * sizeof(tmp[0]));
-		l->has_wait = 1;
-	} else {
-		memcpy(l->qlen, tmp, n * sizeof(tmp[0]));
-		l->has_qlen = 1;
+	memcpy(dst, tmp, n * sizeof(tmp[0]));
+	*has = 1;
+}
+
+static void parse_syn(struct ctx *c, struct aq_listener *l, struct tokens *tk)
+{
+	static const char *const keys[] = {
+		"synq_now", "synq_full_drops", "synq_full_cookies",
+		"syn_cookies", "synack_retrans", "handshake_sum_ns",
+		"handshake_max_ns",
+	};
+	struct aq_listener t;
+	uint64_t *vals[] = {
+		&t.synq_now, &t.synq_full_drops, &t.synq_full_cookies,
+		&t.syn_cookies, &t.synack_retrans, &t.handshake_sum_ns,
+		&t.handshake_max_ns,
+	};
+
+	if (l->has_syn) {
+		bad(c, "listener %llu: a second syn line",
+		    (unsigned long long)l->id);
+		return;
 	}
+	if (parse_pairs(c, "syn", tk, 3, keys, vals, 7))
+		return;
+	l->synq_now = t.synq_now;
+	l->synq_full_drops = t.synq_full_drops;
+	l->synq_full_cookies = t.synq_full_cookies;
+	l->syn_cookies = t.syn_cookies;
+	l->synack_retrans = t.synack_retrans;
+	l->handshake_sum_ns = t.handshake_sum_ns;
+	l->handshake_max_ns = t.handshake_max_ns;
+	l->has_syn = 1;
 }
 
 static void parse_detail(struct ctx *c, struct tokens *tk)
@@ -493,9 +520,15 @@ static void parse_detail(struct ctx *c, struct tokens *tk)
 		return;
 	}
 	if (!strcmp(tk->t[2], "qlen")) {
-		parse_hist(c, l, tk, 0);
+		parse_hist(c, l, tk, 0, l->qlen, &l->has_qlen);
 	} else if (!strcmp(tk->t[2], "wait_ns")) {
-		parse_hist(c, l, tk, 1);
+		parse_hist(c, l, tk, 1, l->wait, &l->has_wait);
+	} else if (!strcmp(tk->t[2], "syn")) {
+		parse_syn(c, l, tk);
+	} else if (!strcmp(tk->t[2], "synq")) {
+		parse_hist(c, l, tk, 0, l->synq, &l->has_synq);
+	} else if (!strcmp(tk->t[2], "handshake_ns")) {
+		parse_hist(c, l, tk, 1, l->handshake, &l->has_handshake);
 	} else if (!strcmp(tk->t[2], keys[0])) {
 		if (l->has_detail) {
 			bad(c, "listener %llu: a second detail line",

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * A strict parser for /proc/aqueue (format 1, see README.md and
+ * A strict parser for /proc/aqueue (format 2, see README.md and
  * include/aqueue_format.h). Malformed lines are reported and skipped,
  * never half-used: a row either parses completely or is dropped.
  */
@@ -37,6 +37,13 @@ struct aq_listener {
 	uint64_t observed_ns, qlen_area_ns, wait_sum_ns, waited;
 	uint64_t qlen[AQUEUE_QLEN_BUCKETS];
 	uint64_t wait[AQUEUE_WAIT_BUCKETS];
+
+	/* TCP listeners only: the "syn", "synq" and "handshake_ns" lines */
+	int has_syn, has_synq, has_handshake;
+	uint64_t synq_now, synq_full_drops, synq_full_cookies, syn_cookies;
+	uint64_t synack_retrans, handshake_sum_ns, handshake_max_ns;
+	uint64_t synq[AQUEUE_QLEN_BUCKETS];
+	uint64_t handshake[AQUEUE_WAIT_BUCKETS];
 };
 
 struct aq_state {
@@ -63,7 +70,7 @@ enum aq_parse_result {
 	AQ_PARSE_OK = 0,
 	AQ_PARSE_NOT_AQUEUE,	/* empty, or the first line is not "aqueue format N" */
 	AQ_PARSE_VERSION,	/* a format this parser does not know */
-	AQ_PARSE_HEADER,	/* the table header is not the one of format 1 */
+	AQ_PARSE_HEADER,	/* the table header is not the one of format 2 */
 	AQ_PARSE_NOMEM,
 };
 

@@ -634,6 +634,20 @@ static int show_table(const struct aq_snapshot *s)
 			print_hist("wait_ns: time in the accept queue, ns (1K ~ 1us, 1M ~ 1ms, 1G ~ 1.07s)",
 				   l->wait, AQUEUE_WAIT_BUCKETS, aq_wait_low,
 				   l->has_wait);
+			if (l->has_syn) {
+				printf("syn queue: now %llu, full: %llu dropped, %llu answered with cookies; cookies sent %llu, SYN-ACKs resent %llu\n",
+				       (unsigned long long)l->synq_now,
+				       (unsigned long long)l->synq_full_drops,
+				       (unsigned long long)l->synq_full_cookies,
+				       (unsigned long long)l->syn_cookies,
+				       (unsigned long long)l->synack_retrans);
+				print_hist("synq: SYN queue length seen by each arriving SYN",
+					   l->synq, AQUEUE_QLEN_BUCKETS,
+					   aq_qlen_low, l->has_synq);
+				print_hist("handshake_ns: SYN to final ACK, ns",
+					   l->handshake, AQUEUE_WAIT_BUCKETS,
+					   aq_wait_low, l->has_handshake);
+			}
 			free(local);
 			free(comm);
 		}
@@ -782,7 +796,22 @@ static int show_json(const struct aq_snapshot *s, const char *source)
 		json_hist("qlen_hist", l->qlen, AQUEUE_QLEN_BUCKETS, aq_qlen_low,
 			  l->has_qlen, 1);
 		json_hist("wait_ns_hist", l->wait, AQUEUE_WAIT_BUCKETS,
-			  aq_wait_low, l->has_wait, 0);
+			  aq_wait_low, l->has_wait, l->has_syn);
+		if (l->has_syn) {
+			fputs("\n   ", stdout);
+			json_num("synq_now", l->synq_now, 1);
+			json_num("synq_full_drops", l->synq_full_drops, 1);
+			json_num("synq_full_cookies", l->synq_full_cookies, 1);
+			json_num("syn_cookies", l->syn_cookies, 1);
+			json_num("synack_retrans", l->synack_retrans, 1);
+			json_num("handshake_sum_ns", l->handshake_sum_ns, 1);
+			json_num("handshake_max_ns", l->handshake_max_ns, 1);
+			json_hist("synq_hist", l->synq, AQUEUE_QLEN_BUCKETS,
+				  aq_qlen_low, l->has_synq, 1);
+			json_hist("handshake_ns_hist", l->handshake,
+				  AQUEUE_WAIT_BUCKETS, aq_wait_low,
+				  l->has_handshake, 0);
+		}
 		putchar('}');
 	}
 	fputs(n ? "\n ]}\n" : "]}\n", stdout);

@@ -1,0 +1,514 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The SYN side of a TCP listener: SYN queue length, SYN-queue-full drops,
+ * SYN cookies, SYN-ACK retransmits and handshake time, each against the
+ * kernel's own account of the same thing.
+ *
+ * SYNs that never complete come from a raw socket with a source address
+ * (198.18.0.0/24, inside the guest only) routed out of a veth whose peer is
+ * down: the SYN-ACKs vanish and the requests stay in the SYN queue, where
+ * sock_diag lists them as SYN-RECV (what `ss -tn state syn-recv` shows).
+ * The netns counters are the namespace's own /proc/net/netstat, so the
+ * test's namespace sees nothing else.
+ */
+#include <netinet/ip.h>
+#include <netinet/tcp.h>
+
+#include "aq_oracle.h"
+
+#define TCP_SYN_RECV_STATE 3	/* TCP_SYN_RECV in the kernel's enum */
+#define SPOOF_NET "198.18.0.0/24"
+#define SPOOF_SRC "198.18.0.9"
+/* Not a loopback address: those may not route out of a real device. */
+#define LISTEN_ADDR "198.18.1.1"
+
+static int sh(const char *cmd)
+{
+	int status = system(cmd);
+
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void write_sysctl(struct __test_metadata *_metadata, const char *path,
+			 const char *value)
+{
+	FILE *f = fopen(path, "w");
+
+	ASSERT_NE(NULL, f) TH_LOG("%s: %s", path, strerror(errno));
+	ASSERT_LT(0, fprintf(f, "%s\n", value));
+	ASSERT_EQ(0, fclose(f)) TH_LOG("%s = %s: %s", path, value,
+				       strerror(errno));
+}
+
+/* A route for the spoofed sources that leads nowhere. */
+static void route_to_nowhere(struct __test_metadata *_metadata)
+{
+	ASSERT_EQ(0, sh("ip link add aqsyn0 type veth && ip addr add " LISTEN_ADDR "/32 dev aqsyn0 && ip link set aqsyn0 up && ip route add " SPOOF_NET " dev aqsyn0"))
+		TH_LOG("cannot route " SPOOF_NET " into a veth with its peer down");
+}
+
+/* Requests (SYN-RECV) in the caller's namespace for local port @port. */
+static int diag_synrecv(uint16_t port)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 req;
+	} msg;
+	struct sockaddr_nl nladdr = { .nl_family = AF_NETLINK };
+	static char buf[32768];
+	int fd, count = 0, done = 0;
+
+	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (fd < 0)
+		return -errno;
+	memset(&msg, 0, sizeof(msg));
+	msg.nlh.nlmsg_len = sizeof(msg);
+	msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	msg.req.sdiag_family = AF_INET;
+	msg.req.sdiag_protocol = IPPROTO_TCP;
+	msg.req.idiag_states = 1U << TCP_SYN_RECV_STATE;
+	if (sendto(fd, &msg, sizeof(msg), 0, (struct sockaddr *)&nladdr,
+		   sizeof(nladdr)) < 0) {
+		count = -errno;
+		goto out;
+	}
+	while (!done) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		struct nlmsghdr *h;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			count = n ? -errno : -EIO;
+			goto out;
+		}
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
+		     h = NLMSG_NEXT(h, n)) {
+			struct inet_diag_msg *m = NLMSG_DATA(h);
+
+			if (h->nlmsg_type == NLMSG_DONE) {
+				done = 1;
+				break;
+			}
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				count = -EIO;
+				goto out;
+			}
+			if (m->idiag_state == TCP_SYN_RECV_STATE &&
+			    ntohs(m->id.idiag_sport) == port)
+				count++;
+		}
+	}
+out:
+	close(fd);
+	return count;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static uint32_t csum_add(uint32_t sum, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	return sum;
+}
+
+/* One bare SYN from @src:@sport to LISTEN_ADDR:@dport. */
+static int send_syn(int raw, const char *src, uint16_t sport, uint16_t dport)
+{
+	struct {
+		struct iphdr ip;
+		struct tcphdr tcp;
+	} pkt;
+	struct {
+		uint32_t saddr, daddr;
+		uint8_t zero, proto;
+		uint16_t len;
+	} pseudo;
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	uint32_t sum;
+
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.ip.version = 4;
+	pkt.ip.ihl = 5;
+	pkt.ip.ttl = 64;
+	pkt.ip.protocol = IPPROTO_TCP;
+	pkt.ip.tot_len = htons(sizeof(pkt));
+	inet_pton(AF_INET, src, &pkt.ip.saddr);
+	inet_pton(AF_INET, LISTEN_ADDR, &pkt.ip.daddr);
+	pkt.tcp.source = htons(sport);
+	pkt.tcp.dest = htons(dport);
+	pkt.tcp.seq = htonl(0x5e000000u + sport);
+	pkt.tcp.doff = 5;
+	pkt.tcp.syn = 1;
+	pkt.tcp.window = htons(65535);
+	pseudo.saddr = pkt.ip.saddr;
+	pseudo.daddr = pkt.ip.daddr;
+	pseudo.zero = 0;
+	pseudo.proto = IPPROTO_TCP;
+	pseudo.len = htons(sizeof(pkt.tcp));
+	sum = csum_add(0, &pseudo, sizeof(pseudo));
+	sum = csum_add(sum, &pkt.tcp, sizeof(pkt.tcp));
+	pkt.tcp.check = htons(csum_fold(sum));
+	to.sin_addr.s_addr = pkt.ip.daddr;
+	if (sendto(raw, &pkt, sizeof(pkt), 0, (struct sockaddr *)&to,
+		   sizeof(to)) != sizeof(pkt))
+		return -errno;
+	return 0;
+}
+
+static long long mib(const char *name)
+{
+	return aq_netstat("TcpExt", name);
+}
+
+struct syn_mibs {
+	long long full_drop, full_cookies, cookies_sent, synack_retrans;
+};
+
+static void read_mibs(struct __test_metadata *_metadata, struct syn_mibs *m)
+{
+	m->full_drop = mib("TCPReqQFullDrop");
+	m->full_cookies = mib("TCPReqQFullDoCookies");
+	m->cookies_sent = mib("SyncookiesSent");
+	m->synack_retrans = mib("TCPSynRetrans");
+	ASSERT_LE(0, m->full_drop);
+	ASSERT_LE(0, m->full_cookies);
+	ASSERT_LE(0, m->cookies_sent);
+	ASSERT_LE(0, m->synack_retrans);
+}
+
+/*
+ * Sends @n SYNs to a listener with backlog @backlog and checks each one's
+ * effect as the kernel shows it: queued (one more SYN-RECV), or not (the
+ * netns counters moved). Returns in @seen the SYN-queue length each SYN
+ * found, as sock_diag showed it just before.
+ */
+static void send_syns(struct __test_metadata *_metadata, int lfd, int n,
+		      int *seen)
+{
+	uint16_t port = aq_port_of(lfd);
+	int raw, i;
+
+	raw = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	ASSERT_LE(0, raw) TH_LOG("raw socket: %s", strerror(errno));
+	for (i = 0; i < n; i++) {
+		struct syn_mibs before, after;
+		long long drops = aq_sk_drops(lfd);
+		int64_t deadline = aq_now_ns() + AQ_WAIT_MS * 1000000LL;
+		int now;
+
+		seen[i] = diag_synrecv(port);
+		ASSERT_LE(0, seen[i]) TH_LOG("sock_diag: %s",
+					     strerror(-seen[i]));
+		read_mibs(_metadata, &before);
+		ASSERT_EQ(0, send_syn(raw, SPOOF_SRC, 20000 + i, port));
+		/* Handled when the packet is, but wait for the evidence. */
+		for (;;) {
+			now = diag_synrecv(port);
+			read_mibs(_metadata, &after);
+			if (now > seen[i] ||
+			    after.full_drop > before.full_drop ||
+			    after.cookies_sent > before.cookies_sent ||
+			    aq_sk_drops(lfd) > drops)
+				break;
+			ASSERT_GT(deadline, aq_now_ns())
+				TH_LOG("SYN %d left no trace in the kernel", i);
+			usleep(1000);
+		}
+	}
+	close(raw);
+}
+
+static int64_t hist_at(const struct aq_hist *h, int64_t low)
+{
+	return aq_hist_get(h, low);
+}
+
+/* The qlen-style bucket (0, 1, 2, 4, ...) that holds @len. */
+static int64_t len_bucket(int len)
+{
+	int64_t low = 1;
+
+	if (!len)
+		return 0;
+	while (low * 2 <= len)
+		low *= 2;
+	return low;
+}
+
+static void expect_synq_hist(struct __test_metadata *_metadata,
+			     const struct aq_row *r, const int *seen, int n)
+{
+	struct aq_hist want = { 0 };
+	int i, j;
+
+	for (i = 0; i < n; i++) {
+		int64_t low = len_bucket(seen[i]);
+
+		for (j = 0; j < want.n && want.low[j] != low; j++)
+			;
+		if (j == want.n) {
+			want.low[want.n] = low;
+			want.count[want.n++] = 0;
+		}
+		want.count[j]++;
+	}
+	EXPECT_EQ(want.n, r->synq.n);
+	for (j = 0; j < want.n; j++)
+		EXPECT_EQ(want.count[j], hist_at(&r->synq, want.low[j]))
+			TH_LOG("synq bucket %" PRId64 ": want %" PRId64,
+			       want.low[j], want.count[j]);
+}
+
+FIXTURE(synq) {
+	struct aq_ctx c;
+};
+
+FIXTURE_SETUP(synq)
+{
+	aq_ctx_setup(_metadata, &self->c, NULL);
+}
+
+FIXTURE_TEARDOWN(synq)
+{
+	aq_ctx_teardown(_metadata, &self->c);
+}
+
+struct synq_arg {
+	struct aq_ctx *c;
+	int syncookies;
+	int backlog;
+	int syns;
+};
+
+static void synq_in_netns(struct __test_metadata *_metadata, void *argp)
+{
+	struct synq_arg *arg = argp;
+	struct syn_mibs m0, m1;
+	char value[16];
+	struct aq_snap s;
+	struct aq_row *r;
+	int *seen, lfd, queued;
+
+	route_to_nowhere(_metadata);
+	snprintf(value, sizeof(value), "%d", arg->syncookies);
+	write_sysctl(_metadata, "/proc/sys/net/ipv4/tcp_syncookies", value);
+	/* Far above the backlog: the listen backlog bounds the SYN queue. */
+	write_sysctl(_metadata, "/proc/sys/net/ipv4/tcp_max_syn_backlog",
+		     "4096");
+	lfd = aq_listen_tcp(LISTEN_ADDR, 0, arg->backlog, 0);
+	ASSERT_LE(0, lfd);
+	seen = calloc(arg->syns, sizeof(*seen));
+	ASSERT_NE(NULL, seen);
+	read_mibs(_metadata, &m0);
+	send_syns(_metadata, lfd, arg->syns, seen);
+
+	/* Before the first SYN-ACK retransmit (1 s) changes nothing here. */
+	read_mibs(_metadata, &m1);
+	queued = diag_synrecv(aq_port_of(lfd));
+	TH_LOG("syncookies=%d backlog %d: %d SYNs, %d queued, ReqQFullDrop +%lld, ReqQFullDoCookies +%lld, SyncookiesSent +%lld",
+	       arg->syncookies, arg->backlog, arg->syns, queued,
+	       m1.full_drop - m0.full_drop, m1.full_cookies - m0.full_cookies,
+	       m1.cookies_sent - m0.cookies_sent);
+	/* What the kernel must have done, from its documented rules. */
+	if (arg->syncookies == 2) {
+		EXPECT_EQ(0, queued);
+		EXPECT_EQ(arg->syns, m1.cookies_sent - m0.cookies_sent);
+	} else {
+		long long over = arg->syns - queued;
+
+		/* Full at the backlog, or one past it on newer kernels. */
+		EXPECT_TRUE(queued == arg->backlog ||
+			    queued == arg->backlog + 1)
+			TH_LOG("%d queued for backlog %d", queued,
+			       arg->backlog);
+		if (arg->syncookies) {
+			EXPECT_EQ(over, m1.cookies_sent - m0.cookies_sent);
+		} else {
+			EXPECT_EQ(over, m1.full_drop - m0.full_drop);
+		}
+	}
+	if (arg->c->module) {
+		aq_snapshot(_metadata, &s);
+		r = aq_row_of(_metadata, &s, lfd);
+		ASSERT_TRUE(r->have_syn);
+		EXPECT_EQ(queued, r->synq_now);
+		EXPECT_EQ(m1.full_drop - m0.full_drop, r->synq_full_drops);
+		EXPECT_EQ(m1.full_cookies - m0.full_cookies,
+			  r->synq_full_cookies);
+		EXPECT_EQ(m1.cookies_sent - m0.cookies_sent, r->syn_cookies);
+		EXPECT_EQ(aq_sk_drops(lfd), r->drops);
+		/* Nothing completed: no child, no handshake. */
+		EXPECT_EQ(0, r->enqueued);
+		EXPECT_EQ(0, aq_hist_total(&r->handshake));
+		/* Every SYN saw an empty accept queue. */
+		EXPECT_EQ(arg->syns, hist_at(&r->qlen, 0));
+		expect_synq_hist(_metadata, r, seen, arg->syns);
+		aq_snap_free(&s);
+	}
+	free(seen);
+	close(lfd);
+}
+
+TEST_F(synq, full_queue_drops_without_cookies)
+{
+	struct synq_arg arg = { &self->c, 0, 8, 20 };
+
+	aq_in_netns(_metadata, synq_in_netns, &arg);
+	AQ_FINISH(&self->c);
+}
+
+TEST_F(synq, full_queue_answers_with_cookies)
+{
+	struct synq_arg arg = { &self->c, 1, 4, 10 };
+
+	aq_in_netns(_metadata, synq_in_netns, &arg);
+	AQ_FINISH(&self->c);
+}
+
+TEST_F(synq, cookies_always)
+{
+	struct synq_arg arg = { &self->c, 2, 8, 5 };
+
+	aq_in_netns(_metadata, synq_in_netns, &arg);
+	AQ_FINISH(&self->c);
+}
+
+/*
+ * The SYN-ACKs of queued requests are sent again from 1 s on (then 3 s, 7 s,
+ * ...): aqueue's count must be the namespace's TCPSynRetrans, read at a
+ * moment when neither moves.
+ */
+static void retrans_in_netns(struct __test_metadata *_metadata, void *argp)
+{
+	struct synq_arg *arg = argp;
+	struct syn_mibs m0, m1, m2;
+	int64_t deadline;
+	struct aq_snap s;
+	struct aq_row *r;
+	int seen[4], lfd, tries;
+
+	route_to_nowhere(_metadata);
+	write_sysctl(_metadata, "/proc/sys/net/ipv4/tcp_syncookies", "0");
+	lfd = aq_listen_tcp(LISTEN_ADDR, 0, 16, 0);
+	ASSERT_LE(0, lfd);
+	read_mibs(_metadata, &m0);
+	send_syns(_metadata, lfd, 4, seen);
+	deadline = aq_now_ns() + 3 * AQ_WAIT_MS * 1000000LL;
+	do {
+		read_mibs(_metadata, &m1);
+		ASSERT_GT(deadline, aq_now_ns())
+			TH_LOG("no SYN-ACK was sent again");
+		usleep(20000);
+	} while (m1.synack_retrans - m0.synack_retrans < 4);
+	if (!arg->c->module)
+		goto out;
+	for (tries = 0; tries < 20; tries++) {
+		read_mibs(_metadata, &m1);
+		aq_snapshot(_metadata, &s);
+		read_mibs(_metadata, &m2);
+		if (m1.synack_retrans == m2.synack_retrans)
+			break;
+		aq_snap_free(&s);
+	}
+	ASSERT_EQ(m1.synack_retrans, m2.synack_retrans);
+	r = aq_row_of(_metadata, &s, lfd);
+	TH_LOG("TCPSynRetrans +%lld, aqueue synack_retrans %" PRId64,
+	       m1.synack_retrans - m0.synack_retrans, r->synack_retrans);
+	EXPECT_EQ(m1.synack_retrans - m0.synack_retrans, r->synack_retrans);
+	EXPECT_EQ(4, r->synq_now);
+	aq_snap_free(&s);
+out:
+	close(lfd);
+}
+
+TEST_F(synq, synack_retransmits)
+{
+	struct synq_arg arg = { &self->c, 0, 16, 4 };
+
+	aq_in_netns(_metadata, retrans_in_netns, &arg);
+	AQ_FINISH(&self->c);
+}
+
+/*
+ * A client with TCP_DEFER_ACCEPT holds its final ACK back until its
+ * delayed-ACK timer fires (200 ms): the handshake then lasts that long, and
+ * the test brackets it with its own clock:
+ *   SYN in [connect() called, connect() returned],
+ *   ACK in [last poll that saw no child began, first poll that saw one ended].
+ */
+static void handshake_in_netns(struct __test_metadata *_metadata, void *argp)
+{
+	struct synq_arg *arg = argp;
+	int64_t t0, t1, before = 0, after = 0, lower, upper, low;
+	int64_t deadline;
+	struct aq_snap s;
+	struct aq_row *r;
+	int lfd, cfd;
+
+	lfd = aq_listen_tcp("127.0.0.1", 0, 8, 0);
+	ASSERT_LE(0, lfd);
+	t0 = aq_now_ns();
+	cfd = aq_connect_nb("127.0.0.1", aq_port_of(lfd), true);
+	t1 = aq_now_ns();
+	ASSERT_LE(0, cfd);
+	deadline = t1 + AQ_WAIT_MS * 1000000LL;
+	for (;;) {
+		int64_t start = aq_now_ns();
+		long q = aq_diag_rqueue(lfd);
+
+		after = aq_now_ns();
+		ASSERT_LE(0, q);
+		if (q > 0)
+			break;
+		before = start;
+		ASSERT_GT(deadline, after) TH_LOG("the handshake never ended");
+		usleep(2000);
+	}
+	lower = before - t1;
+	upper = after - t0;
+	TH_LOG("handshake measured in [%" PRId64 ", %" PRId64 "] ns", lower,
+	       upper);
+	/* The client did hold its ACK back. */
+	ASSERT_LT(0, lower);
+	if (arg->c->module) {
+		aq_snapshot(_metadata, &s);
+		r = aq_row_of(_metadata, &s, lfd);
+		EXPECT_EQ(1, r->enqueued);
+		ASSERT_EQ(1, r->handshake.n);
+		ASSERT_EQ(1, r->handshake.count[0]);
+		low = r->handshake.low[0];
+		EXPECT_TRUE(low <= upper && aq_wait_bucket_hi(low) > lower)
+			TH_LOG("handshake bucket [%" PRId64 ", %" PRId64 ") misses [%" PRId64 ", %" PRId64 "]",
+			       low, aq_wait_bucket_hi(low), lower, upper);
+		EXPECT_LE(lower, r->handshake_sum_ns);
+		EXPECT_GE(upper, r->handshake_sum_ns);
+		EXPECT_EQ(r->handshake_sum_ns, r->handshake_max_ns);
+		EXPECT_EQ(0, r->synq_now);
+		aq_snap_free(&s);
+	}
+	close(cfd);
+	close(lfd);
+}
+
+TEST_F(synq, handshake_time_of_a_held_back_ack)
+{
+	struct synq_arg arg = { &self->c, 0, 8, 1 };
+
+	aq_in_netns(_metadata, handshake_in_netns, &arg);
+	AQ_FINISH(&self->c);
+}
+
+TEST_HARNESS_MAIN
