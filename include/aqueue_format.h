@@ -42,5 +42,6 @@
 #define AQUEUE_CMD_FILTER	"filter"
 #define AQUEUE_CMD_MAX_LISTENERS "max_listeners"
 #define AQUEUE_CMD_MAX_MEMORY	"max_memory"
+#define AQUEUE_CMD_UDP_PORTS	"udp_ports"
 
 #endif /* AQUEUE_FORMAT_H */

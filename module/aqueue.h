@@ -25,6 +25,10 @@ void aq_reset(void);
 
 int aq_probes_register(void);
 void aq_probes_unregister(void);
+int aq_probes_udp(bool on);
+bool aq_probes_udp_registered(void);
+/* Makes the UDP probes follow the watched ports (while enabled). */
+int aq_udp_apply(void);
 unsigned long aq_probes_missed(void);
 void aq_probes_show(struct seq_file *m);
 

@@ -25,6 +25,7 @@ enum aq_verb {
 	AQ_VERB_FILTER,
 	AQ_VERB_MAX_LISTENERS,
 	AQ_VERB_MAX_MEMORY,
+	AQ_VERB_UDP_PORTS,
 };
 
 enum aq_filter_key {
@@ -40,6 +41,8 @@ struct aq_command {
 	bool has_value;
 	unsigned long value;
 	struct aq_filter filter;	/* the fields that key names */
+	u16 udp_ports[AQ_UDP_PORTS_MAX];
+	unsigned int udp_nports;
 };
 
 /* A page holds far more commands than anyone writes in one go. */
@@ -182,6 +185,10 @@ static int aq_parse_line(char *line, struct aq_command *cmd)
 		    bytes < AQ_MAX_MEMORY_MIN || bytes > LONG_MAX)
 			return -EINVAL;
 		cmd->value = bytes;
+	} else if (!strcmp(words[0], AQUEUE_CMD_UDP_PORTS) && n == 2) {
+		cmd->verb = AQ_VERB_UDP_PORTS;
+		return aq_udp_ports_parse(words[1], cmd->udp_ports,
+					  &cmd->udp_nports);
 	} else {
 		return -EINVAL;
 	}
@@ -271,6 +278,10 @@ static int aq_apply(const struct aq_command *cmd)
 	case AQ_VERB_MAX_MEMORY:
 		WRITE_ONCE(aq_max_memory, cmd->value);
 		return 0;
+	case AQ_VERB_UDP_PORTS:
+		aq_udp_ports_set(cmd->udp_ports, cmd->udp_nports);
+		aq_listeners_refilter();
+		return aq_udp_apply();
 	}
 	return -EINVAL;
 }
@@ -345,6 +356,7 @@ static int aq_control_show(struct seq_file *m, void *v)
 	aq_listeners_show_limits(m);
 	mutex_lock(&aq_config_lock);
 	aq_filter_show(m);
+	aq_udp_ports_show(m);
 	mutex_unlock(&aq_config_lock);
 	aq_probes_show(m);
 	return 0;

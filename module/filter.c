@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Which listeners are tracked; see filter.h. */
+#include <linux/bitmap.h>
 #include <linux/lockdep.h>
 #include <linux/rcupdate.h>
 #include <linux/seq_file.h>
+#include <linux/kernel.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/socket.h>
 
 #include "aqueue.h"
@@ -21,6 +24,9 @@ static const struct aq_filter aq_filter_any = {
 /* NULL means "track everything": the common case costs one load. */
 static struct aq_filter_rcu __rcu *aq_filter_active;
 
+static DECLARE_BITMAP(aq_udp_ports, 1U << 16);
+static unsigned int aq_udp_ports_count;
+
 static bool aq_filter_is_any(const struct aq_filter *f)
 {
 	return !f->nports && !f->netns && !f->family &&
@@ -34,6 +40,8 @@ bool aq_filter_match(u32 netns, u16 family, u16 port, enum aq_kind kind)
 	bool match = true;
 	unsigned int i;
 
+	if (kind == AQ_KIND_UDP && !aq_udp_port_on(port))
+		return false;
 	rcu_read_lock();
 	active = rcu_dereference(aq_filter_active);
 	if (!active)
@@ -111,6 +119,55 @@ void aq_filter_show(struct seq_file *m)
 			   f.kinds & AQ_KIND_UNIX ? "unix" : "",
 			   f.kinds & AQ_KIND_UDP ? "udp" : "");
 	seq_putc(m, '\n');
+}
+
+bool aq_udp_port_on(u16 port)
+{
+	return test_bit(port, aq_udp_ports);
+}
+
+unsigned int aq_udp_nports(void)
+{
+	return READ_ONCE(aq_udp_ports_count);
+}
+
+int aq_udp_ports_parse(char *list, u16 *ports, unsigned int *n)
+{
+	char *word;
+	u16 port;
+
+	*n = 0;
+	if (!strcmp(list, "none"))
+		return 0;
+	while ((word = strsep(&list, ","))) {
+		if (*n == AQ_UDP_PORTS_MAX || kstrtou16(word, 10, &port) ||
+		    !port)
+			return -EINVAL;
+		ports[(*n)++] = port;
+	}
+	return 0;
+}
+
+void aq_udp_ports_set(const u16 *ports, unsigned int n)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&aq_config_lock);
+	bitmap_zero(aq_udp_ports, 1U << 16);
+	for (i = 0; i < n; i++)
+		set_bit(ports[i], aq_udp_ports);
+	WRITE_ONCE(aq_udp_ports_count,
+		   bitmap_weight(aq_udp_ports, 1U << 16));
+}
+
+void aq_udp_ports_show(struct seq_file *m)
+{
+	unsigned int port, n = 0;
+
+	seq_puts(m, "udp_ports ");
+	for_each_set_bit(port, aq_udp_ports, 1U << 16)
+		seq_printf(m, "%s%u", n++ ? "," : "", port);
+	seq_puts(m, n ? "\n" : "none\n");
 }
 
 void aq_filter_exit(void)

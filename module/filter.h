@@ -35,4 +35,19 @@ int aq_filter_set(const struct aq_filter *f);
 void aq_filter_show(struct seq_file *m);
 void aq_filter_exit(void);
 
+/*
+ * UDP is a hot path, so UDP sockets are watched only on the ports listed
+ * here (none by default), and its probes are registered only while the
+ * list is not empty. The list is read locklessly and changed under
+ * aq_config_lock.
+ */
+#define AQ_UDP_PORTS_MAX 64
+bool aq_udp_port_on(u16 port);
+unsigned int aq_udp_nports(void);
+/* "none" or PORT[,PORT...] into @ports; @list is cut up. */
+int aq_udp_ports_parse(char *list, u16 *ports, unsigned int *n);
+/* @ports: @n ports in host order; replaces the list. */
+void aq_udp_ports_set(const u16 *ports, unsigned int n);
+void aq_udp_ports_show(struct seq_file *m);
+
 #endif /* AQUEUE_FILTER_H */

@@ -21,6 +21,7 @@
 #include <net/net_namespace.h>
 #include <net/af_unix.h>
 #include <net/sock.h>
+#include <net/udp.h>
 
 #include "aqueue.h"
 #include "filter.h"
@@ -124,8 +125,22 @@ static bool aq_listener_unlink(struct aq_listener *l)
 	return true;
 }
 
+static bool aq_sk_is_udp(const struct sock *sk)
+{
+	return sk->sk_protocol == IPPROTO_UDP && sk->sk_type == SOCK_DGRAM &&
+	       (sk->sk_family == AF_INET || sk->sk_family == AF_INET6);
+}
+
+static bool aq_is_udp(const struct aq_listener *l)
+{
+	return l->type == SOCK_DGRAM;
+}
+
 bool aq_is_listener(const struct sock *sk)
 {
+	/* A UDP socket is in its table from bind() to close(). */
+	if (aq_sk_is_udp(sk))
+		return !sk_unhashed(sk);
 	if (READ_ONCE(sk->sk_state) != TCP_LISTEN)
 		return false;
 	if (sk->sk_family == AF_UNIX)
@@ -140,12 +155,26 @@ u32 aq_kernel_qlen(const struct sock *sk)
 	/* A unix listener queues its embryos as skbs, without sk_ack_backlog. */
 	if (sk->sk_family == AF_UNIX)
 		return skb_queue_len_lockless(&sk->sk_receive_queue);
+	/* recvmsg() moves a UDP socket's queue to a second one, in batches. */
+	if (aq_sk_is_udp(sk))
+		return skb_queue_len_lockless(&sk->sk_receive_queue) +
+		       skb_queue_len_lockless(&udp_sk(sk)->reader_queue);
 	return READ_ONCE(sk->sk_ack_backlog);
 }
 
-static enum aq_kind aq_kind_of(u16 family)
+/* What the backlog column holds: the receive buffer for UDP. */
+static u32 aq_kernel_backlog(const struct sock *sk)
 {
-	return family == AF_UNIX ? AQ_KIND_UNIX : AQ_KIND_TCP;
+	if (aq_sk_is_udp(sk))
+		return READ_ONCE(sk->sk_rcvbuf);
+	return READ_ONCE(sk->sk_max_ack_backlog);
+}
+
+static enum aq_kind aq_kind_of(u16 family, u16 type)
+{
+	if (family == AF_UNIX)
+		return AQ_KIND_UNIX;
+	return type == SOCK_DGRAM ? AQ_KIND_UDP : AQ_KIND_TCP;
 }
 
 static u16 aq_port_of(const struct sock *sk)
@@ -204,7 +233,8 @@ static struct aq_listener *aq_listener_create(struct sock *sk, u32 queued,
 	int err;
 
 	if (!aq_filter_match(sock_net(sk)->ns.inum, sk->sk_family,
-			     aq_port_of(sk), aq_kind_of(sk->sk_family))) {
+			     aq_port_of(sk),
+			     aq_kind_of(sk->sk_family, sk->sk_type))) {
 		atomic_long_inc(&aq_filtered_events);
 		return NULL;
 	}
@@ -217,14 +247,22 @@ static struct aq_listener *aq_listener_create(struct sock *sk, u32 queued,
 		goto untracked;
 	}
 
+	/*
+	 * Listeners and UDP sockets are found under RCU without a reference:
+	 * one being closed on another CPU may already have dropped its last.
+	 */
+	if (!refcount_inc_not_zero(&sk->sk_refcnt)) {
+		kfree(l);
+		aq_memory_uncharge(sizeof(*l));
+		return NULL;
+	}
 	l->sk = sk;
-	sock_hold(sk);
 	l->sk_ref = true;
 	l->sk_pinned = true;
 	spin_lock_init(&l->lock);
 	aq_copy_identity(l, sk);
 	l->comm[0] = '-';
-	l->backlog = READ_ONCE(sk->sk_max_ack_backlog);
+	l->backlog = aq_kernel_backlog(sk);
 	l->qlen = aq_kernel_qlen(sk) + queued;
 	l->untimed_head = l->qlen;
 	l->enqueued = l->qlen;
@@ -262,7 +300,7 @@ static struct aq_listener *aq_listener_create(struct sock *sk, u32 queued,
 	 * insertion catches the race.
 	 */
 	smp_mb();
-	if (READ_ONCE(sk->sk_state) != TCP_LISTEN) {
+	if (!aq_is_listener(sk)) {
 		aq_listener_unlink(l);
 		return NULL;
 	}
@@ -337,6 +375,10 @@ static void aq_sync(struct aq_listener *l, struct sock *sk, u64 now)
 	l->untimed_tail = 0;
 	l->ring_head = 0;
 	l->ring_count = 0;
+	if (aq_is_udp(l)) {
+		l->enqueued += l->received_early;
+		l->received_early = 0;
+	}
 	l->resynced++;
 	atomic_long_inc(&aq_resyncs);
 }
@@ -483,6 +525,20 @@ void aq_listener_synack_retrans(struct aq_listener *l)
 	spin_unlock_irqrestore(&l->lock, flags);
 }
 
+/* One more in the queue, timed if the ring has room. Under l->lock. */
+static void aq_enqueue_locked(struct aq_listener *l, u64 now)
+{
+	aq_qlen_set(l, l->qlen + 1, now);
+	l->enqueued++;
+	if (!l->untimed_tail &&
+	    (l->ring_count < l->ring_cap || aq_ring_grow(l))) {
+		l->ring[(l->ring_head + l->ring_count) & (l->ring_cap - 1)] = now;
+		l->ring_count++;
+	} else {
+		l->untimed_tail++;
+	}
+}
+
 void aq_listener_enqueue(struct aq_listener *l, struct sock *sk,
 			 u64 handshake_ns)
 {
@@ -492,20 +548,54 @@ void aq_listener_enqueue(struct aq_listener *l, struct sock *sk,
 	spin_lock_irqsave(&l->lock, flags);
 	now = ktime_get_ns();
 	aq_sync(l, sk, now);
-	aq_qlen_set(l, l->qlen + 1, now);
-	l->enqueued++;
 	if (handshake_ns) {
 		l->handshake_hist[aq_wait_bucket(handshake_ns)]++;
 		l->handshake_sum_ns += handshake_ns;
 		if (handshake_ns > l->handshake_max_ns)
 			l->handshake_max_ns = handshake_ns;
 	}
-	if (!l->untimed_tail &&
-	    (l->ring_count < l->ring_cap || aq_ring_grow(l))) {
-		l->ring[(l->ring_head + l->ring_count) & (l->ring_cap - 1)] = now;
-		l->ring_count++;
-	} else {
-		l->untimed_tail++;
+	aq_enqueue_locked(l, now);
+	spin_unlock_irqrestore(&l->lock, flags);
+}
+
+void aq_listener_datagram(struct aq_listener *l, struct sock *sk,
+			  u32 seen_len, u32 seen_bytes, int err)
+{
+	u32 kernel_drops = aq_sk_drops(sk);
+	unsigned long flags;
+	u64 now;
+
+	spin_lock_irqsave(&l->lock, flags);
+	now = ktime_get_ns();
+	aq_sync(l, sk, now);
+	l->backlog = READ_ONCE(sk->sk_rcvbuf);
+	l->qlen_hist[aq_qlen_bucket(seen_len)]++;
+	l->qbytes_hist[aq_qlen_bucket(seen_bytes)]++;
+	if (!err) {
+		if (l->received_early) {
+			l->received_early--;
+			l->enqueued++;
+		} else {
+			aq_enqueue_locked(l, now);
+		}
+	} else if (err == -ENOMEM) {
+		/* The receive buffer was full; -ENOBUFS is memory pressure. */
+		l->drops_rcvbuf++;
+	}
+	aq_drops_seen(l, kernel_drops);
+	spin_unlock_irqrestore(&l->lock, flags);
+}
+
+void aq_listener_claim(struct aq_listener *l)
+{
+	unsigned long flags;
+
+	if (READ_ONCE(l->pid))
+		return;
+	spin_lock_irqsave(&l->lock, flags);
+	if (!l->pid) {
+		l->pid = task_tgid_nr(current);
+		get_task_comm(l->comm, current);
 	}
 	spin_unlock_irqrestore(&l->lock, flags);
 }
@@ -519,10 +609,13 @@ void aq_listener_dequeue(struct aq_listener *l, struct sock *sk)
 	now = ktime_get_ns();
 	aq_sync(l, sk, now);
 	if (!l->qlen) {
-		/* An enqueue was missed: count the pair, time unknown. */
-		l->enqueued++;
 		l->accepted++;
 		l->untimed++;
+		if (aq_is_udp(l))
+			l->received_early++;
+		else
+			/* An enqueue was missed: count the pair untimed. */
+			l->enqueued++;
 		goto out;
 	}
 	aq_qlen_set(l, l->qlen - 1, now);
@@ -626,6 +719,8 @@ static const char *aq_proto_name(const struct aq_listener *l)
 {
 	if (l->family == AF_UNIX)
 		return l->type == SOCK_SEQPACKET ? "unix-seq" : "unix";
+	if (aq_is_udp(l))
+		return l->family == AF_INET6 ? "udp6" : "udp";
 	return l->family == AF_INET6 ? "tcp6" : "tcp";
 }
 
@@ -688,7 +783,7 @@ static bool aq_refresh_from_socket(struct aq_listener *l)
 	if (l->family == AF_UNIX)
 		return true;
 	drops = aq_sk_drops(sk);
-	backlog = READ_ONCE(sk->sk_max_ack_backlog);
+	backlog = aq_kernel_backlog(sk);
 	spin_lock_irqsave(&l->lock, flags);
 	aq_drops_seen(l, drops);
 	l->backlog = backlog;
@@ -768,17 +863,31 @@ static void aq_show_syn_detail(struct seq_file *m, struct aq_listener *l,
 	aq_show_wait_hist(m, l->handshake_hist);
 }
 
+/* UDP sockets: the receive buffer. Under l->lock. */
+static void aq_show_udp_detail(struct seq_file *m, struct aq_listener *l,
+			       u32 rmem)
+{
+	seq_printf(m, "listener %u udp rmem_now %u drops_rcvbuf %llu\n",
+		   l->id, rmem, l->drops_rcvbuf);
+	seq_printf(m, "listener %u qbytes", l->id);
+	aq_show_qlen_hist(m, l->qbytes_hist);
+}
+
 void aq_listener_show_detail(struct seq_file *m, struct aq_listener *l)
 {
 	u64 now = ktime_get_ns(), area, known_drops;
 	unsigned long flags;
-	u32 synq_len = 0;
+	u32 synq_len = 0, rmem = 0;
 
 	if (!aq_refresh_from_socket(l))
 		return;
 	/* The socket is pinned while it is tracked; else say 0. */
-	if (l->family != AF_UNIX && READ_ONCE(l->sk_pinned))
-		synq_len = inet_csk_reqsk_queue_len(l->sk);
+	if (READ_ONCE(l->sk_pinned)) {
+		if (aq_is_udp(l))
+			rmem = sk_rmem_alloc_get(l->sk);
+		else if (l->family != AF_UNIX)
+			synq_len = inet_csk_reqsk_queue_len(l->sk);
+	}
 	spin_lock_irqsave(&l->lock, flags);
 	area = l->qlen_area_ns;
 	if (now > l->qlen_since_ns)
@@ -794,7 +903,9 @@ void aq_listener_show_detail(struct seq_file *m, struct aq_listener *l)
 	aq_show_qlen_hist(m, l->qlen_hist);
 	seq_printf(m, "listener %u wait_ns", l->id);
 	aq_show_wait_hist(m, l->wait_hist);
-	if (l->family != AF_UNIX)
+	if (aq_is_udp(l))
+		aq_show_udp_detail(m, l, rmem);
+	else if (l->family != AF_UNIX)
 		aq_show_syn_detail(m, l, synq_len);
 	spin_unlock_irqrestore(&l->lock, flags);
 }
@@ -859,14 +970,19 @@ static void aq_listener_reset(struct aq_listener *l)
 	l->wait_max_ns = 0;
 	memset(l->qlen_hist, 0, sizeof(l->qlen_hist));
 	memset(l->wait_hist, 0, sizeof(l->wait_hist));
-	l->synq_full_drops = 0;
-	l->synq_full_cookies = 0;
-	l->syn_cookies = 0;
-	l->synack_retrans = 0;
-	l->handshake_sum_ns = 0;
-	l->handshake_max_ns = 0;
-	memset(l->synq_hist, 0, sizeof(l->synq_hist));
-	memset(l->handshake_hist, 0, sizeof(l->handshake_hist));
+	if (aq_is_udp(l)) {
+		l->drops_rcvbuf = 0;
+		memset(l->qbytes_hist, 0, sizeof(l->qbytes_hist));
+	} else {
+		l->synq_full_drops = 0;
+		l->synq_full_cookies = 0;
+		l->syn_cookies = 0;
+		l->synack_retrans = 0;
+		l->handshake_sum_ns = 0;
+		l->handshake_max_ns = 0;
+		memset(l->synq_hist, 0, sizeof(l->synq_hist));
+		memset(l->handshake_hist, 0, sizeof(l->handshake_hist));
+	}
 	spin_unlock_irqrestore(&l->lock, flags);
 }
 
@@ -920,7 +1036,7 @@ void aq_listeners_refilter(void)
 	rcu_read_lock();
 	xa_for_each(&aq_ids, index, l)
 		if (!aq_filter_match(l->netns, l->family, ntohs(l->port),
-				     aq_kind_of(l->family)))
+				     aq_kind_of(l->family, l->type)))
 			aq_listener_unlink(l);
 	rcu_read_unlock();
 }

@@ -84,18 +84,36 @@ struct aq_listener {
 	u64 qlen_hist[AQUEUE_QLEN_BUCKETS];
 	u64 wait_hist[AQUEUE_WAIT_BUCKETS];
 
-	/*
-	 * TCP only: the SYN queue (request sockets waiting for the final
-	 * ACK) and the handshake, SYN to final ACK.
-	 */
-	u64 synq_full_drops;	/* TCPReqQFullDrop */
-	u64 synq_full_cookies;	/* TCPReqQFullDoCookies */
-	u64 syn_cookies;	/* SyncookiesSent */
-	u64 synack_retrans;
-	u64 handshake_sum_ns;
-	u64 handshake_max_ns;
-	u64 synq_hist[AQUEUE_QLEN_BUCKETS];
-	u64 handshake_hist[AQUEUE_WAIT_BUCKETS];
+	union {
+		/*
+		 * TCP: the SYN queue (request sockets waiting for the final
+		 * ACK) and the handshake, SYN to final ACK.
+		 */
+		struct {
+			u64 synq_full_drops;	/* TCPReqQFullDrop */
+			u64 synq_full_cookies;	/* TCPReqQFullDoCookies */
+			u64 syn_cookies;	/* SyncookiesSent */
+			u64 synack_retrans;
+			u64 handshake_sum_ns;
+			u64 handshake_max_ns;
+			u64 synq_hist[AQUEUE_QLEN_BUCKETS];
+			u64 handshake_hist[AQUEUE_WAIT_BUCKETS];
+		};
+		/*
+		 * UDP: the receive queue in bytes. The queue holds datagrams,
+		 * and the backlog field holds sk_rcvbuf.
+		 */
+		struct {
+			u64 drops_rcvbuf;	/* UdpRcvbufErrors */
+			/*
+			 * Datagrams received before their enqueue's probe
+			 * ran (another CPU may take one as soon as it is
+			 * queued): that enqueue is then counted, not queued.
+			 */
+			u32 received_early;
+			u64 qbytes_hist[AQUEUE_QLEN_BUCKETS];
+		};
+	};
 };
 
 /* What one SYN did to the netns counters, read on its own CPU. */
@@ -140,12 +158,24 @@ void aq_listener_drops(struct aq_listener *l, struct sock *sk, u32 delta,
 void aq_listener_syn_done(struct aq_listener *l,
 			  const struct aq_syn_outcome *outcome);
 void aq_listener_synack_retrans(struct aq_listener *l);
+/*
+ * A datagram arrived at a tracked UDP socket, which then held @seen_len
+ * datagrams and @seen_bytes of receive memory; @err is what
+ * __udp_enqueue_schedule_skb() returned (0: queued).
+ */
+void aq_listener_datagram(struct aq_listener *l, struct sock *sk,
+			  u32 seen_len, u32 seen_bytes, int err);
+/* The socket's process, for a UDP socket found by its first datagram. */
+void aq_listener_claim(struct aq_listener *l);
 /* Unix listeners: a connect refused with EAGAIN, or one that slept. */
 void aq_listener_refused(struct aq_listener *l);
 void aq_listener_waited(struct aq_listener *l);
 /* The queue length the kernel reports for this kind of listener. */
 u32 aq_kernel_qlen(const struct sock *sk);
-/* Whether @sk, a live socket, is a listener of a kind aqueue tracks. */
+/*
+ * Whether @sk, a live socket, is one aqueue tracks: a TCP or unix
+ * listener, or a bound UDP socket.
+ */
 bool aq_is_listener(const struct sock *sk);
 
 /* For /proc/aqueue: iteration in id order under rcu_read_lock(). */

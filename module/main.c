@@ -9,6 +9,7 @@
 #include <linux/init.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/slab.h>
 
 #include "aqueue.h"
 #include "filter.h"
@@ -32,6 +33,11 @@ int aq_accept_maxactive = 8192;
 module_param_named(accept_maxactive, aq_accept_maxactive, int, 0444);
 MODULE_PARM_DESC(accept_maxactive,
 		 "Threads that can be blocked in accept() at once and still be seen; more are counted as missed (default: 8192)");
+
+static char *udp_ports;
+module_param(udp_ports, charp, 0444);
+MODULE_PARM_DESC(udp_ports,
+		 "UDP ports whose sockets are watched, comma-separated (default: none; the UDP probes stay off)");
 
 DEFINE_MUTEX(aq_config_lock);
 static bool aq_enabled;
@@ -62,7 +68,22 @@ int aq_enable(void)
 	if (err)
 		return err;
 	WRITE_ONCE(aq_enabled, true);
+	err = aq_udp_apply();
+	if (err) {
+		aq_disable();
+		return err;
+	}
 	return 0;
+}
+
+int aq_udp_apply(void)
+{
+	bool want = aq_enabled && aq_udp_nports();
+
+	lockdep_assert_held(&aq_config_lock);
+	if (want == aq_probes_udp_registered())
+		return 0;
+	return aq_probes_udp(want);
 }
 
 void aq_disable(void)
@@ -83,6 +104,29 @@ void aq_reset(void)
 	aq_listeners_reset();
 }
 
+static int __init aq_udp_ports_load(const char *param)
+{
+	u16 ports[AQ_UDP_PORTS_MAX];
+	unsigned int n;
+	char *list;
+	int err;
+
+	list = kstrdup(param, GFP_KERNEL);
+	if (!list)
+		return -ENOMEM;
+	err = aq_udp_ports_parse(list, ports, &n);
+	kfree(list);
+	if (err) {
+		pr_err("udp_ports: a comma-separated list of at most %d ports from 1 to 65535, or none\n",
+		       AQ_UDP_PORTS_MAX);
+		return err;
+	}
+	mutex_lock(&aq_config_lock);
+	aq_udp_ports_set(ports, n);
+	mutex_unlock(&aq_config_lock);
+	return 0;
+}
+
 static int __init aqueue_init(void)
 {
 	int err;
@@ -90,6 +134,11 @@ static int __init aqueue_init(void)
 	if (aq_accept_maxactive < 1) {
 		pr_err("accept_maxactive must be at least 1\n");
 		return -EINVAL;
+	}
+	if (udp_ports) {
+		err = aq_udp_ports_load(udp_ports);
+		if (err)
+			return err;
 	}
 
 	err = aq_listeners_init();

@@ -25,6 +25,14 @@
  *   unix_find_other,              a non-blocking connect refused with
  *   unix_stream_connect           EAGAIN, and for which listener
  *
+ * and, only while some UDP port is watched (they are not registered
+ * otherwise), for UDP sockets bound to such a port:
+ *
+ *   __udp_enqueue_schedule_skb    a datagram joins the receive queue, or is
+ *                                 dropped because the buffer is full
+ *   __skb_recv_udp                recvmsg() took one (not a peek)
+ *   udp_lib_unhash                the socket closes
+ *
  * Handlers stay short: look the listener up, update it under its own lock.
  */
 #include <linux/hash.h>
@@ -43,6 +51,7 @@
 #include <net/tcp.h>
 
 #include "aqueue.h"
+#include "filter.h"
 #include "listener.h"
 
 /* Index of each probe in aq_probes[], for its hit counter. */
@@ -63,6 +72,9 @@ enum aq_probe_index {
 	AQ_PROBE_UNIX_WAIT,
 	AQ_PROBE_UNIX_FIND,
 	AQ_PROBE_UNIX_CONNECT,
+	AQ_PROBE_UDP_UNHASH,
+	AQ_PROBE_UDP_ENQUEUE,
+	AQ_PROBE_UDP_RECV,
 	AQ_PROBE_COUNT,
 };
 
@@ -617,6 +629,115 @@ static int aq_unix_connect_return(struct kretprobe_instance *ri,
 	return 0;
 }
 
+/*
+ * UDP sockets on watched ports. A UDP socket is found under RCU without a
+ * reference, and its receive path may run from the socket backlog with
+ * preemption on, so the entry is looked up again at return.
+ */
+static bool aq_udp_watched(const struct sock *sk)
+{
+	return sk->sk_protocol == IPPROTO_UDP && sk->sk_type == SOCK_DGRAM &&
+	       aq_udp_port_on(inet_sk(sk)->inet_num);
+}
+
+struct aq_udp_call {
+	struct sock *sk;
+	u32 seen_len;
+	u32 seen_bytes;
+};
+
+static int aq_udp_enqueue_entry(struct kretprobe_instance *ri,
+				struct pt_regs *regs)
+{
+	struct aq_udp_call *call = (struct aq_udp_call *)ri->data;
+	struct sock *sk = aq_sk_arg(regs, 0);
+	struct aq_listener *l;
+
+	if (aq_empty())
+		return 0;
+	aq_hit(AQ_PROBE_UDP_ENQUEUE);
+	if (!aq_udp_watched(sk))
+		return 1;
+	rcu_read_lock();
+	l = aq_listener_get(sk, true);
+	rcu_read_unlock();
+	if (!l)
+		return 1;
+	call->sk = sk;
+	call->seen_len = aq_kernel_qlen(sk);
+	call->seen_bytes = sk_rmem_alloc_get(sk);
+	return 0;
+}
+
+static int aq_udp_enqueue_return(struct kretprobe_instance *ri,
+				 struct pt_regs *regs)
+{
+	struct aq_udp_call *call = (struct aq_udp_call *)ri->data;
+	struct aq_listener *l;
+
+	if (aq_empty())
+		return 0;
+	rcu_read_lock();
+	l = aq_listener_get(call->sk, false);
+	if (l)
+		aq_listener_datagram(l, call->sk, call->seen_len,
+				     call->seen_bytes,
+				     (int)regs_return_value(regs));
+	rcu_read_unlock();
+	return 0;
+}
+
+static int aq_udp_recv_entry(struct kretprobe_instance *ri,
+			     struct pt_regs *regs)
+{
+	struct sock *sk = aq_sk_arg(regs, 0);
+	unsigned int flags = (unsigned int)aq_probe_arg(regs, 1);
+
+	if (aq_empty())
+		return 0;
+	aq_hit(AQ_PROBE_UDP_RECV);
+	/* A peek leaves the datagram queued. */
+	if ((flags & MSG_PEEK) || !aq_udp_watched(sk))
+		return 1;
+	*(struct sock **)ri->data = sk;
+	return 0;
+}
+
+static int aq_udp_recv_return(struct kretprobe_instance *ri,
+			      struct pt_regs *regs)
+{
+	struct sock *sk = *(struct sock **)ri->data;
+	struct aq_listener *l;
+
+	/* __skb_recv_udp() returns the datagram, or NULL. */
+	if (aq_empty() || IS_ERR_OR_NULL((void *)regs_return_value(regs)))
+		return 0;
+	aq_probes_check_missed();
+	rcu_read_lock();
+	l = aq_listener_get(sk, false);
+	if (l) {
+		aq_listener_claim(l);
+		aq_listener_dequeue(l, sk);
+	}
+	rcu_read_unlock();
+	return 0;
+}
+
+static int aq_udp_unhash(struct kprobe *p, struct pt_regs *regs)
+{
+	struct sock *sk = aq_sk_arg(regs, 0);
+
+	if (aq_empty())
+		return 0;
+	aq_hit(AQ_PROBE_UDP_UNHASH);
+	if (sk->sk_protocol != IPPROTO_UDP)
+		return 0;
+	rcu_read_lock();
+	aq_listener_stop(sk);
+	rcu_read_unlock();
+	return 0;
+}
+
 static struct kprobe aq_listen_stop_kp = {
 	.symbol_name = "inet_csk_listen_stop",
 	.pre_handler = aq_listen_stop,
@@ -719,11 +840,33 @@ static struct kretprobe aq_unix_connect_krp = {
 	.handler = aq_unix_connect_return,
 };
 
+static struct kprobe aq_udp_unhash_kp = {
+	.symbol_name = "udp_lib_unhash",
+	.pre_handler = aq_udp_unhash,
+};
+
+static struct kretprobe aq_udp_enqueue_krp = {
+	.kp.symbol_name = "__udp_enqueue_schedule_skb",
+	.entry_handler = aq_udp_enqueue_entry,
+	.handler = aq_udp_enqueue_return,
+	.data_size = sizeof(struct aq_udp_call),
+};
+
+/* Held while recvmsg() sleeps for a datagram, like accept(). */
+static struct kretprobe aq_udp_recv_krp = {
+	.kp.symbol_name = "__skb_recv_udp",
+	.entry_handler = aq_udp_recv_entry,
+	.handler = aq_udp_recv_return,
+	.data_size = sizeof(struct sock *),
+};
+
 struct aq_probe {
 	struct kprobe *kp;
 	struct kretprobe *krp;
 	/* IPv6 may be a module that is not loaded: go on without it. */
 	bool optional;
+	/* Registered only while some UDP port is watched. */
+	bool udp;
 	bool registered;
 	unsigned long missed_before;	/* by earlier registrations */
 };
@@ -746,6 +889,9 @@ static struct aq_probe aq_probes[AQ_PROBE_COUNT] = {
 	[AQ_PROBE_UNIX_WAIT] = { .kp = &aq_unix_wait_kp },
 	[AQ_PROBE_UNIX_FIND] = { .krp = &aq_unix_find_krp },
 	[AQ_PROBE_UNIX_CONNECT] = { .krp = &aq_unix_connect_krp },
+	[AQ_PROBE_UDP_UNHASH] = { .kp = &aq_udp_unhash_kp, .udp = true },
+	[AQ_PROBE_UDP_ENQUEUE] = { .krp = &aq_udp_enqueue_krp, .udp = true },
+	[AQ_PROBE_UDP_RECV] = { .krp = &aq_udp_recv_krp, .udp = true },
 };
 
 static unsigned long aq_missed_seen;
@@ -803,7 +949,7 @@ static int aq_probe_register(struct aq_probe *p)
 	if (p->krp) {
 		p->krp->nmissed = 0;
 		if (p->krp == &aq_accept_krp || p->krp == &aq_unix_accept_krp ||
-		    p->krp == &aq_unix_connect_krp)
+		    p->krp == &aq_unix_connect_krp || p->krp == &aq_udp_recv_krp)
 			p->krp->maxactive = aq_accept_maxactive;
 		else
 			p->krp->maxactive = 16 + 4 * num_possible_cpus();
@@ -822,7 +968,7 @@ static int aq_probe_register(struct aq_probe *p)
  * one RCU grace period each instead of one per probe, which keeps rmmod
  * quick (under emulation a grace period is tens of milliseconds).
  */
-static void aq_probes_unregister_first(size_t count)
+static void aq_probes_unregister_some(size_t count, bool udp_only)
 {
 	struct kretprobe *krps[AQ_PROBE_COUNT];
 	struct kprobe *kps[AQ_PROBE_COUNT];
@@ -832,7 +978,7 @@ static void aq_probes_unregister_first(size_t count)
 	for (i = 0; i < count; i++) {
 		struct aq_probe *p = &aq_probes[i];
 
-		if (!p->registered)
+		if (!p->registered || (udp_only && !p->udp))
 			continue;
 		if (p->krp)
 			krps[nkrp++] = p->krp;
@@ -846,7 +992,7 @@ static void aq_probes_unregister_first(size_t count)
 	for (i = 0; i < count; i++) {
 		struct aq_probe *p = &aq_probes[i];
 
-		if (!p->registered)
+		if (!p->registered || (udp_only && !p->udp))
 			continue;
 		p->missed_before = aq_probe_missed(p);
 		WRITE_ONCE(p->registered, false);
@@ -866,6 +1012,8 @@ int aq_probes_register(void)
 	for (i = 0; i < ARRAY_SIZE(aq_probes); i++) {
 		struct aq_probe *p = &aq_probes[i];
 
+		if (p->udp)
+			continue;
 		err = aq_probe_register(p);
 		if (!err)
 			continue;
@@ -884,13 +1032,46 @@ int aq_probes_register(void)
 	return 0;
 
 err_unregister:
-	aq_probes_unregister_first(i);
+	aq_probes_unregister_some(i, false);
 	return err;
 }
 
 void aq_probes_unregister(void)
 {
-	aq_probes_unregister_first(ARRAY_SIZE(aq_probes));
+	aq_probes_unregister_some(ARRAY_SIZE(aq_probes), false);
+}
+
+bool aq_probes_udp_registered(void)
+{
+	return aq_probes[AQ_PROBE_UDP_ENQUEUE].registered;
+}
+
+/* Registers the UDP probes, or unregisters them; all or none. */
+int aq_probes_udp(bool on)
+{
+	size_t i;
+	int err;
+
+	if (!on) {
+		aq_probes_unregister_some(ARRAY_SIZE(aq_probes), true);
+		return 0;
+	}
+	for (i = 0; i < ARRAY_SIZE(aq_probes); i++) {
+		struct aq_probe *p = &aq_probes[i];
+
+		if (!p->udp || p->registered)
+			continue;
+		err = aq_probe_register(p);
+		if (err) {
+			pr_err("cannot probe %s (error %d)\n",
+			       aq_probe_kprobe(p)->symbol_name, err);
+			aq_probes_unregister_some(ARRAY_SIZE(aq_probes), true);
+			return err;
+		}
+	}
+	/* Datagrams seen while only some were in place do not count. */
+	aq_listeners_resync_all();
+	return 0;
 }
 
 void aq_probes_show(struct seq_file *m)

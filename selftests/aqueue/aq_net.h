@@ -210,16 +210,18 @@ static inline void *aq_shared_alloc(size_t size)
 /* /proc/net/netstat                                                   */
 
 /*
- * Value of counter `name` in the `group` ("TcpExt") of /proc/net/netstat of
- * the caller's namespace, or -1 when absent.
+ * Value of counter `name` in the `group` ("TcpExt", "Udp") of a file laid
+ * out as /proc/net/netstat and /proc/net/snmp are (a line of names, then
+ * one of values), in the caller's namespace; -1 when absent.
  */
-static inline long long aq_netstat(const char *group, const char *name)
+static inline long long aq_snmp(const char *path, const char *group,
+				const char *name)
 {
 	char buf[16384], *names = NULL, *values = NULL, *line, *save = NULL;
 	size_t glen = strlen(group);
 	long long result = -1;
 
-	if (aq_read_file("/proc/net/netstat", buf, sizeof(buf)) <= 0)
+	if (aq_read_file(path, buf, sizeof(buf)) <= 0)
 		return -1;
 	for (line = strtok_r(buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
@@ -247,6 +249,11 @@ static inline long long aq_netstat(const char *group, const char *name)
 		}
 	}
 	return result;
+}
+
+static inline long long aq_netstat(const char *group, const char *name)
+{
+	return aq_snmp("/proc/net/netstat", group, name);
 }
 
 struct aq_listen_mib {

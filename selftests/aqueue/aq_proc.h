@@ -4,7 +4,8 @@
  * the version line, the `state` and `closed` lines, the table header, one
  * row per listener (comm is the rest of the line and may hold spaces), an
  * empty line, then per listener its detail, `qlen` and `wait_ns` lines, and
- * for TCP listeners (only) the `syn`, `synq` and `handshake_ns` lines.
+ * for TCP listeners (only) the `syn`, `synq` and `handshake_ns` lines, for
+ * UDP sockets (only) the `udp` and `qbytes` lines.
  *
  * The parser refuses what the format does not allow (unknown line, unknown
  * or missing key, a row out of id order, a field that is not a number) and
@@ -51,11 +52,21 @@ struct aq_row {
 	int64_t synq_now, synq_full_drops, synq_full_cookies, syn_cookies;
 	int64_t synack_retrans, handshake_sum_ns, handshake_max_ns;
 	struct aq_hist synq, handshake;
+
+	/* UDP only */
+	bool have_udp, have_qbytes;
+	int64_t rmem_now, drops_rcvbuf;
+	struct aq_hist qbytes;
 };
 
 static inline bool aq_row_is_tcp(const struct aq_row *r)
 {
 	return !strcmp(r->proto, "tcp") || !strcmp(r->proto, "tcp6");
+}
+
+static inline bool aq_row_is_udp(const struct aq_row *r)
+{
+	return !strcmp(r->proto, "udp") || !strcmp(r->proto, "udp6");
 }
 
 struct aq_snap {
@@ -404,8 +415,8 @@ static inline int aq_parse(const char *text, struct aq_snap *s, bool strict)
 	int64_t last_detail_id = 0;
 	/*
 	 * Which line of a listener comes next: 0 detail, 1 qlen, 2 wait_ns,
-	 * 3 syn (or the next listener), 4 synq, 5 handshake_ns, 6 the next
-	 * listener.
+	 * 3 syn or udp (or the next listener), 4 synq, 5 handshake_ns,
+	 * 7 qbytes, 6 the next listener.
 	 */
 	int detail_phase = 0;
 	bool any_detail = false;
@@ -559,8 +570,9 @@ static inline int aq_parse(const char *text, struct aq_snap *s, bool strict)
 			if (!aq_u64(tok[0], &r->id) || !aq_u64(tok[1], &r->netns))
 				AQ_PERR("id/netns not numbers");
 			if (strcmp(tok[2], "tcp") && strcmp(tok[2], "tcp6") &&
+			    strcmp(tok[2], "udp") && strcmp(tok[2], "udp6") &&
 			    strcmp(tok[2], "unix") && strcmp(tok[2], "unix-seq"))
-				AQ_PERR("proto '%s' is not tcp, tcp6, unix or unix-seq",
+				AQ_PERR("proto '%s' is not tcp, tcp6, udp, udp6, unix or unix-seq",
 					tok[2]);
 			snprintf(r->proto, sizeof(r->proto), "%s", tok[2]);
 			snprintf(r->local, sizeof(r->local), "%.79s", tok[3]);
@@ -604,7 +616,7 @@ static inline int aq_parse(const char *text, struct aq_snap *s, bool strict)
 			if (any_detail && id != last_detail_id) {
 				static const char *const next[] = {
 					"detail", "qlen", "wait_ns", "",
-					"synq", "handshake_ns", "",
+					"synq", "handshake_ns", "", "qbytes",
 				};
 
 				if (strict && next[detail_phase][0])
@@ -667,6 +679,34 @@ static inline int aq_parse(const char *text, struct aq_snap *s, bool strict)
 				if (r)
 					r->have_wait = true;
 				detail_phase = 3;
+			} else if (detail_phase == 3 && !strcmp(tok[2], "udp")) {
+				struct aq_row tmp;
+				struct aq_row *d = r ? r : &tmp;
+				struct aq_kv kv[] = {
+					{ "rmem_now", &d->rmem_now },
+					{ "drops_rcvbuf", &d->drops_rcvbuf },
+				};
+
+				if (r && !aq_row_is_udp(r))
+					AQ_PERR("a udp line for a %s listener", r->proto);
+				if (!aq_parse_kv(tok + 3, ntok - 3, kv, 2, NULL,
+						 0, why, sizeof(why)))
+					AQ_PERR("udp: %s", why);
+				if (r)
+					r->have_udp = true;
+				detail_phase = 7;
+			} else if (detail_phase == 7) {
+				struct aq_hist tmp;
+
+				if (strcmp(tok[2], "qbytes"))
+					AQ_PERR("expected the qbytes line");
+				if (!aq_parse_hist(tok + 3, ntok - 3,
+						   r ? &r->qbytes : &tmp, false,
+						   why, sizeof(why)))
+					AQ_PERR("qbytes: %s", why);
+				if (r)
+					r->have_qbytes = true;
+				detail_phase = 6;
 			} else if (detail_phase == 3) {
 				struct aq_row tmp;
 				struct aq_row *d = r ? r : &tmp;
@@ -681,7 +721,7 @@ static inline int aq_parse(const char *text, struct aq_snap *s, bool strict)
 				};
 
 				if (strcmp(tok[2], "syn"))
-					AQ_PERR("expected the syn line or the next listener");
+					AQ_PERR("expected the syn or udp line, or the next listener");
 				if (r && !aq_row_is_tcp(r))
 					AQ_PERR("a syn line for a %s listener", r->proto);
 				if (!aq_parse_kv(tok + 3, ntok - 3, kv, 7, NULL,
@@ -734,11 +774,12 @@ static inline int aq_parse(const char *text, struct aq_snap *s, bool strict)
 		}
 		for (i = 0; i < s->nrows; i++) {
 			const struct aq_row *r = &s->rows[i];
-			bool tcp = aq_row_is_tcp(r);
+			bool tcp = aq_row_is_tcp(r), udp = aq_row_is_udp(r);
 
 			if (!r->have_detail || !r->have_qlen ||
 			    !r->have_wait || r->have_syn != tcp ||
-			    r->have_synq != tcp || r->have_handshake != tcp) {
+			    r->have_synq != tcp || r->have_handshake != tcp ||
+			    r->have_udp != udp || r->have_qbytes != udp) {
 				snprintf(s->err, sizeof(s->err),
 					 "row %" PRId64 " (%s) lacks listener lines",
 					 r->id, r->proto);
@@ -964,15 +1005,19 @@ static inline struct aq_row *aq_row_of(struct __test_metadata *_metadata,
 		struct sockaddr sa;
 		struct sockaddr_storage ss;
 	} a;
-	socklen_t len = sizeof(a);
+	socklen_t len = sizeof(a), tlen = sizeof(int);
 	char local[96];
 	struct stat st;
+	int type = 0;
 
 	ASSERT_EQ(0, getsockname(fd, &a.sa, &len));
+	ASSERT_EQ(0, getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen));
 	aq_local_str(fd, local, sizeof(local));
 	ASSERT_EQ(0, stat("/proc/self/ns/net", &st));
 	return aq_the_row(_metadata, s, st.st_ino,
-			  a.sa.sa_family == AF_INET ? "tcp" : "tcp6", local);
+			  type == SOCK_DGRAM ?
+			  (a.sa.sa_family == AF_INET ? "udp" : "udp6") :
+			  (a.sa.sa_family == AF_INET ? "tcp" : "tcp6"), local);
 }
 
 /*

@@ -492,6 +492,24 @@ static void parse_syn(struct ctx *c, struct aq_listener *l, struct tokens *tk)
 	l->has_syn = 1;
 }
 
+static void parse_udp(struct ctx *c, struct aq_listener *l, struct tokens *tk)
+{
+	static const char *const keys[] = { "rmem_now", "drops_rcvbuf" };
+	struct aq_listener t;
+	uint64_t *vals[] = { &t.rmem_now, &t.drops_rcvbuf };
+
+	if (l->has_udp) {
+		bad(c, "listener %llu: a second udp line",
+		    (unsigned long long)l->id);
+		return;
+	}
+	if (parse_pairs(c, "udp", tk, 3, keys, vals, 2))
+		return;
+	l->rmem_now = t.rmem_now;
+	l->drops_rcvbuf = t.drops_rcvbuf;
+	l->has_udp = 1;
+}
+
 static void parse_detail(struct ctx *c, struct tokens *tk)
 {
 	static const char *const keys[] = {
@@ -529,6 +547,10 @@ static void parse_detail(struct ctx *c, struct tokens *tk)
 		parse_hist(c, l, tk, 0, l->synq, &l->has_synq);
 	} else if (!strcmp(tk->t[2], "handshake_ns")) {
 		parse_hist(c, l, tk, 1, l->handshake, &l->has_handshake);
+	} else if (!strcmp(tk->t[2], "udp")) {
+		parse_udp(c, l, tk);
+	} else if (!strcmp(tk->t[2], "qbytes")) {
+		parse_hist(c, l, tk, 0, l->qbytes, &l->has_qbytes);
 	} else if (!strcmp(tk->t[2], keys[0])) {
 		if (l->has_detail) {
 			bad(c, "listener %llu: a second detail line",

@@ -44,6 +44,11 @@ struct aq_listener {
 	uint64_t synack_retrans, handshake_sum_ns, handshake_max_ns;
 	uint64_t synq[AQUEUE_QLEN_BUCKETS];
 	uint64_t handshake[AQUEUE_WAIT_BUCKETS];
+
+	/* UDP sockets only: the "udp" and "qbytes" lines */
+	int has_udp, has_qbytes;
+	uint64_t rmem_now, drops_rcvbuf;
+	uint64_t qbytes[AQUEUE_QLEN_BUCKETS];
 };
 
 struct aq_state {

@@ -648,6 +648,15 @@ static int show_table(const struct aq_snapshot *s)
 					   l->handshake, AQUEUE_WAIT_BUCKETS,
 					   aq_wait_low, l->has_handshake);
 			}
+			if (l->has_udp) {
+				printf("receive buffer: %llu of %llu bytes used, %llu datagrams dropped because it was full\n",
+				       (unsigned long long)l->rmem_now,
+				       (unsigned long long)l->backlog,
+				       (unsigned long long)l->drops_rcvbuf);
+				print_hist("qbytes: receive buffer bytes in use seen by each arriving datagram",
+					   l->qbytes, AQUEUE_QLEN_BUCKETS,
+					   aq_qlen_low, l->has_qbytes);
+			}
 			free(local);
 			free(comm);
 		}
@@ -796,7 +805,14 @@ static int show_json(const struct aq_snapshot *s, const char *source)
 		json_hist("qlen_hist", l->qlen, AQUEUE_QLEN_BUCKETS, aq_qlen_low,
 			  l->has_qlen, 1);
 		json_hist("wait_ns_hist", l->wait, AQUEUE_WAIT_BUCKETS,
-			  aq_wait_low, l->has_wait, l->has_syn);
+			  aq_wait_low, l->has_wait, l->has_syn || l->has_udp);
+		if (l->has_udp) {
+			fputs("\n   ", stdout);
+			json_num("rmem_now", l->rmem_now, 1);
+			json_num("drops_rcvbuf", l->drops_rcvbuf, 1);
+			json_hist("qbytes_hist", l->qbytes, AQUEUE_QLEN_BUCKETS,
+				  aq_qlen_low, l->has_qbytes, 0);
+		}
 		if (l->has_syn) {
 			fputs("\n   ", stdout);
 			json_num("synq_now", l->synq_now, 1);

@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * UDP receive queues, watched only on the ports named with `udp_ports`:
+ * the probes exist only while some port is watched (the kernel's own
+ * kprobes list says so), and a slow reader with a small SO_RCVBUF shows
+ * the queue, the waits and the drops that SO_MEMINFO, the namespace's
+ * Udp RcvbufErrors counter and CLOCK_MONOTONIC show.
+ */
+#include "aq_ctl.h"
+#include "aq_oracle.h"
+
+#define KPROBES_LIST "/sys/kernel/debug/kprobes/list"
+
+static const char *const udp_probes[] = {
+	"__udp_enqueue_schedule_skb", "__skb_recv_udp", "udp_lib_unhash",
+};
+
+/*
+ * How many of the UDP probes the kernel lists as registered; *tcp says
+ * whether aqueue's accept probe is there too (the list is read right).
+ */
+static int udp_probes_listed(struct __test_metadata *_metadata, bool *tcp)
+{
+	static char list[1 << 16];
+	ssize_t n = aq_read_file(KPROBES_LIST, list, sizeof(list));
+	size_t i;
+	int found = 0;
+
+	*tcp = false;
+	ASSERT_LE(0, n) TH_LOG("reading %s", KPROBES_LIST);
+	*tcp = aq_kprobe_listed(list, "inet_csk_accept") != 0;
+	for (i = 0; i < sizeof(udp_probes) / sizeof(udp_probes[0]); i++)
+		if (aq_kprobe_listed(list, udp_probes[i]))
+			found++;
+	return found;
+}
+
+#define EXPECT_PROBES(udp, tcp) do {					\
+	bool __tcp;							\
+	EXPECT_EQ(udp, udp_probes_listed(_metadata, &__tcp));		\
+	EXPECT_EQ(tcp, __tcp);						\
+} while (0)
+
+FIXTURE(udpctl) {
+	struct aq_ctx c;
+};
+
+FIXTURE_SETUP(udpctl)
+{
+	aq_ctx_setup(_metadata, &self->c, NULL);
+}
+
+FIXTURE_TEARDOWN(udpctl)
+{
+	aq_ctx_teardown(_metadata, &self->c);
+}
+
+TEST_F(udpctl, probes_only_while_a_port_is_watched)
+{
+	AQ_FINISH(&self->c);
+	EXPECT_PROBES(0, true);
+	AQ_CTL_EXPECT_LINE("udp_ports", "none");
+	ASSERT_EQ(0, aq_control("udp_ports 5353,53\n"));
+	EXPECT_PROBES(3, true);
+	AQ_CTL_EXPECT_LINE("udp_ports", "53,5353");
+	/* Disabled, nothing is probed; enabled again, UDP comes back. */
+	ASSERT_EQ(0, aq_control("disable\n"));
+	EXPECT_PROBES(0, false);
+	ASSERT_EQ(0, aq_control("enable\n"));
+	EXPECT_PROBES(3, true);
+	ASSERT_EQ(0, aq_control("udp_ports none\n"));
+	EXPECT_PROBES(0, true);
+	AQ_CTL_EXPECT_LINE("udp_ports", "none");
+	/* Bad lists change nothing. */
+	ASSERT_EQ(0, aq_control("udp_ports 7\n"));
+	EXPECT_EQ(-EINVAL, aq_control("udp_ports 0\n"));
+	EXPECT_EQ(-EINVAL, aq_control("udp_ports 65536\n"));
+	EXPECT_EQ(-EINVAL, aq_control("udp_ports 53,\n"));
+	EXPECT_EQ(-EINVAL, aq_control("udp_ports -1\n"));
+	EXPECT_EQ(-EINVAL, aq_control("udp_ports\n"));
+	AQ_CTL_EXPECT_LINE("udp_ports", "7");
+	EXPECT_PROBES(3, true);
+}
+
+TEST_F(udpctl, module_parameter)
+{
+	AQ_FINISH(&self->c);
+	ASSERT_EQ(0, aq_unload());
+	EXPECT_EQ(-EINVAL, aq_load("udp_ports=53,x"));
+	EXPECT_FALSE(aq_is_loaded());
+	ASSERT_EQ(0, aq_load("udp_ports=9,7"));
+	AQ_CTL_EXPECT_LINE("udp_ports", "7,9");
+	EXPECT_PROBES(3, true);
+}
+
+/* Udp (or Udp6) counter `name` of the caller's namespace, or -1. */
+static long long udp_mib(int family, const char *name)
+{
+	char buf[16384], key[64], *line, *save = NULL;
+	long long v = -1;
+
+	if (family == AF_INET)
+		return aq_snmp("/proc/net/snmp", "Udp", name);
+	snprintf(key, sizeof(key), "Udp6%s", name);
+	if (aq_read_file("/proc/net/snmp6", buf, sizeof(buf)) <= 0)
+		return -1;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char k[64];
+		long long val;
+
+		if (sscanf(line, "%63s %lld", k, &val) == 2 && !strcmp(k, key))
+			v = val;
+	}
+	return v;
+}
+
+FIXTURE(udp) {
+	struct aq_ctx c;
+};
+
+FIXTURE_VARIANT(udp) {
+	int family;
+	const char *ip;
+};
+
+FIXTURE_VARIANT_ADD(udp, ipv4) { .family = AF_INET, .ip = "127.0.0.1" };
+FIXTURE_VARIANT_ADD(udp, ipv6) { .family = AF_INET6, .ip = "::1" };
+
+FIXTURE_SETUP(udp)
+{
+	aq_ctx_setup(_metadata, &self->c, NULL);
+}
+
+FIXTURE_TEARDOWN(udp)
+{
+	aq_ctx_teardown(_metadata, &self->c);
+}
+
+static void meminfo(struct __test_metadata *_metadata, int fd, uint32_t *mem)
+{
+	socklen_t len = sizeof(uint32_t) * SK_MEMINFO_VARS;
+
+	ASSERT_EQ(0, getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len));
+}
+
+struct slow_arg {
+	struct aq_ctx *c;
+	int family;
+	const char *ip;
+};
+
+#define DATAGRAMS 40
+#define PAYLOAD 100
+
+/*
+ * A server that has not read yet with a receive buffer for a few
+ * datagrams: the first Q are queued, seeing 0..Q-1 before them, the rest
+ * are dropped, each seeing Q. Then it reads them all after a pause.
+ */
+static void slow_reader_in_netns(struct __test_metadata *_metadata,
+				 void *argp)
+{
+	struct slow_arg *arg = argp;
+	uint32_t mem[SK_MEMINFO_VARS];
+	union aq_addr a;
+	char buf[PAYLOAD], cmd[64];
+	int64_t t0, t1, t2, t3;
+	long long rcvbuf_errors0, rcvbuf_errors;
+	int srv, cli, i, q, got, rcvbuf = 2048;
+	int64_t truesize;
+	struct aq_snap s;
+	struct aq_row *r;
+
+	srv = socket(arg->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, srv);
+	ASSERT_EQ(0, setsockopt(srv, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+				sizeof(rcvbuf)));
+	ASSERT_EQ(0, aq_addr(&a, arg->ip, 0));
+	ASSERT_EQ(0, bind(srv, &a.sa, aq_addr_len(&a)));
+	ASSERT_EQ(0, aq_addr(&a, arg->ip, aq_port_of(srv)));
+	if (arg->c->module) {
+		snprintf(cmd, sizeof(cmd), "udp_ports %u\n", aq_port_of(srv));
+		ASSERT_EQ(0, aq_control(cmd));
+	}
+	cli = socket(arg->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, cli);
+	memset(buf, 'u', sizeof(buf));
+	rcvbuf_errors0 = udp_mib(arg->family, "RcvbufErrors");
+	ASSERT_LE(0, rcvbuf_errors0);
+	t0 = aq_now_ns();
+	for (i = 0; i < DATAGRAMS; i++)
+		ASSERT_EQ(PAYLOAD, sendto(cli, buf, sizeof(buf), 0, &a.sa,
+					  aq_addr_len(&a)));
+	t1 = aq_now_ns();
+	/* Loopback delivers as it sends: the queue is complete now. */
+	meminfo(_metadata, srv, mem);
+	rcvbuf_errors = udp_mib(arg->family, "RcvbufErrors") - rcvbuf_errors0;
+	q = DATAGRAMS - (int)mem[SK_MEMINFO_DROPS];
+	TH_LOG("%d datagrams: %d queued in %u bytes of rcvbuf %u, %u dropped, RcvbufErrors +%lld",
+	       DATAGRAMS, q, mem[SK_MEMINFO_RMEM_ALLOC], mem[SK_MEMINFO_RCVBUF],
+	       mem[SK_MEMINFO_DROPS], rcvbuf_errors);
+	ASSERT_LT(0, q);
+	ASSERT_GT(DATAGRAMS, q) TH_LOG("the receive buffer never filled");
+	EXPECT_EQ(mem[SK_MEMINFO_DROPS], rcvbuf_errors);
+	truesize = mem[SK_MEMINFO_RMEM_ALLOC] / q;
+	EXPECT_EQ(truesize * q, mem[SK_MEMINFO_RMEM_ALLOC]);
+
+	if (arg->c->module) {
+		int64_t seen_len[DATAGRAMS], seen_bytes[DATAGRAMS];
+
+		/* A peek takes nothing out. */
+		ASSERT_EQ(PAYLOAD, recv(srv, buf, sizeof(buf), MSG_PEEK));
+		aq_snapshot(_metadata, &s);
+		r = aq_row_of(_metadata, &s, srv);
+		ASSERT_TRUE(r->have_udp);
+		EXPECT_EQ(mem[SK_MEMINFO_RCVBUF], r->backlog);
+		EXPECT_EQ(mem[SK_MEMINFO_RMEM_ALLOC], r->rmem_now);
+		EXPECT_EQ(mem[SK_MEMINFO_DROPS], r->drops);
+		EXPECT_EQ(rcvbuf_errors, r->drops_rcvbuf);
+		EXPECT_EQ(q, r->qnow);
+		EXPECT_EQ(q, r->qpeak);
+		EXPECT_EQ(q, r->enqueued);
+		EXPECT_EQ(0, r->accepted);
+		for (i = 0; i < DATAGRAMS; i++) {
+			seen_len[i] = i < q ? i : q;
+			seen_bytes[i] = seen_len[i] * truesize;
+		}
+		for (i = 0; i < DATAGRAMS; i++) {
+			int64_t lb = aq_qlen_bucket(seen_len[i]);
+			int64_t bb = aq_qlen_bucket(seen_bytes[i]);
+			int j, want_l = 0, want_b = 0;
+
+			for (j = 0; j < DATAGRAMS; j++) {
+				want_l += aq_qlen_bucket(seen_len[j]) == lb;
+				want_b += aq_qlen_bucket(seen_bytes[j]) == bb;
+			}
+			EXPECT_EQ(want_l, aq_hist_get(&r->qlen, lb))
+				TH_LOG("qlen bucket %" PRId64, lb);
+			EXPECT_EQ(want_b, aq_hist_get(&r->qbytes, bb))
+				TH_LOG("qbytes bucket %" PRId64, bb);
+		}
+		EXPECT_EQ(DATAGRAMS, aq_hist_total(&r->qlen));
+		EXPECT_EQ(DATAGRAMS, aq_hist_total(&r->qbytes));
+		aq_snap_free(&s);
+	}
+
+	aq_sleep_ns(50 * 1000000LL);
+	t2 = aq_now_ns();
+	for (got = 0; recv(srv, buf, sizeof(buf), MSG_DONTWAIT) == PAYLOAD;)
+		got++;
+	t3 = aq_now_ns();
+	EXPECT_EQ(q, got);
+
+	if (arg->c->module) {
+		int64_t lower = t2 - t1, upper = t3 - t0;
+
+		aq_snapshot(_metadata, &s);
+		r = aq_row_of(_metadata, &s, srv);
+		EXPECT_EQ(got, r->accepted);
+		EXPECT_EQ(0, r->qnow);
+		EXPECT_EQ(0, r->untimed);
+		EXPECT_EQ(getpid(), r->pid);
+		EXPECT_EQ(got, aq_hist_total(&r->wait));
+		for (i = 0; i < r->wait.n; i++)
+			EXPECT_TRUE(r->wait.low[i] <= upper &&
+				    aq_wait_bucket_hi(r->wait.low[i]) > lower)
+				TH_LOG("wait bucket %" PRId64 " misses [%" PRId64 ", %" PRId64 "]",
+				       r->wait.low[i], lower, upper);
+		EXPECT_LE(got * lower, r->wait_sum_ns);
+		EXPECT_GE(got * upper, r->wait_sum_ns);
+		aq_snap_free(&s);
+	}
+	close(cli);
+	close(srv);
+}
+
+TEST_F(udp, slow_reader_queue_waits_and_drops)
+{
+	struct slow_arg arg = { &self->c, variant->family, variant->ip };
+
+	aq_in_netns(_metadata, slow_reader_in_netns, &arg);
+	AQ_FINISH(&self->c);
+}
+
+/* Only watched ports are tracked; a closed socket's row goes away. */
+static void watched_only_in_netns(struct __test_metadata *_metadata,
+				  void *argp)
+{
+	struct slow_arg *arg = argp;
+	int watched, other, cli;
+	union aq_addr a, b;
+	struct aq_snap s;
+	char cmd[64], c = 'x';
+
+	watched = socket(arg->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	other = socket(arg->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	cli = socket(arg->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, watched);
+	ASSERT_LE(0, other);
+	ASSERT_LE(0, cli);
+	ASSERT_EQ(0, aq_addr(&a, arg->ip, 0));
+	ASSERT_EQ(0, bind(watched, &a.sa, aq_addr_len(&a)));
+	ASSERT_EQ(0, bind(other, &a.sa, aq_addr_len(&a)));
+	snprintf(cmd, sizeof(cmd), "udp_ports %u\n", aq_port_of(watched));
+	ASSERT_EQ(0, aq_control(cmd));
+	ASSERT_EQ(0, aq_addr(&a, arg->ip, aq_port_of(watched)));
+	ASSERT_EQ(0, aq_addr(&b, arg->ip, aq_port_of(other)));
+	ASSERT_EQ(1, sendto(cli, &c, 1, 0, &a.sa, aq_addr_len(&a)));
+	ASSERT_EQ(1, sendto(cli, &c, 1, 0, &b.sa, aq_addr_len(&b)));
+	ASSERT_EQ(1, recv(other, &c, 1, 0));
+
+	aq_snapshot(_metadata, &s);
+	EXPECT_EQ(1, aq_row_of(_metadata, &s, watched)->qnow);
+	EXPECT_EQ(1, s.tracked);
+	EXPECT_EQ(0, s.closed_listeners);
+	aq_snap_free(&s);
+
+	close(watched);
+	aq_snapshot(_metadata, &s);
+	EXPECT_EQ(0, s.tracked);
+	EXPECT_EQ(1, s.closed_listeners);
+	EXPECT_EQ(1, s.closed_drained);
+	aq_snap_free(&s);
+	close(other);
+	close(cli);
+}
+
+TEST_F(udp, only_watched_ports_and_close)
+{
+	struct slow_arg arg = { &self->c, variant->family, variant->ip };
+
+	AQ_FINISH(&self->c);
+	aq_in_netns(_metadata, watched_only_in_netns, &arg);
+}
+
+TEST_HARNESS_MAIN
