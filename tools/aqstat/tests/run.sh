@@ -80,6 +80,8 @@ t not-aqueue "run 4 -f $S/not-aqueue.txt && has 'not aqueue output' $T/err && ru
 t bad-header "run 4 -f $S/bad-header.txt && has 'table header' $T/err"
 t huge-numbers "run 0 -f $S/huge-numbers.txt && [ \$(grep -c 'larger than 2^64-1' $T/err) = 4 ] &&
 	row 1 | grep -q ' 18446744073709551615 18446744073709551615 ' && [ -z \"\$(row 2)\$(row 3)\" ]"
+t syn-udp-json "run 0 -j -f $S/syn-udp.txt && json 'j[\"malformed_lines\"] == 0 and [l[\"proto\"] for l in j[\"listeners\"]] == [\"tcp\", \"udp\"] and j[\"listeners\"][0][\"synq_now\"] == 9 and j[\"listeners\"][0][\"synq_full_drops\"] == 11 and j[\"listeners\"][0][\"synq_hist\"][-1] == {\"low\": 8, \"count\": 12} and j[\"listeners\"][0][\"handshake_ns_hist\"] == [{\"low\": 134217728, \"count\": 1}] and j[\"listeners\"][1][\"drops_rcvbuf\"] == 36 and j[\"listeners\"][1][\"qbytes_hist\"][-1] == {\"low\": 2048, \"count\": 37} and \"synq_now\" not in j[\"listeners\"][1] and \"rmem_now\" not in j[\"listeners\"][0]'"
+t syn-udp-hist "run 0 -H -f $S/syn-udp.txt && has 'syn queue: now 9, full: 11 dropped' $T/out && has 'handshake_ns' $T/out && has 'receive buffer: 3328 of 4608 bytes used, 36 datagrams dropped' $T/out && has 'qbytes' $T/out"
 t huge-numbers-json "run 0 -j -f $S/huge-numbers.txt && json 'j[\"listeners\"][0][\"enqueued\"] == 2**64-1 and j[\"listeners\"][0][\"qlen_hist\"] == [{\"low\": 0, \"count\": 2**64-1}] and j[\"listeners\"][0][\"wait_ns_hist\"] is None and j[\"state\"] is None and j[\"malformed_lines\"] == 7 and len(j[\"listeners\"]) == 1'"
 t truncated "run 0 -f $S/truncated.txt && has 'truncated' $T/err && has '5 of 15 fields' $T/err && row 1 | grep -q ' 5/4 ' && [ -z \"\$(row 2)\" ]"
 t truncated-strict "run 8 --strict -f $S/truncated.txt && [ ! -s $T/out ]"
