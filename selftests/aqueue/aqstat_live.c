@@ -200,7 +200,7 @@ static void expect_json_is_snap(struct __test_metadata *_metadata,
 	const struct aq_json *ls = aq_json_get(j, "listeners");
 	int i;
 
-	EXPECT_EQ(1, jint(_metadata, j, "format"));
+	EXPECT_EQ(AQUEUE_FORMAT_VERSION, jint(_metadata, j, "format"));
 	EXPECT_EQ(0, jint(_metadata, j, "malformed_lines"));
 	ASSERT_NE(NULL, st);
 	ASSERT_NE(NULL, cl);
