@@ -11,6 +11,7 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <grp.h>
 #include <limits.h>
 #include <stddef.h>
 #include <signal.h>
@@ -84,6 +85,9 @@ static inline const char *aq_show_bytes(const void *p, size_t len, char *out,
 	}
 	if (i < len)
 		o += snprintf(out + o, size - o, "...(%zu bytes)", len);
+	/* snprintf() says what it would have written: stay inside. */
+	if (o >= size)
+		o = size - 1;
 	out[o] = '\0';
 	return out;
 }
