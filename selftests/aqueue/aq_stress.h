@@ -201,6 +201,22 @@ static inline char aq_proc_state(pid_t pid)
 	return paren && paren[1] == ' ' ? paren[2] : 0;
 }
 
+/* Whether a task is a kernel thread (PF_KTHREAD in /proc/PID/stat). */
+static inline bool aq_is_kthread(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	unsigned long flags = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (aq_read_file(path, buf, sizeof(buf)) <= 0)
+		return false;
+	p = strrchr(buf, ')');
+	/* ") S ppid pgrp session tty_nr tpgid flags" */
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+		return false;
+	return flags & 0x00200000;
+}
+
 /* Where a task sleeps, for the log. */
 static inline void aq_proc_wchan(pid_t pid, char *out, size_t size)
 {
@@ -212,8 +228,8 @@ static inline void aq_proc_wchan(pid_t pid, char *out, size_t size)
 }
 
 /*
- * Counts the tasks of the whole system in uninterruptible sleep ('D'),
- * threads included, giving the first one's pid and wchan. A task can be
+ * Counts the user tasks of the whole system in uninterruptible sleep
+ * ('D'), threads included, giving the first one's pid and wchan. A task can be
  * in D for an instant on its way through I/O or a lock: the caller asks
  * again (bounded) and only a task that stays there is "left blocked".
  */
@@ -232,7 +248,7 @@ static inline int aq_count_d_state(pid_t *first, char *wchan, size_t size)
 
 		if (!isdigit((unsigned char)e->d_name[0]))
 			continue;
-		snprintf(tpath, sizeof(tpath), "/proc/%s/task", e->d_name);
+		snprintf(tpath, sizeof(tpath), "/proc/%.32s/task", e->d_name);
 		t = opendir(tpath);
 		if (!t)
 			continue;
@@ -242,7 +258,7 @@ static inline int aq_count_d_state(pid_t *first, char *wchan, size_t size)
 			if (!isdigit((unsigned char)te->d_name[0]))
 				continue;
 			tid = atoi(te->d_name);
-			if (aq_proc_state(tid) == 'D') {
+			if (aq_proc_state(tid) == 'D' && !aq_is_kthread(tid)) {
 				if (!n++) {
 					*first = tid;
 					aq_proc_wchan(tid, wchan, size);
@@ -309,7 +325,7 @@ static inline int aq_try_snapshot(struct aq_snap *s, bool strict, char *err,
 		return -1;
 	}
 	if (aq_parse(text, s, strict)) {
-		snprintf(err, errsz, "parse: %s", s->err);
+		snprintf(err, errsz, "parse: %.400s", s->err);
 		free(text);
 		return -1;
 	}
