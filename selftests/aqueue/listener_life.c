@@ -557,7 +557,7 @@ static void receiver(struct passed *p, int sock, int n)
 	}
 	if (aq_try_snapshot(&s, true, err, sizeof(err))) {
 		p->err = 1;
-		snprintf(p->why, sizeof(p->why), "%s", err);
+		snprintf(p->why, sizeof(p->why), "%.120s", err);
 		_exit(1);
 	}
 	p->rows_seen = s.nrows;

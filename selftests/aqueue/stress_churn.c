@@ -25,7 +25,7 @@
 
 #include "aq_stress.h"
 
-#define NLISTENERS 2000
+#define NLISTENERS 5000
 #define NWORKERS 4
 
 FIXTURE(churn) {
@@ -113,24 +113,26 @@ static void *controller(void *p)
 {
 	struct churn *ch = p;
 	struct aq_rng rng = { aq_seed() };
-	long n = 0;
-
 	while (atomic_load(&ch->workers_done) < NWORKERS) {
 		char cmd[128];
 		int k = aq_rand_below(&rng, 100), ret;
 		bool reset_id = false;
 
-		if (k < 8 && n % 4 == 0) {
+		if (k < 10) {
 			/* A flip costs kprobe (un)registration: not too often. */
 			snprintf(cmd, sizeof(cmd), "disable\n");
 			atomic_fetch_add(&ch->flips, 1);
-		} else if (k < 16) {
+		} else if (k < 20) {
 			snprintf(cmd, sizeof(cmd), "enable\n");
 		} else if (k < 30) {
 			snprintf(cmd, sizeof(cmd), "reset\n");
 		} else if (k < 50) {
+			/* Ids start at 1: a row seen, or one just after. */
 			snprintf(cmd, sizeof(cmd), "reset %ld\n",
-				 atomic_load(&ch->last_id) + (long)aq_rand_below(&rng, 3));
+				 atomic_load(&ch->last_id) + 1 -
+				 (long)aq_rand_below(&rng, 2));
+			if (!strcmp(cmd, "reset 0\n"))
+				snprintf(cmd, sizeof(cmd), "reset 1\n");
 			reset_id = true;
 		} else if (k < 60) {
 			snprintf(cmd, sizeof(cmd), "filter port %u,%u\n",
@@ -157,7 +159,6 @@ static void *controller(void *p)
 				 (int)strcspn(cmd, "\n"), cmd, strerror(-ret));
 		else
 			atomic_fetch_add(&ch->ctl_writes, 1);
-		n++;
 		usleep(2000);
 	}
 	return NULL;
