@@ -1,0 +1,1187 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Fuzzing the control file (issue #7, bad input): at least 100,000 writes
+ * of random bytes, random words, valid command batches and mutations of
+ * them (huge, negative and malformed numbers, NULs, bytes that are not
+ * printable ASCII, overlong lines and writes, more than 64 commands, lines
+ * cut across two writes on one open file).
+ *
+ * The oracle is the test's own model of the grammar README.md documents,
+ * written from the README and not from module/control.c: for every write
+ * it predicts "taken" or the set of errnos a refusal may carry (EINVAL,
+ * E2BIG, ENOENT for `reset ID` of an unknown id), and the state every
+ * taken write leads to. After every taken write the control file is read
+ * back and compared with the model (enabled, max_listeners, max_memory,
+ * the four filter lines); every 256 writes, and whenever the model says a
+ * row came or went, /proc/aqueue (the state line and the row of a
+ * listener of the test's own that has queued, accepted and dropped
+ * connections to lose) and the module parameters in sysfs are compared
+ * too. A refused write must change nothing, which the next read-back
+ * checks.
+ *
+ * Where the README leaves a form open (a number written with a leading
+ * '+', the lowercase k/m/g of the kernel's memparse(), a max_memory above
+ * LONG_MAX but within unsigned long, a comment line that starts with
+ * blanks), the model accepts either answer but holds a taken write to the
+ * lenient reading; how the module answered is counted and printed.
+ *
+ * The run is deterministic for a seed: it is printed, and AQ_SEED=N
+ * replays it. AQ_FUZZ_INPUTS changes the number of writes.
+ */
+#include "aq_stress.h"
+
+#define AQ_FUZZ_INPUTS 100000
+#define AQ_MAX_CMDS 64
+#define AQ_MAX_PORTS 16
+#define AQ_MEM_MIN 65536ULL
+#define AQ_LISTENERS_MAX 16777216ULL
+#define AQ_TOGGLES 8		/* real enable/disable flips: each costs ~0.5 s */
+
+#define F_EINVAL (1 << 0)
+#define F_E2BIG (1 << 1)
+#define F_ENOENT (1 << 2)
+
+enum { V_ENABLE, V_DISABLE, V_RESET, V_RESET_ID, V_FILTER, V_MAXL, V_MAXM };
+enum { K_PORT, K_NETNS, K_FAMILY, K_KIND };
+enum { FAM_ANY, FAM_V4, FAM_V6 };
+enum { KIND_ANY, KIND_TCP, KIND_UNIX, KIND_UDP };
+
+struct fcmd {
+	int verb, key;
+	int nports;
+	unsigned int ports[AQ_MAX_PORTS];
+	unsigned long long val;
+};
+
+/* What the model says of one write. */
+struct verdict {
+	unsigned int bad;	/* F_* of the rules it breaks */
+	int amb;		/* forms the README leaves open */
+	int amb_plus, amb_lower, amb_bigmem, amb_comment;
+	int n;
+	struct fcmd cmd[AQ_MAX_CMDS + 1];
+};
+
+struct model {
+	bool enabled, stale;
+	unsigned long long max_listeners, max_memory;
+	int nports;
+	unsigned int ports[AQ_MAX_PORTS];
+	unsigned long long netns;	/* 0: any */
+	int family, kind;
+	/* The test's listener and its row. */
+	int64_t my_netns;
+	unsigned int my_port;
+	bool row;
+	int64_t id;
+	bool zeroed;
+	int64_t enqueued, accepted, drops, qnow, qpeak;
+};
+
+/* ------------------------------------------------------------------ */
+/* The model of the README's grammar                                   */
+
+/*
+ * A decimal number: digits only. A leading '+' is a form the README does
+ * not name (ambiguous). Returns 0 and the value, 1 on overflow of 64 bits
+ * (a number, but too large for any field), -1 when not a number.
+ */
+static int num(const char *w, unsigned long long *v, int *plus)
+{
+	unsigned long long x = 0;
+	const char *p = w;
+
+	*plus = 0;
+	if (*p == '+') {
+		*plus = 1;
+		p++;
+	}
+	if (!*p)
+		return -1;
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		if (x > (ULLONG_MAX - (*p - '0')) / 10) {
+			/* Still a number, just too large: check the rest. */
+			for (; *p; p++)
+				if (*p < '0' || *p > '9')
+					return -1;
+			return 1;
+		}
+		x = x * 10 + (*p - '0');
+	}
+	*v = x;
+	return 0;
+}
+
+static void amb_plus(struct verdict *e, int plus)
+{
+	if (plus) {
+		e->amb++;
+		e->amb_plus++;
+	}
+}
+
+/* A number in [lo, hi]; false (and EINVAL) otherwise. */
+static bool num_in(struct verdict *e, const char *w, unsigned long long lo,
+		   unsigned long long hi, unsigned long long *v)
+{
+	int plus, r = num(w, v, &plus);
+
+	if (r || *v < lo || *v > hi) {
+		e->bad |= F_EINVAL;
+		return false;
+	}
+	amb_plus(e, plus);
+	return true;
+}
+
+static void eval_max_memory(struct verdict *e, const char *w,
+			    struct fcmd *c)
+{
+	char digits[4096];
+	size_t len = strlen(w);
+	unsigned int shift = 0;
+	unsigned long long v;
+	int plus, r;
+
+	if (!len || len >= sizeof(digits)) {
+		e->bad |= F_EINVAL;
+		return;
+	}
+	memcpy(digits, w, len + 1);
+	switch (digits[len - 1]) {
+	case 'k': case 'm': case 'g':
+		/* memparse() takes them; the README names K, M, G. */
+		e->amb++;
+		e->amb_lower++;
+		digits[len - 1] -= 'a' - 'A';
+		/* fallthrough */
+	case 'K': case 'M': case 'G':
+		shift = digits[len - 1] == 'K' ? 10 :
+			digits[len - 1] == 'M' ? 20 : 30;
+		digits[--len] = '\0';
+	}
+	r = num(digits, &v, &plus);
+	if (r || (shift && v > (ULLONG_MAX >> shift))) {
+		e->bad |= F_EINVAL;
+		return;
+	}
+	amb_plus(e, plus);
+	v <<= shift;
+	if (v < AQ_MEM_MIN) {
+		e->bad |= F_EINVAL;
+		return;
+	}
+	/* Fits unsigned long, the parameter's type, but not a long. */
+	if (v > (unsigned long long)LONG_MAX) {
+		e->amb++;
+		e->amb_bigmem++;
+	}
+	c->val = v;
+}
+
+static void eval_filter(struct verdict *e, char **w, struct fcmd *c)
+{
+	c->verb = V_FILTER;
+	if (!strcmp(w[1], "port")) {
+		char list[4096], *p, *tok;
+
+		c->key = K_PORT;
+		if (!strcmp(w[2], "any"))
+			return;
+		snprintf(list, sizeof(list), "%s", w[2]);
+		p = list;
+		while ((tok = strsep(&p, ","))) {
+			unsigned long long v;
+
+			if (c->nports == AQ_MAX_PORTS) {
+				e->bad |= F_EINVAL;
+				return;
+			}
+			if (!num_in(e, tok, 1, 65535, &v))
+				return;
+			c->ports[c->nports++] = v;
+		}
+	} else if (!strcmp(w[1], "netns")) {
+		c->key = K_NETNS;
+		if (strcmp(w[2], "any"))
+			num_in(e, w[2], 1, UINT32_MAX, &c->val);
+	} else if (!strcmp(w[1], "family")) {
+		c->key = K_FAMILY;
+		if (!strcmp(w[2], "ipv4"))
+			c->val = FAM_V4;
+		else if (!strcmp(w[2], "ipv6"))
+			c->val = FAM_V6;
+		else if (!strcmp(w[2], "any"))
+			c->val = FAM_ANY;
+		else
+			e->bad |= F_EINVAL;
+	} else if (!strcmp(w[1], "kind")) {
+		c->key = K_KIND;
+		if (!strcmp(w[2], "tcp"))
+			c->val = KIND_TCP;
+		else if (!strcmp(w[2], "unix"))
+			c->val = KIND_UNIX;
+		else if (!strcmp(w[2], "udp"))
+			c->val = KIND_UDP;
+		else if (!strcmp(w[2], "any"))
+			c->val = KIND_ANY;
+		else
+			e->bad |= F_EINVAL;
+	} else {
+		e->bad |= F_EINVAL;
+	}
+}
+
+/* One command line, blanks trimmed, not empty, not a comment. */
+static void eval_line(struct verdict *e, char *line, const struct model *m)
+{
+	char *w[8], *p = line;
+	struct fcmd *c;
+	int n = 0;
+
+	while (*p) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		if (n == 8) {
+			e->bad |= F_EINVAL;
+			return;
+		}
+		w[n++] = p;
+		while (*p && *p != ' ' && *p != '\t')
+			p++;
+		if (*p)
+			*p++ = '\0';
+	}
+	if (e->n == AQ_MAX_CMDS) {
+		/* More than 64 commands: the README gives no errno. */
+		e->bad |= F_E2BIG | F_EINVAL;
+		return;
+	}
+	c = &e->cmd[e->n++];
+	memset(c, 0, sizeof(*c));
+	if (!strcmp(w[0], "enable") && n == 1) {
+		c->verb = V_ENABLE;
+	} else if (!strcmp(w[0], "disable") && n == 1) {
+		c->verb = V_DISABLE;
+	} else if (!strcmp(w[0], "reset") && n == 1) {
+		c->verb = V_RESET;
+	} else if (!strcmp(w[0], "reset") && n == 2) {
+		int plus, r = num(w[1], &c->val, &plus);
+
+		c->verb = V_RESET_ID;
+		if (r < 0) {
+			e->bad |= F_EINVAL;
+		} else if (r > 0 || c->val == 0 || c->val > UINT32_MAX) {
+			/* A number no id can be: "none with that id" or
+			 * "not a valid id" are both fair. */
+			e->bad |= F_EINVAL | F_ENOENT;
+		} else {
+			amb_plus(e, plus);
+			/* The check is against the table before the write. */
+			if (!(m->row && (int64_t)c->val == m->id))
+				e->bad |= F_ENOENT;
+		}
+	} else if (!strcmp(w[0], "filter") && n == 3) {
+		eval_filter(e, w, c);
+	} else if (!strcmp(w[0], "max_listeners") && n == 2) {
+		c->verb = V_MAXL;
+		num_in(e, w[1], 1, AQ_LISTENERS_MAX, &c->val);
+	} else if (!strcmp(w[0], "max_memory") && n == 2) {
+		c->verb = V_MAXM;
+		eval_max_memory(e, w[1], c);
+	} else {
+		e->bad |= F_EINVAL;
+	}
+}
+
+static void evaluate(const char *buf, size_t len, const struct model *m,
+		     struct verdict *e)
+{
+	static char text[1 << 21];
+	long page = sysconf(_SC_PAGESIZE);
+	char *p, *line;
+	size_t i;
+
+	memset(e, 0, offsetof(struct verdict, cmd));
+	if ((long)len >= page)
+		e->bad |= F_E2BIG;
+	if (!len || buf[len - 1] != '\n')
+		e->bad |= F_EINVAL;
+	for (i = 0; i < len; i++) {
+		unsigned char ch = buf[i];
+
+		if ((ch < 0x20 || ch > 0x7e) && ch != '\n' && ch != '\t') {
+			e->bad |= F_EINVAL;
+			break;
+		}
+	}
+	if (e->bad || len >= sizeof(text))
+		return;
+	memcpy(text, buf, len);
+	text[len] = '\0';
+	p = text;
+	while ((line = strsep(&p, "\n"))) {
+		char *end, *start = line;
+
+		while (*line == ' ' || *line == '\t')
+			line++;
+		end = line + strlen(line);
+		while (end > line && (end[-1] == ' ' || end[-1] == '\t'))
+			*--end = '\0';
+		if (!*line)
+			continue;
+		if (*line == '#') {
+			if (line != start) {
+				/* Blanks before the '#': a comment? */
+				e->amb++;
+				e->amb_comment++;
+			}
+			continue;
+		}
+		eval_line(e, line, m);
+	}
+}
+
+static bool my_match(const struct model *m)
+{
+	int i;
+
+	if (m->netns && (int64_t)m->netns != m->my_netns)
+		return false;
+	if (m->family == FAM_V6)
+		return false;
+	if (m->kind != KIND_ANY && m->kind != KIND_TCP)
+		return false;
+	if (!m->nports)
+		return true;
+	for (i = 0; i < m->nports; i++)
+		if (m->ports[i] == m->my_port)
+			return true;
+	return false;
+}
+
+/* Applies a taken write; returns how many times `enabled` flipped. */
+static int apply(struct model *m, const struct verdict *e)
+{
+	int i, flips = 0;
+
+	for (i = 0; i < e->n; i++) {
+		const struct fcmd *c = &e->cmd[i];
+
+		switch (c->verb) {
+		case V_ENABLE:
+			if (!m->enabled) {
+				if (m->stale)
+					m->row = false;
+				m->stale = false;
+				m->enabled = true;
+				flips++;
+			}
+			break;
+		case V_DISABLE:
+			if (m->enabled) {
+				m->enabled = false;
+				m->stale = true;
+				flips++;
+			}
+			break;
+		case V_RESET:
+			m->zeroed = true;
+			break;
+		case V_RESET_ID:
+			if (m->row && (int64_t)c->val == m->id)
+				m->zeroed = true;
+			break;
+		case V_FILTER:
+			if (c->key == K_PORT) {
+				m->nports = c->nports;
+				memcpy(m->ports, c->ports, sizeof(m->ports));
+			} else if (c->key == K_NETNS) {
+				m->netns = c->val;
+			} else if (c->key == K_FAMILY) {
+				m->family = c->val;
+			} else {
+				m->kind = c->val;
+			}
+			if (m->row && !my_match(m))
+				m->row = false;
+			break;
+		case V_MAXL:
+			m->max_listeners = c->val;
+			break;
+		case V_MAXM:
+			m->max_memory = c->val;
+			break;
+		}
+	}
+	return flips;
+}
+
+/* ------------------------------------------------------------------ */
+/* The generator                                                       */
+
+struct gen {
+	struct aq_rng rng;
+	char buf[1 << 21];
+	size_t len;
+};
+
+#define R(n) aq_rand_below(&g->rng, (n))
+#define CHANCE(a, b) aq_chance(&g->rng, (a), (b))
+
+static void put(struct gen *g, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (g->len + n < sizeof(g->buf)) {
+		memcpy(g->buf + g->len, s, n);
+		g->len += n;
+	}
+}
+
+static void putf(struct gen *g, const char *fmt, ...)
+{
+	char tmp[8192];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	put(g, tmp);
+}
+
+/* A blank between words: usually one space, sometimes more, or tabs. */
+static void blank(struct gen *g)
+{
+	int n = CHANCE(1, 5) ? 1 + R(3) : 1;
+
+	while (n--)
+		put(g, CHANCE(1, 6) ? "\t" : " ");
+}
+
+/* A number for a field whose valid range is [lo, hi]: mostly valid. */
+static void number(struct gen *g, unsigned long long lo, unsigned long long hi,
+		   unsigned long long likely)
+{
+	static const char *const odd[] = {
+		"0", "-1", "-0", "00", "4294967295", "4294967296",
+		"4294967297", "18446744073709551615", "18446744073709551616",
+		"99999999999999999999999999999999", "0x10", "1e3", "1.5",
+		"12a", "", "-", "+", "++1", "1,", " ", "9223372036854775807",
+		"9223372036854775808", "65535", "65536", "16777216",
+		"16777217", "2147483648", "-2147483648",
+	};
+	int k = R(100);
+
+	if (k < 45) {
+		putf(g, "%llu", likely);
+	} else if (k < 70) {
+		putf(g, "%llu", lo + aq_rand64(&g->rng) % (hi - lo + 1));
+	} else if (k < 76) {
+		putf(g, "%llu", CHANCE(1, 2) ? lo : hi);
+	} else if (k < 80) {
+		putf(g, "%llu", CHANCE(1, 2) ? lo - 1 : hi + 1);
+	} else if (k < 82) {
+		/* Leading zeros: still the same decimal number. */
+		putf(g, "000%llu", likely);
+	} else if (k < 83) {
+		putf(g, "+%llu", likely);
+	} else if (k < 88) {
+		putf(g, "-%llu", aq_rand64(&g->rng) % 100000);
+	} else if (k < 92) {
+		int n = 15 + R(30);
+
+		while (n--)
+			putf(g, "%d", (int)R(10));
+	} else {
+		put(g, odd[R(sizeof(odd) / sizeof(odd[0]))]);
+	}
+}
+
+static void bytes_word(struct gen *g, const struct model *m)
+{
+	static const char *const sfx[] = { "", "K", "M", "G", "k", "m", "g",
+					   "T", "E", "B", "KB", "KiB" };
+	int k = R(10);
+
+	if (k < 6) {
+		static const unsigned long long v[] = {
+			65536, 1 << 20, 100000, 134217728, 1ULL << 30,
+		};
+
+		putf(g, "%llu", v[R(5)]);
+	} else if (k < 9) {
+		number(g, 1, 1 << 20, 64 + R(4096));
+		put(g, sfx[R(CHANCE(4, 5) ? 4 : 12)]);
+	} else {
+		number(g, AQ_MEM_MIN, (unsigned long long)LONG_MAX,
+		       m->max_memory);
+	}
+}
+
+static void port_list(struct gen *g, const struct model *m)
+{
+	int n, i;
+
+	if (CHANCE(1, 4)) {
+		put(g, "any");
+		return;
+	}
+	n = CHANCE(1, 20) ? 15 + R(4) : 1 + R(4);
+	for (i = 0; i < n; i++) {
+		if (i)
+			put(g, CHANCE(1, 50) ? ",," : ",");
+		number(g, 1, 65535, CHANCE(1, 2) ? m->my_port : 1 + R(65535));
+	}
+}
+
+/* One command, without its newline; mostly valid. */
+static void command(struct gen *g, const struct model *m)
+{
+	int k = R(100);
+
+	if (CHANCE(1, 8))
+		blank(g);
+	if (k < 6) {
+		put(g, m->enabled ? "enable" : "disable");	/* no-ops */
+	} else if (k < 8) {
+		put(g, m->enabled ? "disable" : "enable");
+	} else if (k < 18) {
+		put(g, "reset");
+	} else if (k < 30) {
+		put(g, "reset");
+		blank(g);
+		number(g, 1, UINT32_MAX,
+		       CHANCE(2, 3) ? (unsigned long long)m->id :
+				      m->id + 1 + R(1000));
+	} else if (k < 45) {
+		put(g, "filter");
+		blank(g);
+		put(g, "port");
+		blank(g);
+		port_list(g, m);
+	} else if (k < 55) {
+		put(g, "filter");
+		blank(g);
+		put(g, "netns");
+		blank(g);
+		if (CHANCE(1, 3))
+			put(g, "any");
+		else
+			number(g, 1, UINT32_MAX,
+			       CHANCE(2, 3) ? (unsigned long long)m->my_netns :
+					      4026531840ULL + R(1000));
+	} else if (k < 63) {
+		static const char *const fam[] = { "ipv4", "any", "ipv6",
+						   "IPV4", "inet" };
+
+		put(g, "filter");
+		blank(g);
+		put(g, "family");
+		blank(g);
+		put(g, fam[CHANCE(9, 10) ? R(3) : R(5)]);
+	} else if (k < 71) {
+		static const char *const kind[] = { "tcp", "any", "unix", "udp",
+						    "TCP", "sctp" };
+
+		put(g, "filter");
+		blank(g);
+		put(g, "kind");
+		blank(g);
+		put(g, kind[CHANCE(9, 10) ? R(4) : R(6)]);
+	} else if (k < 86) {
+		put(g, "max_listeners");
+		blank(g);
+		number(g, 1, AQ_LISTENERS_MAX, 1 + R(100000));
+	} else {
+		put(g, "max_memory");
+		blank(g);
+		bytes_word(g, m);
+	}
+	if (CHANCE(1, 8))
+		blank(g);
+}
+
+/* A batch of commands, comments and empty lines, each line ended. */
+static void batch(struct gen *g, const struct model *m, int ncmd)
+{
+	int i;
+
+	for (i = 0; i < ncmd; i++) {
+		if (CHANCE(1, 10))
+			put(g, CHANCE(1, 2) ? "\n" : "# a comment\n");
+		if (CHANCE(1, 40))
+			put(g, "  # blanks, then a comment\n");
+		command(g, m);
+		put(g, "\n");
+	}
+}
+
+static const char *const vocab[] = {
+	"enable", "disable", "reset", "filter", "port", "netns", "family",
+	"kind", "max_listeners", "max_memory", "any", "ipv4", "ipv6", "tcp",
+	"unix", "udp", "#", "1", "80", "0", "-1", "64K", "1M", ",", "all",
+};
+
+/* Changes a batch in 1 to 3 places. */
+static void mutate(struct gen *g)
+{
+	int ops = 1 + R(3);
+
+	while (ops--) {
+		size_t at = g->len ? R(g->len) : 0;
+		int k = R(100);
+
+		if (k < 20 && g->len) {
+			g->buf[at] = R(256);			/* any byte */
+		} else if (k < 35 && g->len + 1 < sizeof(g->buf)) {
+			memmove(g->buf + at + 1, g->buf + at, g->len - at);
+			g->buf[at] = CHANCE(1, 3) ? '\0' : R(256);
+			g->len++;
+		} else if (k < 45 && g->len) {
+			memmove(g->buf + at, g->buf + at + 1, g->len - at - 1);
+			g->len--;
+		} else if (k < 55 && g->len && g->buf[g->len - 1] == '\n') {
+			g->len--;				/* no newline */
+		} else if (k < 65 && g->len) {
+			char c = g->buf[at];			/* case */
+
+			if (isalpha((unsigned char)c))
+				g->buf[at] = c ^ 0x20;
+		} else if (k < 75 && g->len + 64 < sizeof(g->buf)) {
+			/* A number or word spliced in. */
+			char tmp[64];
+			int n;
+
+			if (CHANCE(1, 2))
+				n = snprintf(tmp, sizeof(tmp), "%s%llu",
+					     CHANCE(1, 3) ? "-" : "",
+					     (unsigned long long)aq_rand64(&g->rng) >>
+						     R(64));
+			else
+				n = snprintf(tmp, sizeof(tmp), "%s%s",
+					     CHANCE(1, 2) ? " " : "",
+					     vocab[R(sizeof(vocab) / sizeof(vocab[0]))]);
+			memmove(g->buf + at + n, g->buf + at, g->len - at);
+			memcpy(g->buf + at, tmp, n);
+			g->len += n;
+		} else if (k < 85 && g->len && g->len + g->len < sizeof(g->buf)) {
+			memcpy(g->buf + g->len, g->buf, g->len);	/* twice */
+			g->len += g->len;
+		} else if (g->len + 6000 < sizeof(g->buf)) {
+			/* An overlong word. */
+			size_t n = 1000 + R(5000);
+
+			memmove(g->buf + at + n, g->buf + at, g->len - at);
+			memset(g->buf + at, CHANCE(1, 2) ? '9' : 'a', n);
+			g->len += n;
+		}
+	}
+}
+
+static void random_bytes(struct gen *g)
+{
+	size_t n = R(CHANCE(1, 10) ? 5000 : 200), i;
+
+	for (i = 0; i < n; i++)
+		g->buf[i] = CHANCE(1, 2) ? R(256) : 0x20 + R(95);
+	g->len = n;
+	if (CHANCE(1, 2))
+		put(g, "\n");
+}
+
+static void random_words(struct gen *g)
+{
+	int lines = 1 + R(4), w;
+
+	while (lines--) {
+		for (w = 1 + R(5); w; w--) {
+			put(g, vocab[R(sizeof(vocab) / sizeof(vocab[0]))]);
+			if (w > 1)
+				blank(g);
+		}
+		put(g, "\n");
+	}
+}
+
+/* Writes past a page, or more than 64 commands, or a page of comments. */
+static void oversize(struct gen *g, const struct model *m)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	int k = R(4);
+
+	if (k == 0) {
+		batch(g, m, 60 + R(10));		/* around 64 commands */
+	} else if (k == 1) {
+		/* Comments up to just below, at or above a page. */
+		size_t want = page - 3 + R(6);
+
+		put(g, "reset\n");
+		while (g->len + 1 < want) {
+			size_t n = want - 1 - g->len;
+
+			if (n > 100)
+				n = 100;
+			memset(g->buf + g->len, '#', n);
+			g->len += n;
+			put(g, "\n");
+		}
+	} else if (k == 2) {
+		/* One long port list. */
+		put(g, "filter port ");
+		while (g->len < (size_t)page + 100)
+			putf(g, "%u,", m->my_port);
+		g->buf[g->len - 1] = '\n';
+	} else {
+		size_t n = page * (1 + R(4)) + R(100);
+
+		memset(g->buf, '#', n);
+		g->len = n;
+		put(g, "\n");
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading the state back                                              */
+
+struct fuzz {
+	struct model m;
+	int lfd, cfd[8], ncfd;
+	int ctl_fd;
+	int failures;
+	char last_input[400];
+	long long writes, taken, refused, readbacks, fullchecks, revivals;
+	long long toggles, amb_taken, amb_refused;
+	long long amb_plus_taken, amb_plus_refused, amb_lower_taken,
+		amb_lower_refused, amb_bigmem_taken, amb_bigmem_refused,
+		amb_comment_taken, amb_comment_refused;
+	long long by_errno[4];	/* EINVAL, E2BIG, ENOENT, other */
+	long long split_writes, max_len;
+};
+
+#define FAIL(f, fmt, ...) do {						\
+	if ((f)->failures++ < 10)					\
+		TH_LOG("after input %lld ('%s'): " fmt, (f)->writes,	\
+		       (f)->last_input, ##__VA_ARGS__);			\
+} while (0)
+
+static void expect_ctl(struct __test_metadata *_metadata, struct fuzz *f)
+{
+	char buf[8192], val[4096], want[4096];
+	const struct model *m = &f->m;
+	size_t o = 0;
+	int i;
+
+	aq_ctl_read(_metadata, buf, sizeof(buf));
+	f->readbacks++;
+#define LINE(key, fmt, ...) do {					\
+	snprintf(want, sizeof(want), fmt, ##__VA_ARGS__);		\
+	if (!aq_ctl_line(buf, key, val, sizeof(val)))			\
+		FAIL(f, "no '%s' line in the control file", key);	\
+	else if (strcmp(val, want))					\
+		FAIL(f, "control file '%s %s', the model says '%s'",	\
+		     key, val, want);					\
+} while (0)
+	LINE("enabled", "%d", m->enabled);
+	LINE("max_listeners", "%llu", m->max_listeners);
+	LINE("max_memory", "%llu", m->max_memory);
+	if (!m->nports)
+		o = snprintf(want, sizeof(want), "any");
+	for (i = 0; i < m->nports; i++)
+		o += snprintf(want + o, sizeof(want) - o, "%s%u", i ? "," : "",
+			      m->ports[i]);
+	{
+		char ports[sizeof(want)];
+
+		memcpy(ports, want, sizeof(ports));
+		LINE("filter port", "%s", ports);
+	}
+	if (m->netns)
+		LINE("filter netns", "%llu", m->netns);
+	else
+		LINE("filter netns", "any");
+	LINE("filter family", "%s", m->family == FAM_V4 ? "ipv4" :
+				     m->family == FAM_V6 ? "ipv6" : "any");
+	LINE("filter kind", "%s", m->kind == KIND_TCP ? "tcp" :
+				   m->kind == KIND_UNIX ? "unix" :
+				   m->kind == KIND_UDP ? "udp" : "any");
+	LINE("tracked", "%d", m->row ? 1 : 0);
+#undef LINE
+}
+
+static struct aq_row *my_row(struct aq_snap *s, int lfd)
+{
+	return aq_find_row(s, lfd);
+}
+
+/* /proc/aqueue and sysfs against the model (and the kernel's queue). */
+static void expect_all(struct __test_metadata *_metadata, struct fuzz *f)
+{
+	const struct model *m = &f->m;
+	struct aq_snap s;
+	struct aq_row *r;
+	long q = aq_diag_rqueue(f->lfd);
+
+	expect_ctl(_metadata, f);
+	f->fullchecks++;
+	aq_snapshot(_metadata, &s);
+	if (s.enabled != m->enabled || s.max_listeners != (int64_t)m->max_listeners ||
+	    s.max_memory_bytes != (int64_t)m->max_memory ||
+	    s.tracked != (m->row ? 1 : 0))
+		FAIL(f, "/proc/aqueue state enabled %" PRId64 " max_listeners %" PRId64 " max_memory_bytes %" PRId64 " tracked %" PRId64 "; the model: %d %llu %llu %d",
+		     s.enabled, s.max_listeners, s.max_memory_bytes, s.tracked,
+		     m->enabled, m->max_listeners, m->max_memory, m->row);
+	if (aq_param("max_listeners") != (long long)m->max_listeners ||
+	    aq_param("max_memory") != (long long)m->max_memory)
+		FAIL(f, "sysfs max_listeners %lld max_memory %lld; the model: %llu %llu",
+		     aq_param("max_listeners"), aq_param("max_memory"),
+		     m->max_listeners, m->max_memory);
+	r = my_row(&s, f->lfd);
+	if (!r != !m->row) {
+		FAIL(f, "the listener's row is %s, the model says %s",
+		     r ? "there" : "gone", m->row ? "there" : "gone");
+	} else if (r) {
+		int64_t acc = m->zeroed ? 0 : m->accepted;
+		int64_t drops = m->zeroed ? 0 : m->drops;
+		int64_t enq = m->zeroed ? m->qnow : m->enqueued;
+		int64_t peak = m->zeroed ? m->qnow : m->qpeak;
+
+		if (r->id != m->id || r->qnow != q || r->qnow != m->qnow ||
+		    r->accepted != acc || r->drops != drops ||
+		    r->enqueued != enq || r->qpeak != peak)
+			FAIL(f, "row id %" PRId64 " qnow %" PRId64 " accepted %" PRId64 " drops %" PRId64 " enqueued %" PRId64 " qpeak %" PRId64 "; the model: id %" PRId64 " qnow %" PRId64 " (sock_diag %ld) accepted %" PRId64 " drops %" PRId64 " enqueued %" PRId64 " qpeak %" PRId64 "%s",
+			     r->id, r->qnow, r->accepted, r->drops, r->enqueued,
+			     r->qpeak, m->id, m->qnow, q, acc, drops, enq, peak,
+			     m->zeroed ? " (reset)" : "");
+	}
+	aq_snap_free(&s);
+}
+
+/* Takes the row's counts as the model's from now on. */
+static void baseline(struct __test_metadata *_metadata, struct fuzz *f)
+{
+	struct model *m = &f->m;
+	struct aq_snap s;
+	struct aq_row *r;
+
+	aq_snapshot(_metadata, &s);
+	r = my_row(&s, f->lfd);
+	ASSERT_NE(NULL, r) TH_LOG("the listener has no row");
+	ASSERT_EQ(aq_diag_rqueue(f->lfd), r->qnow);
+	if (m->row)
+		ASSERT_LT(m->id, r->id) TH_LOG("ids are not reused");
+	m->row = true;
+	m->id = r->id;
+	m->zeroed = false;
+	m->enqueued = r->enqueued;
+	m->accepted = r->accepted;
+	m->drops = r->drops;
+	m->qnow = r->qnow;
+	m->qpeak = r->qpeak;
+	aq_snap_free(&s);
+}
+
+/*
+ * A row that a filter or a re-enable removed comes back with the
+ * listener's next queue event when the filter lets it: accept one, queue
+ * one (the queue stays as long).
+ */
+static void revive(struct __test_metadata *_metadata, struct fuzz *f)
+{
+	struct model *m = &f->m;
+	int afd;
+
+	if (m->row || !m->enabled || !my_match(m) || f->ncfd >= 8)
+		return;
+	afd = accept4(f->lfd, NULL, NULL, SOCK_CLOEXEC);
+	ASSERT_LE(0, afd);
+	close(afd);
+	aq_fill(_metadata, f->lfd, "127.0.0.1", &f->cfd[f->ncfd++], 1,
+		m->qnow - 1);
+	m->row = true;	/* the id must be new: baseline() checks */
+	baseline(_metadata, f);
+	f->revivals++;
+	/* Room for the next revival: the oldest client goes (RST), its
+	 * connection stays queued at the listener. */
+	if (f->ncfd == 8) {
+		int i;
+
+		aq_close_rst(f->cfd[0]);
+		for (i = 1; i < 8; i++)
+			f->cfd[i - 1] = f->cfd[i];
+		f->ncfd--;
+	}
+}
+
+static int errno_bit(int err)
+{
+	return err == -EINVAL ? F_EINVAL : err == -E2BIG ? F_E2BIG :
+	       err == -ENOENT ? F_ENOENT : 0;
+}
+
+/* One write on fd; the model's verdict against the module's answer. */
+static void one_write(struct __test_metadata *_metadata, struct fuzz *f,
+		      int fd, const char *buf, size_t len)
+{
+	struct model *m = &f->m;
+	static struct verdict e;
+	bool taken;
+	ssize_t n;
+	int err;
+
+	evaluate(buf, len, m, &e);
+	aq_show_bytes(buf, len, f->last_input, sizeof(f->last_input));
+	n = write(fd, buf, len);
+	err = n < 0 ? -errno : 0;
+	f->writes++;
+	if ((long long)len > f->max_len)
+		f->max_len = len;
+	taken = n >= 0;
+	if (taken && (size_t)n != len) {
+		FAIL(f, "short write: %zd of %zu bytes taken", n, len);
+		taken = false;
+	}
+	if (taken)
+		f->taken++;
+	else
+		f->refused++;
+	if (!taken) {
+		int b = errno_bit(err);
+
+		f->by_errno[b == F_EINVAL ? 0 : b == F_E2BIG ? 1 :
+			    b == F_ENOENT ? 2 : 3]++;
+	}
+
+	if (len == 0) {
+		/* An empty write: either refused or a no-op. */
+		if (!taken && err != -EINVAL)
+			FAIL(f, "empty write: %s", strerror(-err));
+		return;
+	}
+	/* A refusal for a form the README leaves open is EINVAL. */
+	if (e.bad && e.amb)
+		e.bad |= F_EINVAL;
+	if (e.bad) {
+		if (taken)
+			FAIL(f, "taken, but the README says it must be refused (rules broken: %s%s%s)",
+			     e.bad & F_EINVAL ? "EINVAL " : "",
+			     e.bad & F_E2BIG ? "E2BIG " : "",
+			     e.bad & F_ENOENT ? "ENOENT" : "");
+		else if (!(errno_bit(err) & e.bad))
+			FAIL(f, "refused with %s, the README says %s%s%s",
+			     strerror(-err), e.bad & F_EINVAL ? "EINVAL " : "",
+			     e.bad & F_E2BIG ? "E2BIG " : "",
+			     e.bad & F_ENOENT ? "ENOENT" : "");
+		if (!taken)
+			return;
+		/* Taken against the model: follow what it did, roughly. */
+	} else if (e.amb) {
+		if (taken) {
+			f->amb_taken++;
+			f->amb_plus_taken += !!e.amb_plus;
+			f->amb_lower_taken += !!e.amb_lower;
+			f->amb_bigmem_taken += !!e.amb_bigmem;
+			f->amb_comment_taken += !!e.amb_comment;
+		} else {
+			f->amb_refused++;
+			f->amb_plus_refused += !!e.amb_plus;
+			f->amb_lower_refused += !!e.amb_lower;
+			f->amb_bigmem_refused += !!e.amb_bigmem;
+			f->amb_comment_refused += !!e.amb_comment;
+			if (err != -EINVAL)
+				FAIL(f, "refused with %s, not EINVAL",
+				     strerror(-err));
+			return;
+		}
+	} else if (!taken) {
+		FAIL(f, "refused with %s, but the README's grammar takes it",
+		     strerror(-err));
+		return;
+	}
+	{
+		bool had_row = m->row;
+
+		f->toggles += apply(m, &e);
+		expect_ctl(_metadata, f);
+		if (had_row != m->row)
+			expect_all(_metadata, f);
+	}
+}
+
+/* Would this write flip `enabled` if it were taken? */
+static bool flips(const struct model *m, const char *buf, size_t len)
+{
+	static struct verdict e;
+	struct model tmp = *m;
+
+	evaluate(buf, len, m, &e);
+	if (e.bad)
+		return false;
+	return apply(&tmp, &e) > 0;
+}
+
+static void fuzz_in_netns(struct __test_metadata *_metadata, void *arg)
+{
+	static struct gen gen;
+	struct gen *g = &gen;
+	struct fuzz *f = calloc(1, sizeof(*f));
+	long long inputs = AQ_FUZZ_INPUTS, toggles_left = AQ_TOGGLES;
+	uint64_t seed = aq_seed();
+	int64_t t0 = aq_now_ns();
+	const char *env = getenv("AQ_FUZZ_INPUTS");
+	struct model *m;
+	int afd;
+
+	ASSERT_NE(NULL, f);
+	m = &f->m;
+	if (env && *env)
+		inputs = atoll(env);
+	g->rng.s = seed;
+	TH_LOG("seed %llu (AQ_SEED=%llu replays this run), %lld writes",
+	       (unsigned long long)seed, (unsigned long long)seed, inputs);
+
+	/* A listener with something to lose: 4 queued, 1 accepted, 2 drops. */
+	f->lfd = aq_listen_tcp("127.0.0.1", 0, 4, 0);
+	ASSERT_LE(0, f->lfd);
+	aq_fill(_metadata, f->lfd, "127.0.0.1", f->cfd, 5, 0);
+	f->ncfd = 5;
+	aq_overflow(_metadata, f->lfd, "127.0.0.1", 2);
+	afd = accept4(f->lfd, NULL, NULL, SOCK_CLOEXEC);
+	ASSERT_LE(0, afd);
+	close(afd);
+	ASSERT_EQ(4, aq_wait_rqueue(f->lfd, 4));
+
+	m->enabled = true;
+	m->max_listeners = aq_ctl_value(_metadata, "max_listeners");
+	m->max_memory = aq_ctl_value(_metadata, "max_memory");
+	m->my_netns = aq_netns_ino();
+	m->my_port = aq_port_of(f->lfd);
+	baseline(_metadata, f);
+	ASSERT_EQ(2, m->drops);
+	ASSERT_EQ(1, m->accepted);
+	/* Freshly loaded: this listener is the first and only row. */
+	ASSERT_EQ(1, aq_ctl_value(_metadata, "tracked"));
+	expect_all(_metadata, f);
+
+	f->ctl_fd = open(AQ_CONTROL_PATH, O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, f->ctl_fd);
+
+	while (f->writes < inputs && f->failures < 50) {
+		int k = R(100), fd = f->ctl_fd, own = -1;
+
+		g->len = 0;
+		if (k < 35) {
+			batch(g, m, 1 + R(4));
+		} else if (k < 70) {
+			batch(g, m, 1 + R(4));
+			mutate(g);
+		} else if (k < 80) {
+			random_bytes(g);
+		} else if (k < 88) {
+			random_words(g);
+		} else if (k < 95) {
+			/* One batch cut into two or three writes. */
+			size_t cut1, cut2;
+
+			batch(g, m, 1 + R(3));
+			if (g->len < 3 || flips(m, g->buf, g->len))
+				continue;
+			cut1 = 1 + R(g->len - 1);
+			cut2 = CHANCE(1, 2) ? cut1 + R(g->len - cut1) : g->len;
+			own = open(AQ_CONTROL_PATH, O_WRONLY | O_CLOEXEC);
+			ASSERT_LE(0, own);
+			/* The pieces may flip `enabled` one by one: only when
+			 * none can, or the budget allows. */
+			if ((flips(m, g->buf, cut1) ||
+			     flips(m, g->buf + cut1, cut2 - cut1) ||
+			     flips(m, g->buf + cut2, g->len - cut2)) &&
+			    toggles_left <= 0) {
+				close(own);
+				continue;
+			}
+			one_write(_metadata, f, own, g->buf, cut1);
+			if (cut2 > cut1)
+				one_write(_metadata, f, own, g->buf + cut1,
+					  cut2 - cut1);
+			if (g->len > cut2)
+				one_write(_metadata, f, own, g->buf + cut2,
+					  g->len - cut2);
+			close(own);
+			f->split_writes++;
+			toggles_left = AQ_TOGGLES - f->toggles;
+			goto check;
+		} else {
+			oversize(g, m);
+		}
+		if (flips(m, g->buf, g->len)) {
+			if (toggles_left <= 0)
+				continue;
+		}
+		if (CHANCE(1, 20)) {
+			own = open(AQ_CONTROL_PATH, O_WRONLY | O_CLOEXEC);
+			ASSERT_LE(0, own);
+			fd = own;
+		}
+		one_write(_metadata, f, fd, g->buf, g->len);
+		if (own >= 0)
+			close(own);
+		toggles_left = AQ_TOGGLES - f->toggles;
+check:
+		if (f->writes % 256 < 3 || (!m->row && m->enabled &&
+					    my_match(m) && CHANCE(1, 20))) {
+			expect_all(_metadata, f);
+			if (f->revivals < 300)
+				revive(_metadata, f);
+		}
+	}
+	close(f->ctl_fd);
+	expect_all(_metadata, f);
+
+	TH_LOG("%lld writes (%lld cut mid-batch), %lld taken, %lld refused: EINVAL %lld, E2BIG %lld, ENOENT %lld, other %lld; longest %lld bytes",
+	       f->writes, f->split_writes, f->taken, f->refused,
+	       f->by_errno[0], f->by_errno[1], f->by_errno[2], f->by_errno[3],
+	       f->max_len);
+	TH_LOG("%lld read-backs of the control file, %lld of /proc/aqueue and sysfs; %lld enable/disable flips, %lld rows revived",
+	       f->readbacks, f->fullchecks, f->toggles, f->revivals);
+	TH_LOG("forms the README leaves open: taken %lld, refused %lld ('+N': %lld/%lld, k/m/g: %lld/%lld, max_memory > LONG_MAX: %lld/%lld, blanks before '#': %lld/%lld taken/refused)",
+	       f->amb_taken, f->amb_refused, f->amb_plus_taken,
+	       f->amb_plus_refused, f->amb_lower_taken, f->amb_lower_refused,
+	       f->amb_bigmem_taken, f->amb_bigmem_refused,
+	       f->amb_comment_taken, f->amb_comment_refused);
+	TH_LOG("took %lld ms", (long long)(aq_now_ns() - t0) / 1000000);
+	EXPECT_EQ(0, f->failures) TH_LOG("%d writes the module answered otherwise than the README's grammar (seed %llu)",
+				       f->failures, (unsigned long long)seed);
+	EXPECT_LE(inputs, f->writes);
+	aq_close_fds(f->cfd, f->ncfd);
+	close(f->lfd);
+	free(f);
+}
+
+FIXTURE(fuzz) {
+	struct aq_ctx c;
+};
+
+FIXTURE_SETUP(fuzz)
+{
+	aq_ctx_setup(_metadata, &self->c, NULL);
+	if (!self->c.module)
+		SKIP(return, "no module at %s", aq_module_path());
+}
+
+FIXTURE_TEARDOWN(fuzz)
+{
+	aq_ctx_teardown(_metadata, &self->c);
+}
+
+TEST_F_TIMEOUT(fuzz, hundred_thousand_writes, 580)
+{
+	if (!self->c.module)
+		return;
+	aq_in_netns(_metadata, fuzz_in_netns, NULL);
+}
+
+TEST_HARNESS_MAIN
