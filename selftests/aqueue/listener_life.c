@@ -220,7 +220,7 @@ static void killed_in_netns(struct __test_metadata *_metadata, void *arg)
 	fill_port(_metadata, v->port[0], cfd, 4, 0);
 	overflow_port(_metadata, v->port[0], 2);
 	ASSERT_EQ(1, diag_port(v->port[0], &d));
-	EXPECT_EQ(4, d.rqueue);
+	EXPECT_EQ(4U, d.rqueue);
 	for (i = 0; i < 2; i++)
 		snprintf(local[i], sizeof(local[i]), "127.0.0.1:%u", v->port[i]);
 	aq_snapshot(_metadata, &s1);
