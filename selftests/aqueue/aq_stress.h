@@ -325,7 +325,7 @@ static inline int aq_try_snapshot(struct aq_snap *s, bool strict, char *err,
 		return -1;
 	}
 	if (aq_parse(text, s, strict)) {
-		snprintf(err, errsz, "parse: %.400s", s->err);
+		snprintf(err, errsz, "parse: %.200s", s->err);
 		free(text);
 		return -1;
 	}

@@ -350,6 +350,22 @@ TEST_F(life, listen_again_with_a_smaller_backlog)
 /* ------------------------------------------------------------------ */
 /* shutdown()                                                          */
 
+/* A connect to abstract @name that must be refused; returns its socket. */
+static int connect_refused(struct __test_metadata *_metadata, const char *name)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	socklen_t len = offsetof(struct sockaddr_un, sun_path) + 1 +
+			strlen(name);
+	int fd;
+
+	memcpy(sun.sun_path + 1, name, strlen(name));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	EXPECT_LE(0, fd);
+	EXPECT_EQ(-1, connect(fd, (struct sockaddr *)&sun, len));
+	EXPECT_EQ(ECONNREFUSED, errno);
+	return fd;
+}
+
 static void shutdown_in_netns(struct __test_metadata *_metadata, void *arg)
 {
 	struct aq_snap s0, s, s2;
@@ -430,17 +446,7 @@ static void shutdown_in_netns(struct __test_metadata *_metadata, void *arg)
 		ASSERT_EQ(0, connect(u[i], (struct sockaddr *)&sun, len));
 	}
 	ASSERT_EQ(0, shutdown(ufd, SHUT_RD));
-	{
-		struct sockaddr_un sun = { .sun_family = AF_UNIX };
-		socklen_t len = offsetof(struct sockaddr_un, sun_path) + 1 +
-				strlen("aq-life-shut");
-
-		memcpy(sun.sun_path + 1, "aq-life-shut", strlen("aq-life-shut"));
-		u[2] = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		ASSERT_LE(0, u[2]);
-		EXPECT_EQ(-1, connect(u[2], (struct sockaddr *)&sun, len));
-		EXPECT_EQ(ECONNREFUSED, errno);
-	}
+	u[2] = connect_refused(_metadata, "aq-life-shut");
 	for (i = 0; i < 2; i++) {
 		afd = accept4(ufd, NULL, NULL, SOCK_CLOEXEC);
 		ASSERT_LE(0, afd) TH_LOG("accept %d after shutdown: %s", i,
