@@ -145,9 +145,9 @@ static void load(const char *file, struct aq_snapshot *s)
 		break;
 	case AQ_PARSE_VERSION:
 		if (s->format == UINT64_MAX)
-			die(EX_FORMAT, "%s: unknown format version (out of range); this aqstat reads format %d only",
+			die(EX_FORMAT, "%s: unknown format version (out of range); this aqstat reads formats 1 to %d",
 			    path, AQUEUE_FORMAT_VERSION);
-		die(EX_FORMAT, "%s: unknown format version %llu; this aqstat reads format %d only.\n"
+		die(EX_FORMAT, "%s: unknown format version %llu; this aqstat reads formats 1 to %d.\n"
 		    "Use the aqstat built from the same aqueue source as the module.",
 		    path, (unsigned long long)s->format, AQUEUE_FORMAT_VERSION);
 		break;

@@ -74,7 +74,7 @@ t hist-gaps-and-units "run 0 -H -f $S/basic.txt &&
 	has '[256K, 512K)         184 |' $T/out && has '(empty)' $T/out"
 
 # --- malformed input
-t unknown-version "run 4 -f $S/unknown-version.txt && has 'unknown format version 2' $T/err && [ ! -s $T/out ]"
+t unknown-version "run 4 -f $S/unknown-version.txt && has 'unknown format version 3' $T/err && [ ! -s $T/out ]"
 t huge-version "run 4 -f $S/huge-version.txt && has 'unknown format version' $T/err"
 t not-aqueue "run 4 -f $S/not-aqueue.txt && has 'not aqueue output' $T/err && run 4 -f $S/empty.txt"
 t bad-header "run 4 -f $S/bad-header.txt && has 'table header' $T/err"
