@@ -144,6 +144,19 @@ fi
 t ctl-write-one-line ": > $T/control && AQSTAT_CONTROL=$T/control run 0 ctl reset port 8080 && printf 'reset port 8080\n' | cmp - $T/control"
 t ctl-read "printf 'enabled 1\nmax_listeners 65536\n' > $T/control && AQSTAT_CONTROL=$T/control run 0 ctl && cmp $T/out $T/control"
 
+# --- events (samples/events.txt: 8 events, a lost line and a bad line)
+t events-table "AQSTAT_EVENTS=$S/events.txt run 0 events && [ \$(grep -c '^[0-9][0-9]:' $T/out) = 8 ] &&
+	has '1834 drops in 1.20s' $T/out && has 'head waiting 1.00s, no accept for 1.90s' $T/out &&
+	has 'accepting again after 3.60s stalled' $T/out && has '3 events lost' $T/out && has 'unknown event' $T/err"
+t events-raw-filters "AQSTAT_EVENTS=$S/events.txt run 0 events --raw -x && [ \$(wc -l < $T/out) = 2 ] &&
+	has 'open id 2 netns 4026532001 proto unix local @my\\040app' $T/out && has 'lost 3' $T/out"
+t events-port-count "AQSTAT_EVENTS=$S/events.txt run 0 events --raw -p 8080 -6 && [ \$(wc -l < $T/out) = 2 ] && has 'recover id 1' $T/out &&
+	AQSTAT_EVENTS=$S/events.txt run 0 events --raw -n 2 && [ \$(wc -l < $T/out) = 2 ]"
+t events-netns "AQSTAT_EVENTS=$S/events.txt run 0 events --raw --netns 4026532001 && [ \$(grep -c ' open ' $T/out) = 1 ]"
+t events-strict "AQSTAT_EVENTS=$S/events.txt run 8 events --strict"
+t events-usage "run 2 events -j && run 2 events -w 1 && run 2 --raw"
+t events-no-module "AQSTAT_EVENTS= run 3 events || [ -e /proc/aqueue_events ]"
+
 echo "$pass passed, $fail failed"
 if [ -n "$RESULTS" ]; then
 	mkdir -p "$RESULTS/counts" && echo "$pass $fail 0" >"$RESULTS/counts/host-aqstat"
