@@ -521,6 +521,28 @@ static void *with_tid(void *argp)
 	return t->fn(t->arg);
 }
 
+/* aq_unload() in a child; -ETIMEDOUT if it has not returned after the
+ * guard (it is then left behind). */
+static int unload_guarded(struct __test_metadata *_metadata)
+{
+	int64_t guard = aq_now_ns() + 6 * (int64_t)AQ_WAIT_MS * 1000000;
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(-aq_unload());
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (aq_now_ns() > guard) {
+			TH_LOG("unloading the module hangs");
+			return -ETIMEDOUT;
+		}
+		usleep(10000);
+	}
+	return WIFEXITED(status) ? -WEXITSTATUS(status) : -EINTR;
+}
+
 TEST_F(events, unload_with_blocked_reader)
 {
 	struct blocked rd = { 0 }, pl = { 0 };
@@ -548,8 +570,9 @@ TEST_F(events, unload_with_blocked_reader)
 	ASSERT_EQ(1, atomic_load(&rd.state));
 	ASSERT_EQ(1, atomic_load(&pl.state));
 
-	/* The open files do not keep the module. */
-	ASSERT_EQ(0, aq_unload());
+	/* The open files do not keep the module, and unloading does not
+	 * wait for them: in a child, so that a hang is a failure. */
+	ASSERT_EQ(0, unload_guarded(_metadata));
 	ASSERT_FALSE(aq_is_loaded());
 
 	for (i = 0; i < 500 && (atomic_load(&rd.state) != 2 ||
