@@ -779,6 +779,13 @@ static int show_json(const struct aq_snapshot *s, const char *source)
 		json_opt("qlen_area_ns", l->qlen_area_ns, d);
 		json_opt("wait_sum_ns", l->wait_sum_ns, d);
 		json_opt("waited", l->waited, d);
+		if (l->has_live) {	/* format 2 */
+			json_num("hol_age_ns", l->hol_age_ns, 1);
+			json_num("since_accept_ns", l->since_accept_ns, 1);
+			json_num("since_drop_ns", l->since_drop_ns, 1);
+			json_num("stalled", l->stalled, 1);
+			json_num("overflowing", l->overflowing, 1);
+		}
 		fputs("\n   ", stdout);
 		json_hist("qlen_hist", l->qlen, AQUEUE_QLEN_BUCKETS, aq_qlen_low,
 			  l->has_qlen, 1);

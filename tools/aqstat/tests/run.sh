@@ -144,6 +144,11 @@ fi
 t ctl-write-one-line ": > $T/control && AQSTAT_CONTROL=$T/control run 0 ctl reset port 8080 && printf 'reset port 8080\n' | cmp - $T/control"
 t ctl-read "printf 'enabled 1\nmax_listeners 65536\n' > $T/control && AQSTAT_CONTROL=$T/control run 0 ctl && cmp $T/out $T/control"
 
+# --- format 2: the live keys
+t live-json "run 0 -j -f $S/live.txt && json 'j[\"format\"] == 2 and j[\"listeners\"][0][\"stalled\"] == 1 and j[\"listeners\"][0][\"hol_age_ns\"] == 2000000000 and j[\"listeners\"][0][\"overflowing\"] == 1'"
+t live-format1-has-none "run 0 -j -f $S/one-listener.txt && json '\"stalled\" not in j[\"listeners\"][0]'"
+t live-key-missing "run 8 --strict -f $S/live-missing.txt && has 'field overflowing is missing' $T/err"
+
 # --- events (samples/events.txt: 8 events, a lost line and a bad line)
 t events-table "AQSTAT_EVENTS=$S/events.txt run 0 events && [ \$(grep -c '^[0-9][0-9]:' $T/out) = 8 ] &&
 	has '1834 drops in 1.20s' $T/out && has 'head waiting 1.00s, no accept for 1.90s' $T/out &&
