@@ -63,6 +63,28 @@ FIXTURE_TEARDOWN(events)
 		TH_LOG("%s %" PRId64 " not in [%" PRId64 ", %" PRId64 "]", \
 		       (what), (int64_t)(v), (int64_t)(lo), (int64_t)(hi))
 
+/* Lines of the kernel log after `marker` that hold `what`. */
+static int klog_count_since(const char *marker, const char *what)
+{
+	int len = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+	const char *p;
+	char *log;
+	int n = 0;
+
+	if (len <= 0)
+		return -1;
+	log = calloc(1, len + 1);
+	if (!log)
+		return -1;
+	len = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, len);
+	log[len > 0 ? len : 0] = '\0';
+	p = strstr(log, marker);
+	for (p = p ? p : log; (p = strstr(p, what)); p += strlen(what))
+		n++;
+	free(log);
+	return n;
+}
+
 struct stall_times {
 	int64_t acc0, acc1;	/* around the last accept() before the stall */
 	int64_t c0, q0;		/* the head's connect() called; seen queued */
@@ -237,6 +259,10 @@ static void stall_in_netns(struct __test_metadata *_metadata, void *argp)
 	EXPECT_GE(3, aq_evr_count(&ev, "overflow", id));
 	EXPECT_LE(drop_call, ev.ev[aq_evr_find(&ev, 0, "overflow", id)].ts_ns);
 
+	/* drop_log is off by default: nothing in the kernel log. */
+	EXPECT_EQ(0, klog_count_since("aqueue-selftest: stall_and_recover",
+				      "aqueue: listener "));
+
 	iopen = aq_evr_find(&ev, 0, "open", id);
 	ASSERT_EQ(0, iopen) TH_LOG("the listener's open is not the first event");
 	EXPECT_EQ(4, ev.ev[iopen].backlog);
@@ -250,6 +276,7 @@ static void stall_in_netns(struct __test_metadata *_metadata, void *argp)
 
 TEST_F(events, stall_and_recover)
 {
+	aq_klog_mark("aqueue-selftest: stall_and_recover");
 	ASSERT_EQ(0, aq_control("stall_threshold_ms 1000\nburst_gap_ms 1000\n"));
 	aq_in_netns(_metadata, stall_in_netns, NULL);
 }
@@ -266,6 +293,7 @@ static void burst_in_netns(struct __test_metadata *_metadata, void *argp)
 	int64_t id = 0, sum = 0;
 	struct aq_snap s;
 	struct aq_evr ev;
+	char what[96];
 
 	memcpy(a.sun_path, "\0aqburst", 8);
 	ASSERT_EQ(0, aq_evr_open(&ev));
@@ -295,6 +323,10 @@ static void burst_in_netns(struct __test_metadata *_metadata, void *argp)
 	ASSERT_NE(0, id);
 	EXPECT_EQ(BURST, aq_snap_find_id(&s, id)->drops);
 	aq_snap_free(&s);
+	/* drop_log 1: one kernel log line for the listener's first drop. */
+	snprintf(what, sizeof(what), "aqueue: listener %" PRId64 " unix @aqburst ",
+		 id);
+	EXPECT_EQ(1, klog_count_since("aqueue-selftest: burst_100k", what));
 
 	/* The burst ends a gap after its last drop: wait for every drop to be
 	 * summed (the guard only bounds a hang). */
@@ -331,7 +363,8 @@ static void burst_in_netns(struct __test_metadata *_metadata, void *argp)
 
 TEST_F(events, burst_100k)
 {
-	ASSERT_EQ(0, aq_control("burst_gap_ms 1000\n"));
+	aq_klog_mark("aqueue-selftest: burst_100k");
+	ASSERT_EQ(0, aq_control("burst_gap_ms 1000\ndrop_log 1\n"));
 	aq_in_netns(_metadata, burst_in_netns, NULL);
 }
 
