@@ -14,6 +14,9 @@
 #define AQUEUE_PROC_NAME	"aqueue"
 #define AQUEUE_DEBUGFS_DIR	"aqueue"
 #define AQUEUE_CONTROL_NAME	"control"
+/* The event stream: /proc/aqueue_events, linked from the debugfs dir. */
+#define AQUEUE_EVENTS_PROC_NAME	"aqueue_events"
+#define AQUEUE_EVENTS_NAME	"events"
 
 /* First line of /proc/aqueue: "aqueue format <version>". */
 #define AQUEUE_VERSION_PREFIX	"aqueue format "
@@ -43,5 +46,8 @@
 #define AQUEUE_CMD_MAX_LISTENERS "max_listeners"
 #define AQUEUE_CMD_MAX_MEMORY	"max_memory"
 #define AQUEUE_CMD_UDP_PORTS	"udp_ports"
+#define AQUEUE_CMD_STALL_THRESHOLD "stall_threshold_ms"
+#define AQUEUE_CMD_BURST_GAP	"burst_gap_ms"
+#define AQUEUE_CMD_DROP_LOG	"drop_log"
 
 #endif /* AQUEUE_FORMAT_H */

@@ -15,6 +15,7 @@
 #include <linux/uaccess.h>
 
 #include "aqueue.h"
+#include "events.h"
 #include "filter.h"
 #include "listener.h"
 
@@ -26,6 +27,9 @@ enum aq_verb {
 	AQ_VERB_MAX_LISTENERS,
 	AQ_VERB_MAX_MEMORY,
 	AQ_VERB_UDP_PORTS,
+	AQ_VERB_STALL_THRESHOLD,
+	AQ_VERB_BURST_GAP,
+	AQ_VERB_DROP_LOG,
 };
 
 enum aq_filter_key {
@@ -49,6 +53,7 @@ struct aq_command {
 #define AQ_MAX_COMMANDS 64
 #define AQ_MAX_LISTENERS_LIMIT (1U << 24)
 #define AQ_MAX_MEMORY_MIN (64UL << 10)
+#define AQ_WATCH_MS_LIMIT 86400000U
 
 static struct dentry *aq_debugfs_dir;
 
@@ -142,6 +147,30 @@ static int aq_parse_filter(char *key, char *value, struct aq_command *cmd)
 	return -EINVAL;
 }
 
+/* The commands of the live state and events (watch.c). */
+static int aq_parse_watch(char **words, unsigned int n,
+			  struct aq_command *cmd)
+{
+	u32 value;
+
+	if (n != 2)
+		return -EINVAL;
+	if (!strcmp(words[0], AQUEUE_CMD_STALL_THRESHOLD))
+		cmd->verb = AQ_VERB_STALL_THRESHOLD;
+	else if (!strcmp(words[0], AQUEUE_CMD_BURST_GAP))
+		cmd->verb = AQ_VERB_BURST_GAP;
+	else if (!strcmp(words[0], AQUEUE_CMD_DROP_LOG))
+		cmd->verb = AQ_VERB_DROP_LOG;
+	else
+		return -EINVAL;
+	if (aq_parse_u32(words[1], cmd->verb == AQ_VERB_DROP_LOG ? 0 : 1,
+			 cmd->verb == AQ_VERB_DROP_LOG ? 1 : AQ_WATCH_MS_LIMIT,
+			 &value))
+		return -EINVAL;
+	cmd->value = value;
+	return 0;
+}
+
 static int aq_parse_line(char *line, struct aq_command *cmd)
 {
 	char *words[4] = { };
@@ -190,7 +219,7 @@ static int aq_parse_line(char *line, struct aq_command *cmd)
 		return aq_udp_ports_parse(words[1], cmd->udp_ports,
 					  &cmd->udp_nports);
 	} else {
-		return -EINVAL;
+		return aq_parse_watch(words, n, cmd);
 	}
 	return 0;
 }
@@ -282,6 +311,13 @@ static int aq_apply(const struct aq_command *cmd)
 		aq_udp_ports_set(cmd->udp_ports, cmd->udp_nports);
 		aq_listeners_refilter();
 		return aq_udp_apply();
+	case AQ_VERB_STALL_THRESHOLD:
+		return aq_watch_set_stall_ms(cmd->value);
+	case AQ_VERB_BURST_GAP:
+		return aq_watch_set_burst_gap_ms(cmd->value);
+	case AQ_VERB_DROP_LOG:
+		aq_watch_set_drop_log(cmd->value);
+		return 0;
 	}
 	return -EINVAL;
 }
@@ -354,6 +390,7 @@ static int aq_control_show(struct seq_file *m, void *v)
 	seq_printf(m, "format %d\n", AQUEUE_FORMAT_VERSION);
 	seq_printf(m, "enabled %d\n", aq_is_enabled());
 	aq_listeners_show_limits(m);
+	aq_watch_show_settings(m);
 	mutex_lock(&aq_config_lock);
 	aq_filter_show(m);
 	aq_udp_ports_show(m);
@@ -390,6 +427,8 @@ int aq_control_init(void)
 	aq_debugfs_dir = dir;
 	debugfs_create_file(AQUEUE_CONTROL_NAME, 0600, dir, NULL,
 			    &aq_control_fops);
+	debugfs_create_symlink(AQUEUE_EVENTS_NAME, dir,
+			       "/proc/" AQUEUE_EVENTS_PROC_NAME);
 	return 0;
 }
 

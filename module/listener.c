@@ -24,6 +24,7 @@
 #include <net/udp.h>
 
 #include "aqueue.h"
+#include "events.h"
 #include "filter.h"
 #include "listener.h"
 
@@ -271,6 +272,7 @@ static struct aq_listener *aq_listener_create(struct sock *sk, u32 queued,
 	l->epoch = atomic_read(&aq_epoch);
 	l->start_ns = ktime_get_ns();
 	l->qlen_since_ns = l->start_ns;
+	aq_watch_init(l, l->start_ns);
 
 	old = rhashtable_lookup_get_insert_fast(&aq_table, &l->node,
 						aq_table_params);
@@ -372,6 +374,7 @@ static void aq_sync(struct aq_listener *l, struct sock *sk, u64 now)
 	}
 	aq_qlen_set(l, kernel_qlen, now);
 	l->untimed_head = kernel_qlen;
+	l->untimed_since_ns = now;
 	l->untimed_tail = 0;
 	l->ring_head = 0;
 	l->ring_count = 0;
@@ -415,16 +418,21 @@ void aq_listener_listen(struct sock *sk)
 {
 	struct aq_listener *l;
 	unsigned long flags;
+	bool created = false;
 
 	l = rhashtable_lookup_fast(&aq_table, &sk, aq_table_params);
-	if (!l)
+	if (!l) {
 		l = aq_listener_create(sk, 0, true);
+		created = l;
+	}
 	if (!l)
 		return;
 	spin_lock_irqsave(&l->lock, flags);
 	l->backlog = READ_ONCE(sk->sk_max_ack_backlog);
 	l->pid = task_tgid_nr(current);
 	get_task_comm(l->comm, current);
+	if (created)
+		aq_watch_opened(l);
 	spin_unlock_irqrestore(&l->lock, flags);
 }
 
@@ -463,6 +471,7 @@ static void aq_listener_retire(struct aq_listener *l, struct sock *sk)
 
 	if (!aq_listener_unlink(l))
 		return;
+	aq_watch_closed(l);
 	spin_lock_irqsave(&aq_closed_lock, flags);
 	aq_closed.listeners++;
 	aq_closed.enqueued += enqueued;
@@ -481,8 +490,10 @@ static void aq_drops_seen(struct aq_listener *l, u32 kernel_drops)
 {
 	u32 seen = kernel_drops - l->drops_base;
 
-	if ((s32)(seen - (u32)l->drops) > 0)
+	if ((s32)(seen - (u32)l->drops) > 0) {
+		aq_watch_dropped(l, (u32)(seen - (u32)l->drops));
 		l->drops += (u32)(seen - (u32)l->drops);
+	}
 }
 
 void aq_listener_syn(struct aq_listener *l, struct sock *sk)
@@ -535,6 +546,8 @@ static void aq_enqueue_locked(struct aq_listener *l, u64 now)
 		l->ring[(l->ring_head + l->ring_count) & (l->ring_cap - 1)] = now;
 		l->ring_count++;
 	} else {
+		if (!l->untimed_tail)
+			l->tail_since_ns = now;
 		l->untimed_tail++;
 	}
 }
@@ -636,6 +649,7 @@ void aq_listener_dequeue(struct aq_listener *l, struct sock *sk)
 		l->untimed++;
 	}
 out:
+	aq_watch_accepted(l, now);
 	spin_unlock_irqrestore(&l->lock, flags);
 }
 
@@ -662,6 +676,7 @@ void aq_listener_refused(struct aq_listener *l)
 	unsigned long flags;
 
 	spin_lock_irqsave(&l->lock, flags);
+	aq_watch_dropped(l, 1);
 	l->drops++;
 	spin_unlock_irqrestore(&l->lock, flags);
 }
@@ -893,13 +908,14 @@ void aq_listener_show_detail(struct seq_file *m, struct aq_listener *l)
 	if (now > l->qlen_since_ns)
 		area += (u64)l->qlen * (now - l->qlen_since_ns);
 	known_drops = l->drops_syn_acceptq + l->drops_ack_acceptq;
-	seq_printf(m, "listener %u drops_syn_acceptq %llu drops_ack_acceptq %llu drops_other %llu drained 0 untimed %llu resynced %llu observed_ns %llu qlen_area_ns %llu wait_sum_ns %llu waited %llu\n",
+	seq_printf(m, "listener %u drops_syn_acceptq %llu drops_ack_acceptq %llu drops_other %llu drained 0 untimed %llu resynced %llu observed_ns %llu qlen_area_ns %llu wait_sum_ns %llu waited %llu",
 		   l->id, l->drops_syn_acceptq, l->drops_ack_acceptq,
 		   l->drops > known_drops ? l->drops - known_drops : 0,
 		   l->untimed, l->resynced,
 		   now > l->start_ns ? now - l->start_ns : 0, area,
 		   l->wait_sum_ns, l->waited);
-	seq_printf(m, "listener %u qlen", l->id);
+	aq_watch_show(m, l, now);
+	seq_printf(m, "\nlistener %u qlen", l->id);
 	aq_show_qlen_hist(m, l->qlen_hist);
 	seq_printf(m, "listener %u wait_ns", l->id);
 	aq_show_wait_hist(m, l->wait_hist);
@@ -908,6 +924,32 @@ void aq_listener_show_detail(struct seq_file *m, struct aq_listener *l)
 	else if (l->family != AF_UNIX)
 		aq_show_syn_detail(m, l, synq_len);
 	spin_unlock_irqrestore(&l->lock, flags);
+}
+
+const char *aq_listener_proto(const struct aq_listener *l)
+{
+	return aq_proto_name(l);
+}
+
+void aq_listener_local(const struct aq_listener *l, char *buf, size_t size)
+{
+	aq_format_local(buf, size, l);
+}
+
+void aq_listeners_watch(void)
+{
+	struct aq_listener *l;
+	unsigned long index, flags;
+
+	rcu_read_lock();
+	xa_for_each(&aq_ids, index, l) {
+		if (!aq_refresh_from_socket(l))
+			continue;
+		spin_lock_irqsave(&l->lock, flags);
+		aq_watch_tick(l, ktime_get_ns());
+		spin_unlock_irqrestore(&l->lock, flags);
+	}
+	rcu_read_unlock();
 }
 
 void aq_listeners_show_limits(struct seq_file *m)

@@ -84,6 +84,16 @@ struct aq_listener {
 	u64 qlen_hist[AQUEUE_QLEN_BUCKETS];
 	u64 wait_hist[AQUEUE_WAIT_BUCKETS];
 
+	/* Live state (watch.c), under lock; not cleared by a reset. */
+	u64 untimed_since_ns;	/* the untimed head was queued by then */
+	u64 tail_since_ns;	/* the first of the untimed tail came */
+	u64 last_accept_ns;	/* or when tracking began */
+	u64 last_drop_ns;	/* or when tracking began */
+	u64 burst_start_ns;
+	u64 burst_drops;	/* 0: not in a burst of drops */
+	u64 stall_start_ns;
+	bool stalled;		/* a stall event was sent, no recovery yet */
+	bool drop_logged;
 	union {
 		/*
 		 * TCP: the SYN queue (request sockets waiting for the final
@@ -184,5 +194,11 @@ void aq_listener_show_row(struct seq_file *m, struct aq_listener *l);
 void aq_listener_show_detail(struct seq_file *m, struct aq_listener *l);
 void aq_listeners_show_totals(struct seq_file *m);
 void aq_listeners_show_limits(struct seq_file *m);
+
+/* For the events: the listener's proto and local fields as printed. */
+const char *aq_listener_proto(const struct aq_listener *l);
+void aq_listener_local(const struct aq_listener *l, char *buf, size_t size);
+/* One look at every listener by the watch (events.h), in process context. */
+void aq_listeners_watch(void);
 
 #endif /* AQUEUE_LISTENER_H */

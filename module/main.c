@@ -12,6 +12,7 @@
 #include <linux/slab.h>
 
 #include "aqueue.h"
+#include "events.h"
 #include "filter.h"
 #include "listener.h"
 
@@ -68,6 +69,7 @@ int aq_enable(void)
 	if (err)
 		return err;
 	WRITE_ONCE(aq_enabled, true);
+	aq_watch_start();
 	err = aq_udp_apply();
 	if (err) {
 		aq_disable();
@@ -91,6 +93,7 @@ void aq_disable(void)
 	lockdep_assert_held(&aq_config_lock);
 	if (!aq_enabled)
 		return;
+	aq_watch_stop();
 	aq_probes_unregister();
 	WRITE_ONCE(aq_enabled, false);
 	/* Closed listeners must not stay pinned while nothing watches. */
@@ -145,9 +148,13 @@ static int __init aqueue_init(void)
 	if (err)
 		goto err_out;
 
-	err = aq_proc_init();
+	err = aq_events_init();
 	if (err)
 		goto err_listeners;
+
+	err = aq_proc_init();
+	if (err)
+		goto err_events;
 
 	err = aq_control_init();
 	if (err)
@@ -169,6 +176,8 @@ err_control:
 	aq_control_exit();
 err_proc:
 	aq_proc_exit();
+err_events:
+	aq_events_exit();
 err_listeners:
 	aq_listeners_exit();
 err_out:
@@ -182,6 +191,7 @@ static void __exit aqueue_exit(void)
 	mutex_unlock(&aq_config_lock);
 	aq_control_exit();
 	aq_proc_exit();
+	aq_events_exit();
 	aq_listeners_exit();
 	aq_filter_exit();
 	pr_info("unloaded\n");

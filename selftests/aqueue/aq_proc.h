@@ -45,6 +45,9 @@ struct aq_row {
 	int64_t drops_syn_acceptq, drops_ack_acceptq, drops_other;
 	int64_t drained, untimed, resynced;
 	int64_t observed_ns, qlen_area_ns, wait_sum_ns, waited;
+	/* format 2: the live state, at the end of the detail line */
+	int64_t hol_age_ns, since_accept_ns, since_drop_ns, stalled;
+	int64_t overflowing;
 	struct aq_hist qlen, wait;
 
 	/* TCP only */
@@ -647,9 +650,14 @@ static inline int aq_parse(const char *text, struct aq_snap *s, bool strict)
 					{ "qlen_area_ns", &d->qlen_area_ns },
 					{ "wait_sum_ns", &d->wait_sum_ns },
 					{ "waited", &d->waited },
+					{ "hol_age_ns", &d->hol_age_ns },
+					{ "since_accept_ns", &d->since_accept_ns },
+					{ "since_drop_ns", &d->since_drop_ns },
+					{ "stalled", &d->stalled },
+					{ "overflowing", &d->overflowing },
 				};
 
-				if (!aq_parse_kv(tok + 2, ntok - 2, kv, 10, NULL,
+				if (!aq_parse_kv(tok + 2, ntok - 2, kv, 15, NULL,
 						 0, why, sizeof(why)))
 					AQ_PERR("detail: %s", why);
 				if (r)
@@ -819,6 +827,13 @@ static inline int aq_row_invariants(const struct aq_row *r, char *err,
 	       r->drops_other);
 	AQ_INV(r->drained == 0, "live listener with drained %" PRId64,
 	       r->drained);
+	AQ_INV(r->stalled <= 1 && r->overflowing <= 1,
+	       "stalled %" PRId64 ", overflowing %" PRId64 " not 0 or 1",
+	       r->stalled, r->overflowing);
+	AQ_INV(r->qnow || (r->hol_age_ns == 0 && !r->stalled),
+	       "empty queue with hol_age_ns %" PRId64 ", stalled %" PRId64,
+	       r->hol_age_ns, r->stalled);
+	AQ_INV(r->drops || !r->overflowing, "overflowing without a drop");
 	AQ_INV(r->untimed <= r->accepted, "untimed %" PRId64 " > accepted %" PRId64,
 	       r->untimed, r->accepted);
 	AQ_INV(timed == r->accepted - r->untimed,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * A strict parser for /proc/aqueue, format 2.
+ * A strict parser for /proc/aqueue, formats 1 and 2 (format 2 adds the
+ * live keys at the end of the detail line, and requires them).
  *
  * Fields are separated by one or more spaces (only spaces: a tab is part
  * of a field). Numbers are unsigned decimal and must fit in 64 bits. Every
@@ -516,15 +517,23 @@ static void parse_detail(struct ctx *c, struct tokens *tk)
 		"drops_syn_acceptq", "drops_ack_acceptq", "drops_other",
 		"drained", "untimed", "resynced", "observed_ns", "qlen_area_ns",
 		"wait_sum_ns", "waited",
+		/* format 2 */
+		"hol_age_ns", "since_accept_ns", "since_drop_ns", "stalled",
+		"overflowing",
 	};
+	int nkeys = c->s->format >= 2 ? 15 : 10;
 	struct aq_listener *l, t;
 	uint64_t id;
 	uint64_t *vals[] = {
 		&t.drops_syn_acceptq, &t.drops_ack_acceptq, &t.drops_other,
 		&t.drained, &t.untimed, &t.resynced, &t.observed_ns,
 		&t.qlen_area_ns, &t.wait_sum_ns, &t.waited,
+		&t.hol_age_ns, &t.since_accept_ns, &t.since_drop_ns,
+		&t.stalled, &t.overflowing,
 	};
 
+	/* Format 1 has no live keys: they must read as 0, not as stack. */
+	memset(&t, 0, sizeof(t));
 	if (tk->n < 3) {
 		bad(c, "listener line without an id and a kind");
 		return;
@@ -557,8 +566,13 @@ static void parse_detail(struct ctx *c, struct tokens *tk)
 			    (unsigned long long)id);
 			return;
 		}
-		if (parse_pairs(c, "listener", tk, 2, keys, vals, 10))
+		if (parse_pairs(c, "listener", tk, 2, keys, vals, nkeys))
 			return;
+		if (t.stalled > 1 || t.overflowing > 1) {
+			bad(c, "listener %llu: stalled or overflowing not 0 or 1",
+			    (unsigned long long)id);
+			return;
+		}
 		l->drops_syn_acceptq = t.drops_syn_acceptq;
 		l->drops_ack_acceptq = t.drops_ack_acceptq;
 		l->drops_other = t.drops_other;
@@ -569,6 +583,14 @@ static void parse_detail(struct ctx *c, struct tokens *tk)
 		l->qlen_area_ns = t.qlen_area_ns;
 		l->wait_sum_ns = t.wait_sum_ns;
 		l->waited = t.waited;
+		l->has_live = nkeys > 10;
+		if (l->has_live) {
+			l->hol_age_ns = t.hol_age_ns;
+			l->since_accept_ns = t.since_accept_ns;
+			l->since_drop_ns = t.since_drop_ns;
+			l->stalled = t.stalled;
+			l->overflowing = t.overflowing;
+		}
 		l->has_detail = 1;
 	} else {
 		bad(c, "listener %llu: unknown line kind %.30s",
@@ -629,7 +651,7 @@ enum aq_parse_result aq_parse(const char *text, size_t len, const char *name,
 			if (parse_u64(tk->t[2], &v))
 				v = UINT64_MAX;
 			s->format = v;
-			if (v != AQUEUE_FORMAT_VERSION) {
+			if (v != AQUEUE_FORMAT_VERSION && v != 1) {
 				ret = AQ_PARSE_VERSION;
 				goto out;
 			}

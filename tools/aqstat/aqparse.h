@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * A strict parser for /proc/aqueue (format 2, see README.md and
+ * A strict parser for /proc/aqueue (formats 1 and 2, see README.md and
  * include/aqueue_format.h). Malformed lines are reported and skipped,
  * never half-used: a row either parses completely or is dropped.
  */
@@ -35,6 +35,10 @@ struct aq_listener {
 	uint64_t drops_syn_acceptq, drops_ack_acceptq, drops_other;
 	uint64_t drained, untimed, resynced;
 	uint64_t observed_ns, qlen_area_ns, wait_sum_ns, waited;
+	/* format 2: the live state; has_live says it was there */
+	int has_live;
+	uint64_t hol_age_ns, since_accept_ns, since_drop_ns;
+	uint64_t stalled, overflowing;
 	uint64_t qlen[AQUEUE_QLEN_BUCKETS];
 	uint64_t wait[AQUEUE_WAIT_BUCKETS];
 

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "aqevents.h"
 #include "aqparse.h"
 
 #ifndef AQSTAT_VERSION
@@ -145,9 +146,9 @@ static void load(const char *file, struct aq_snapshot *s)
 		break;
 	case AQ_PARSE_VERSION:
 		if (s->format == UINT64_MAX)
-			die(EX_FORMAT, "%s: unknown format version (out of range); this aqstat reads format %d only",
+			die(EX_FORMAT, "%s: unknown format version (out of range); this aqstat reads formats 1 to %d",
 			    path, AQUEUE_FORMAT_VERSION);
-		die(EX_FORMAT, "%s: unknown format version %llu; this aqstat reads format %d only.\n"
+		die(EX_FORMAT, "%s: unknown format version %llu; this aqstat reads formats 1 to %d.\n"
 		    "Use the aqstat built from the same aqueue source as the module.",
 		    path, (unsigned long long)s->format, AQUEUE_FORMAT_VERSION);
 		break;
@@ -801,6 +802,13 @@ static int show_json(const struct aq_snapshot *s, const char *source)
 		json_opt("qlen_area_ns", l->qlen_area_ns, d);
 		json_opt("wait_sum_ns", l->wait_sum_ns, d);
 		json_opt("waited", l->waited, d);
+		if (l->has_live) {	/* format 2 */
+			json_num("hol_age_ns", l->hol_age_ns, 1);
+			json_num("since_accept_ns", l->since_accept_ns, 1);
+			json_num("since_drop_ns", l->since_drop_ns, 1);
+			json_num("stalled", l->stalled, 1);
+			json_num("overflowing", l->overflowing, 1);
+		}
 		fputs("\n   ", stdout);
 		json_hist("qlen_hist", l->qlen, AQUEUE_QLEN_BUCKETS, aq_qlen_low,
 			  l->has_qlen, 1);
@@ -1396,6 +1404,186 @@ static int ctl(int argc, char **argv)
 	return EX_OK;
 }
 
+/* ---- events ----------------------------------------------------------- */
+
+static int events_raw;
+
+/* AQSTAT_EVENTS names a saved stream (read to its end) instead. */
+static int events_from_file(void)
+{
+	const char *env = getenv("AQSTAT_EVENTS");
+
+	return env && *env;
+}
+
+static const char *events_path(void)
+{
+	return events_from_file() ? getenv("AQSTAT_EVENTS") :
+				    "/proc/" AQUEUE_EVENTS_PROC_NAME;
+}
+
+/* What the event says beyond its name, for a person. */
+static char *event_detail(const struct aq_event_line *e)
+{
+	char *a, *b, *d;
+
+	if (!strcmp(e->event, "open"))
+		return xstrdup("listening");
+	if (!strcmp(e->event, "close"))
+		return xstrdup("closed");
+	if (!strcmp(e->event, "overflow"))
+		return e->drops > 1 ?
+			xasprintf("dropping (%llu at once)", (unsigned long long)e->drops) :
+			xstrdup("dropping");
+	if (!strcmp(e->event, "overflow_end")) {
+		a = fmt_ns(e->duration_ns);
+		d = xasprintf("%llu drop%s in %s", (unsigned long long)e->drops,
+			      e->drops == 1 ? "" : "s", a);
+		free(a);
+		return d;
+	}
+	if (!strcmp(e->event, "stall")) {
+		a = fmt_ns(e->hol_age_ns);
+		b = fmt_ns(e->since_accept_ns);
+		d = xasprintf("head waiting %s, no accept for %s", a, b);
+		free(a);
+		free(b);
+		return d;
+	}
+	if (!strcmp(e->event, "recover")) {
+		a = fmt_ns(e->stalled_ns);
+		d = xasprintf("accepting again after %s stalled", a);
+		free(a);
+		return d;
+	}
+	return xstrdup("");
+}
+
+static void event_print(const struct aq_event_line *e, const char *raw,
+			double mono_to_real, uint64_t own_netns)
+{
+	char when[32], queue[48], *detail, *local, *comm;
+	double t = (double)e->ts_ns / 1e9 + mono_to_real;
+	time_t sec = (time_t)t;
+	struct tm tm;
+
+	if (events_raw) {
+		printf("%s\n", raw);
+		return;
+	}
+	localtime_r(&sec, &tm);
+	strftime(when, sizeof(when), "%H:%M:%S", &tm);
+	if (!strcmp(e->event, "lost")) {
+		printf("%s.%03d  %-12s %llu events lost: this reader was too slow\n",
+		       when, (int)((t - (double)sec) * 1000), "lost",
+		       (unsigned long long)e->lost);
+		return;
+	}
+	detail = event_detail(e);
+	local = printable(e->local);
+	comm = printable(e->comm);
+	snprintf(queue, sizeof(queue), "%llu/%llu", (unsigned long long)e->qnow,
+		 (unsigned long long)e->backlog);
+	printf("%s.%03d  %-12s %-5s %-22s %9s %7llu %-15s %s",
+	       when, (int)((t - (double)sec) * 1000), e->event,
+	       aq_proto_name(e->proto), local, queue,
+	       (unsigned long long)e->pid, comm, detail);
+	if (e->netns != own_netns)
+		printf(" [netns %llu]", (unsigned long long)e->netns);
+	putchar('\n');
+	free(detail);
+	free(local);
+	free(comm);
+}
+
+/* Follows the event stream until it ends, or COUNT events were shown. */
+static int events(void)
+{
+	const char *path = events_path();
+	struct aq_listener filt;
+	struct timespec mono, real;
+	uint64_t own_netns = 0;
+	size_t len = 0, cap = 1 << 16;
+	char *buf = xmalloc(cap + 1);
+	long shown = 0;
+	struct stat st;
+	double offset;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+
+		if (e == ENOENT && !events_from_file())
+			die(EX_NOMODULE, "%s does not exist: the aqueue module is not loaded.\n"
+			    "Load it with 'modprobe aqueue' (installed) or 'insmod aqueue.ko' (built tree).",
+			    path);
+		if (e == EACCES || e == EPERM)
+			die(EX_PERM, "cannot open %s: %s (root only: try sudo)", path, strerror(e));
+		die(EX_ERR, "cannot open %s: %s", path, strerror(e));
+	}
+	if (!stat("/proc/self/ns/net", &st))
+		own_netns = st.st_ino;
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	offset = (double)(real.tv_sec - mono.tv_sec) +
+		 (double)(real.tv_nsec - mono.tv_nsec) / 1e9;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!events_raw)
+		printf("%-12s  %-12s %-5s %-22s %9s %7s %-15s %s\n", "TIME",
+		       "EVENT", "PROTO", "LOCAL", "QUEUE", "PID", "COMM", "WHAT");
+	for (;;) {
+		ssize_t r = read(fd, buf + len, cap - len);
+		char *p, *nl;
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			die(EX_ERR, "reading %s: %s", path, strerror(errno));
+		if (r == 0) {
+			if (!events_from_file())
+				fprintf(stderr, "aqstat: %s ended: the module was unloaded\n", path);
+			break;
+		}
+		len += (size_t)r;
+		buf[len] = '\0';
+		p = buf;
+		while ((nl = memchr(p, '\n', len - (size_t)(p - buf)))) {
+			struct aq_event_line e;
+			const char *why;
+
+			*nl = '\0';
+			if (aq_event_parse(p, &e, &why)) {
+				fprintf(stderr, "aqstat: %s: %s: line ignored: %.200s\n", path, why, p);
+				if (opt.strict)
+					die(EX_MALFORMED, "malformed event line (--strict)");
+				p = nl + 1;
+				continue;
+			}
+			memset(&filt, 0, sizeof(filt));
+			filt.proto = e.proto;
+			filt.port = e.port;
+			filt.netns = e.netns;
+			if (!strcmp(e.event, "lost") || wanted(&filt)) {
+				event_print(&e, p, offset, own_netns);
+				if (opt.count && ++shown >= opt.count) {
+					close(fd);
+					free(buf);
+					return EX_OK;
+				}
+			}
+			p = nl + 1;
+		}
+		len -= (size_t)(p - buf);
+		memmove(buf, p, len);
+		if (len == cap)
+			len = 0;	/* a line longer than the buffer: dropped */
+	}
+	close(fd);
+	free(buf);
+	return EX_OK;
+}
+
 /* ---- main ------------------------------------------------------------- */
 
 static void usage(FILE *f)
@@ -1405,6 +1593,7 @@ static void usage(FILE *f)
 "       aqstat -w SECONDS [-n COUNT] watch: per-interval rates, redrawn in place\n"
 "       aqstat -j | --prometheus     JSON, or Prometheus text (node_exporter textfile)\n"
 "       aqstat ctl [WORD...]         write a command to the control file, or print it\n"
+"       aqstat events [-n COUNT]     follow the event stream (stalls, drop bursts, ...)\n"
 "\n"
 "Reads %s (format %d) from the aqueue kernel module.\n"
 "\n"
@@ -1422,6 +1611,9 @@ static void usage(FILE *f)
 "  -4, --ipv4            IPv4 only\n"
 "  -6, --ipv6            IPv6 only\n"
 "      --netns INODE     network namespace (inode, as in ls -Li /proc/PID/ns/net)\n"
+"aqstat events:\n"
+"  -n, --count COUNT     exit after COUNT events\n"
+"      --raw             the module's lines as they are (CLOCK_MONOTONIC timestamps)\n"
 "Input:\n"
 "  -f, --file PATH       read a saved copy instead of %s; repeat for -w:\n"
 "                        frame N reads the Nth file (the last one repeats)\n"
@@ -1448,7 +1640,8 @@ static uint64_t arg_u64(const char *what, const char *s, uint64_t max)
 
 int main(int argc, char **argv)
 {
-	enum { O_PROM = 256, O_NETNS, O_STRICT };
+	enum { O_PROM = 256, O_NETNS, O_STRICT, O_RAW };
+	int events_mode = 0;
 	static const struct option longopts[] = {
 		{ "histograms", no_argument, NULL, 'H' },
 		{ "watch", required_argument, NULL, 'w' },
@@ -1464,6 +1657,7 @@ int main(int argc, char **argv)
 		{ "netns", required_argument, NULL, O_NETNS },
 		{ "file", required_argument, NULL, 'f' },
 		{ "strict", no_argument, NULL, O_STRICT },
+		{ "raw", no_argument, NULL, O_RAW },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -1480,6 +1674,12 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "ctl"))
 		return ctl(argc - 2, argv + 2);
+	if (argc > 1 && !strcmp(argv[1], "events")) {
+		events_mode = 1;
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+	}
 
 	opt.files = xmalloc((size_t)argc * sizeof(*opt.files));
 	while ((c = getopt_long(argc, argv, "Hw:n:jp:tux46f:hV", longopts, NULL)) != -1) {
@@ -1519,6 +1719,7 @@ int main(int argc, char **argv)
 			break;
 		case 'f': opt.files[opt.nfiles++] = optarg; break;
 		case O_STRICT: opt.strict = 1; break;
+		case O_RAW: events_raw = 1; break;
 		case 'h': usage(stdout); return EX_OK;
 		case 'V':
 			printf("aqstat %s (reads /proc/aqueue format %d)\n", AQSTAT_VERSION,
@@ -1530,7 +1731,18 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind < argc)
-		die(EX_USAGE, "unexpected argument '%s' (commands: ctl; see --help)", argv[optind]);
+		die(EX_USAGE, "unexpected argument '%s' (commands: ctl, events; see --help)", argv[optind]);
+	if (events_mode) {
+		if (opt.interval > 0 || opt.json || opt.prom || opt.hist || opt.nfiles)
+			die(EX_USAGE, "events takes the filters, -n COUNT, --raw and --strict only");
+		ret = events();
+		if (fflush(stdout) == EOF || ferror(stdout))
+			die(EX_ERR, "writing output: %s", strerror(errno));
+		free(opt.files);
+		return ret;
+	}
+	if (events_raw)
+		die(EX_USAGE, "--raw is for aqstat events");
 	if (opt.json && opt.prom)
 		die(EX_USAGE, "-j and --prometheus are exclusive");
 	if (opt.count && opt.interval == 0)

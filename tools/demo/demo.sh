@@ -4,7 +4,8 @@
 # The aqueue demo, run as /demo/demo.sh inside the guest that
 # "tools/vmtest/run --demo" boots: load the module, flood a server that
 # never accepts and then one that accepts slowly with more clients than
-# their backlog holds, and show what /proc/aqueue says after each.
+# their backlog holds, and show what /proc/aqueue says after each; then
+# follow the event stream while a server is stopped and resumed.
 # Everything happens on 127.0.0.1 inside the guest.
 
 set -eu
@@ -57,6 +58,28 @@ sleep 1
 show 8002
 kill $server $clients
 children=
+
+echo "== 3. A server stopped (SIGSTOP) while clients keep coming, then resumed, followed by 'aqstat events'"
+aqstat events -p 8003 >/tmp/events.txt 2>&1 &
+follower=$!
+children="$follower"
+server=$(./backlog listen 8003 4 20)
+children="$children $server"
+clients=$(./backlog connect 8003 2 500)
+children="$children $clients"
+kill -STOP "$server"
+more=$(./backlog connect 8003 8 500)
+children="$children $more"
+sleep 2
+kill -CONT "$server"
+sleep 3
+kill $clients $more "$server"
+sleep 1
+kill "$follower"
+children=
+echo "\$ aqstat events -p 8003    # from before the server started, until it was killed"
+cat /tmp/events.txt
+echo
 
 rmmod aqueue
 echo "aqueue unloaded; its kernel messages:"

@@ -26,7 +26,7 @@ def many():
         enq = i * 1000
         rows.append(row(i, netns, proto, local, backlog, qnow, max(qnow, 9), enq, enq - qnow, drops, 66, 525, 1832, 1000 + i, "worker %d" % i))
         dets.append(det(i, drops, 10**10, 10**9 * (i % 7), 250000 * (enq - qnow), [(0, enq // 2), (4, enq // 2)], [(32768, enq - qnow)]))
-    return ("aqueue format 2\nstate enabled 1 tracked 200 max_listeners 65536 untracked_listens 2 untracked_events 5 filtered_events 0 memory_bytes 4096 max_memory_bytes 134217728 missed 1 resyncs 1\n"
+    return ("aqueue format 1\nstate enabled 1 tracked 200 max_listeners 65536 untracked_listens 2 untracked_events 5 filtered_events 0 memory_bytes 4096 max_memory_bytes 134217728 missed 1 resyncs 1\n"
             "closed listeners 0 enqueued 0 accepted 0 drained 0 drops 0\n" + H + "".join(rows) + "\n" + "".join(dets))
 
 def watch(frame):
@@ -39,7 +39,7 @@ def watch(frame):
     drops = [50, 70, 1][frame - 1]
     w1k = [800, 899, 40][frame - 1]
     w1m = [100, 101, 0][frame - 1]
-    s = ("aqueue format 2\nstate enabled 1 tracked 2 max_listeners 65536 untracked_listens 0 untracked_events 0 filtered_events 0 memory_bytes 4096 max_memory_bytes 134217728 missed %d resyncs 0\n" % [0, 3, 3][frame - 1]
+    s = ("aqueue format 1\nstate enabled 1 tracked 2 max_listeners 65536 untracked_listens 0 untracked_events 0 filtered_events 0 memory_bytes 4096 max_memory_bytes 134217728 missed %d resyncs 0\n" % [0, 3, 3][frame - 1]
          + "closed listeners 0 enqueued 0 accepted 0 drained 0 drops 0\n" + H)
     s += row(1, 4026531840, "tcp", "127.0.0.1:8080", 64, 65, 65, enq, acc, drops, 2, 2048, 1900, 42, "busy srv")
     s += row(2, 4026531840, "tcp", "127.0.0.1:9090", 64, 0, 1, 10, 10, 0, 2, 2, 2, 43, "idle")

@@ -89,7 +89,7 @@ t missing-fields "run 0 -j -f $S/missing-fields.txt && json 'len(j[\"listeners\"
 	has 'field resyncs is missing' $T/err && has 'unknown proto sctp' $T/err && has 'appears twice' $T/err && has 'not a bucket boundary' $T/err"
 
 # --- JSON
-t json-one-listener "run 0 -j -f $S/one-listener.txt && json 'j[\"format\"] == 2 and j[\"state\"][\"max_listeners\"] == 65536 and j[\"closed\"][\"drops\"] == 0 and len(j[\"listeners\"]) == 1' &&
+t json-one-listener "run 0 -j -f $S/one-listener.txt && json 'j[\"format\"] == 1 and j[\"state\"][\"max_listeners\"] == 65536 and j[\"closed\"][\"drops\"] == 0 and len(j[\"listeners\"]) == 1' &&
 	json 'j[\"listeners\"][0] == dict(id=1, netns=4026531840, proto=\"tcp6\", local=\"[::]:5000\", address=\"::\", port=5000, backlog=2, qnow=1, qpeak=3, enqueued=3, accepted=2, drops=4, p50_us=2147484, p99_us=2147484, max_us=1524096, pid=147, comm=\"smoke\", drops_syn_acceptq=4, drops_ack_acceptq=0, drops_other=0, drained=0, untimed=0, resynced=0, observed_ns=1584099000, qlen_area_ns=4312269500, wait_sum_ns=2968185500, waited=0, qlen_hist=[dict(low=0, count=1), dict(low=1, count=1), dict(low=2, count=5)], wait_ns_hist=[dict(low=1073741824, count=2)])'"
 t json-dash-is-null "run 0 -j -f $S/basic.txt && json '[l[\"p50_us\"] for l in j[\"listeners\"]] == [None, 66, 3] and j[\"listeners\"][1][\"comm\"] == \"nginx: worker process\"'"
 t json-escaping-ipv6 "run 0 -j -f $S/ipv6.txt && json '[l[\"address\"] for l in j[\"listeners\"]] == [\"::1\", \"fe80::1ff:fe23:4567:890a\", \"2001:db8:85a3::8a2e:370:7334\", \"::ffff:127.0.0.1\", \"192.168.1.1\"] and j[\"listeners\"][1][\"comm\"] == \"we\\\"ird\\\\name\" and j[\"listeners\"][2][\"port\"] == 65535'"
@@ -145,6 +145,24 @@ else
 fi
 t ctl-write-one-line ": > $T/control && AQSTAT_CONTROL=$T/control run 0 ctl reset port 8080 && printf 'reset port 8080\n' | cmp - $T/control"
 t ctl-read "printf 'enabled 1\nmax_listeners 65536\n' > $T/control && AQSTAT_CONTROL=$T/control run 0 ctl && cmp $T/out $T/control"
+
+# --- format 2: the live keys
+t live-json "run 0 -j -f $S/live.txt && json 'j[\"format\"] == 2 and j[\"listeners\"][0][\"stalled\"] == 1 and j[\"listeners\"][0][\"hol_age_ns\"] == 2000000000 and j[\"listeners\"][0][\"overflowing\"] == 1'"
+t live-format1-has-none "run 0 -j -f $S/one-listener.txt && json '\"stalled\" not in j[\"listeners\"][0]'"
+t live-key-missing "run 8 --strict -f $S/live-missing.txt && has 'field overflowing is missing' $T/err"
+
+# --- events (samples/events.txt: 8 events, a lost line and a bad line)
+t events-table "AQSTAT_EVENTS=$S/events.txt run 0 events && [ \$(grep -c '^[0-9][0-9]:' $T/out) = 8 ] &&
+	has '1834 drops in 1.20s' $T/out && has 'head waiting 1.00s, no accept for 1.90s' $T/out &&
+	has 'accepting again after 3.60s stalled' $T/out && has '3 events lost' $T/out && has 'unknown event' $T/err"
+t events-raw-filters "AQSTAT_EVENTS=$S/events.txt run 0 events --raw -x && [ \$(wc -l < $T/out) = 2 ] &&
+	has 'open id 2 netns 4026532001 proto unix local @my\\040app' $T/out && has 'lost 3' $T/out"
+t events-port-count "AQSTAT_EVENTS=$S/events.txt run 0 events --raw -p 8080 -6 && [ \$(wc -l < $T/out) = 2 ] && has 'recover id 1' $T/out &&
+	AQSTAT_EVENTS=$S/events.txt run 0 events --raw -n 2 && [ \$(wc -l < $T/out) = 2 ]"
+t events-netns "AQSTAT_EVENTS=$S/events.txt run 0 events --raw --netns 4026532001 && [ \$(grep -c ' open ' $T/out) = 1 ]"
+t events-strict "AQSTAT_EVENTS=$S/events.txt run 8 events --strict"
+t events-usage "run 2 events -j && run 2 events -w 1 && run 2 --raw"
+t events-no-module "AQSTAT_EVENTS= run 3 events || [ -e /proc/aqueue_events ]"
 
 echo "$pass passed, $fail failed"
 if [ -n "$RESULTS" ]; then
