@@ -5,6 +5,7 @@
 #
 #   make demo      install what is needed, boot a 6.1 VM, show /proc/aqueue
 #   make check     every check: style, sparse, and the selftests in VMs
+#                  (with the debug-kernel lane when its kernel is cached)
 #   make bench     the benchmarks in a 6.1 VM (KERNELS= to choose), as ratios
 #   make           build aqueue.ko for the running kernel (or KDIR=...)
 #   make install   install it (INSTALL_MOD_PATH or DESTDIR) and run depmod
@@ -44,14 +45,16 @@ CC_FALLBACK = $(if $(filter command line,$(origin CC)),,$(if $(KERNEL_CC),$(if $
 KBUILD = $(MAKE) -C '$(KDIR)' M='$(TOP_DIR)' AQUEUE_VERSION='$(AQUEUE_VERSION)' $(CC_FALLBACK)
 
 # Everything a fresh Debian 12 machine needs for "make demo" and "make check"
-# (dkms to dpkg-dev: the DKMS test and "make package").
-DEPS := make gcc libc6-dev bc flex bison libelf-dev kmod dwarves sparse perl \
+# (dkms to dpkg-dev: the DKMS test and "make package"; libssl-dev: the
+# debug kernel's build, tools/vmtest/debug-kernel).
+DEPS := make gcc libc6-dev bc flex bison libelf-dev libssl-dev kmod dwarves sparse perl \
 	git debian-archive-keyring linux-source-6.1 xz-utils gzip zstd cpio \
 	rsync busybox-static qemu-system-x86 iproute2 python3 util-linux \
 	dkms dh-dkms debhelper lintian dpkg-dev
 
 .PHONY: all module install load unload clean style sparse deps check demo \
-	check-kdir bench dkms-source dkms-install dkms-uninstall package
+	check-kdir bench dkms-source dkms-install dkms-uninstall package \
+	debug-kernel check-debug
 
 all: module
 
@@ -192,9 +195,37 @@ check: deps
 	'$(VMTEST)/run' $(KERNELS) || rc=1; \
 	'$(VMTEST)/run' --demo $(firstword $(filter $(DEMO_KERNEL),$(KERNELS)) $(KERNELS)) || rc=1; \
 	'$(VMTEST)/dkms-check' --packages '$(PACKAGE_DIR)' $(KERNELS) || rc=1; \
+	$(MAKE) -s --no-print-directory check-debug || rc=1; \
 	echo "make check: $$(( $$(date +%s) - start ))s"; \
 	'$(VMTEST)/summary' || rc=1; \
 	exit $$rc
+
+# The debug lane: the selftests on the 6.1 debug kernel (KASAN, lockdep,
+# kmemleak, failslab) that tools/vmtest/debug-kernel builds and caches.
+# Building it costs about half an hour and the suite there about AAA
+# minutes, so "make check" runs the lane whenever the kernel is in the cache
+# (DEBUG_LANE=auto) and otherwise counts it as one skip and says how to get
+# it: "make debug-kernel", or DEBUG_LANE=yes, which builds it first.
+# DEBUG_LANE=no leaves the lane out. .ci/run builds the kernel in the
+# background of a cold run, so CI stays within its 90 minutes and the next
+# run has it (see .ci/run).
+DEBUG_LANE ?= auto
+
+debug-kernel: deps
+	'$(VMTEST)/debug-kernel'
+
+check-debug:
+	@case '$(DEBUG_LANE)' in \
+	no) exit 0 ;; \
+	yes) '$(VMTEST)/run' 6.1-debug ;; \
+	auto) if '$(VMTEST)/debug-kernel' --cached >/dev/null; then \
+		'$(VMTEST)/run' 6.1-debug; \
+	else \
+		echo "make check: the 6.1-debug lane is skipped: no debug kernel in the cache (make debug-kernel, or make check DEBUG_LANE=yes)"; \
+		echo "0 0 1" >'$(COUNTS)/debug-lane-skipped'; \
+	fi ;; \
+	*) echo "DEBUG_LANE must be auto, yes or no" >&2; exit 1 ;; \
+	esac
 
 demo: deps
 	'$(VMTEST)/run' --demo $(DEMO_KERNEL)
