@@ -163,6 +163,11 @@ while [ $round -le "$ROUNDS" ]; do
 			error "$cfg round $round: cannot load the module"
 			continue
 		fi
+		# Which probes are in place, and how (FTRACE: on the function's
+		# fentry call; OPTIMIZED: a jump instead of int3), once a config.
+		if [ $round = 1 ]; then
+			sed "s/^/bench-kprobes $cfg /" /sys/kernel/debug/kprobes/list 2>/dev/null
+		fi
 		for m in $todo; do
 			case $m in
 			storm)
