@@ -10,6 +10,19 @@
  *	close. Counts connections completed in a window of MS ms (guest time)
  *	and the busy CPU ticks of /proc/stat over that window.
  *
+ * aqbench unix CLIENTS ACCEPTORS MS PATH
+ *	The same storm on a unix domain stream listener bound to PATH (a
+ *	file name, removed first and after): connections in the window, busy
+ *	CPU ticks, and the listener's enqueued count in /proc/aqueue.
+ *
+ * aqbench udp MS PORT SIZE
+ *	One sender thread floods SIZE-byte datagrams to a UDP socket bound to
+ *	127.0.0.1:PORT, one receiver thread reads them (receive buffer raised
+ *	with SO_RCVBUFFORCE so that it rarely overflows). Datagrams received in
+ *	a window of MS ms, the busy CPU ticks, the kernel's RcvbufErrors, the
+ *	row of the socket in /proc/aqueue if it is tracked, and how many of
+ *	aqueue's UDP probes are in /sys/kernel/debug/kprobes/list.
+ *
  * aqbench saturate CLIENTS BACKLOG ACCEPT_EVERY_US TIMEOUT_MS MS PORT
  *	A listener with a small backlog and one slow acceptor (one accept()
  *	every ACCEPT_EVERY_US us); CLIENTS threads connect in a loop, giving
@@ -47,6 +60,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -225,6 +239,110 @@ static long long aqueue_listen_drops(int port)
 	return result;
 }
 
+/*
+ * A column of the /proc/aqueue row whose proto and local address are
+ * PROTO and LOCAL (the header line names the columns); -1 when there is
+ * no such row (not loaded, not tracked).
+ */
+static long long aqueue_row(const char *proto, const char *local,
+			    const char *column)
+{
+	char line[1024], p[32], l[256];
+	int col = -1;
+	long long result = -1;
+	FILE *f = fopen(PROC_AQUEUE, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *save, *w;
+		int i = 0;
+
+		if (col < 0) {
+			/* The header: the first word is "id". */
+			w = strtok_r(line, " \n", &save);
+			if (!w || strcmp(w, "id"))
+				continue;
+			for (i = 1; (w = strtok_r(NULL, " \n", &save)); i++)
+				if (!strcmp(w, column))
+					col = i;
+			if (col < 0)
+				break;
+			continue;
+		}
+		if (sscanf(line, "%*s %*s %31s %255s", p, l) != 2)
+			continue;
+		if (strcmp(p, proto) || strcmp(l, local))
+			continue;
+		for (w = strtok_r(line, " \n", &save); w && i < col;
+		     w = strtok_r(NULL, " \n", &save))
+			i++;
+		if (w)
+			result = strtoll(w, NULL, 10);
+		break;
+	}
+	fclose(f);
+	return result;
+}
+
+/* One counter of /proc/net/snmp (PREFIX "Udp:"); -1 when not found. */
+static long long snmp(const char *prefix, const char *name)
+{
+	char keys[4096], values[4096];
+	long long result = -1;
+	FILE *f = fopen("/proc/net/snmp", "r");
+
+	if (!f)
+		die("/proc/net/snmp");
+	while (fgets(keys, sizeof(keys), f) && fgets(values, sizeof(values), f)) {
+		char *ks, *vs, *k, *v;
+
+		if (strncmp(keys, prefix, strlen(prefix)) ||
+		    strncmp(values, prefix, strlen(prefix)))
+			continue;
+		k = strtok_r(keys, " \n", &ks);
+		v = strtok_r(values, " \n", &vs);
+		while ((k = strtok_r(NULL, " \n", &ks)) &&
+		       (v = strtok_r(NULL, " \n", &vs))) {
+			if (!strcmp(k, name)) {
+				result = strtoll(v, NULL, 10);
+				break;
+			}
+		}
+		break;
+	}
+	fclose(f);
+	return result;
+}
+
+/*
+ * How many of aqueue's UDP probe points the kernel has registered, from
+ * /sys/kernel/debug/kprobes/list (any owner); -1 when it cannot be read.
+ */
+static int udp_kprobes(void)
+{
+	static const char *const names[] = {
+		"__udp_enqueue_schedule_skb", "__skb_recv_udp", "udp_lib_unhash",
+	};
+	char line[512];
+	int n = 0;
+	FILE *f = fopen("/sys/kernel/debug/kprobes/list", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			const char *p = strstr(line, names[i]);
+			size_t len = strlen(names[i]);
+
+			if (p && (p == line || p[-1] == ' ') &&
+			    (p[len] == '+' || p[len] == ' ' || p[len] == '\n'))
+				n++;
+		}
+	fclose(f);
+	return n;
+}
+
 /* A value of the state line of /proc/aqueue; -1 when absent. */
 static long long aqueue_state(const char *key)
 {
@@ -314,20 +432,26 @@ static void stop_listener(void)
 /* ---- storm ---- */
 
 static int storm_port;
+/* The unix storm's listener, when storm_unix. */
+static int storm_unix;
+static struct sockaddr_un storm_sun;
 static atomic_llong completed, accepted;
 
 static void *storm_client(void *arg)
 {
 	struct sockaddr_in sin = loopback(INADDR_LOOPBACK, storm_port);
+	const struct sockaddr *to = storm_unix ? (struct sockaddr *)&storm_sun :
+				    (struct sockaddr *)&sin;
+	socklen_t to_len = storm_unix ? sizeof(storm_sun) : sizeof(sin);
 	char byte = 'x';
 
 	(void)arg;
 	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
-		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		int fd = socket(storm_unix ? AF_UNIX : AF_INET, SOCK_STREAM, 0);
 
 		if (fd < 0)
 			die("socket");
-		if (connect(fd, (struct sockaddr *)&sin, sizeof(sin))) {
+		if (connect(fd, to, to_len)) {
 			if (errno == EADDRNOTAVAIL || errno == EINTR) {
 				close(fd);
 				continue;
@@ -408,9 +532,31 @@ static void print_window(const struct window *w)
 	       w->total, w->conns ? w->busy * 1e6 / hz / w->conns : 0.0);
 }
 
+static int unix_listen_on(const char *path, int backlog)
+{
+	int fd;
+
+	if (strlen(path) >= sizeof(storm_sun.sun_path)) {
+		fprintf(stderr, "aqbench: path too long: %s\n", path);
+		exit(2);
+	}
+	storm_sun.sun_family = AF_UNIX;
+	strcpy(storm_sun.sun_path, path);
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0)
+		die("socket(AF_UNIX)");
+	if (bind(fd, (struct sockaddr *)&storm_sun, sizeof(storm_sun)))
+		die("bind(AF_UNIX)");
+	if (listen(fd, backlog))
+		die("listen(AF_UNIX)");
+	return fd;
+}
+
+/* "storm" and "unix": the same storm on TCP or on a unix listener. */
 static int storm(int argc, char **argv)
 {
-	long long hits0, missed0, hits1, missed1;
+	long long hits0, missed0, hits1, missed1, enq = -1;
 	int clients, acceptors, i;
 	pthread_t *t;
 	struct window w;
@@ -418,13 +564,16 @@ static int storm(int argc, char **argv)
 
 	if (argc != 6)
 		return 2;
+	storm_unix = !strcmp(argv[1], "unix");
 	clients = number(argv[2], "clients", 1, 10000);
 	acceptors = number(argv[3], "acceptors", 1, 10000);
 	ms = number(argv[4], "duration", 1, 3600000);
-	storm_port = number(argv[5], "port", 1, 65535);
+	if (!storm_unix)
+		storm_port = number(argv[5], "port", 1, 65535);
 
 	probe_counts(&hits0, &missed0);
-	listen_fd = listen_on(INADDR_LOOPBACK, storm_port, 4096);
+	listen_fd = storm_unix ? unix_listen_on(argv[5], 4096) :
+				 listen_on(INADDR_LOOPBACK, storm_port, 4096);
 	t = calloc(acceptors, sizeof(*t));
 	if (!t)
 		die("calloc");
@@ -434,17 +583,144 @@ static int storm(int argc, char **argv)
 	/* Every connection made must be accepted before the listener goes. */
 	while (atomic_load(&accepted) < atomic_load(&completed))
 		sleep_ns(1000000);
+	if (storm_unix)
+		enq = aqueue_row("unix", argv[5], "enqueued");
+	else {
+		char local[32];
+
+		snprintf(local, sizeof(local), "127.0.0.1:%d", storm_port);
+		enq = aqueue_row("tcp", local, "enqueued");
+	}
 	stop_listener();
 	for (i = 0; i < acceptors; i++)
 		pthread_join(t[i], NULL);
 	close(listen_fd);
+	if (storm_unix)
+		unlink(argv[5]);
 	free(t);
 	probe_counts(&hits1, &missed1);
 	print_window(&w);
-	printf(" all_conns=%lld probe_hits=%lld probe_missed=%lld\n",
+	printf(" all_conns=%lld probe_hits=%lld probe_missed=%lld aqueue_enqueued=%lld\n",
 	       (long long)atomic_load(&completed),
 	       hits0 < 0 ? -1 : hits1 - hits0,
-	       missed0 < 0 ? -1 : missed1 - missed0);
+	       missed0 < 0 ? -1 : missed1 - missed0, enq);
+	return 0;
+}
+
+/* ---- udp ---- */
+
+static int udp_rx = -1, udp_tx = -1, udp_size;
+static atomic_llong udp_sent, udp_received, udp_send_errors;
+
+static void *udp_sender(void *arg)
+{
+	char buf[65536];
+
+	(void)arg;
+	memset(buf, 'u', sizeof(buf));
+	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+		if (send(udp_tx, buf, udp_size, 0) == udp_size)
+			atomic_fetch_add_explicit(&udp_sent, 1,
+						  memory_order_relaxed);
+		else if (errno == ENOBUFS || errno == EAGAIN ||
+			 errno == ECONNREFUSED || errno == EINTR)
+			atomic_fetch_add_explicit(&udp_send_errors, 1,
+						  memory_order_relaxed);
+		else
+			die("send(udp)");
+	}
+	return NULL;
+}
+
+static void *udp_receiver(void *arg)
+{
+	char buf[65536];
+
+	(void)arg;
+	for (;;) {
+		ssize_t n = recv(udp_rx, buf, sizeof(buf), 0);
+
+		if (n >= 0) {
+			atomic_fetch_add_explicit(&udp_received, 1,
+						  memory_order_relaxed);
+			continue;
+		}
+		if (errno != EAGAIN && errno != EINTR)
+			die("recv(udp)");
+		/* Idle for the receive timeout: done once the sender is. */
+		if (atomic_load(&stop))
+			return NULL;
+	}
+}
+
+static int udp_flood(int argc, char **argv)
+{
+	unsigned long long busy0, total0, busy1, total1;
+	long long hits0, missed0, hits1, missed1, t0, ns, sent, received;
+	long long in0, err0, in1, err1, enq;
+	struct timeval tv = { 0, 100000 };
+	struct sockaddr_in sin;
+	pthread_t rx, tx;
+	int port, rcvbuf = 8 << 20, one = 1;
+	char local[32];
+	long ms;
+	long hz = sysconf(_SC_CLK_TCK);
+
+	if (argc != 5)
+		return 2;
+	ms = number(argv[2], "duration", 1, 3600000);
+	port = number(argv[3], "port", 1, 65535);
+	udp_size = number(argv[4], "size", 1, 65507);
+
+	probe_counts(&hits0, &missed0);
+	sin = loopback(INADDR_LOOPBACK, port);
+	udp_rx = socket(AF_INET, SOCK_DGRAM, 0);
+	udp_tx = socket(AF_INET, SOCK_DGRAM, 0);
+	if (udp_rx < 0 || udp_tx < 0)
+		die("socket(udp)");
+	if (setsockopt(udp_rx, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
+		die("SO_REUSEADDR");
+	if (setsockopt(udp_rx, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+		       sizeof(rcvbuf)) &&
+	    setsockopt(udp_rx, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)))
+		die("SO_RCVBUF");
+	if (setsockopt(udp_rx, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
+		die("SO_RCVTIMEO");
+	if (bind(udp_rx, (struct sockaddr *)&sin, sizeof(sin)))
+		die("bind(udp)");
+	if (connect(udp_tx, (struct sockaddr *)&sin, sizeof(sin)))
+		die("connect(udp)");
+	rx = spawn(udp_receiver, NULL, 256 << 10);
+	tx = spawn(udp_sender, NULL, 256 << 10);
+	sleep_ns(ms * 1000000LL / 10);
+	sent = atomic_load(&udp_sent);
+	received = atomic_load(&udp_received);
+	in0 = snmp("Udp:", "InDatagrams");
+	err0 = snmp("Udp:", "RcvbufErrors");
+	cpu_ticks(&busy0, &total0);
+	t0 = now_ns();
+	sleep_ns(ms * 1000000LL);
+	received = atomic_load(&udp_received) - received;
+	sent = atomic_load(&udp_sent) - sent;
+	ns = now_ns() - t0;
+	cpu_ticks(&busy1, &total1);
+	in1 = snmp("Udp:", "InDatagrams");
+	err1 = snmp("Udp:", "RcvbufErrors");
+	atomic_store(&stop, 1);
+	pthread_join(tx, NULL);
+	pthread_join(rx, NULL);
+	snprintf(local, sizeof(local), "127.0.0.1:%d", port);
+	enq = aqueue_row("udp", local, "enqueued");
+	close(udp_tx);
+	close(udp_rx);
+	probe_counts(&hits1, &missed1);
+	printf("secs=%.6f received=%lld dgram_per_s=%.2f sent_per_s=%.2f in_datagrams=%lld rcvbuf_errors=%lld send_errors=%lld busy_ticks=%llu total_ticks=%llu cpu_us_per_dgram=%.4f probe_hits=%lld probe_missed=%lld aqueue_enqueued=%lld udp_kprobes=%d\n",
+	       ns / 1e9, received, received * 1e9 / ns, sent * 1e9 / ns,
+	       in1 - in0, err1 - err0, (long long)atomic_load(&udp_send_errors),
+	       busy1 - busy0, total1 - total0,
+	       received ? (busy1 - busy0) * 1e6 / hz / received : 0.0,
+	       hits0 < 0 ? -1 : hits1 - hits0,
+	       missed0 < 0 ? -1 : missed1 - missed0, enq, udp_kprobes());
 	return 0;
 }
 
@@ -742,6 +1018,10 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc >= 2 && !strcmp(argv[1], "storm"))
 		rc = storm(argc, argv);
+	else if (argc >= 2 && !strcmp(argv[1], "unix"))
+		rc = storm(argc, argv);
+	else if (argc >= 2 && !strcmp(argv[1], "udp"))
+		rc = udp_flood(argc, argv);
 	else if (argc >= 2 && !strcmp(argv[1], "saturate"))
 		rc = saturate(argc, argv);
 	else if (argc >= 2 && !strcmp(argv[1], "acceptors"))

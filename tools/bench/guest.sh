@@ -2,14 +2,29 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Runs inside the bench guest (tools/vmtest/init, aqvm=bench): every
-# measurement in four configurations, alternated round by round so that
+# measurement in its configurations, alternated round by round so that
 # drift cancels:
 #
 #   absent    aqueue not loaded
-#   enabled   insmod aqueue.ko (the probes registered, tracking)
+#   enabled   insmod aqueue.ko (the probes registered, tracking; no UDP
+#             port watched, so the UDP probes are not registered)
 #   disabled  insmod aqueue.ko enable=0 (loaded, no probes)
 #   empty     insmod aqueue.ko empty_handlers=1 (the probes, handlers return
 #             at once: the floor of the kprobe mechanism)
+#
+# and for the two storms only, to split aqueue's own work:
+#
+#   filtered  insmod aqueue.ko, then "filter port 1" in the control file:
+#             every handler runs and looks its socket up, but no listener
+#             is tracked (the cost of the lookups, not of the bookkeeping)
+#
+# and for the UDP measurement only (besides absent and enabled):
+#
+#   udp-other    insmod aqueue.ko udp_ports=OTHER: the UDP probes registered,
+#                the flooded port not watched
+#   udp-watched  insmod aqueue.ko udp_ports=PORT: the flooded port watched
+#   udp-empty    insmod aqueue.ko empty_handlers=1 udp_ports=PORT: the UDP
+#                probes with handlers that return at once
 #
 # Prints one "raw MEASUREMENT CONFIG ROUND key=value..." line per run, for
 # tools/bench/report; "bench-error ..." when something could not run.
@@ -18,7 +33,7 @@
 
 [ -r /bench/params ] && . /bench/params
 ROUNDS=${BENCH_ROUNDS:-6}
-CONFIGS=${BENCH_CONFIGS:-absent enabled disabled empty}
+CONFIGS=${BENCH_CONFIGS:-absent enabled disabled empty filtered udp-other udp-watched udp-empty}
 STORM_MS=${BENCH_STORM_MS:-2000}
 STORM_CLIENTS=${BENCH_STORM_CLIENTS:-4}
 STORM_ACCEPTORS=${BENCH_STORM_ACCEPTORS:-2}
@@ -31,7 +46,13 @@ ACCEPTORS=${BENCH_ACCEPTORS:-1000 4000}
 ACC_MS=${BENCH_ACC_MS:-1000}
 LISTENERS=${BENCH_LISTENERS:-1000 10000 50000}
 LISTENER_READS=${BENCH_LISTENER_READS:-2}
-MEASUREMENTS=${BENCH_MEASUREMENTS:-storm saturate acceptors listeners}
+UNIX_MS=${BENCH_UNIX_MS:-$STORM_MS}
+UNIX_PATH=/tmp/aqbench.sock
+UDP_MS=${BENCH_UDP_MS:-2000}
+UDP_SIZE=${BENCH_UDP_SIZE:-64}
+UDP_PORT=7004
+UDP_OTHER_PORT=7005
+MEASUREMENTS=${BENCH_MEASUREMENTS:-storm unix udp saturate acceptors listeners}
 
 ko=/lib/modules/$(uname -r)/extra/aqueue.ko
 errors=0
@@ -47,7 +68,28 @@ enter() {
 	enabled) insmod $ko ;;
 	disabled) insmod $ko enable=0 ;;
 	empty) insmod $ko empty_handlers=1 ;;
+	filtered) insmod $ko && echo "filter port 1" >/sys/kernel/debug/aqueue/control ;;
+	udp-other) insmod $ko udp_ports=$UDP_OTHER_PORT ;;
+	udp-watched) insmod $ko udp_ports=$UDP_PORT ;;
+	udp-empty) insmod $ko empty_handlers=1 udp_ports=$UDP_PORT ;;
 	*) return 1 ;;
+	esac
+}
+
+# applies MEASUREMENT CONFIG: whether the measurement runs in that
+# configuration (the udp-* ones are for UDP only; UDP has no disabled or
+# plain empty run, whose UDP probes would not be registered either;
+# filtered is for the storms only).
+applies() {
+	case $1:$2 in
+	udp:absent | udp:enabled | udp:udp-*) return 0 ;;
+	udp:*) return 1 ;;
+	storm:filtered | unix:filtered) return 0 ;;
+	# The report reads the listeners' figures from absent and enabled
+	# only; opening and closing 50,000 listeners costs ~10 s a slot.
+	listeners:disabled | listeners:empty) return 1 ;;
+	*:udp-* | *:filtered) return 1 ;;
+	*) return 0 ;;
 	esac
 }
 
@@ -84,7 +126,10 @@ ulimit -u unlimited 2>/dev/null
 ulimit -s 8192
 
 echo "bench-info kernel $(uname -r) cpus $(grep -c ^processor /proc/cpuinfo) rounds $ROUNDS configs $CONFIGS"
+echo "bench-info measurements $MEASUREMENTS"
 echo "bench-info storm clients $STORM_CLIENTS acceptors $STORM_ACCEPTORS ms $STORM_MS"
+echo "bench-info unix clients $STORM_CLIENTS acceptors $STORM_ACCEPTORS ms $UNIX_MS path $UNIX_PATH"
+echo "bench-info udp ms $UDP_MS size $UDP_SIZE port $UDP_PORT other_port $UDP_OTHER_PORT"
 echo "bench-info saturate clients $SAT_CLIENTS backlog $SAT_BACKLOG accept_every_us $SAT_ACCEPT_US connect_timeout_ms $SAT_TIMEOUT_MS ms $SAT_MS"
 echo "bench-info acceptors threads $ACCEPTORS ms $ACC_MS"
 echo "bench-info listeners $LISTENERS reads $LISTENER_READS"
@@ -96,20 +141,46 @@ case " $MEASUREMENTS " in
 *" storm "*) /bench/aqbench storm "$STORM_CLIENTS" "$STORM_ACCEPTORS" "$STORM_MS" 7001 >/dev/null ||
 	error "warm-up storm failed" ;;
 esac
+case " $MEASUREMENTS " in
+*" unix "*) /bench/aqbench unix "$STORM_CLIENTS" "$STORM_ACCEPTORS" "$UNIX_MS" $UNIX_PATH >/dev/null ||
+	error "warm-up unix storm failed" ;;
+esac
+case " $MEASUREMENTS " in
+*" udp "*) /bench/aqbench udp "$UDP_MS" $UDP_PORT "$UDP_SIZE" >/dev/null ||
+	error "warm-up udp flood failed" ;;
+esac
 
 round=1
 while [ $round -le "$ROUNDS" ]; do
 	for cfg in $CONFIGS; do
+		todo=
+		for m in $MEASUREMENTS; do
+			applies $m $cfg && todo="$todo $m"
+		done
+		[ -n "$todo" ] || continue
 		t0=$(uptime_s)
 		if ! enter $cfg; then
 			error "$cfg round $round: cannot load the module"
 			continue
 		fi
-		for m in $MEASUREMENTS; do
+		# Which probes are in place, and how (FTRACE: on the function's
+		# fentry call; OPTIMIZED: a jump instead of int3), once a config.
+		if [ $round = 1 ]; then
+			sed "s/^/bench-kprobes $cfg /" /sys/kernel/debug/kprobes/list 2>/dev/null
+		fi
+		for m in $todo; do
 			case $m in
 			storm)
 				run storm $cfg $round /bench/aqbench storm \
 					"$STORM_CLIENTS" "$STORM_ACCEPTORS" "$STORM_MS" 7001
+				;;
+			unix)
+				run unix $cfg $round /bench/aqbench unix \
+					"$STORM_CLIENTS" "$STORM_ACCEPTORS" "$UNIX_MS" $UNIX_PATH
+				;;
+			udp)
+				run udp $cfg $round /bench/aqbench udp \
+					"$UDP_MS" $UDP_PORT "$UDP_SIZE"
 				;;
 			saturate)
 				run saturate $cfg $round /bench/aqbench saturate \
