@@ -63,6 +63,8 @@ echo "== 3. A server stopped (SIGSTOP) while clients keep coming, then resumed, 
 aqstat events -p 8003 >/tmp/events.txt 2>&1 &
 follower=$!
 children="$follower"
+# Let it open the stream before the server listens, to see the "open".
+sleep 1
 server=$(./backlog listen 8003 4 20)
 children="$children $server"
 clients=$(./backlog connect 8003 2 500)
