@@ -416,10 +416,16 @@ static bool aq_ring_grow(struct aq_listener *l)
 
 void aq_listener_listen(struct sock *sk)
 {
+	char comm[TASK_COMM_LEN];
 	struct aq_listener *l;
 	unsigned long flags;
 	bool created = false;
 
+	/*
+	 * get_task_comm() takes the task's alloc_lock, which is softirq-unsafe:
+	 * never under l->lock, which the SYN path takes in softirq.
+	 */
+	get_task_comm(comm, current);
 	l = rhashtable_lookup_fast(&aq_table, &sk, aq_table_params);
 	if (!l) {
 		l = aq_listener_create(sk, 0, true);
@@ -430,7 +436,7 @@ void aq_listener_listen(struct sock *sk)
 	spin_lock_irqsave(&l->lock, flags);
 	l->backlog = READ_ONCE(sk->sk_max_ack_backlog);
 	l->pid = task_tgid_nr(current);
-	get_task_comm(l->comm, current);
+	memcpy(l->comm, comm, sizeof(l->comm));
 	if (created)
 		aq_watch_opened(l);
 	spin_unlock_irqrestore(&l->lock, flags);
@@ -601,14 +607,17 @@ void aq_listener_datagram(struct aq_listener *l, struct sock *sk,
 
 void aq_listener_claim(struct aq_listener *l)
 {
+	char comm[TASK_COMM_LEN];
 	unsigned long flags;
 
 	if (READ_ONCE(l->pid))
 		return;
+	/* Outside l->lock, as in aq_listener_listen(). */
+	get_task_comm(comm, current);
 	spin_lock_irqsave(&l->lock, flags);
 	if (!l->pid) {
 		l->pid = task_tgid_nr(current);
-		get_task_comm(l->comm, current);
+		memcpy(l->comm, comm, sizeof(l->comm));
 	}
 	spin_unlock_irqrestore(&l->lock, flags);
 }
