@@ -222,7 +222,7 @@ check-debug:
 		'$(VMTEST)/run' 6.1-debug; \
 	else \
 		echo "make check: the 6.1-debug lane is skipped: no debug kernel in the cache (make debug-kernel, or make check DEBUG_LANE=yes)"; \
-		echo "0 0 1" >'$(COUNTS)/debug-lane-skipped'; \
+		mkdir -p '$(COUNTS)' && echo "0 0 1" >'$(COUNTS)/debug-lane-skipped'; \
 	fi ;; \
 	*) echo "DEBUG_LANE must be auto, yes or no" >&2; exit 1 ;; \
 	esac
