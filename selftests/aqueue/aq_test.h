@@ -204,4 +204,31 @@ static inline const char *aq_klog_report_since(const char *marker,
 	return NULL;
 }
 
+/*
+ * The debug kernel (KASAN, lockdep and kmemleak under TCG) runs everything
+ * some AQ_SLOWDOWN times slower. The harness's per-test limits
+ * (TEST_F_TIMEOUT) are compiled in, so they are stretched here, before the
+ * run, rather than sized for the slowest kernel everywhere.
+ */
+static inline int aq_harness_main(int argc, char **argv)
+{
+	const char *env = getenv("AQ_SLOWDOWN");
+	int factor = env ? atoi(env) : 1;
+	struct __fixture_metadata *f;
+	struct __test_metadata *t;
+
+	if (factor > 1)
+		for (f = __fixture_list; f; f = f->next)
+			for (t = f->tests; t; t = t->next)
+				t->timeout *= factor;
+	return test_harness_run(argc, argv);
+}
+
+/* TEST_HARNESS_MAIN, with the limits scaled for a slow kernel. */
+#define AQ_TEST_HARNESS_MAIN \
+	int main(int argc, char **argv) \
+	{ \
+		return aq_harness_main(argc, argv); \
+	}
+
 #endif /* AQ_TEST_H */

@@ -696,4 +696,4 @@ TEST_F(live, watch_draws_two_frames)
 	aq_in_netns(_metadata, watch_in_netns, NULL);
 }
 
-TEST_HARNESS_MAIN
+AQ_TEST_HARNESS_MAIN

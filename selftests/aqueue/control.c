@@ -859,4 +859,4 @@ TEST_F(ctl, several_commands_in_one_write)
 	aq_in_netns(_metadata, batch_in_netns, NULL);
 }
 
-TEST_HARNESS_MAIN
+AQ_TEST_HARNESS_MAIN

@@ -1184,4 +1184,4 @@ TEST_F_TIMEOUT(fuzz, hundred_thousand_writes, 580)
 	aq_in_netns(_metadata, fuzz_in_netns, NULL);
 }
 
-TEST_HARNESS_MAIN
+AQ_TEST_HARNESS_MAIN

@@ -556,4 +556,4 @@ TEST_F(input, batch_is_all_or_nothing_when_reset_target_goes)
 	aq_in_netns(_metadata, order_in_netns, NULL);
 }
 
-TEST_HARNESS_MAIN
+AQ_TEST_HARNESS_MAIN

@@ -631,4 +631,4 @@ TEST_F(events, unload_with_blocked_reader)
 		TH_LOG("kernel log: %s", report);
 }
 
-TEST_HARNESS_MAIN
+AQ_TEST_HARNESS_MAIN

@@ -314,5 +314,5 @@ int main(int argc, char **argv)
 		ksft_print_header();
 		ksft_exit_skip("no failslab (needs CONFIG_FAILSLAB and CONFIG_FAULT_INJECTION_DEBUG_FS, and debugfs at /sys/kernel/debug)\n");
 	}
-	return test_harness_run(argc, argv);
+	return aq_harness_main(argc, argv);
 }

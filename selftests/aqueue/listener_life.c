@@ -657,4 +657,4 @@ TEST_F(life, passed_over_scm_rights_and_accepted_there)
 	aq_in_netns(_metadata, scm_in_netns, NULL);
 }
 
-TEST_HARNESS_MAIN
+AQ_TEST_HARNESS_MAIN

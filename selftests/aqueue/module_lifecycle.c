@@ -240,4 +240,4 @@ TEST_F_TIMEOUT(cycles, load_unload_leave_nothing, 300)
 		TH_LOG("kernel reported: %s", report);
 }
 
-TEST_HARNESS_MAIN
+AQ_TEST_HARNESS_MAIN

@@ -655,4 +655,4 @@ TEST_F_TIMEOUT(reads, many_readers_at_once, 300)
 	aq_in_netns(_metadata, many_in_netns, NULL);
 }
 
-TEST_HARNESS_MAIN
+AQ_TEST_HARNESS_MAIN

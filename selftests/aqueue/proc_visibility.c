@@ -448,4 +448,4 @@ TEST(pointer_scan_recognises_addresses)
 	}
 }
 
-TEST_HARNESS_MAIN
+AQ_TEST_HARNESS_MAIN

@@ -376,4 +376,4 @@ TEST_F(churn, memory_limit_lowered_below_use)
 	aq_in_netns(_metadata, memory_in_netns, NULL);
 }
 
-TEST_HARNESS_MAIN
+AQ_TEST_HARNESS_MAIN

@@ -474,4 +474,4 @@ TEST_F(unload, with_files_open)
 		TH_LOG("kernel reported: %s", report);
 }
 
-TEST_HARNESS_MAIN
+AQ_TEST_HARNESS_MAIN

@@ -352,4 +352,4 @@ TEST_F(keys, two_netns_same_port)
 	AQ_FINISH(&self->c);
 }
 
-TEST_HARNESS_MAIN
+AQ_TEST_HARNESS_MAIN

@@ -710,4 +710,4 @@ TEST_F(tcpq, proc_lines_as_documented)
 	AQ_FINISH(&self->c);
 }
 
-TEST_HARNESS_MAIN
+AQ_TEST_HARNESS_MAIN

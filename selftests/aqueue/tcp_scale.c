@@ -395,4 +395,4 @@ TEST_F(limit, untracked_counted_not_lost)
 	AQ_FINISH(&self->c);
 }
 
-TEST_HARNESS_MAIN
+AQ_TEST_HARNESS_MAIN

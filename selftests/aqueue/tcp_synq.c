@@ -512,4 +512,4 @@ TEST_F(synq, handshake_time_of_a_held_back_ack)
 	AQ_FINISH(&self->c);
 }
 
-TEST_HARNESS_MAIN
+AQ_TEST_HARNESS_MAIN

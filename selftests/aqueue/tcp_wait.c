@@ -388,4 +388,4 @@ TEST_F_TIMEOUT(tcpw, thousands_blocked_in_accept, 400)
 	AQ_FINISH(&self->c);
 }
 
-TEST_HARNESS_MAIN
+AQ_TEST_HARNESS_MAIN

@@ -334,4 +334,4 @@ TEST_F(udp, only_watched_ports_and_close)
 	aq_in_netns(_metadata, watched_only_in_netns, &arg);
 }
 
-TEST_HARNESS_MAIN
+AQ_TEST_HARNESS_MAIN

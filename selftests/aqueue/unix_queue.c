@@ -508,4 +508,4 @@ TEST_F_TIMEOUT(unixq, thousands_of_blocked_acceptors, 300)
 	AQ_FINISH(&self->c);
 }
 
-TEST_HARNESS_MAIN
+AQ_TEST_HARNESS_MAIN
