@@ -240,6 +240,14 @@ static int by_saturation(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
+static int any_live_state(const struct aq_listener **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i]->stalled || v[i]->overflowing)
+			return 1;
+	return 0;
+}
+
 static int distinct_netns(const struct aq_listener **v, size_t n)
 {
 	for (size_t i = 1; i < n; i++)
@@ -565,26 +573,41 @@ static char *fmt_queue(const struct aq_listener *l)
 			 (unsigned long long)l->backlog);
 }
 
+/*
+ * What is wrong right now, in the events' words (stall, overflow); format 1
+ * has no live state.
+ */
+static const char *live_state(const struct aq_listener *l)
+{
+	if (l->stalled && l->overflowing)
+		return "stalled+overflow";
+	if (l->stalled)
+		return "stalled";
+	if (l->overflowing)
+		return "overflow";
+	return "-";
+}
+
 static int show_table(const struct aq_snapshot *s)
 {
 	static const char *hdr[] = {
-		"ID", "NETNS", "PROTO", "LOCAL", "QUEUE", "PEAK", "ENQ",
-		"ACC", "DROPS", "P50", "P99", "MAX", "PID", "COMM",
+		"ID", "NETNS", "PROTO", "LOCAL", "QUEUE", "STATE", "PEAK",
+		"ENQ", "ACC", "DROPS", "P50", "P99", "MAX", "PID", "COMM",
 	};
 	size_t n;
 	const struct aq_listener **v = select_listeners(s, &n);
-	int netns = distinct_netns(v, n);
+	int netns = distinct_netns(v, n), state = any_live_state(v, n);
 	struct table t = { 0 };
 	const char **h = xmalloc(sizeof(hdr));
 	char align[16];
 	int nc = 0;
 
 	qsort(v, n, sizeof(*v), by_saturation);
-	for (int i = 0; i < 14; i++) {
-		if (i == 1 && !netns)
+	for (int i = 0; i < 15; i++) {
+		if ((i == 1 && !netns) || (i == 5 && !state))
 			continue;
 		h[nc] = hdr[i];
-		align[nc++] = (i == 2 || i == 3 || i == 13) ? 'l' : 'r';
+		align[nc++] = (i == 2 || i == 3 || i == 5 || i == 14) ? 'l' : 'r';
 	}
 	t.ncols = nc;
 	t.hdr = h;
@@ -599,7 +622,7 @@ static int show_table(const struct aq_snapshot *s)
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct aq_listener *l = v[i];
-		char *row[14];
+		char *row[15];
 		int c = 0;
 
 		row[c++] = fmt_u64(l->id);
@@ -608,6 +631,8 @@ static int show_table(const struct aq_snapshot *s)
 		row[c++] = xstrdup(aq_proto_name(l->proto));
 		row[c++] = printable(l->local);
 		row[c++] = fmt_queue(l);
+		if (state)
+			row[c++] = xstrdup(live_state(l));
 		row[c++] = fmt_u64(l->qpeak);
 		row[c++] = fmt_u64(l->enqueued);
 		row[c++] = fmt_u64(l->accepted);
@@ -1177,15 +1202,15 @@ static void watch_frame(const struct aq_snapshot *s, const struct aq_snapshot *p
 			double wall_s, long frame)
 {
 	static const char *hdr[] = {
-		"ID", "NETNS", "PROTO", "LOCAL", "QUEUE", "PEAK", "ARRIVALS/s",
-		"ACCEPTS/s", "DROPS/s", "P99", "PID", "COMM",
+		"ID", "NETNS", "PROTO", "LOCAL", "QUEUE", "STATE", "PEAK",
+		"ARRIVALS/s", "ACCEPTS/s", "DROPS/s", "P99", "PID", "COMM",
 	};
 	size_t n;
 	const struct aq_listener **v = select_listeners(s, &n);
-	int netns = distinct_netns(v, n);
+	int netns = distinct_netns(v, n), state = any_live_state(v, n);
 	struct table t = { 0 };
-	const char *h[12];
-	char align[12], when[32];
+	const char *h[13];
+	char align[13], when[32];
 	time_t now = time(NULL);
 	int nc = 0;
 
@@ -1205,11 +1230,11 @@ static void watch_frame(const struct aq_snapshot *s, const struct aq_snapshot *p
 	}
 	printf("\n%s\n", prev ? "per-second rates over the last interval"
 			      : "first frame: rates since tracking began (or the last reset)");
-	for (int i = 0; i < 12; i++) {
-		if (i == 1 && !netns)
+	for (int i = 0; i < 13; i++) {
+		if ((i == 1 && !netns) || (i == 5 && !state))
 			continue;
 		h[nc] = hdr[i];
-		align[nc++] = (i == 2 || i == 3 || i == 11) ? 'l' : 'r';
+		align[nc++] = (i == 2 || i == 3 || i == 5 || i == 12) ? 'l' : 'r';
 	}
 	t.ncols = nc;
 	t.hdr = h;
@@ -1217,7 +1242,7 @@ static void watch_frame(const struct aq_snapshot *s, const struct aq_snapshot *p
 	for (size_t i = 0; i < n; i++) {
 		const struct aq_listener *l = v[i];
 		struct rates r;
-		char *row[12];
+		char *row[13];
 		int c = 0;
 
 		interval_rates(l, prev ? match(prev, l) : NULL, wall_s, &r);
@@ -1227,6 +1252,8 @@ static void watch_frame(const struct aq_snapshot *s, const struct aq_snapshot *p
 		row[c++] = xstrdup(aq_proto_name(l->proto));
 		row[c++] = printable(l->local);
 		row[c++] = fmt_queue(l);
+		if (state)
+			row[c++] = xstrdup(live_state(l));
 		row[c++] = fmt_u64(l->qpeak);
 		row[c++] = fmt_rate(r.arrivals);
 		row[c++] = fmt_rate(r.accepts);

@@ -59,6 +59,10 @@ t table-netns-many-ns "run 0 -f $S/many.txt && has NETNS $T/out && row 137 | gre
 t table-many-fits-120 "run 0 -f $S/many.txt && [ \$(maxwidth $T/out) -le 120 ] && [ \$(grep -c 'worker ' $T/out) = 200 ]"
 t table-fits "run 0 -f $S/basic.txt && [ \$(maxwidth $T/out) -le 100 ] && grep ^ID $T/out > $T/o2 && [ \$(maxwidth $T/o2) -le 80 ]"
 t table-columns-clip "COLUMNS=60 run 0 -f $S/many.txt && [ \$(maxwidth $T/out) -le 60 ]"
+t table-state-column "run 0 -f $S/live.txt && row 1 | grep -q ' 1/2 stalled+overflow  *3 ' &&
+	sed 's/ overflowing 1\$/ overflowing 0/' $S/live.txt >$T/stalled.txt && run 0 -f $T/stalled.txt &&
+	row 1 | grep -q ' 1/2 stalled  *3 ' && run 0 -w 1 -n 1 -f $T/stalled.txt && row 1 | grep -q ' 1/2 stalled  *3 ' &&
+	run 0 -f $S/basic.txt && hasnt STATE $T/out"
 t table-empty "run 0 -f $S/empty-table.txt && has 'no listeners tracked' $T/out"
 t table-ipv6 "run 0 -f $S/ipv6.txt && row 3 | grep -qF '[2001:db8:85a3::8a2e:370:7334]:65535' && row 2 | grep -qF 'we\"ird\\name' && [ -z \"\$(row 6)\" ] && has 'not in brackets' $T/err"
 
