@@ -57,9 +57,11 @@ struct aq_command {
 
 static struct dentry *aq_debugfs_dir;
 
+/* Decimal digits only: kstrtou32() alone would also take a leading '+'. */
 static int aq_parse_u32(const char *word, u32 min, u32 max, u32 *value)
 {
-	if (!word || kstrtou32(word, 10, value) || *value < min || *value > max)
+	if (!word || !isdigit(word[0]) || kstrtou32(word, 10, value) ||
+	    *value < min || *value > max)
 		return -EINVAL;
 	return 0;
 }

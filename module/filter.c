@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Which listeners are tracked; see filter.h. */
 #include <linux/bitmap.h>
+#include <linux/ctype.h>
 #include <linux/lockdep.h>
 #include <linux/rcupdate.h>
 #include <linux/seq_file.h>
@@ -140,8 +141,8 @@ int aq_udp_ports_parse(char *list, u16 *ports, unsigned int *n)
 	if (!strcmp(list, "none"))
 		return 0;
 	while ((word = strsep(&list, ","))) {
-		if (*n == AQ_UDP_PORTS_MAX || kstrtou16(word, 10, &port) ||
-		    !port)
+		if (*n == AQ_UDP_PORTS_MAX || !isdigit(word[0]) ||
+		    kstrtou16(word, 10, &port) || !port)
 			return -EINVAL;
 		ports[(*n)++] = port;
 	}

@@ -19,8 +19,8 @@
  * too. A refused write must change nothing, which the next read-back
  * checks.
  *
- * Where the README leaves a form open (a number written with a leading
- * '+', the lowercase k/m/g of the kernel's memparse(), a max_memory above
+ * Where the README leaves a form open (the lowercase k/m/g of the
+ * kernel's memparse(), a max_memory above
  * LONG_MAX but within unsigned long, a comment line that starts with
  * blanks), the model accepts either answer but holds a taken write to the
  * lenient reading; how the module answered is counted and printed.
@@ -57,7 +57,7 @@ struct fcmd {
 struct verdict {
 	unsigned int bad;	/* F_* of the rules it breaks */
 	int amb;		/* forms the README leaves open */
-	int amb_plus, amb_lower, amb_bigmem, amb_comment;
+	int amb_lower, amb_bigmem, amb_comment;
 	int n;
 	struct fcmd cmd[AQ_MAX_CMDS + 1];
 };
@@ -82,20 +82,15 @@ struct model {
 /* The model of the README's grammar                                   */
 
 /*
- * A decimal number: digits only. A leading '+' is a form the README does
- * not name (ambiguous). Returns 0 and the value, 1 on overflow of 64 bits
- * (a number, but too large for any field), -1 when not a number.
+ * A decimal number: digits only (no sign). Returns 0 and the value, 1 on
+ * overflow of 64 bits (a number, but too large for any field), -1 when not
+ * a number.
  */
-static int num(const char *w, unsigned long long *v, int *plus)
+static int num(const char *w, unsigned long long *v)
 {
 	unsigned long long x = 0;
 	const char *p = w;
 
-	*plus = 0;
-	if (*p == '+') {
-		*plus = 1;
-		p++;
-	}
 	if (!*p)
 		return -1;
 	for (; *p; p++) {
@@ -114,25 +109,16 @@ static int num(const char *w, unsigned long long *v, int *plus)
 	return 0;
 }
 
-static void amb_plus(struct verdict *e, int plus)
-{
-	if (plus) {
-		e->amb++;
-		e->amb_plus++;
-	}
-}
-
 /* A number in [lo, hi]; false (and EINVAL) otherwise. */
 static bool num_in(struct verdict *e, const char *w, unsigned long long lo,
 		   unsigned long long hi, unsigned long long *v)
 {
-	int plus, r = num(w, v, &plus);
+	int r = num(w, v);
 
 	if (r || *v < lo || *v > hi) {
 		e->bad |= F_EINVAL;
 		return false;
 	}
-	amb_plus(e, plus);
 	return true;
 }
 
@@ -143,7 +129,7 @@ static void eval_max_memory(struct verdict *e, const char *w,
 	size_t len = strlen(w);
 	unsigned int shift = 0;
 	unsigned long long v;
-	int plus, r;
+	int r;
 
 	if (!len || len >= sizeof(digits)) {
 		e->bad |= F_EINVAL;
@@ -162,12 +148,11 @@ static void eval_max_memory(struct verdict *e, const char *w,
 			digits[len - 1] == 'M' ? 20 : 30;
 		digits[--len] = '\0';
 	}
-	r = num(digits, &v, &plus);
+	r = num(digits, &v);
 	if (r || (shift && v > (ULLONG_MAX >> shift))) {
 		e->bad |= F_EINVAL;
 		return;
 	}
-	amb_plus(e, plus);
 	v <<= shift;
 	if (v < AQ_MEM_MIN) {
 		e->bad |= F_EINVAL;
@@ -270,7 +255,7 @@ static void eval_line(struct verdict *e, char *line, const struct model *m)
 	} else if (!strcmp(w[0], "reset") && n == 1) {
 		c->verb = V_RESET;
 	} else if (!strcmp(w[0], "reset") && n == 2) {
-		int plus, r = num(w[1], &c->val, &plus);
+		int r = num(w[1], &c->val);
 
 		c->verb = V_RESET_ID;
 		if (r < 0) {
@@ -280,7 +265,6 @@ static void eval_line(struct verdict *e, char *line, const struct model *m)
 			 * "not a valid id" are both fair. */
 			e->bad |= F_EINVAL | F_ENOENT;
 		} else {
-			amb_plus(e, plus);
 			/* The check is against the table before the write. */
 			if (!(m->row && (int64_t)c->val == m->id))
 				e->bad |= F_ENOENT;
@@ -756,9 +740,8 @@ struct fuzz {
 	char last_input[400];
 	long long writes, taken, refused, readbacks, fullchecks, revivals;
 	long long toggles, amb_taken, amb_refused;
-	long long amb_plus_taken, amb_plus_refused, amb_lower_taken,
-		amb_lower_refused, amb_bigmem_taken, amb_bigmem_refused,
-		amb_comment_taken, amb_comment_refused;
+	long long amb_lower_taken, amb_lower_refused, amb_bigmem_taken;
+	long long amb_bigmem_refused, amb_comment_taken, amb_comment_refused;
 	long long by_errno[4];	/* EINVAL, E2BIG, ENOENT, other */
 	long long split_writes, max_len;
 };
@@ -982,13 +965,11 @@ static void one_write(struct __test_metadata *_metadata, struct fuzz *f,
 	} else if (e.amb) {
 		if (taken) {
 			f->amb_taken++;
-			f->amb_plus_taken += !!e.amb_plus;
 			f->amb_lower_taken += !!e.amb_lower;
 			f->amb_bigmem_taken += !!e.amb_bigmem;
 			f->amb_comment_taken += !!e.amb_comment;
 		} else {
 			f->amb_refused++;
-			f->amb_plus_refused += !!e.amb_plus;
 			f->amb_lower_refused += !!e.amb_lower;
 			f->amb_bigmem_refused += !!e.amb_bigmem;
 			f->amb_comment_refused += !!e.amb_comment;
@@ -1147,9 +1128,9 @@ check:
 	       f->max_len);
 	TH_LOG("%lld read-backs of the control file, %lld of /proc/aqueue and sysfs; %lld enable/disable flips, %lld rows revived",
 	       f->readbacks, f->fullchecks, f->toggles, f->revivals);
-	TH_LOG("forms the README leaves open: taken %lld, refused %lld ('+N': %lld/%lld, k/m/g: %lld/%lld, max_memory > LONG_MAX: %lld/%lld, blanks before '#': %lld/%lld taken/refused)",
-	       f->amb_taken, f->amb_refused, f->amb_plus_taken,
-	       f->amb_plus_refused, f->amb_lower_taken, f->amb_lower_refused,
+	TH_LOG("forms the README leaves open: taken %lld, refused %lld (k/m/g: %lld/%lld, max_memory > LONG_MAX: %lld/%lld, blanks before '#': %lld/%lld taken/refused)",
+	       f->amb_taken, f->amb_refused, f->amb_lower_taken,
+	       f->amb_lower_refused,
 	       f->amb_bigmem_taken, f->amb_bigmem_refused,
 	       f->amb_comment_taken, f->amb_comment_refused);
 	TH_LOG("took %lld ms", (long long)(aq_now_ns() - t0) / 1000000);
