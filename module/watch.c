@@ -117,11 +117,11 @@ static void aq_drop_log_first(struct aq_listener *l)
 		break;
 	default:
 		pr_info_ratelimited("listener %u unix %s%*pE (pid %d) refused a connect; queue %u, backlog %u\n",
-				    l->id, l->path.len && !l->path.bytes[0] ?
+				    l->id, l->path_len && !l->path[0] ?
 				    "@" : "",
-				    l->path.len ? l->path.len - 1 : 0,
-				    l->path.len && !l->path.bytes[0] ?
-				    l->path.bytes + 1 : l->path.bytes,
+				    l->path_len ? l->path_len - 1 : 0,
+				    l->path_len && !l->path[0] ?
+				    l->path + 1 : l->path,
 				    l->pid, l->qlen, l->backlog);
 		break;
 	}
