@@ -581,14 +581,17 @@ static void aq_listener_retire(struct aq_listener *l, struct sock *sk)
 /*
  * Drops are the kernel's own sk_drops counted from when tracking began.
  * Concurrent probes read it at different moments, so keep the largest
- * reading: the last reading after the last drop is exact. Under l->lock.
+ * reading: the last reading after the last drop is exact. Under l->lock;
+ * @now is the event's time, or 0 for the clock to be read if there is a
+ * drop.
  */
-static void aq_drops_seen(struct aq_listener *l, u32 kernel_drops)
+static void aq_drops_seen(struct aq_listener *l, u32 kernel_drops, u64 now)
 {
 	u32 seen = kernel_drops - l->drops_base;
 
 	if ((s32)(seen - (u32)l->drops) > 0) {
-		aq_watch_dropped(l, (u32)(seen - (u32)l->drops));
+		aq_watch_dropped(l, (u32)(seen - (u32)l->drops),
+				 now ?: ktime_get_ns());
 		l->drops += (u32)(seen - (u32)l->drops);
 	}
 }
@@ -600,14 +603,16 @@ void aq_listener_syn(struct aq_listener *l, struct sock *sk)
 	u32 synq_len = l->family == AF_UNIX ? 0 : inet_csk_reqsk_queue_len(sk);
 	struct aq_syn *syn;
 	unsigned long flags;
+	u64 now;
 
 	spin_lock_irqsave(&l->lock, flags);
-	aq_sync(l, sk, ktime_get_ns());
+	now = ktime_get_ns();
+	aq_sync(l, sk, now);
 	l->backlog = READ_ONCE(sk->sk_max_ack_backlog);
 	l->qlen_hist[aq_qlen_bucket(kernel_qlen)]++;
 	/* Unix listeners count their refused connects instead. */
 	if (l->family != AF_UNIX) {
-		aq_drops_seen(l, kernel_drops);
+		aq_drops_seen(l, kernel_drops, now);
 		syn = aq_syn_get(l);
 		if (syn)
 			syn->synq_hist[aq_qlen_bucket(synq_len)]++;
@@ -660,16 +665,18 @@ static void aq_enqueue_locked(struct aq_listener *l, u64 now)
 }
 
 void aq_listener_enqueue(struct aq_listener *l, struct sock *sk,
-			 u64 handshake_ns)
+			 u64 synack_ns)
 {
 	struct aq_syn *syn;
 	unsigned long flags;
-	u64 now;
+	u64 now, handshake_ns;
 
 	spin_lock_irqsave(&l->lock, flags);
 	now = ktime_get_ns();
 	aq_sync(l, sk, now);
-	if (handshake_ns) {
+	if (synack_ns && now >= synack_ns) {
+		/* Below the first bucket's edge but still a handshake. */
+		handshake_ns = max_t(u64, now - synack_ns, 1);
 		syn = aq_syn_get(l);
 		if (syn) {
 			syn->handshake_hist[aq_wait_bucket(handshake_ns)]++;
@@ -709,7 +716,7 @@ void aq_listener_datagram(struct aq_listener *l, struct sock *sk,
 		/* The receive buffer was full; -ENOBUFS is memory pressure. */
 		udp->drops_rcvbuf++;
 	}
-	aq_drops_seen(l, kernel_drops);
+	aq_drops_seen(l, kernel_drops, now);
 	spin_unlock_irqrestore(&l->lock, flags);
 }
 
@@ -778,7 +785,7 @@ void aq_listener_drops(struct aq_listener *l, struct sock *sk, u32 delta,
 	unsigned long flags;
 
 	spin_lock_irqsave(&l->lock, flags);
-	aq_drops_seen(l, kernel_drops);
+	aq_drops_seen(l, kernel_drops, 0);
 	if (delta) {
 		if (cause == AQ_DROP_SYN_ACCEPTQ_FULL)
 			l->drops_syn_acceptq++;
@@ -793,7 +800,7 @@ void aq_listener_refused(struct aq_listener *l)
 	unsigned long flags;
 
 	spin_lock_irqsave(&l->lock, flags);
-	aq_watch_dropped(l, 1);
+	aq_watch_dropped(l, 1, ktime_get_ns());
 	l->drops++;
 	spin_unlock_irqrestore(&l->lock, flags);
 }
@@ -917,7 +924,7 @@ static bool aq_refresh_from_socket(struct aq_listener *l)
 	drops = aq_sk_drops(sk);
 	backlog = aq_kernel_backlog(sk);
 	spin_lock_irqsave(&l->lock, flags);
-	aq_drops_seen(l, drops);
+	aq_drops_seen(l, drops, 0);
 	l->backlog = backlog;
 	spin_unlock_irqrestore(&l->lock, flags);
 	return true;

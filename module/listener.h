@@ -148,9 +148,12 @@ struct aq_listener *aq_listener_get_after_accept(struct sock *sk);
 void aq_listener_listen(struct sock *sk);
 void aq_listener_stop(struct sock *sk);
 void aq_listener_syn(struct aq_listener *l, struct sock *sk);
-/* @handshake_ns: SYN to final ACK, or 0 when unknown (syncookies, TFO). */
+/*
+ * @synack_ns: when the handshake began (the first SYN-ACK, on the clock of
+ * ktime_get_ns()), or 0 when unknown (syncookies, TFO, unix).
+ */
 void aq_listener_enqueue(struct aq_listener *l, struct sock *sk,
-			 u64 handshake_ns);
+			 u64 synack_ns);
 void aq_listener_dequeue(struct aq_listener *l, struct sock *sk);
 void aq_listener_drops(struct aq_listener *l, struct sock *sk, u32 delta,
 		       enum aq_drop_cause cause);

@@ -317,7 +317,7 @@ static int aq_ack_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
-static void aq_enqueue(struct sock *sk, u64 handshake_ns)
+static void aq_enqueue(struct sock *sk, u64 synack_ns)
 {
 	struct aq_listener *l;
 
@@ -327,24 +327,19 @@ static void aq_enqueue(struct sock *sk, u64 handshake_ns)
 	rcu_read_lock();
 	l = aq_listener_get(sk, true);
 	if (l)
-		aq_listener_enqueue(l, sk, handshake_ns);
+		aq_listener_enqueue(l, sk, synack_ns);
 	rcu_read_unlock();
 }
 
 /*
  * The request remembers when its first SYN-ACK left (tcp_clock_us(), the
  * monotonic clock), which the kernel does at once on the SYN: that is when
- * the handshake began. 0 when it was never set.
+ * the handshake began. 0 when it was never set. The handshake ends at the
+ * enqueue's own reading of the clock.
  */
-static u64 aq_handshake_ns(const struct request_sock *req)
+static u64 aq_synack_ns(const struct request_sock *req)
 {
-	u64 synack_ns = tcp_rsk(req)->snt_synack * NSEC_PER_USEC;
-	u64 now = ktime_get_ns();
-
-	if (!synack_ns || now < synack_ns)
-		return 0;
-	/* Below the first bucket's edge but still a handshake. */
-	return max_t(u64, now - synack_ns, 1);
+	return tcp_rsk(req)->snt_synack * NSEC_PER_USEC;
 }
 
 /*
@@ -367,7 +362,7 @@ static int aq_hashdance(struct kprobe *p, struct pt_regs *regs)
 		return 0;
 	this_cpu_write(aq_hashdance_child, aq_sk_arg(regs, 1));
 	aq_enqueue(aq_sk_arg(regs, 0),
-		   aq_handshake_ns((struct request_sock *)aq_probe_arg(regs, 2)));
+		   aq_synack_ns((struct request_sock *)aq_probe_arg(regs, 2)));
 	return 0;
 }
 

@@ -127,10 +127,8 @@ static void aq_drop_log_first(struct aq_listener *l)
 	}
 }
 
-void aq_watch_dropped(struct aq_listener *l, u64 delta)
+void aq_watch_dropped(struct aq_listener *l, u64 delta, u64 now)
 {
-	u64 now = ktime_get_ns();
-
 	if (l->burst_drops && !aq_is_overflowing(l, now))
 		aq_burst_end(l, now);
 	l->last_drop_ns = now;
