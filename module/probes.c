@@ -890,6 +890,8 @@ static struct aq_probe aq_probes[AQ_PROBE_COUNT] = {
 };
 
 static unsigned long aq_missed_seen;
+/* When the handlers last summed the probes' misses. */
+static unsigned long aq_missed_checked;
 
 static struct kprobe *aq_probe_kprobe(struct aq_probe *p)
 {
@@ -908,7 +910,7 @@ static unsigned long aq_probe_missed(struct aq_probe *p)
 	return missed;
 }
 
-unsigned long aq_probes_missed(void)
+static unsigned long aq_probes_missed_sum(void)
 {
 	unsigned long missed = 0;
 	size_t i;
@@ -922,14 +924,38 @@ unsigned long aq_probes_missed(void)
  * A missed hit leaves the queue models unsure: have every listener start
  * again from the kernel's own queue length at its next event.
  */
-static void aq_probes_check_missed(void)
+static unsigned long aq_probes_resync_on_miss(void)
 {
-	unsigned long missed = aq_probes_missed();
+	unsigned long missed = aq_probes_missed_sum();
 
 	if (unlikely(missed != READ_ONCE(aq_missed_seen))) {
 		WRITE_ONCE(aq_missed_seen, missed);
 		aq_listeners_resync_all();
 	}
+	return missed;
+}
+
+/*
+ * From the handlers: summing nmissed over every probe costs some 150 to 200
+ * instructions, too much for every accept and datagram, so they look at
+ * most once per jiffy. A miss is noticed by the first accept or datagram of
+ * a later jiffy and by every read of /proc/aqueue's totals, and the count
+ * itself, read from the probes each time, loses nothing.
+ */
+static void aq_probes_check_missed(void)
+{
+	unsigned long now = jiffies;
+
+	if (likely(READ_ONCE(aq_missed_checked) == now))
+		return;
+	WRITE_ONCE(aq_missed_checked, now);
+	aq_probes_resync_on_miss();
+}
+
+/* For /proc/aqueue: the count, and the resync if there are new misses. */
+unsigned long aq_probes_missed(void)
+{
+	return aq_probes_resync_on_miss();
 }
 
 static int aq_probe_register(struct aq_probe *p)
@@ -1021,7 +1047,7 @@ int aq_probes_register(void)
 		       aq_probe_kprobe(p)->symbol_name, err);
 		goto err_unregister;
 	}
-	aq_missed_seen = aq_probes_missed();
+	aq_missed_seen = aq_probes_missed_sum();
 	/* Events seen while only some probes were in place do not count. */
 	aq_listeners_resync_all();
 	return 0;
