@@ -1250,9 +1250,11 @@ int aq_listeners_init(void)
 	int err;
 
 	aq_listener_cache = KMEM_CACHE(aq_listener, 0);
+	/* Whole words: the size charged is the size taken in the slab. */
 	aq_unix_listener_cache =
 		kmem_cache_create("aq_unix_listener",
-				  sizeof(struct aq_listener) + AQ_UNIX_PATH_MAX,
+				  sizeof(struct aq_listener) +
+				  ALIGN(AQ_UNIX_PATH_MAX, sizeof(u64)),
 				  __alignof__(struct aq_listener), 0, NULL);
 	aq_syn_cache = KMEM_CACHE(aq_syn, 0);
 	aq_udp_cache = KMEM_CACHE(aq_udp, 0);
