@@ -37,6 +37,7 @@
  */
 #include <linux/hash.h>
 #include <linux/if_ether.h>
+#include <linux/jiffies.h>
 #include <linux/jump_label.h>
 #include <linux/kprobes.h>
 #include <linux/log2.h>
