@@ -38,7 +38,7 @@ void aq_events_show_settings(struct seq_file *m);
 /* watch.c: the live state, kept by hooks in listener.c. */
 void aq_watch_init(struct aq_listener *l, u64 now);
 void aq_watch_accepted(struct aq_listener *l, u64 now);
-void aq_watch_dropped(struct aq_listener *l, u64 delta);
+void aq_watch_dropped(struct aq_listener *l, u64 delta, u64 now);
 void aq_watch_opened(struct aq_listener *l);
 void aq_watch_closed(struct aq_listener *l);
 /* The live keys at the end of a listener's detail line; under l->lock. */

@@ -35,6 +35,44 @@
 /* The longest local field: a unix name of octal escapes. */
 #define AQ_LOCAL_LEN	(1 + 4 * AQ_UNIX_PATH_MAX + 1)
 
+/*
+ * TCP: the SYN queue (request sockets waiting for the final ACK) and the
+ * handshake, SYN to final ACK. Allocated at a listener's first SYN: an idle
+ * listener, and every unix one, goes without.
+ */
+struct aq_syn {
+	u64 synq_full_drops;	/* TCPReqQFullDrop */
+	u64 synq_full_cookies;	/* TCPReqQFullDoCookies */
+	u64 syn_cookies;	/* SyncookiesSent */
+	u64 synack_retrans;
+	u64 handshake_sum_ns;
+	u64 handshake_max_ns;
+	u64 synq_hist[AQUEUE_QLEN_BUCKETS];
+	u64 handshake_hist[AQUEUE_WAIT_BUCKETS];
+};
+
+/*
+ * UDP: the receive queue in bytes (the queue holds datagrams, and the
+ * backlog field holds sk_rcvbuf). Allocated at a socket's first datagram.
+ */
+struct aq_udp {
+	u64 drops_rcvbuf;	/* UdpRcvbufErrors */
+	u64 qbytes_hist[AQUEUE_QLEN_BUCKETS];
+};
+
+/* What a listener without its part shows. */
+static const struct aq_syn aq_syn_none;
+static const struct aq_udp aq_udp_none;
+
+/*
+ * Entries and their parts come from caches of their own: from kmalloc()
+ * they would be rounded up to the next power of two.
+ */
+static struct kmem_cache *aq_listener_cache;
+static struct kmem_cache *aq_unix_listener_cache;
+static struct kmem_cache *aq_syn_cache;
+static struct kmem_cache *aq_udp_cache;
+
 static const struct rhashtable_params aq_table_params = {
 	.key_len = sizeof(const struct sock *),
 	.key_offset = offsetof(struct aq_listener, sk),
@@ -49,9 +87,10 @@ static u32 aq_next_id;
 
 static atomic_t aq_tracked;
 static atomic_long_t aq_untracked_listens;
+/* Events of untracked listeners, or that a part could not be had for. */
 static atomic_long_t aq_untracked_events;
 static atomic_long_t aq_filtered_events;
-/* Bytes of entries and rings, held against aq_max_memory. */
+/* Bytes of entries, their parts and rings, held against aq_max_memory. */
 static atomic_long_t aq_memory;
 static atomic_long_t aq_resyncs;
 /* Bumped to make every listener re-read its queue length from the kernel. */
@@ -100,15 +139,72 @@ static void aq_memory_uncharge(size_t bytes)
 	atomic_long_sub(bytes, &aq_memory);
 }
 
+/* An object from one of the caches, charged at the size it takes there. */
+static void *aq_cache_alloc(struct kmem_cache *cache)
+{
+	size_t size = kmem_cache_size(cache);
+	void *obj;
+
+	if (!aq_memory_charge(size))
+		return NULL;
+	obj = kmem_cache_zalloc(cache, GFP_ATOMIC | __GFP_NOWARN);
+	if (!obj)
+		aq_memory_uncharge(size);
+	return obj;
+}
+
+static void aq_cache_free(struct kmem_cache *cache, void *obj)
+{
+	aq_memory_uncharge(kmem_cache_size(cache));
+	kmem_cache_free(cache, obj);
+}
+
+static struct kmem_cache *aq_listener_cache_of(u16 family)
+{
+	return family == AF_UNIX ? aq_unix_listener_cache : aq_listener_cache;
+}
+
 static void aq_listener_free_rcu(struct rcu_head *rcu)
 {
 	struct aq_listener *l = container_of(rcu, struct aq_listener, rcu);
 
-	aq_memory_uncharge(sizeof(*l) + l->ring_cap * sizeof(*l->ring));
+	aq_memory_uncharge(l->ring_cap * sizeof(*l->ring));
 	if (l->sk_ref)
 		sock_put(l->sk);
 	kfree(l->ring);
-	kfree(l);
+	if (l->type == SOCK_DGRAM) {
+		if (l->udp)
+			aq_cache_free(aq_udp_cache, l->udp);
+	} else if (l->syn) {
+		aq_cache_free(aq_syn_cache, l->syn);
+	}
+	aq_cache_free(aq_listener_cache_of(l->family), l);
+}
+
+/*
+ * A part of a listener, allocated at its first use in the probe that needs
+ * it, under l->lock. Without it (the memory limit, or no memory at once)
+ * the event's share in it is lost, and counted with the events of the
+ * listeners that have no row.
+ */
+static struct aq_syn *aq_syn_get(struct aq_listener *l)
+{
+	if (unlikely(!l->syn)) {
+		l->syn = aq_cache_alloc(aq_syn_cache);
+		if (!l->syn)
+			atomic_long_inc(&aq_untracked_events);
+	}
+	return l->syn;
+}
+
+static struct aq_udp *aq_udp_get(struct aq_listener *l)
+{
+	if (unlikely(!l->udp)) {
+		l->udp = aq_cache_alloc(aq_udp_cache);
+		if (!l->udp)
+			atomic_long_inc(&aq_untracked_events);
+	}
+	return l->udp;
 }
 
 /* Returns true if this call removed the listener (and so must retire it). */
@@ -194,11 +290,11 @@ static void aq_copy_unix_path(struct aq_listener *l, const struct sock *sk)
 		return;
 	len = addr->len - (int)offsetof(struct sockaddr_un, sun_path);
 	len = clamp(len, 0, AQ_UNIX_PATH_MAX);
-	memcpy(l->path.bytes, addr->name->sun_path, len);
+	memcpy(l->path, addr->name->sun_path, len);
 	/* A filesystem name may carry its terminating NUL in len. */
-	if (len && l->path.bytes[0])
-		len = strnlen(l->path.bytes, len);
-	l->path.len = len;
+	if (len && l->path[0])
+		len = strnlen(l->path, len);
+	l->path_len = len;
 }
 
 static void aq_copy_identity(struct aq_listener *l, const struct sock *sk)
@@ -239,22 +335,18 @@ static struct aq_listener *aq_listener_create(struct sock *sk, u32 queued,
 		atomic_long_inc(&aq_filtered_events);
 		return NULL;
 	}
-	if (atomic_read(&aq_tracked) >= READ_ONCE(aq_max_listeners) ||
-	    !aq_memory_charge(sizeof(*l)))
+	if (atomic_read(&aq_tracked) >= READ_ONCE(aq_max_listeners))
 		goto untracked;
-	l = kzalloc(sizeof(*l), GFP_ATOMIC | __GFP_NOWARN);
-	if (!l) {
-		aq_memory_uncharge(sizeof(*l));
+	l = aq_cache_alloc(aq_listener_cache_of(sk->sk_family));
+	if (!l)
 		goto untracked;
-	}
 
 	/*
 	 * Listeners and UDP sockets are found under RCU without a reference:
 	 * one being closed on another CPU may already have dropped its last.
 	 */
 	if (!refcount_inc_not_zero(&sk->sk_refcnt)) {
-		kfree(l);
-		aq_memory_uncharge(sizeof(*l));
+		aq_cache_free(aq_listener_cache_of(sk->sk_family), l);
 		return NULL;
 	}
 	l->sk = sk;
@@ -278,8 +370,7 @@ static struct aq_listener *aq_listener_create(struct sock *sk, u32 queued,
 						aq_table_params);
 	if (old) {
 		sock_put(sk);
-		kfree(l);
-		aq_memory_uncharge(sizeof(*l));
+		aq_cache_free(aq_listener_cache_of(sk->sk_family), l);
 		return IS_ERR(old) ? NULL : old;
 	}
 
@@ -490,14 +581,17 @@ static void aq_listener_retire(struct aq_listener *l, struct sock *sk)
 /*
  * Drops are the kernel's own sk_drops counted from when tracking began.
  * Concurrent probes read it at different moments, so keep the largest
- * reading: the last reading after the last drop is exact. Under l->lock.
+ * reading: the last reading after the last drop is exact. Under l->lock;
+ * @now is the event's time, or 0 for the clock to be read if there is a
+ * drop.
  */
-static void aq_drops_seen(struct aq_listener *l, u32 kernel_drops)
+static void aq_drops_seen(struct aq_listener *l, u32 kernel_drops, u64 now)
 {
 	u32 seen = kernel_drops - l->drops_base;
 
 	if ((s32)(seen - (u32)l->drops) > 0) {
-		aq_watch_dropped(l, (u32)(seen - (u32)l->drops));
+		aq_watch_dropped(l, (u32)(seen - (u32)l->drops),
+				 now ?: ktime_get_ns());
 		l->drops += (u32)(seen - (u32)l->drops);
 	}
 }
@@ -507,16 +601,21 @@ void aq_listener_syn(struct aq_listener *l, struct sock *sk)
 	u32 kernel_qlen = aq_kernel_qlen(sk);
 	u32 kernel_drops = aq_sk_drops(sk);
 	u32 synq_len = l->family == AF_UNIX ? 0 : inet_csk_reqsk_queue_len(sk);
+	struct aq_syn *syn;
 	unsigned long flags;
+	u64 now;
 
 	spin_lock_irqsave(&l->lock, flags);
-	aq_sync(l, sk, ktime_get_ns());
+	now = ktime_get_ns();
+	aq_sync(l, sk, now);
 	l->backlog = READ_ONCE(sk->sk_max_ack_backlog);
 	l->qlen_hist[aq_qlen_bucket(kernel_qlen)]++;
 	/* Unix listeners count their refused connects instead. */
 	if (l->family != AF_UNIX) {
-		aq_drops_seen(l, kernel_drops);
-		l->synq_hist[aq_qlen_bucket(synq_len)]++;
+		aq_drops_seen(l, kernel_drops, now);
+		syn = aq_syn_get(l);
+		if (syn)
+			syn->synq_hist[aq_qlen_bucket(synq_len)]++;
 	}
 	spin_unlock_irqrestore(&l->lock, flags);
 }
@@ -524,21 +623,28 @@ void aq_listener_syn(struct aq_listener *l, struct sock *sk)
 void aq_listener_syn_done(struct aq_listener *l,
 			  const struct aq_syn_outcome *outcome)
 {
+	struct aq_syn *syn;
 	unsigned long flags;
 
 	spin_lock_irqsave(&l->lock, flags);
-	l->synq_full_drops += outcome->synq_full_drops;
-	l->synq_full_cookies += outcome->synq_full_cookies;
-	l->syn_cookies += outcome->syn_cookies;
+	syn = aq_syn_get(l);
+	if (syn) {
+		syn->synq_full_drops += outcome->synq_full_drops;
+		syn->synq_full_cookies += outcome->synq_full_cookies;
+		syn->syn_cookies += outcome->syn_cookies;
+	}
 	spin_unlock_irqrestore(&l->lock, flags);
 }
 
 void aq_listener_synack_retrans(struct aq_listener *l)
 {
+	struct aq_syn *syn;
 	unsigned long flags;
 
 	spin_lock_irqsave(&l->lock, flags);
-	l->synack_retrans++;
+	syn = aq_syn_get(l);
+	if (syn)
+		syn->synack_retrans++;
 	spin_unlock_irqrestore(&l->lock, flags);
 }
 
@@ -559,19 +665,25 @@ static void aq_enqueue_locked(struct aq_listener *l, u64 now)
 }
 
 void aq_listener_enqueue(struct aq_listener *l, struct sock *sk,
-			 u64 handshake_ns)
+			 u64 synack_ns)
 {
+	struct aq_syn *syn;
 	unsigned long flags;
-	u64 now;
+	u64 now, handshake_ns;
 
 	spin_lock_irqsave(&l->lock, flags);
 	now = ktime_get_ns();
 	aq_sync(l, sk, now);
-	if (handshake_ns) {
-		l->handshake_hist[aq_wait_bucket(handshake_ns)]++;
-		l->handshake_sum_ns += handshake_ns;
-		if (handshake_ns > l->handshake_max_ns)
-			l->handshake_max_ns = handshake_ns;
+	if (synack_ns && now >= synack_ns) {
+		/* Below the first bucket's edge but still a handshake. */
+		handshake_ns = max_t(u64, now - synack_ns, 1);
+		syn = aq_syn_get(l);
+		if (syn) {
+			syn->handshake_hist[aq_wait_bucket(handshake_ns)]++;
+			syn->handshake_sum_ns += handshake_ns;
+			if (handshake_ns > syn->handshake_max_ns)
+				syn->handshake_max_ns = handshake_ns;
+		}
 	}
 	aq_enqueue_locked(l, now);
 	spin_unlock_irqrestore(&l->lock, flags);
@@ -581,6 +693,7 @@ void aq_listener_datagram(struct aq_listener *l, struct sock *sk,
 			  u32 seen_len, u32 seen_bytes, int err)
 {
 	u32 kernel_drops = aq_sk_drops(sk);
+	struct aq_udp *udp;
 	unsigned long flags;
 	u64 now;
 
@@ -589,7 +702,9 @@ void aq_listener_datagram(struct aq_listener *l, struct sock *sk,
 	aq_sync(l, sk, now);
 	l->backlog = READ_ONCE(sk->sk_rcvbuf);
 	l->qlen_hist[aq_qlen_bucket(seen_len)]++;
-	l->qbytes_hist[aq_qlen_bucket(seen_bytes)]++;
+	udp = aq_udp_get(l);
+	if (udp)
+		udp->qbytes_hist[aq_qlen_bucket(seen_bytes)]++;
 	if (!err) {
 		if (l->received_early) {
 			l->received_early--;
@@ -597,11 +712,11 @@ void aq_listener_datagram(struct aq_listener *l, struct sock *sk,
 		} else {
 			aq_enqueue_locked(l, now);
 		}
-	} else if (err == -ENOMEM) {
+	} else if (err == -ENOMEM && udp) {
 		/* The receive buffer was full; -ENOBUFS is memory pressure. */
-		l->drops_rcvbuf++;
+		udp->drops_rcvbuf++;
 	}
-	aq_drops_seen(l, kernel_drops);
+	aq_drops_seen(l, kernel_drops, now);
 	spin_unlock_irqrestore(&l->lock, flags);
 }
 
@@ -670,7 +785,7 @@ void aq_listener_drops(struct aq_listener *l, struct sock *sk, u32 delta,
 	unsigned long flags;
 
 	spin_lock_irqsave(&l->lock, flags);
-	aq_drops_seen(l, kernel_drops);
+	aq_drops_seen(l, kernel_drops, 0);
 	if (delta) {
 		if (cause == AQ_DROP_SYN_ACCEPTQ_FULL)
 			l->drops_syn_acceptq++;
@@ -685,7 +800,7 @@ void aq_listener_refused(struct aq_listener *l)
 	unsigned long flags;
 
 	spin_lock_irqsave(&l->lock, flags);
-	aq_watch_dropped(l, 1);
+	aq_watch_dropped(l, 1, ktime_get_ns());
 	l->drops++;
 	spin_unlock_irqrestore(&l->lock, flags);
 }
@@ -720,16 +835,16 @@ static void aq_format_unix_path(char *buf, size_t size,
 {
 	size_t out = 0, i = 0;
 
-	if (!l->path.len) {
+	if (!l->path_len) {
 		snprintf(buf, size, "-");
 		return;
 	}
-	if (!l->path.bytes[0]) {
+	if (!l->path[0]) {
 		buf[out++] = '@';
 		i = 1;
 	}
-	for (; i < l->path.len && out + 5 < size; i++) {
-		unsigned char c = l->path.bytes[i];
+	for (; i < l->path_len && out + 5 < size; i++) {
+		unsigned char c = l->path[i];
 
 		if (c <= ' ' || c >= 0x7f || c == '\\')
 			out += snprintf(buf + out, size - out, "\\%03o", c);
@@ -809,7 +924,7 @@ static bool aq_refresh_from_socket(struct aq_listener *l)
 	drops = aq_sk_drops(sk);
 	backlog = aq_kernel_backlog(sk);
 	spin_lock_irqsave(&l->lock, flags);
-	aq_drops_seen(l, drops);
+	aq_drops_seen(l, drops, 0);
 	l->backlog = backlog;
 	spin_unlock_irqrestore(&l->lock, flags);
 	return true;
@@ -877,24 +992,29 @@ static void aq_show_wait_hist(struct seq_file *m, const u64 *hist)
 static void aq_show_syn_detail(struct seq_file *m, struct aq_listener *l,
 			       u32 synq_len)
 {
+	const struct aq_syn *syn = l->syn ?: &aq_syn_none;
+
 	seq_printf(m, "listener %u syn synq_now %u synq_full_drops %llu synq_full_cookies %llu syn_cookies %llu synack_retrans %llu handshake_sum_ns %llu handshake_max_ns %llu\n",
-		   l->id, synq_len, l->synq_full_drops, l->synq_full_cookies,
-		   l->syn_cookies, l->synack_retrans, l->handshake_sum_ns,
-		   l->handshake_max_ns);
+		   l->id, synq_len, syn->synq_full_drops,
+		   syn->synq_full_cookies, syn->syn_cookies,
+		   syn->synack_retrans, syn->handshake_sum_ns,
+		   syn->handshake_max_ns);
 	seq_printf(m, "listener %u synq", l->id);
-	aq_show_qlen_hist(m, l->synq_hist);
+	aq_show_qlen_hist(m, syn->synq_hist);
 	seq_printf(m, "listener %u handshake_ns", l->id);
-	aq_show_wait_hist(m, l->handshake_hist);
+	aq_show_wait_hist(m, syn->handshake_hist);
 }
 
 /* UDP sockets: the receive buffer. Under l->lock. */
 static void aq_show_udp_detail(struct seq_file *m, struct aq_listener *l,
 			       u32 rmem)
 {
+	const struct aq_udp *udp = l->udp ?: &aq_udp_none;
+
 	seq_printf(m, "listener %u udp rmem_now %u drops_rcvbuf %llu\n",
-		   l->id, rmem, l->drops_rcvbuf);
+		   l->id, rmem, udp->drops_rcvbuf);
 	seq_printf(m, "listener %u qbytes", l->id);
-	aq_show_qlen_hist(m, l->qbytes_hist);
+	aq_show_qlen_hist(m, udp->qbytes_hist);
 }
 
 void aq_listener_show_detail(struct seq_file *m, struct aq_listener *l)
@@ -1021,18 +1141,12 @@ static void aq_listener_reset(struct aq_listener *l)
 	l->wait_max_ns = 0;
 	memset(l->qlen_hist, 0, sizeof(l->qlen_hist));
 	memset(l->wait_hist, 0, sizeof(l->wait_hist));
+	/* The parts stay, zeroed: what is held stays held. */
 	if (aq_is_udp(l)) {
-		l->drops_rcvbuf = 0;
-		memset(l->qbytes_hist, 0, sizeof(l->qbytes_hist));
-	} else {
-		l->synq_full_drops = 0;
-		l->synq_full_cookies = 0;
-		l->syn_cookies = 0;
-		l->synack_retrans = 0;
-		l->handshake_sum_ns = 0;
-		l->handshake_max_ns = 0;
-		memset(l->synq_hist, 0, sizeof(l->synq_hist));
-		memset(l->handshake_hist, 0, sizeof(l->handshake_hist));
+		if (l->udp)
+			memset(l->udp, 0, sizeof(*l->udp));
+	} else if (l->syn) {
+		memset(l->syn, 0, sizeof(*l->syn));
 	}
 	spin_unlock_irqrestore(&l->lock, flags);
 }
@@ -1123,9 +1237,36 @@ void aq_listeners_clear(void)
 		aq_listener_unlink(l);
 }
 
+static void aq_caches_destroy(void)
+{
+	kmem_cache_destroy(aq_udp_cache);
+	kmem_cache_destroy(aq_syn_cache);
+	kmem_cache_destroy(aq_unix_listener_cache);
+	kmem_cache_destroy(aq_listener_cache);
+}
+
 int aq_listeners_init(void)
 {
-	return rhashtable_init(&aq_table, &aq_table_params);
+	int err;
+
+	aq_listener_cache = KMEM_CACHE(aq_listener, 0);
+	/* Whole words: the size charged is the size taken in the slab. */
+	aq_unix_listener_cache =
+		kmem_cache_create("aq_unix_listener",
+				  sizeof(struct aq_listener) +
+				  ALIGN(AQ_UNIX_PATH_MAX, sizeof(u64)),
+				  __alignof__(struct aq_listener), 0, NULL);
+	aq_syn_cache = KMEM_CACHE(aq_syn, 0);
+	aq_udp_cache = KMEM_CACHE(aq_udp, 0);
+	if (!aq_listener_cache || !aq_unix_listener_cache || !aq_syn_cache ||
+	    !aq_udp_cache) {
+		aq_caches_destroy();
+		return -ENOMEM;
+	}
+	err = rhashtable_init(&aq_table, &aq_table_params);
+	if (err)
+		aq_caches_destroy();
+	return err;
 }
 
 void aq_listeners_exit(void)
@@ -1135,4 +1276,5 @@ void aq_listeners_exit(void)
 	rcu_barrier();
 	rhashtable_destroy(&aq_table);
 	xa_destroy(&aq_ids);
+	aq_caches_destroy();
 }

@@ -23,6 +23,8 @@
 
 struct sock;
 struct seq_file;
+struct aq_syn;
+struct aq_udp;
 
 /* sizeof(((struct sockaddr_un *)0)->sun_path) */
 #define AQ_UNIX_PATH_MAX 108
@@ -38,6 +40,9 @@ struct aq_listener {
 	struct sock *sk;
 	bool sk_pinned;
 	bool sk_ref;	/* a reference is held (dropped after unpinning) */
+	/* watch.c's, under lock (with its live state below, in a hole). */
+	bool stalled;		/* a stall event was sent, no recovery yet */
+	bool drop_logged;
 	u32 id;
 	struct rcu_head rcu;
 
@@ -48,10 +53,7 @@ struct aq_listener {
 	__be16 port;
 	union {
 		struct in6_addr addr;	/* IPv4 in the first four bytes */
-		struct {
-			u8 len;		/* 0: unbound */
-			char bytes[AQ_UNIX_PATH_MAX];	/* abstract: NUL first */
-		} path;
+		u8 path_len;		/* unix: of path[] below, 0: unbound */
 	};
 	pid_t pid;
 	char comm[TASK_COMM_LEN];
@@ -65,6 +67,12 @@ struct aq_listener {
 	u32 ring_head;
 	u32 ring_count;
 	u32 ring_cap;
+	/*
+	 * UDP: datagrams received before their enqueue's probe ran (another
+	 * CPU may take one as soon as it is queued): that enqueue is then
+	 * counted, not queued.
+	 */
+	u32 received_early;
 	u64 *ring;
 	u32 epoch;
 	u32 drops_base;
@@ -92,38 +100,19 @@ struct aq_listener {
 	u64 burst_start_ns;
 	u64 burst_drops;	/* 0: not in a burst of drops */
 	u64 stall_start_ns;
-	bool stalled;		/* a stall event was sent, no recovery yet */
-	bool drop_logged;
+	/*
+	 * The parts only some sockets need, allocated at their first use
+	 * (see aq_syn_get()), set under lock and freed with the entry.
+	 */
 	union {
-		/*
-		 * TCP: the SYN queue (request sockets waiting for the final
-		 * ACK) and the handshake, SYN to final ACK.
-		 */
-		struct {
-			u64 synq_full_drops;	/* TCPReqQFullDrop */
-			u64 synq_full_cookies;	/* TCPReqQFullDoCookies */
-			u64 syn_cookies;	/* SyncookiesSent */
-			u64 synack_retrans;
-			u64 handshake_sum_ns;
-			u64 handshake_max_ns;
-			u64 synq_hist[AQUEUE_QLEN_BUCKETS];
-			u64 handshake_hist[AQUEUE_WAIT_BUCKETS];
-		};
-		/*
-		 * UDP: the receive queue in bytes. The queue holds datagrams,
-		 * and the backlog field holds sk_rcvbuf.
-		 */
-		struct {
-			u64 drops_rcvbuf;	/* UdpRcvbufErrors */
-			/*
-			 * Datagrams received before their enqueue's probe
-			 * ran (another CPU may take one as soon as it is
-			 * queued): that enqueue is then counted, not queued.
-			 */
-			u32 received_early;
-			u64 qbytes_hist[AQUEUE_QLEN_BUCKETS];
-		};
+		struct aq_syn *syn;	/* TCP: from the first SYN, or NULL */
+		struct aq_udp *udp;	/* UDP: from the first datagram, or NULL */
 	};
+	/*
+	 * Unix listeners only, whose entries come from a cache with room for
+	 * AQ_UNIX_PATH_MAX bytes here. Abstract names start with a NUL.
+	 */
+	char path[];
 };
 
 /* What one SYN did to the netns counters, read on its own CPU. */
@@ -159,9 +148,12 @@ struct aq_listener *aq_listener_get_after_accept(struct sock *sk);
 void aq_listener_listen(struct sock *sk);
 void aq_listener_stop(struct sock *sk);
 void aq_listener_syn(struct aq_listener *l, struct sock *sk);
-/* @handshake_ns: SYN to final ACK, or 0 when unknown (syncookies, TFO). */
+/*
+ * @synack_ns: when the handshake began (the first SYN-ACK, on the clock of
+ * ktime_get_ns()), or 0 when unknown (syncookies, TFO, unix).
+ */
 void aq_listener_enqueue(struct aq_listener *l, struct sock *sk,
-			 u64 handshake_ns);
+			 u64 synack_ns);
 void aq_listener_dequeue(struct aq_listener *l, struct sock *sk);
 void aq_listener_drops(struct aq_listener *l, struct sock *sk, u32 delta,
 		       enum aq_drop_cause cause);

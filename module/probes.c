@@ -37,6 +37,7 @@
  */
 #include <linux/hash.h>
 #include <linux/if_ether.h>
+#include <linux/jiffies.h>
 #include <linux/jump_label.h>
 #include <linux/kprobes.h>
 #include <linux/log2.h>
@@ -317,7 +318,7 @@ static int aq_ack_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
-static void aq_enqueue(struct sock *sk, u64 handshake_ns)
+static void aq_enqueue(struct sock *sk, u64 synack_ns)
 {
 	struct aq_listener *l;
 
@@ -327,24 +328,19 @@ static void aq_enqueue(struct sock *sk, u64 handshake_ns)
 	rcu_read_lock();
 	l = aq_listener_get(sk, true);
 	if (l)
-		aq_listener_enqueue(l, sk, handshake_ns);
+		aq_listener_enqueue(l, sk, synack_ns);
 	rcu_read_unlock();
 }
 
 /*
  * The request remembers when its first SYN-ACK left (tcp_clock_us(), the
  * monotonic clock), which the kernel does at once on the SYN: that is when
- * the handshake began. 0 when it was never set.
+ * the handshake began. 0 when it was never set. The handshake ends at the
+ * enqueue's own reading of the clock.
  */
-static u64 aq_handshake_ns(const struct request_sock *req)
+static u64 aq_synack_ns(const struct request_sock *req)
 {
-	u64 synack_ns = tcp_rsk(req)->snt_synack * NSEC_PER_USEC;
-	u64 now = ktime_get_ns();
-
-	if (!synack_ns || now < synack_ns)
-		return 0;
-	/* Below the first bucket's edge but still a handshake. */
-	return max_t(u64, now - synack_ns, 1);
+	return tcp_rsk(req)->snt_synack * NSEC_PER_USEC;
 }
 
 /*
@@ -367,7 +363,7 @@ static int aq_hashdance(struct kprobe *p, struct pt_regs *regs)
 		return 0;
 	this_cpu_write(aq_hashdance_child, aq_sk_arg(regs, 1));
 	aq_enqueue(aq_sk_arg(regs, 0),
-		   aq_handshake_ns((struct request_sock *)aq_probe_arg(regs, 2)));
+		   aq_synack_ns((struct request_sock *)aq_probe_arg(regs, 2)));
 	return 0;
 }
 
@@ -895,6 +891,8 @@ static struct aq_probe aq_probes[AQ_PROBE_COUNT] = {
 };
 
 static unsigned long aq_missed_seen;
+/* When the handlers last summed the probes' misses. */
+static unsigned long aq_missed_checked;
 
 static struct kprobe *aq_probe_kprobe(struct aq_probe *p)
 {
@@ -913,7 +911,7 @@ static unsigned long aq_probe_missed(struct aq_probe *p)
 	return missed;
 }
 
-unsigned long aq_probes_missed(void)
+static unsigned long aq_probes_missed_sum(void)
 {
 	unsigned long missed = 0;
 	size_t i;
@@ -927,14 +925,38 @@ unsigned long aq_probes_missed(void)
  * A missed hit leaves the queue models unsure: have every listener start
  * again from the kernel's own queue length at its next event.
  */
-static void aq_probes_check_missed(void)
+static unsigned long aq_probes_resync_on_miss(void)
 {
-	unsigned long missed = aq_probes_missed();
+	unsigned long missed = aq_probes_missed_sum();
 
 	if (unlikely(missed != READ_ONCE(aq_missed_seen))) {
 		WRITE_ONCE(aq_missed_seen, missed);
 		aq_listeners_resync_all();
 	}
+	return missed;
+}
+
+/*
+ * From the handlers: summing nmissed over every probe costs some 150 to 200
+ * instructions, too much for every accept and datagram, so they look at
+ * most once per jiffy. A miss is noticed by the first accept or datagram of
+ * a later jiffy and by every read of /proc/aqueue's totals, and the count
+ * itself, read from the probes each time, loses nothing.
+ */
+static void aq_probes_check_missed(void)
+{
+	unsigned long now = jiffies;
+
+	if (likely(READ_ONCE(aq_missed_checked) == now))
+		return;
+	WRITE_ONCE(aq_missed_checked, now);
+	aq_probes_resync_on_miss();
+}
+
+/* For /proc/aqueue: the count, and the resync if there are new misses. */
+unsigned long aq_probes_missed(void)
+{
+	return aq_probes_resync_on_miss();
 }
 
 static int aq_probe_register(struct aq_probe *p)
@@ -1026,7 +1048,7 @@ int aq_probes_register(void)
 		       aq_probe_kprobe(p)->symbol_name, err);
 		goto err_unregister;
 	}
-	aq_missed_seen = aq_probes_missed();
+	aq_missed_seen = aq_probes_missed_sum();
 	/* Events seen while only some probes were in place do not count. */
 	aq_listeners_resync_all();
 	return 0;

@@ -117,20 +117,18 @@ static void aq_drop_log_first(struct aq_listener *l)
 		break;
 	default:
 		pr_info_ratelimited("listener %u unix %s%*pE (pid %d) refused a connect; queue %u, backlog %u\n",
-				    l->id, l->path.len && !l->path.bytes[0] ?
+				    l->id, l->path_len && !l->path[0] ?
 				    "@" : "",
-				    l->path.len ? l->path.len - 1 : 0,
-				    l->path.len && !l->path.bytes[0] ?
-				    l->path.bytes + 1 : l->path.bytes,
+				    l->path_len ? l->path_len - 1 : 0,
+				    l->path_len && !l->path[0] ?
+				    l->path + 1 : l->path,
 				    l->pid, l->qlen, l->backlog);
 		break;
 	}
 }
 
-void aq_watch_dropped(struct aq_listener *l, u64 delta)
+void aq_watch_dropped(struct aq_listener *l, u64 delta, u64 now)
 {
-	u64 now = ktime_get_ns();
-
 	if (l->burst_drops && !aq_is_overflowing(l, now))
 		aq_burst_end(l, now);
 	l->last_drop_ns = now;
