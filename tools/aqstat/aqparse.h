@@ -89,6 +89,11 @@ struct aq_field {
 /* The "syn" and "udp" lines' fields, in struct aq_listener. */
 extern const struct aq_field aq_syn_fields[], aq_udp_fields[];
 
+static inline uint64_t aq_field_get(const void *base, const struct aq_field *f)
+{
+	return *(const uint64_t *)((const char *)base + f->off);
+}
+
 enum aq_parse_result {
 	AQ_PARSE_OK = 0,
 	AQ_PARSE_NOT_AQUEUE,	/* empty, or the first line is not "aqueue format N" */
