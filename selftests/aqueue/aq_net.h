@@ -3,7 +3,8 @@
  * The kernel's own oracles for the TCP tests, and the plumbing around them:
  *
  *  - NETLINK_SOCK_DIAG (inet_diag, INET_DIAG_REQ_V2): what `ss -lnt` shows
- *    for a listener, idiag_rqueue = accept queue now, idiag_wqueue = backlog;
+ *    for a listener, idiag_rqueue = accept queue now, idiag_wqueue = backlog,
+ *    and the requests in SYN-RECV (`ss -tn state syn-recv`);
  *  - getsockopt(SO_MEMINFO): SK_MEMINFO_DROPS = the listener's sk_drops;
  *  - /proc/net/netstat TcpExt counters of the current network namespace;
  *  - running a function in a fresh network namespace, so that the netstat
@@ -46,6 +47,7 @@
 #endif
 
 #define AQ_TCP_LISTEN_STATE 10	/* TCP_LISTEN in the kernel's enum */
+#define AQ_TCP_SYN_RECV_STATE 3	/* TCP_SYN_RECV */
 
 /* Bound on every "wait until the kernel shows X" loop: not a threshold the
  * test measures, only a guard against a hang. */
@@ -301,12 +303,13 @@ struct aq_diag {
 };
 
 /*
- * TCP listeners of one family in the caller's namespace, optionally only
- * those on `port` (0: all). Returns how many were stored in out (at most
- * max; more are counted but not stored), or -errno.
+ * TCP sockets of one family in the caller's namespace whose state is in
+ * `states` (a mask of 1U << state, the kernel's TCP_* numbers), optionally
+ * only those on local port `port` (0: all). Returns how many were stored
+ * in out (at most max; more are counted but not stored), or -errno.
  */
-static inline int aq_diag_listeners(int family, uint16_t port,
-				    struct aq_diag *out, int max)
+static inline int aq_diag_dump(int family, uint32_t states, uint16_t port,
+			       struct aq_diag *out, int max)
 {
 	struct {
 		struct nlmsghdr nlh;
@@ -326,7 +329,7 @@ static inline int aq_diag_listeners(int family, uint16_t port,
 	msg.nlh.nlmsg_seq = 1;
 	msg.req.sdiag_family = family;
 	msg.req.sdiag_protocol = IPPROTO_TCP;
-	msg.req.idiag_states = 1U << AQ_TCP_LISTEN_STATE;
+	msg.req.idiag_states = states;
 	msg.req.id.idiag_sport = htons(port);
 	if (sendto(fd, &msg, sizeof(msg), 0, (struct sockaddr *)&nladdr,
 		   sizeof(nladdr)) < 0) {
@@ -362,7 +365,8 @@ static inline int aq_diag_listeners(int family, uint16_t port,
 			if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY)
 				continue;
 			d = NLMSG_DATA(h);
-			if (d->idiag_state != AQ_TCP_LISTEN_STATE ||
+			if (d->idiag_state >= 32 ||
+			    !(states & (1U << d->idiag_state)) ||
 			    d->idiag_family != family)
 				continue;
 			if (port && ntohs(d->id.idiag_sport) != port)
@@ -388,6 +392,13 @@ static inline int aq_diag_listeners(int family, uint16_t port,
 out:
 	close(fd);
 	return ret;
+}
+
+/* TCP listeners (state LISTEN), as aq_diag_dump(). */
+static inline int aq_diag_listeners(int family, uint16_t port,
+				    struct aq_diag *out, int max)
+{
+	return aq_diag_dump(family, 1U << AQ_TCP_LISTEN_STATE, port, out, max);
 }
 
 /*

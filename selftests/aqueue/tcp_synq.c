@@ -16,7 +16,6 @@
 
 #include "aq_oracle.h"
 
-#define TCP_SYN_RECV_STATE 3	/* TCP_SYN_RECV in the kernel's enum */
 #define SPOOF_NET "198.18.0.0/24"
 #define SPOOF_SRC "198.18.0.9"
 /* Not a loopback address: those may not route out of a real device. */
@@ -50,59 +49,8 @@ static void route_to_nowhere(struct __test_metadata *_metadata)
 /* Requests (SYN-RECV) in the caller's namespace for local port @port. */
 static int diag_synrecv(uint16_t port)
 {
-	struct {
-		struct nlmsghdr nlh;
-		struct inet_diag_req_v2 req;
-	} msg;
-	struct sockaddr_nl nladdr = { .nl_family = AF_NETLINK };
-	static char buf[32768];
-	int fd, count = 0, done = 0;
-
-	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-	if (fd < 0)
-		return -errno;
-	memset(&msg, 0, sizeof(msg));
-	msg.nlh.nlmsg_len = sizeof(msg);
-	msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	msg.req.sdiag_family = AF_INET;
-	msg.req.sdiag_protocol = IPPROTO_TCP;
-	msg.req.idiag_states = 1U << TCP_SYN_RECV_STATE;
-	if (sendto(fd, &msg, sizeof(msg), 0, (struct sockaddr *)&nladdr,
-		   sizeof(nladdr)) < 0) {
-		count = -errno;
-		goto out;
-	}
-	while (!done) {
-		ssize_t n = recv(fd, buf, sizeof(buf), 0);
-		struct nlmsghdr *h;
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			count = n ? -errno : -EIO;
-			goto out;
-		}
-		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
-		     h = NLMSG_NEXT(h, n)) {
-			struct inet_diag_msg *m = NLMSG_DATA(h);
-
-			if (h->nlmsg_type == NLMSG_DONE) {
-				done = 1;
-				break;
-			}
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				count = -EIO;
-				goto out;
-			}
-			if (m->idiag_state == TCP_SYN_RECV_STATE &&
-			    ntohs(m->id.idiag_sport) == port)
-				count++;
-		}
-	}
-out:
-	close(fd);
-	return count;
+	return aq_diag_dump(AF_INET, 1U << AQ_TCP_SYN_RECV_STATE, port,
+			    NULL, 0);
 }
 
 static uint16_t csum_fold(uint32_t sum)

@@ -214,15 +214,78 @@ static int parse_local(struct ctx *c, struct aq_listener *l, const char *s)
 	return 0;
 }
 
+#define MAX_FIELDS	16	/* in one table: a bit each in parse_fields() */
+
 /*
- * "KEY VALUE" pairs from token @first on; every key in @keys exactly once,
- * no others.
+ * Member M of struct T, a key of format 1 (FIELD) or 2 (LIVE); the
+ * _Generic, 0 when it selects, refuses to compile for a M that is not a
+ * uint64_t.
  */
-static int parse_pairs(struct ctx *c, const char *what, struct tokens *tk,
-		       int first, const char *const *keys, uint64_t **vals,
-		       int nkeys)
+#define FIELD_OFF(T, M)	\
+	(offsetof(struct T, M) + _Generic(((struct T *)0)->M, uint64_t: 0))
+#define FIELD(T, M)	{ #M, FIELD_OFF(T, M), 1 }
+#define LIVE(T, M)	{ #M, FIELD_OFF(T, M), 2 }
+#define NFIELDS(f)	(sizeof(f) / sizeof((f)[0]) - 1)
+
+static const struct aq_field state_fields[] = {
+	FIELD(aq_state, enabled), FIELD(aq_state, tracked),
+	FIELD(aq_state, max_listeners), FIELD(aq_state, untracked_listens),
+	FIELD(aq_state, untracked_events), FIELD(aq_state, filtered_events),
+	FIELD(aq_state, memory_bytes), FIELD(aq_state, max_memory_bytes),
+	FIELD(aq_state, missed), FIELD(aq_state, resyncs),
+	{ NULL, 0, 0 },
+};
+
+static const struct aq_field closed_fields[] = {
+	FIELD(aq_closed, listeners), FIELD(aq_closed, enqueued),
+	FIELD(aq_closed, accepted), FIELD(aq_closed, drained),
+	FIELD(aq_closed, drops),
+	{ NULL, 0, 0 },
+};
+
+/* The first key names the line: parse_detail() looks for it. */
+static const struct aq_field detail_fields[] = {
+	FIELD(aq_listener, drops_syn_acceptq),
+	FIELD(aq_listener, drops_ack_acceptq),
+	FIELD(aq_listener, drops_other), FIELD(aq_listener, drained),
+	FIELD(aq_listener, untimed), FIELD(aq_listener, resynced),
+	FIELD(aq_listener, observed_ns), FIELD(aq_listener, qlen_area_ns),
+	FIELD(aq_listener, wait_sum_ns), FIELD(aq_listener, waited),
+	LIVE(aq_listener, hol_age_ns), LIVE(aq_listener, since_accept_ns),
+	LIVE(aq_listener, since_drop_ns), LIVE(aq_listener, stalled),
+	LIVE(aq_listener, overflowing),
+	{ NULL, 0, 0 },
+};
+
+const struct aq_field aq_syn_fields[] = {
+	FIELD(aq_listener, synq_now), FIELD(aq_listener, synq_full_drops),
+	FIELD(aq_listener, synq_full_cookies), FIELD(aq_listener, syn_cookies),
+	FIELD(aq_listener, synack_retrans),
+	FIELD(aq_listener, handshake_sum_ns),
+	FIELD(aq_listener, handshake_max_ns),
+	{ NULL, 0, 0 },
+};
+
+const struct aq_field aq_udp_fields[] = {
+	FIELD(aq_listener, rmem_now), FIELD(aq_listener, drops_rcvbuf),
+	{ NULL, 0, 0 },
+};
+
+_Static_assert(NFIELDS(state_fields) <= MAX_FIELDS, "state_fields");
+_Static_assert(NFIELDS(closed_fields) <= MAX_FIELDS, "closed_fields");
+_Static_assert(NFIELDS(detail_fields) <= MAX_FIELDS, "detail_fields");
+_Static_assert(NFIELDS(aq_syn_fields) <= MAX_FIELDS, "aq_syn_fields");
+_Static_assert(NFIELDS(aq_udp_fields) <= MAX_FIELDS, "aq_udp_fields");
+
+/*
+ * "KEY VALUE" pairs from token @first on into the members of @dst that @f
+ * names: every key of @f that the input's format has exactly once, no
+ * others. @dst changes only when the whole line parses.
+ */
+static int parse_fields(struct ctx *c, const char *what, struct tokens *tk,
+			int first, const struct aq_field *f, void *dst)
 {
-	uint64_t seen = 0, tmp[16];
+	uint64_t seen = 0, tmp[MAX_FIELDS];
 
 	if ((tk->n - first) % 2) {
 		bad(c, "%s: key %s has no value", what, tk->t[tk->n - 1]);
@@ -231,74 +294,62 @@ static int parse_pairs(struct ctx *c, const char *what, struct tokens *tk,
 	for (int i = first; i < tk->n; i += 2) {
 		int k;
 
-		for (k = 0; k < nkeys; k++)
-			if (!strcmp(tk->t[i], keys[k]))
+		for (k = 0; f[k].key; k++)
+			if (f[k].format <= c->s->format &&
+			    !strcmp(tk->t[i], f[k].key))
 				break;
-		if (k == nkeys) {
+		if (!f[k].key) {
 			bad(c, "%s: unknown field %.40s", what, tk->t[i]);
 			return -1;
 		}
 		if (seen & (1ULL << k)) {
-			bad(c, "%s: field %s appears twice", what, keys[k]);
+			bad(c, "%s: field %s appears twice", what, f[k].key);
 			return -1;
 		}
-		if (want_u64(c, keys[k], tk->t[i + 1], &tmp[k]))
+		if (want_u64(c, f[k].key, tk->t[i + 1], &tmp[k]))
 			return -1;
 		seen |= 1ULL << k;
 	}
-	for (int k = 0; k < nkeys; k++)
-		if (!(seen & (1ULL << k))) {
-			bad(c, "%s: field %s is missing", what, keys[k]);
+	for (int k = 0; f[k].key; k++)
+		if (f[k].format <= c->s->format && !(seen & (1ULL << k))) {
+			bad(c, "%s: field %s is missing", what, f[k].key);
 			return -1;
 		}
-	for (int k = 0; k < nkeys; k++)
-		*vals[k] = tmp[k];
+	for (int k = 0; f[k].key; k++)
+		if (seen & (1ULL << k))
+			*(uint64_t *)((char *)dst + f[k].off) = tmp[k];
 	return 0;
+}
+
+/* @f's fields of the input's format from @src to @dst */
+static void copy_fields(struct ctx *c, const struct aq_field *f, void *dst,
+			const void *src)
+{
+	for (; f->key; f++)
+		if (f->format <= c->s->format)
+			memcpy((char *)dst + f->off, (const char *)src + f->off,
+			       sizeof(uint64_t));
 }
 
 static void parse_state(struct ctx *c, struct tokens *tk)
 {
-	static const char *const keys[] = {
-		"enabled", "tracked", "max_listeners", "untracked_listens",
-		"untracked_events", "filtered_events", "memory_bytes",
-		"max_memory_bytes", "missed", "resyncs",
-	};
-	struct aq_state st;
-	uint64_t *vals[] = {
-		&st.enabled, &st.tracked, &st.max_listeners,
-		&st.untracked_listens, &st.untracked_events,
-		&st.filtered_events, &st.memory_bytes, &st.max_memory_bytes,
-		&st.missed, &st.resyncs,
-	};
-
 	if (c->s->has_state) {
 		bad(c, "a second state line");
 		return;
 	}
-	if (parse_pairs(c, "state", tk, 1, keys, vals, 10))
+	if (parse_fields(c, "state", tk, 1, state_fields, &c->s->state))
 		return;
-	c->s->state = st;
 	c->s->has_state = 1;
 }
 
 static void parse_closed(struct ctx *c, struct tokens *tk)
 {
-	static const char *const keys[] = {
-		"listeners", "enqueued", "accepted", "drained", "drops",
-	};
-	struct aq_closed cl;
-	uint64_t *vals[] = {
-		&cl.listeners, &cl.enqueued, &cl.accepted, &cl.drained,
-		&cl.drops,
-	};
-
 	if (c->s->has_closed) {
 		bad(c, "a second closed line");
 		return;
 	}
-	if (parse_pairs(c, "closed", tk, 1, keys, vals, 5))
+	if (parse_fields(c, "closed", tk, 1, closed_fields, &c->s->closed))
 		return;
-	c->s->closed = cl;
 	c->s->has_closed = 1;
 }
 
@@ -462,78 +513,25 @@ static void parse_hist(struct ctx *c, struct aq_listener *l, struct tokens *tk,
 	*has = 1;
 }
 
-static void parse_syn(struct ctx *c, struct aq_listener *l, struct tokens *tk)
+/* The syn and udp lines: @f's fields, once per listener. */
+static void parse_kv(struct ctx *c, struct aq_listener *l, struct tokens *tk,
+		     const struct aq_field *f, int *has)
 {
-	static const char *const keys[] = {
-		"synq_now", "synq_full_drops", "synq_full_cookies",
-		"syn_cookies", "synack_retrans", "handshake_sum_ns",
-		"handshake_max_ns",
-	};
-	struct aq_listener t;
-	uint64_t *vals[] = {
-		&t.synq_now, &t.synq_full_drops, &t.synq_full_cookies,
-		&t.syn_cookies, &t.synack_retrans, &t.handshake_sum_ns,
-		&t.handshake_max_ns,
-	};
-
-	if (l->has_syn) {
-		bad(c, "listener %llu: a second syn line",
-		    (unsigned long long)l->id);
+	if (*has) {
+		bad(c, "listener %llu: a second %s line",
+		    (unsigned long long)l->id, tk->t[2]);
 		return;
 	}
-	if (parse_pairs(c, "syn", tk, 3, keys, vals, 7))
+	if (parse_fields(c, tk->t[2], tk, 3, f, l))
 		return;
-	l->synq_now = t.synq_now;
-	l->synq_full_drops = t.synq_full_drops;
-	l->synq_full_cookies = t.synq_full_cookies;
-	l->syn_cookies = t.syn_cookies;
-	l->synack_retrans = t.synack_retrans;
-	l->handshake_sum_ns = t.handshake_sum_ns;
-	l->handshake_max_ns = t.handshake_max_ns;
-	l->has_syn = 1;
-}
-
-static void parse_udp(struct ctx *c, struct aq_listener *l, struct tokens *tk)
-{
-	static const char *const keys[] = { "rmem_now", "drops_rcvbuf" };
-	struct aq_listener t;
-	uint64_t *vals[] = { &t.rmem_now, &t.drops_rcvbuf };
-
-	if (l->has_udp) {
-		bad(c, "listener %llu: a second udp line",
-		    (unsigned long long)l->id);
-		return;
-	}
-	if (parse_pairs(c, "udp", tk, 3, keys, vals, 2))
-		return;
-	l->rmem_now = t.rmem_now;
-	l->drops_rcvbuf = t.drops_rcvbuf;
-	l->has_udp = 1;
+	*has = 1;
 }
 
 static void parse_detail(struct ctx *c, struct tokens *tk)
 {
-	static const char *const keys[] = {
-		"drops_syn_acceptq", "drops_ack_acceptq", "drops_other",
-		"drained", "untimed", "resynced", "observed_ns", "qlen_area_ns",
-		"wait_sum_ns", "waited",
-		/* format 2 */
-		"hol_age_ns", "since_accept_ns", "since_drop_ns", "stalled",
-		"overflowing",
-	};
-	int nkeys = c->s->format >= 2 ? 15 : 10;
 	struct aq_listener *l, t;
 	uint64_t id;
-	uint64_t *vals[] = {
-		&t.drops_syn_acceptq, &t.drops_ack_acceptq, &t.drops_other,
-		&t.drained, &t.untimed, &t.resynced, &t.observed_ns,
-		&t.qlen_area_ns, &t.wait_sum_ns, &t.waited,
-		&t.hol_age_ns, &t.since_accept_ns, &t.since_drop_ns,
-		&t.stalled, &t.overflowing,
-	};
 
-	/* Format 1 has no live keys: they must read as 0, not as stack. */
-	memset(&t, 0, sizeof(t));
 	if (tk->n < 3) {
 		bad(c, "listener line without an id and a kind");
 		return;
@@ -551,46 +549,32 @@ static void parse_detail(struct ctx *c, struct tokens *tk)
 	} else if (!strcmp(tk->t[2], "wait_ns")) {
 		parse_hist(c, l, tk, 1, l->wait, &l->has_wait);
 	} else if (!strcmp(tk->t[2], "syn")) {
-		parse_syn(c, l, tk);
+		parse_kv(c, l, tk, aq_syn_fields, &l->has_syn);
 	} else if (!strcmp(tk->t[2], "synq")) {
 		parse_hist(c, l, tk, 0, l->synq, &l->has_synq);
 	} else if (!strcmp(tk->t[2], "handshake_ns")) {
 		parse_hist(c, l, tk, 1, l->handshake, &l->has_handshake);
 	} else if (!strcmp(tk->t[2], "udp")) {
-		parse_udp(c, l, tk);
+		parse_kv(c, l, tk, aq_udp_fields, &l->has_udp);
 	} else if (!strcmp(tk->t[2], "qbytes")) {
 		parse_hist(c, l, tk, 0, l->qbytes, &l->has_qbytes);
-	} else if (!strcmp(tk->t[2], keys[0])) {
+	} else if (!strcmp(tk->t[2], detail_fields[0].key)) {
 		if (l->has_detail) {
 			bad(c, "listener %llu: a second detail line",
 			    (unsigned long long)id);
 			return;
 		}
-		if (parse_pairs(c, "listener", tk, 2, keys, vals, nkeys))
+		/* into @t first: the flags are checked before @l takes it */
+		memset(&t, 0, sizeof(t));
+		if (parse_fields(c, "listener", tk, 2, detail_fields, &t))
 			return;
 		if (t.stalled > 1 || t.overflowing > 1) {
 			bad(c, "listener %llu: stalled or overflowing not 0 or 1",
 			    (unsigned long long)id);
 			return;
 		}
-		l->drops_syn_acceptq = t.drops_syn_acceptq;
-		l->drops_ack_acceptq = t.drops_ack_acceptq;
-		l->drops_other = t.drops_other;
-		l->drained = t.drained;
-		l->untimed = t.untimed;
-		l->resynced = t.resynced;
-		l->observed_ns = t.observed_ns;
-		l->qlen_area_ns = t.qlen_area_ns;
-		l->wait_sum_ns = t.wait_sum_ns;
-		l->waited = t.waited;
-		l->has_live = nkeys > 10;
-		if (l->has_live) {
-			l->hol_age_ns = t.hol_age_ns;
-			l->since_accept_ns = t.since_accept_ns;
-			l->since_drop_ns = t.since_drop_ns;
-			l->stalled = t.stalled;
-			l->overflowing = t.overflowing;
-		}
+		copy_fields(c, detail_fields, l, &t);
+		l->has_live = c->s->format >= 2;
 		l->has_detail = 1;
 	} else {
 		bad(c, "listener %llu: unknown line kind %.30s",

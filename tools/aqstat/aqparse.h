@@ -75,6 +75,25 @@ struct aq_snapshot {
 	unsigned int malformed;	/* lines reported and skipped */
 };
 
+/*
+ * One "KEY VALUE" field of a /proc/aqueue line: the uint64_t member at
+ * @off of the struct the line fills, named @key (the member's name), and
+ * the first format that has it. The tables end with a NULL key.
+ */
+struct aq_field {
+	const char *key;
+	size_t off;
+	unsigned int format;
+};
+
+/* The "syn" and "udp" lines' fields, in struct aq_listener. */
+extern const struct aq_field aq_syn_fields[], aq_udp_fields[];
+
+static inline uint64_t aq_field_get(const void *base, const struct aq_field *f)
+{
+	return *(const uint64_t *)((const char *)base + f->off);
+}
+
 enum aq_parse_result {
 	AQ_PARSE_OK = 0,
 	AQ_PARSE_NOT_AQUEUE,	/* empty, or the first line is not "aqueue format N" */

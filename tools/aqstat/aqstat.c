@@ -729,6 +729,13 @@ static void json_opt(const char *key, uint64_t v, int present)
 		printf("\"%s\": null, ", key);
 }
 
+/* A table's fields of @base, each followed by ", " */
+static void json_fields(const struct aq_field *f, const void *base)
+{
+	for (; f->key; f++)
+		json_num(f->key, aq_field_get(base, f), 1);
+}
+
 static void json_hist(const char *key, const uint64_t *h, unsigned int n,
 		      uint64_t (*low)(unsigned int), int present, int more)
 {
@@ -841,20 +848,13 @@ static int show_json(const struct aq_snapshot *s, const char *source)
 			  aq_wait_low, l->has_wait, l->has_syn || l->has_udp);
 		if (l->has_udp) {
 			fputs("\n   ", stdout);
-			json_num("rmem_now", l->rmem_now, 1);
-			json_num("drops_rcvbuf", l->drops_rcvbuf, 1);
+			json_fields(aq_udp_fields, l);
 			json_hist("qbytes_hist", l->qbytes, AQUEUE_QLEN_BUCKETS,
 				  aq_qlen_low, l->has_qbytes, 0);
 		}
 		if (l->has_syn) {
 			fputs("\n   ", stdout);
-			json_num("synq_now", l->synq_now, 1);
-			json_num("synq_full_drops", l->synq_full_drops, 1);
-			json_num("synq_full_cookies", l->synq_full_cookies, 1);
-			json_num("syn_cookies", l->syn_cookies, 1);
-			json_num("synack_retrans", l->synack_retrans, 1);
-			json_num("handshake_sum_ns", l->handshake_sum_ns, 1);
-			json_num("handshake_max_ns", l->handshake_max_ns, 1);
+			json_fields(aq_syn_fields, l);
 			json_hist("synq_hist", l->synq, AQUEUE_QLEN_BUCKETS,
 				  aq_qlen_low, l->has_synq, 1);
 			json_hist("handshake_ns_hist", l->handshake,
