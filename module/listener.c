@@ -9,12 +9,14 @@
  * the socket: what they print was copied into the entry.
  */
 #include <linux/atomic.h>
+#include <linux/llist.h>
 #include <linux/log2.h>
 #include <linux/rhashtable.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <net/inet_connection_sock.h>
 #include <net/ipv6.h>
@@ -164,10 +166,8 @@ static struct kmem_cache *aq_listener_cache_of(u16 family)
 	return family == AF_UNIX ? aq_unix_listener_cache : aq_listener_cache;
 }
 
-static void aq_listener_free_rcu(struct rcu_head *rcu)
+static void aq_listener_free(struct aq_listener *l)
 {
-	struct aq_listener *l = container_of(rcu, struct aq_listener, rcu);
-
 	aq_memory_uncharge(l->ring_cap * sizeof(*l->ring));
 	if (l->sk_ref)
 		sock_put(l->sk);
@@ -179,6 +179,38 @@ static void aq_listener_free_rcu(struct rcu_head *rcu)
 		aq_cache_free(aq_syn_cache, l->syn);
 	}
 	aq_cache_free(aq_listener_cache_of(l->family), l);
+}
+
+/*
+ * A unix socket must not be destroyed from softirq, where RCU callbacks
+ * run: its destructor purges the receive queue with the lock that
+ * unix_stream_connect() takes with bottom halves on (lockdep: inconsistent
+ * SOFTIRQ-ON-W -> IN-SOFTIRQ-W). Entries that may hold the last reference
+ * to one are freed from a work item instead.
+ */
+static LLIST_HEAD(aq_unix_frees);
+
+static void aq_unix_free_work(struct work_struct *work)
+{
+	struct llist_node *list = llist_del_all(&aq_unix_frees);
+	struct aq_listener *l, *next;
+
+	llist_for_each_entry_safe(l, next, list, free_node)
+		aq_listener_free(l);
+}
+
+static DECLARE_WORK(aq_unix_free, aq_unix_free_work);
+
+static void aq_listener_free_rcu(struct rcu_head *rcu)
+{
+	struct aq_listener *l = container_of(rcu, struct aq_listener, rcu);
+
+	if (l->sk_ref && l->family == AF_UNIX) {
+		llist_add(&l->free_node, &aq_unix_frees);
+		schedule_work(&aq_unix_free);
+		return;
+	}
+	aq_listener_free(l);
 }
 
 /*
@@ -1274,6 +1306,7 @@ void aq_listeners_exit(void)
 	aq_listeners_clear();
 	/* The RCU callbacks are this module's code: let them all run. */
 	rcu_barrier();
+	flush_work(&aq_unix_free);
 	rhashtable_destroy(&aq_table);
 	xa_destroy(&aq_ids);
 	aq_caches_destroy();

@@ -44,7 +44,10 @@ struct aq_listener {
 	bool stalled;		/* a stall event was sent, no recovery yet */
 	bool drop_logged;
 	u32 id;
-	struct rcu_head rcu;
+	union {
+		struct rcu_head rcu;
+		struct llist_node free_node;	/* after the grace period */
+	};
 
 	/* Identity, copied when tracking begins so readers never touch sk. */
 	u32 netns;
