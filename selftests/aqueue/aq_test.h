@@ -161,7 +161,7 @@ static const char *const aq_klog_reports[] = {
 	"possible recursive locking", "suspicious RCU usage",
 	"list_add corruption", "list_del corruption",
 	"sleeping function called from invalid context",
-	"kmemleak", "Call Trace:",
+	"suspected memory leak", "Call Trace:",
 };
 
 /* Returns the first report found after marker, or NULL; buf holds it. */

@@ -200,10 +200,11 @@ FIXTURE_TEARDOWN(cycles)
 TEST_F_TIMEOUT(cycles, load_unload_leave_nothing, 300)
 {
 	const char *marker = "aqueue-selftest: load_unload_cycles";
+	const char *env = getenv("AQ_LIFECYCLE_CYCLES");
+	int i, cycles = env && *env ? atoi(env) : AQ_CYCLES;
 	struct timespec start, end;
 	long before, after;
 	char report[256];
-	int i;
 
 	AQ_REQUIRE_MODULE();
 	if (aq_is_loaded())
@@ -219,7 +220,7 @@ TEST_F_TIMEOUT(cycles, load_unload_leave_nothing, 300)
 	aq_klog_mark(marker);
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (i = 0; i < AQ_CYCLES; i++) {
+	for (i = 0; i < cycles; i++) {
 		char buf[4096];
 
 		ASSERT_EQ(0, aq_load(NULL)) TH_LOG("cycle %d", i);
@@ -232,10 +233,16 @@ TEST_F_TIMEOUT(cycles, load_unload_leave_nothing, 300)
 	usleep(200000);
 	after = aq_kernel_memory_kib();
 	TH_LOG("slab+vmalloc before %ld KiB, after %d cycles %ld KiB (%.0f ms a cycle)",
-	       before, AQ_CYCLES, after,
+	       before, cycles, after,
 	       ((end.tv_sec - start.tv_sec) * 1e3 +
-		(end.tv_nsec - start.tv_nsec) / 1e6) / AQ_CYCLES);
-	EXPECT_GT(before + AQ_CYCLE_SLACK_KIB, after);
+		(end.tv_nsec - start.tv_nsec) / 1e6) / cycles);
+	/*
+	 * KASAN's quarantine keeps freed objects in the slab for a while:
+	 * on the debug kernel the slab total is no leak oracle, kmemleak is
+	 * (the guest scans it after the suite).
+	 */
+	if (!aq_path_exists("/sys/kernel/debug/kmemleak"))
+		EXPECT_GT(before + AQ_CYCLE_SLACK_KIB, after);
 	EXPECT_EQ(NULL, aq_klog_report_since(marker, report, sizeof(report)))
 		TH_LOG("kernel reported: %s", report);
 }
