@@ -981,6 +981,22 @@ static int aq_probe_register(struct aq_probe *p)
 	}
 	if (err)
 		return err;
+	/*
+	 * A kprobe that does not ride on ftrace traps through int3, whose
+	 * handler runs as an NMI: there the handlers' allocations and the
+	 * table's bucket locks (which disable bottom halves) are not allowed.
+	 * Kernels with KPROBES_ON_FTRACE, Debian's among them, put every probe
+	 * at a function's entry on ftrace, unless the function is notrace.
+	 */
+	if (!(kp->flags & KPROBE_FLAG_FTRACE)) {
+		pr_err("%s is not probed through ftrace (a kernel without KPROBES_ON_FTRACE, or a notrace function): its handler would run as an NMI\n",
+		       kp->symbol_name);
+		if (p->krp)
+			unregister_kretprobe(p->krp);
+		else
+			unregister_kprobe(kp);
+		return -EOPNOTSUPP;
+	}
 	WRITE_ONCE(p->registered, true);
 	return 0;
 }
