@@ -86,6 +86,14 @@ static struct rhashtable aq_table;
 /* Taken from softirq and process context alike, hence the irq-safe lock. */
 static DEFINE_XARRAY_FLAGS(aq_ids, XA_FLAGS_ALLOC1 | XA_FLAGS_LOCK_IRQ);
 static u32 aq_next_id;
+/*
+ * The listeners the watch looks at every period: those with a queue (it
+ * may stall), a burst of drops (it has to end) or a stall (it has to
+ * recover). Idle ones are only swept now and then, so that thousands of
+ * idle listeners cost the watch next to nothing. XA_MARK_0 is the
+ * allocator's.
+ */
+#define AQ_WATCH_MARK XA_MARK_1
 
 static atomic_t aq_tracked;
 static atomic_long_t aq_untracked_listens;
@@ -417,6 +425,11 @@ static struct aq_listener *aq_listener_create(struct sock *sk, u32 queued,
 		goto untracked;
 	}
 	atomic_inc(&aq_tracked);
+	/* Probes may have filled its queue before it had an id to mark. */
+	spin_lock_irqsave(&l->lock, flags);
+	if (aq_listener_busy(l))
+		aq_listener_watch_busy(l);
+	spin_unlock_irqrestore(&l->lock, flags);
 
 	/*
 	 * A socket that stopped listening after the caller looked at it may
@@ -473,6 +486,43 @@ static void aq_qlen_set(struct aq_listener *l, u32 qlen, u64 now)
 	l->qlen = qlen;
 	if (qlen > l->qpeak)
 		l->qpeak = qlen;
+	if (qlen && !l->watched)
+		aq_listener_watch_busy(l);
+}
+
+/*
+ * The id is set under the ids' lock when the entry is stored there: before
+ * that, or after the entry left, there is nothing to mark, and the next
+ * event tries again.
+ */
+void aq_listener_watch_busy(struct aq_listener *l)
+{
+	unsigned long flags;
+
+	xa_lock_irqsave(&aq_ids, flags);
+	if (l->id) {
+		__xa_set_mark(&aq_ids, l->id, AQ_WATCH_MARK);
+		l->watched = true;
+	}
+	xa_unlock_irqrestore(&aq_ids, flags);
+}
+
+/* After the watch's look at @l; under l->lock. */
+static void aq_listener_watch_idle(struct aq_listener *l)
+{
+	unsigned long flags;
+
+	if (aq_listener_busy(l)) {
+		if (!l->watched)
+			aq_listener_watch_busy(l);
+		return;
+	}
+	if (!l->watched)
+		return;
+	l->watched = false;
+	xa_lock_irqsave(&aq_ids, flags);
+	__xa_clear_mark(&aq_ids, l->id, AQ_WATCH_MARK);
+	xa_unlock_irqrestore(&aq_ids, flags);
 }
 
 /*
@@ -1097,17 +1147,19 @@ void aq_listener_local(const struct aq_listener *l, char *buf, size_t size)
 	aq_format_local(buf, size, l);
 }
 
-void aq_listeners_watch(void)
+void aq_listeners_watch(bool sweep)
 {
+	xa_mark_t filter = sweep ? XA_PRESENT : AQ_WATCH_MARK;
 	struct aq_listener *l;
 	unsigned long index, flags;
 
 	rcu_read_lock();
-	xa_for_each(&aq_ids, index, l) {
+	xa_for_each_marked(&aq_ids, index, l, filter) {
 		if (!aq_refresh_from_socket(l))
 			continue;
 		spin_lock_irqsave(&l->lock, flags);
 		aq_watch_tick(l, ktime_get_ns());
+		aq_listener_watch_idle(l);
 		spin_unlock_irqrestore(&l->lock, flags);
 	}
 	rcu_read_unlock();

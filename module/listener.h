@@ -41,8 +41,9 @@ struct aq_listener {
 	bool sk_pinned;
 	bool sk_ref;	/* a reference is held (dropped after unpinning) */
 	/* watch.c's, under lock (with its live state below, in a hole). */
-	bool stalled;		/* a stall event was sent, no recovery yet */
-	bool drop_logged;
+	u8 stalled:1;		/* a stall event was sent, no recovery yet */
+	u8 drop_logged:1;
+	u8 watched:1;		/* marked in the ids for the watch's pass */
 	u32 id;
 	union {
 		struct rcu_head rcu;
@@ -193,7 +194,18 @@ void aq_listeners_show_limits(struct seq_file *m);
 /* For the events: the listener's proto and local fields as printed. */
 const char *aq_listener_proto(const struct aq_listener *l);
 void aq_listener_local(const struct aq_listener *l, char *buf, size_t size);
-/* One look at every listener by the watch (events.h), in process context. */
-void aq_listeners_watch(void);
+/*
+ * One look by the watch (events.h), in process context: at the listeners
+ * that have a queue, a burst of drops or a stall, or with @sweep at all.
+ */
+void aq_listeners_watch(bool sweep);
+/* The listener has a queue or a burst of drops now; under l->lock. */
+static inline bool aq_listener_busy(const struct aq_listener *l)
+{
+	return l->qlen || l->burst_drops || l->stalled;
+}
+
+/* Puts a busy listener on the watch's list; under l->lock. */
+void aq_listener_watch_busy(struct aq_listener *l);
 
 #endif /* AQUEUE_LISTENER_H */

@@ -9,7 +9,8 @@
  * the burst (no drop for burst_gap) another one with the burst's total, so
  * that a flood gives two lines, not one per packet. Stalls and the end of a
  * burst need time to pass without any packet: a delayed work looks at every
- * listener a few times per threshold while the probes are registered.
+ * listener with a queue, a burst or a stall a few times per threshold while
+ * the probes are registered, and at all of them every ten seconds.
  */
 #include <linux/kernel.h>
 #include <linux/ktime.h>
@@ -138,6 +139,8 @@ void aq_watch_dropped(struct aq_listener *l, u64 delta, u64 now)
 	}
 	l->burst_start_ns = now;
 	l->burst_drops = delta;
+	if (!l->watched)
+		aq_listener_watch_busy(l);
 	aq_event_emit(l, AQ_EV_OVERFLOW, now, delta, 0);
 	if (READ_ONCE(aq_drop_log) && !l->drop_logged)
 		aq_drop_log_first(l);
@@ -199,9 +202,21 @@ static unsigned long aq_watch_period(void)
 		       max(1, HZ / 100), HZ / 4);
 }
 
+/*
+ * Every listener now and then, idle ones included: one whose close no probe
+ * saw is retired, and drops that no probe saw show up, within this period.
+ */
+#define AQ_WATCH_SWEEP_NS (10 * NSEC_PER_SEC)
+static u64 aq_watch_swept_ns;
+
 static void aq_watch_fn(struct work_struct *work)
 {
-	aq_listeners_watch();
+	u64 now = ktime_get_ns();
+	bool sweep = now - aq_watch_swept_ns >= AQ_WATCH_SWEEP_NS;
+
+	if (sweep)
+		aq_watch_swept_ns = now;
+	aq_listeners_watch(sweep);
 	if (READ_ONCE(aq_watch_running))
 		schedule_delayed_work(&aq_watch_work, aq_watch_period());
 }
