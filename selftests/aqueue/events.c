@@ -290,7 +290,7 @@ static void burst_in_netns(struct __test_metadata *_metadata, void *argp)
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	socklen_t alen = offsetof(struct sockaddr_un, sun_path) + 8;
 	int lfd, c0, cfd, i, refused = 0, lines = 0;
-	int64_t id = 0, sum = 0;
+	int64_t id = 0, sum = 0, deadline;
 	struct aq_snap s;
 	struct aq_evr ev;
 	char what[96];
@@ -330,9 +330,8 @@ static void burst_in_netns(struct __test_metadata *_metadata, void *argp)
 
 	/* The burst ends a gap after its last drop: wait for every drop to be
 	 * summed (the guard only bounds a hang). */
+	deadline = aq_now_ns() + 3 * (int64_t)AQ_WAIT_MS * 1000000;
 	for (;;) {
-		int64_t deadline = aq_now_ns() + 3 * (int64_t)AQ_WAIT_MS * 1000000;
-
 		ASSERT_LE(0, aq_evr_wait(_metadata, &ev, "overflow_end", id,
 					 AQ_WAIT_MS));
 		sum = 0;
