@@ -199,7 +199,7 @@ void aq_listener_local(const struct aq_listener *l, char *buf, size_t size);
  * that have a queue, a burst of drops or a stall, or with @sweep at all.
  */
 void aq_listeners_watch(bool sweep);
-/* The listener has a queue or a burst of drops now; under l->lock. */
+/* The listener has a queue, a burst of drops or a stall; under l->lock. */
 static inline bool aq_listener_busy(const struct aq_listener *l)
 {
 	return l->qlen || l->burst_drops || l->stalled;
