@@ -203,7 +203,7 @@ check: deps
 # The debug lane: the selftests on the 6.1 debug kernel (KASAN, lockdep,
 # kmemleak, failslab) that tools/vmtest/debug-kernel builds and caches.
 # Building it costs 20 minutes of two idle cores, 40 beside other VMs, and
-# the suite there takes over an hour since its probes ride on ftrace, 11 s
+# the suite there over 55 minutes since its probes ride on ftrace, 11 s
 # a module load and unload (README "The debug lane"): far more than the
 # other lanes, so "make check" leaves it out by default (DEBUG_LANE=no).
 # DEBUG_LANE=auto runs it when the kernel is in the cache and otherwise
