@@ -507,8 +507,11 @@ void aq_listener_watch_busy(struct aq_listener *l)
 	xa_unlock_irqrestore(&aq_ids, flags);
 }
 
-/* After the watch's look at @l; under l->lock. */
-static void aq_listener_watch_idle(struct aq_listener *l)
+/*
+ * After the watch's look at @l: marked while busy, unmarked once idle.
+ * Under l->lock.
+ */
+static void aq_listener_watch_sync(struct aq_listener *l)
 {
 	unsigned long flags;
 
@@ -1159,7 +1162,7 @@ void aq_listeners_watch(bool sweep)
 			continue;
 		spin_lock_irqsave(&l->lock, flags);
 		aq_watch_tick(l, ktime_get_ns());
-		aq_listener_watch_idle(l);
+		aq_listener_watch_sync(l);
 		spin_unlock_irqrestore(&l->lock, flags);
 	}
 	rcu_read_unlock();
