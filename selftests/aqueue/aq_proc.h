@@ -1060,6 +1060,25 @@ static inline void aq_ctx_setup(struct __test_metadata *_metadata,
 	c->module = true;
 }
 
+/*
+ * For a test that keeps more than @instances threads asleep in accept() or
+ * connect() at once, each holding a kretprobe instance: where the lane has
+ * loaded the module with fewer ($AQ_LOAD_PARAMS names accept_maxactive),
+ * load it again with enough. Elsewhere the default (8192) is kept.
+ */
+static inline void aq_ctx_need_instances(struct __test_metadata *_metadata,
+					 struct aq_ctx *c, int instances)
+{
+	const char *base = getenv("AQ_LOAD_PARAMS");
+	char params[64];
+
+	if (!c->module || !base || !strstr(base, "accept_maxactive"))
+		return;
+	snprintf(params, sizeof(params), "accept_maxactive=%d", instances);
+	ASSERT_EQ(0, aq_unload());
+	ASSERT_EQ(0, aq_load(params));
+}
+
 static inline void aq_ctx_teardown(struct __test_metadata *_metadata,
 				   struct aq_ctx *c)
 {

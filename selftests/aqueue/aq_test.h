@@ -57,15 +57,24 @@ static inline int aq_is_loaded(void)
 	return aq_path_exists(AQ_SYSFS_PATH);
 }
 
-/* Returns 0 or -errno from finit_module. */
+/*
+ * Returns 0 or -errno from finit_module. $AQ_LOAD_PARAMS goes before the
+ * test's own parameters, so a test that names the same one wins: the debug
+ * lane uses it to load with fewer kretprobe instances (tools/vmtest/init).
+ */
 static inline int aq_load(const char *params)
 {
+	const char *base = getenv("AQ_LOAD_PARAMS");
+	char all[4096];
 	int fd, ret;
 
+	if (snprintf(all, sizeof(all), "%s %s", base ? base : "",
+		     params ? params : "") >= (int)sizeof(all))
+		return -E2BIG;
 	fd = open(aq_module_path(), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	ret = syscall(SYS_finit_module, fd, params ? params : "", 0);
+	ret = syscall(SYS_finit_module, fd, all, 0);
 	ret = ret ? -errno : 0;
 	close(fd);
 	return ret;

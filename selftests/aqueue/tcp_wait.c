@@ -384,6 +384,7 @@ static void blocked_in_netns(struct __test_metadata *_metadata, void *argp)
 
 TEST_F_TIMEOUT(tcpw, thousands_blocked_in_accept, 400)
 {
+	aq_ctx_need_instances(_metadata, &self->c, 2 * NACCEPTORS);
 	aq_in_netns(_metadata, blocked_in_netns, &self->c);
 	AQ_FINISH(&self->c);
 }

@@ -504,6 +504,7 @@ TEST_F_TIMEOUT(unixq, thousands_of_blocked_acceptors, 300)
 
 	if (variant->backlog != 3)
 		SKIP(return, "one stream variant is enough");
+	aq_ctx_need_instances(_metadata, &self->c, 2 * AQ_ACCEPTORS);
 	aq_in_netns(_metadata, acceptors_in_netns, &k);
 	AQ_FINISH(&self->c);
 }
