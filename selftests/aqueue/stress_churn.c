@@ -98,7 +98,7 @@ static void *reader(void *p)
 			const struct aq_row *r = &s.rows[i];
 
 			if (r->have_detail && r->have_qlen && r->have_wait &&
-			    aq_row_invariants(r, why, sizeof(why)))
+			    aq_row_invariants(r, false, why, sizeof(why)))
 				aq_error(&ch->err, "row: %s", why);
 			atomic_store(&ch->last_id, r->id);
 		}

@@ -288,7 +288,10 @@ static pid_t spawn(struct shared *sh, void (*fn)(struct shared *, int),
 static void sleepers_fn(struct shared *sh, int id) { sleepers(sh); }
 static void controller_fn(struct shared *sh, int id) { controller(sh); }
 
-/* Complete rows satisfy the identities even with traffic going. */
+/*
+ * Complete rows satisfy the identities within each part of a row even with
+ * traffic going (aq_row_invariants).
+ */
 static int complete_rows_ok(const struct aq_snap *s, char *err, size_t size)
 {
 	int i;
@@ -297,7 +300,7 @@ static int complete_rows_ok(const struct aq_snap *s, char *err, size_t size)
 		const struct aq_row *r = &s->rows[i];
 
 		if (r->have_detail && r->have_qlen && r->have_wait &&
-		    aq_row_invariants(r, err, size))
+		    aq_row_invariants(r, false, err, size))
 			return -1;
 	}
 	return 0;
