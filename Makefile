@@ -203,7 +203,7 @@ check: deps
 # The debug lane: the selftests on the 6.1 debug kernel (KASAN, lockdep,
 # kmemleak, failslab) that tools/vmtest/debug-kernel builds and caches.
 # Building it costs 20 minutes of two idle cores, 40 beside other VMs; the
-# suite there 23 to 27 minutes (README "The debug lane"). DEBUG_LANE=auto, the
+# suite there 23 to 34 minutes (README "The debug lane"). DEBUG_LANE=auto, the
 # default, runs it when the kernel is in the cache and otherwise counts one
 # skip and says how to get it; DEBUG_LANE=yes builds it first; no leaves
 # it out.
