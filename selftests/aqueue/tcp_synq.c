@@ -192,6 +192,44 @@ static void send_syns(struct __test_metadata *_metadata, int lfd, int n,
 	close(raw);
 }
 
+/* The SYN side as the kernel shows it, for comparison with a snapshot. */
+struct synq_oracle {
+	int synrecv;			/* sock_diag's SYN-RECV count */
+	long long synack_retrans;	/* the namespace's TCPSynRetrans */
+};
+
+static void synq_oracle_read(struct __test_metadata *_metadata, int lfd,
+			     struct synq_oracle *o)
+{
+	o->synrecv = diag_synrecv(aq_port_of(lfd));
+	ASSERT_LE(0, o->synrecv) TH_LOG("sock_diag: %s",
+					strerror(-o->synrecv));
+	o->synack_retrans = mib("TCPSynRetrans");
+	ASSERT_LE(0, o->synack_retrans);
+}
+
+/*
+ * A snapshot taken while the SYN side held still: requests leave the queue
+ * on their timers, and SYN-ACKs are sent again on them.
+ */
+static void synq_stable_snapshot(struct __test_metadata *_metadata, int lfd,
+				 struct aq_snap *s, struct synq_oracle *o)
+{
+	struct synq_oracle after;
+	int tries;
+
+	for (tries = 0; tries < 20; tries++) {
+		synq_oracle_read(_metadata, lfd, o);
+		aq_snapshot(_metadata, s);
+		synq_oracle_read(_metadata, lfd, &after);
+		if (o->synrecv == after.synrecv &&
+		    o->synack_retrans == after.synack_retrans)
+			return;
+		aq_snap_free(s);
+	}
+	ASSERT_TRUE(0) TH_LOG("the SYN queue never held still for one read");
+}
+
 static int64_t hist_at(const struct aq_hist *h, int64_t low)
 {
 	return aq_hist_get(h, low);
@@ -260,8 +298,9 @@ static void synq_in_netns(struct __test_metadata *_metadata, void *argp)
 	struct syn_mibs m0, m1;
 	char value[16];
 	struct aq_snap s;
+	struct synq_oracle o;
 	struct aq_row *r;
-	int *seen, lfd, queued, queue_now, queue_after, tries;
+	int *seen, lfd, queued;
 	int64_t t0;
 
 	route_to_nowhere(_metadata);
@@ -304,19 +343,10 @@ static void synq_in_netns(struct __test_metadata *_metadata, void *argp)
 		}
 	}
 	if (arg->c->module) {
-		/* A snapshot taken while the queue did not change. */
-		for (tries = 0; tries < 20; tries++) {
-			queue_now = diag_synrecv(aq_port_of(lfd));
-			aq_snapshot(_metadata, &s);
-			queue_after = diag_synrecv(aq_port_of(lfd));
-			if (queue_now == queue_after)
-				break;
-			aq_snap_free(&s);
-		}
-		ASSERT_EQ(queue_now, queue_after);
+		synq_stable_snapshot(_metadata, lfd, &s, &o);
 		r = aq_row_of(_metadata, &s, lfd);
 		ASSERT_TRUE(r->have_syn);
-		EXPECT_EQ(queue_now, r->synq_now);
+		EXPECT_EQ(o.synrecv, r->synq_now);
 		EXPECT_EQ(m1.full_drop - m0.full_drop, r->synq_full_drops);
 		EXPECT_EQ(m1.full_cookies - m0.full_cookies,
 			  r->synq_full_cookies);
@@ -366,11 +396,12 @@ TEST_F(synq, cookies_always)
 static void retrans_in_netns(struct __test_metadata *_metadata, void *argp)
 {
 	struct synq_arg *arg = argp;
-	struct syn_mibs m0, m1, m2;
+	struct syn_mibs m0, m1;
+	struct synq_oracle o;
 	int64_t deadline;
 	struct aq_snap s;
 	struct aq_row *r;
-	int seen[4], lfd, tries, queued;
+	int seen[4], lfd, queued;
 
 	route_to_nowhere(_metadata);
 	write_sysctl(_metadata, "/proc/sys/net/ipv4/tcp_syncookies", "0");
@@ -388,19 +419,11 @@ static void retrans_in_netns(struct __test_metadata *_metadata, void *argp)
 	} while (m1.synack_retrans - m0.synack_retrans < 4);
 	if (!arg->c->module)
 		goto out;
-	for (tries = 0; tries < 20; tries++) {
-		read_mibs(_metadata, &m1);
-		aq_snapshot(_metadata, &s);
-		read_mibs(_metadata, &m2);
-		if (m1.synack_retrans == m2.synack_retrans)
-			break;
-		aq_snap_free(&s);
-	}
-	ASSERT_EQ(m1.synack_retrans, m2.synack_retrans);
+	synq_stable_snapshot(_metadata, lfd, &s, &o);
 	r = aq_row_of(_metadata, &s, lfd);
 	TH_LOG("TCPSynRetrans +%lld, aqueue synack_retrans %" PRId64,
-	       m1.synack_retrans - m0.synack_retrans, r->synack_retrans);
-	EXPECT_EQ(m1.synack_retrans - m0.synack_retrans, r->synack_retrans);
+	       o.synack_retrans - m0.synack_retrans, r->synack_retrans);
+	EXPECT_EQ(o.synack_retrans - m0.synack_retrans, r->synack_retrans);
 	EXPECT_EQ(4, r->synq_now);
 	aq_snap_free(&s);
 out:
