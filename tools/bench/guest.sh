@@ -31,6 +31,7 @@
 # Parameters come from /bench/params (BENCH_* variables, written by the
 # host) with the defaults below.
 
+# shellcheck source=/dev/null # written by the host into the guest's initramfs
 [ -r /bench/params ] && . /bench/params
 ROUNDS=${BENCH_ROUNDS:-6}
 CONFIGS=${BENCH_CONFIGS:-absent enabled disabled empty filtered udp-other udp-watched udp-empty}
@@ -65,13 +66,13 @@ error() {
 enter() {
 	case $1 in
 	absent) return 0 ;;
-	enabled) insmod $ko ;;
-	disabled) insmod $ko enable=0 ;;
-	empty) insmod $ko empty_handlers=1 ;;
-	filtered) insmod $ko && echo "filter port 1" >/sys/kernel/debug/aqueue/control ;;
-	udp-other) insmod $ko udp_ports=$UDP_OTHER_PORT ;;
-	udp-watched) insmod $ko udp_ports=$UDP_PORT ;;
-	udp-empty) insmod $ko empty_handlers=1 udp_ports=$UDP_PORT ;;
+	enabled) insmod "$ko" ;;
+	disabled) insmod "$ko" enable=0 ;;
+	empty) insmod "$ko" empty_handlers=1 ;;
+	filtered) insmod "$ko" && echo "filter port 1" >/sys/kernel/debug/aqueue/control ;;
+	udp-other) insmod "$ko" udp_ports="$UDP_OTHER_PORT" ;;
+	udp-watched) insmod "$ko" udp_ports="$UDP_PORT" ;;
+	udp-empty) insmod "$ko" empty_handlers=1 udp_ports="$UDP_PORT" ;;
 	*) return 1 ;;
 	esac
 }
@@ -116,14 +117,17 @@ uptime_s() {
 
 # 50,000 listeners need as many descriptors; the threads need pids.
 max_listeners=0
-for n in $LISTENERS; do [ "$n" -gt $max_listeners ] && max_listeners=$n; done
+for n in $LISTENERS; do [ "$n" -gt "$max_listeners" ] && max_listeners=$n; done
 echo $((max_listeners + 1024)) >/proc/sys/fs/nr_open
 echo 1048576 >/proc/sys/fs/file-max
 echo 65536 >/proc/sys/kernel/threads-max 2>/dev/null
 echo 65536 >/proc/sys/kernel/pid_max 2>/dev/null
-ulimit -n $((max_listeners + 512)) 2>/dev/null
-ulimit -u unlimited 2>/dev/null
-ulimit -s 8192
+# shellcheck disable=SC3045 # the guest's sh is busybox's ash, which has them
+{
+	ulimit -n $((max_listeners + 512)) 2>/dev/null
+	ulimit -u unlimited 2>/dev/null
+	ulimit -s 8192
+}
 
 echo "bench-info kernel $(uname -r) cpus $(grep -c ^processor /proc/cpuinfo) rounds $ROUNDS configs $CONFIGS"
 echo "bench-info measurements $MEASUREMENTS"
@@ -155,52 +159,52 @@ while [ $round -le "$ROUNDS" ]; do
 	for cfg in $CONFIGS; do
 		todo=
 		for m in $MEASUREMENTS; do
-			applies $m $cfg && todo="$todo $m"
+			applies "$m" "$cfg" && todo="$todo $m"
 		done
 		[ -n "$todo" ] || continue
 		t0=$(uptime_s)
-		if ! enter $cfg; then
+		if ! enter "$cfg"; then
 			error "$cfg round $round: cannot load the module"
 			continue
 		fi
 		# Which probes are in place, and how (FTRACE: on the function's
 		# fentry call; OPTIMIZED: a jump instead of int3), once a config.
-		if [ $round = 1 ]; then
+		if [ "$round" = 1 ]; then
 			sed "s/^/bench-kprobes $cfg /" /sys/kernel/debug/kprobes/list 2>/dev/null
 		fi
 		for m in $todo; do
 			case $m in
 			storm)
-				run storm $cfg $round /bench/aqbench storm \
+				run storm "$cfg" "$round" /bench/aqbench storm \
 					"$STORM_CLIENTS" "$STORM_ACCEPTORS" "$STORM_MS" 7001
 				;;
 			unix)
-				run unix $cfg $round /bench/aqbench unix \
-					"$STORM_CLIENTS" "$STORM_ACCEPTORS" "$UNIX_MS" $UNIX_PATH
+				run unix "$cfg" "$round" /bench/aqbench unix \
+					"$STORM_CLIENTS" "$STORM_ACCEPTORS" "$UNIX_MS" "$UNIX_PATH"
 				;;
 			udp)
-				run udp $cfg $round /bench/aqbench udp \
-					"$UDP_MS" $UDP_PORT "$UDP_SIZE"
+				run udp "$cfg" "$round" /bench/aqbench udp \
+					"$UDP_MS" "$UDP_PORT" "$UDP_SIZE"
 				;;
 			saturate)
-				run saturate $cfg $round /bench/aqbench saturate \
+				run saturate "$cfg" "$round" /bench/aqbench saturate \
 					"$SAT_CLIENTS" "$SAT_BACKLOG" "$SAT_ACCEPT_US" \
 					"$SAT_TIMEOUT_MS" "$SAT_MS" 7002
 				;;
 			acceptors)
 				for n in $ACCEPTORS; do
-					run acceptors-$n $cfg $round /bench/aqbench acceptors \
+					run "acceptors-$n" "$cfg" "$round" /bench/aqbench acceptors \
 						"$n" "$STORM_CLIENTS" "$ACC_MS" 7003
 				done
 				;;
 			listeners)
-				# shellcheck disable=SC2086
-				run listeners $cfg $round /bench/aqbench listeners \
+				# shellcheck disable=SC2086 # the listener counts, one argument each
+				run listeners "$cfg" "$round" /bench/aqbench listeners \
 					2000 $LISTENERS "$LISTENER_READS"
 				;;
 			esac
 		done
-		if [ $cfg != absent ] && ! leave $cfg; then
+		if [ "$cfg" != absent ] && ! leave "$cfg"; then
 			error "$cfg round $round: rmmod failed"
 		fi
 		echo "bench-slot $cfg $round guest_s $(awk -v a="$t0" -v b="$(uptime_s)" 'BEGIN { printf "%.2f", b - a }')"

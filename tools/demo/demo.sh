@@ -13,6 +13,7 @@ cd "$(dirname "$0")"
 
 children=
 cleanup() {
+	# shellcheck disable=SC2086 # a list of pids, split on purpose
 	[ -z "$children" ] || kill $children 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -45,7 +46,7 @@ children="$server"
 clients=$(./backlog connect 8001 10 500)
 children="$children $clients"
 show 8001
-kill $server $clients
+kill "$server" "$clients"
 children=
 
 echo "== 2. A server that accepts one connection every 50 ms: listen(fd, 4) on 127.0.0.1:8002, 12 clients at once"
@@ -56,7 +57,7 @@ children="$children $clients"
 # The last clients got in with a retried SYN: let the server catch up.
 sleep 1
 show 8002
-kill $server $clients
+kill "$server" "$clients"
 children=
 
 echo "== 3. A server stopped (SIGSTOP) while clients keep coming, then resumed, followed by 'aqstat events'"
@@ -75,7 +76,7 @@ children="$children $more"
 sleep 2
 kill -CONT "$server"
 sleep 3
-kill $clients $more "$server"
+kill "$clients" "$more" "$server"
 sleep 1
 kill "$follower"
 children=

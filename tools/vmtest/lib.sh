@@ -1,10 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0
 # Shared by the vmtest scripts: the cache layout and a project-local apt.
 # Sourced, not executed.
+# shellcheck shell=bash
 
 AQUEUE_CACHE=${AQUEUE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/aqueue}
 VMTEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck disable=SC2034 # used by the scripts that source this file
 TOP_DIR=$(cd "$VMTEST_DIR/../.." && pwd)
+# shellcheck disable=SC2034 # used by the scripts that source this file
 SUPPORTED_SERIES="5.10 6.1 6.12"
 
 die() {
@@ -23,8 +26,10 @@ apt_setup() {
 	local aptdir=$AQUEUE_CACHE/apt main_uri sec_uri stamp
 
 	mkdir -p "$aptdir/lists/partial" "$aptdir/archives/partial"
+	# shellcheck disable=SC2016 # apt's own $(FIELD) format, not the shell's
 	main_uri=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' |
 		awk '$2 !~ /-/ { print $1; exit }')
+	# shellcheck disable=SC2016 # apt's own $(FIELD) format, not the shell's
 	sec_uri=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' |
 		awk '$2 ~ /-security$/ { print $1; exit }')
 	[ -n "$main_uri" ] || die "no Debian mirror found in the apt sources (run apt-get update first)"
@@ -82,6 +87,7 @@ scripts/subarch.include"
 
 linux_source_tree() {
 	local tarball dir
+	# shellcheck disable=SC2012 # Debian's file names; ls prints nothing when none matches
 	tarball=$(ls /usr/src/linux-source-*.tar.xz 2>/dev/null | sort -V | tail -n 1)
 	[ -n "$tarball" ] || die "Debian's linux-source package is not installed (apt-get install linux-source-6.1)"
 	dir=$AQUEUE_CACHE/$(basename "$tarball" .tar.xz)
