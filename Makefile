@@ -46,11 +46,11 @@ KBUILD = $(MAKE) -C '$(KDIR)' M='$(TOP_DIR)' AQUEUE_VERSION='$(AQUEUE_VERSION)' 
 
 # Everything a fresh Debian 12 machine needs for "make demo" and "make check"
 # (dkms to dpkg-dev: the DKMS test and "make package"; libssl-dev: the
-# debug kernel's build, tools/vmtest/debug-kernel).
+# debug kernel's build, tools/vmtest/debug-kernel; shellcheck: make style).
 DEPS := make gcc libc6-dev bc flex bison libelf-dev libssl-dev kmod dwarves sparse perl \
 	git debian-archive-keyring linux-source-6.1 xz-utils gzip zstd cpio \
 	rsync busybox-static qemu-system-x86 iproute2 python3 util-linux \
-	dkms dh-dkms debhelper lintian dpkg-dev
+	dkms dh-dkms debhelper lintian dpkg-dev shellcheck
 
 .PHONY: all module install load unload clean style sparse deps check demo \
 	check-kdir bench dkms-source dkms-install dkms-uninstall package \
@@ -134,13 +134,24 @@ clean:
 # left, which the idiom is not.
 STYLE_SOURCES = $(wildcard $(TOP_DIR)/module/*.[ch] $(TOP_DIR)/include/*.h)
 COMPAT_HEADER := $(TOP_DIR)/include/aqueue_compat.h
+# shellcheck reads every shell script: the files in these folders whose #!
+# line names a shell, and the sourced *.sh files (which name their shell in
+# a "# shellcheck shell=" line). -x -P SCRIPTDIR follows the scripts'
+# '. "$(dirname "$0")/lib.sh"' to the file they source.
+SHELL_SCRIPT_DIRS := .ci tools selftests
+SHELLCHECK_FLAGS := --external-sources --source-path=SCRIPTDIR
 
 style:
+	@command -v shellcheck >/dev/null || { echo "shellcheck is missing (run: make deps)" >&2; exit 1; }
 	@ksrc=$$(bash -c '. "$(VMTEST)/lib.sh" && linux_source_tree') && \
 	checkpatch="perl $$ksrc/scripts/checkpatch.pl --no-tree -f --terse --show-types $(CHECKPATCH_FLAGS)" && \
 	cd '$(TOP_DIR)' && rc=0 && \
 	{ $$checkpatch $(patsubst $(TOP_DIR)/%,%,$(filter-out $(COMPAT_HEADER),$(STYLE_SOURCES))) || rc=1; } && \
 	{ $$checkpatch --ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON $(patsubst $(TOP_DIR)/%,%,$(COMPAT_HEADER)) || rc=1; } && \
+	scripts=$$(find $(SHELL_SCRIPT_DIRS) -type f -exec awk 'FNR == 1 { \
+		if (FILENAME ~ /\.sh$$/ || $$0 ~ /^#!.*[\/ ](ba|da|k)?sh( |$$)/) print FILENAME; nextfile }' {} + | sort) && \
+	{ shellcheck $(SHELLCHECK_FLAGS) $$scripts || rc=1; } && \
+	echo "shellcheck: $$(echo "$$scripts" | wc -l) scripts" && \
 	exit $$rc
 
 # Sparse runs on a copy of the sources: C=2 checks every file without
