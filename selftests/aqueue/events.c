@@ -23,39 +23,41 @@
  *    and an epoll registration do not stop the module from unloading; the
  *    reader gets end of file, poll returns, and the kernel log stays clean.
  */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
-#include <stddef.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <sys/epoll.h>
+#include <sys/klog.h>
 #include <sys/un.h>
 
+#include "kselftest_harness.h"
+
+#include "aq_clock.h"
 #include "aq_ctl.h"
+#include "aq_diag.h"
 #include "aq_events.h"
-#include "aq_oracle.h"
+#include "aq_file.h"
+#include "aq_fill.h"
+#include "aq_fixture.h"
+#include "aq_klog.h"
+#include "aq_module.h"
+#include "aq_netns.h"
+#include "aq_proc.h"
+#include "aq_sock.h"
+#include "aq_task.h"
 
 #define SEC 1000000000LL
-
-FIXTURE(events) {
-	struct aq_ctx c;
-};
 
 FIXTURE_VARIANT(events) {
 	const char *params;
 };
 
+AQ_FIXTURE(events, variant->params, AQ_MODULE_REQUIRED)
+
 FIXTURE_VARIANT_ADD(events, default_ring) { .params = NULL };
-
-FIXTURE_SETUP(events)
-{
-	aq_ctx_setup(_metadata, &self->c, variant->params);
-	if (!self->c.module)
-		SKIP(return, "no module at %s", aq_module_path());
-}
-
-FIXTURE_TEARDOWN(events)
-{
-	aq_ctx_teardown(_metadata, &self->c);
-}
 
 /* lo <= v <= hi, with the bracket in the log when not. */
 #define EXPECT_IN(v, lo, hi, what) \
@@ -462,21 +464,7 @@ static void slow_in_netns(struct __test_metadata *_metadata, void *argp)
 	aq_evr_close(&slow);
 }
 
-FIXTURE(small) {
-	struct aq_ctx c;
-};
-
-FIXTURE_SETUP(small)
-{
-	aq_ctx_setup(_metadata, &self->c, "events_size=16");
-	if (!self->c.module)
-		SKIP(return, "no module at %s", aq_module_path());
-}
-
-FIXTURE_TEARDOWN(small)
-{
-	aq_ctx_teardown(_metadata, &self->c);
-}
+AQ_FIXTURE(small, "events_size=16", AQ_MODULE_REQUIRED)
 
 TEST_F(small, slow_reader)
 {

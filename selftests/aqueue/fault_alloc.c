@@ -21,10 +21,18 @@
  * Needs a kernel with CONFIG_FAILSLAB and CONFIG_FAULT_INJECTION_DEBUG_FS
  * (the debug lane's, tools/vmtest/debug.config); skips elsewhere.
  */
+#include <fcntl.h>
 #include <stddef.h>
 #include <sys/un.h>
 
-#include "aq_oracle.h"
+#include "kselftest_harness.h"
+
+#include "aq_diag.h"
+#include "aq_file.h"
+#include "aq_fixture.h"
+#include "aq_netns.h"
+#include "aq_proc.h"
+#include "aq_sock.h"
 
 #define FAILSLAB_DIR	"/sys/kernel/debug/failslab"
 #define NTRACKED	3	/* per kind, before the fault */

@@ -9,22 +9,20 @@
  * sees only the initial namespace's.
  */
 #include <grp.h>
+#include <inttypes.h>
+#include <sys/stat.h>
 
-#include "aq_oracle.h"
+#include "kselftest_harness.h"
 
-FIXTURE(keys) {
-	struct aq_ctx c;
-};
+#include "aq_clock.h"
+#include "aq_diag.h"
+#include "aq_fixture.h"
+#include "aq_netns.h"
+#include "aq_proc.h"
+#include "aq_sock.h"
+#include "aq_task.h"
 
-FIXTURE_SETUP(keys)
-{
-	aq_ctx_setup(_metadata, &self->c, NULL);
-}
-
-FIXTURE_TEARDOWN(keys)
-{
-	aq_ctx_teardown(_metadata, &self->c);
-}
+AQ_FIXTURE(keys, NULL, AQ_MODULE_OPTIONAL)
 
 #define NGROUP 4
 #define NCONN 40

@@ -11,29 +11,29 @@
  *    sized pieces;
  *  - the max_listeners limit: what does not fit is counted, not lost.
  */
+#include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 
-#include "aq_oracle.h"
+#include "kselftest_harness.h"
+
+#include "aq_clock.h"
+#include "aq_diag.h"
+#include "aq_file.h"
+#include "aq_fixture.h"
+#include "aq_klog.h"
+#include "aq_module.h"
+#include "aq_netns.h"
+#include "aq_proc.h"
+#include "aq_sock.h"
 
 #define NCHURN 10000
 #define NWORKERS 4
 #define NSCALE 10000
 
-FIXTURE(scale) {
-	struct aq_ctx c;
-};
-
-FIXTURE_SETUP(scale)
-{
-	aq_ctx_setup(_metadata, &self->c, NULL);
-}
-
-FIXTURE_TEARDOWN(scale)
-{
-	aq_ctx_teardown(_metadata, &self->c);
-}
+AQ_FIXTURE(scale, NULL, AQ_MODULE_OPTIONAL)
 
 struct churn {
 	bool module;
@@ -305,19 +305,7 @@ TEST_F_TIMEOUT(scale, ten_thousand_listeners, 500)
 
 /* ------------------------------------------------------------------ */
 
-FIXTURE(limit) {
-	struct aq_ctx c;
-};
-
-FIXTURE_SETUP(limit)
-{
-	aq_ctx_setup(_metadata, &self->c, "max_listeners=5");
-}
-
-FIXTURE_TEARDOWN(limit)
-{
-	aq_ctx_teardown(_metadata, &self->c);
-}
+AQ_FIXTURE(limit, "max_listeners=5", AQ_MODULE_OPTIONAL)
 
 /*
  * With room for 5, 8 listeners: 5 rows, 3 untracked listens, and queue
