@@ -10,14 +10,24 @@
 
 #include "aq_klog.h"
 
+/*
+ * One write() per record: dprintf() would lseek(SEEK_CUR) first, which
+ * /dev/kmsg refuses (EINVAL), and then write nothing at all.
+ */
 void aq_klog_mark(const char *marker)
 {
 	int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	char line[512];
+	int len;
 
-	if (fd >= 0) {
-		dprintf(fd, "%s\n", marker);
-		close(fd);
-	}
+	if (fd < 0)
+		return;
+	len = snprintf(line, sizeof(line), "%s\n", marker);
+	if (len >= (int)sizeof(line))
+		len = sizeof(line) - 1;
+	if (write(fd, line, len) != len)
+		perror("writing a marker to /dev/kmsg");
+	close(fd);
 }
 
 static const char *const aq_klog_reports[] = {
@@ -29,12 +39,11 @@ static const char *const aq_klog_reports[] = {
 	"suspected memory leak", "Call Trace:",
 };
 
-const char *aq_klog_report_since(const char *marker, char *buf, size_t size)
+/* The whole kernel log (to be freed), or NULL. */
+static char *aq_klog_read_all(void)
 {
 	int len = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
-	const char *from;
 	char *log;
-	size_t i;
 
 	if (len <= 0)
 		return NULL;
@@ -42,11 +51,27 @@ const char *aq_klog_report_since(const char *marker, char *buf, size_t size)
 	if (!log)
 		return NULL;
 	len = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, len);
-	if (len < 0)
-		len = 0;
-	log[len] = '\0';
-	from = strstr(log, marker);
-	from = from ? from : log;
+	log[len > 0 ? len : 0] = '\0';
+	return log;
+}
+
+/* Where marker is in log, or the start of log without it. */
+static const char *aq_klog_since(const char *log, const char *marker)
+{
+	const char *from = strstr(log, marker);
+
+	return from ? from : log;
+}
+
+const char *aq_klog_report_since(const char *marker, char *buf, size_t size)
+{
+	char *log = aq_klog_read_all();
+	const char *from;
+	size_t i;
+
+	if (!log)
+		return NULL;
+	from = aq_klog_since(log, marker);
 	for (i = 0; i < sizeof(aq_klog_reports) / sizeof(aq_klog_reports[0]);
 	     i++) {
 		const char *hit = strstr(from, aq_klog_reports[i]);
@@ -65,6 +90,21 @@ const char *aq_klog_report_since(const char *marker, char *buf, size_t size)
 	}
 	free(log);
 	return NULL;
+}
+
+int aq_klog_count_since(const char *marker, const char *what)
+{
+	char *log = aq_klog_read_all();
+	const char *p;
+	int n = 0;
+
+	if (!log)
+		return -1;
+	for (p = aq_klog_since(log, marker); (p = strstr(p, what));
+	     p += strlen(what))
+		n++;
+	free(log);
+	return n;
 }
 
 int aq_kmsg_open(void)

@@ -14,6 +14,9 @@ void aq_klog_mark(const char *marker);
 /* Returns the first report found after marker, or NULL; buf holds it. */
 const char *aq_klog_report_since(const char *marker, char *buf, size_t size);
 
+/* How many times the log holds `what` after marker, or -1. */
+int aq_klog_count_since(const char *marker, const char *what);
+
 /*
  * /dev/kmsg opened non-blocking and at its end, so that reading it gives
  * the records logged after this call; the fd or -errno.

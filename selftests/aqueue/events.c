@@ -30,7 +30,6 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <sys/epoll.h>
-#include <sys/klog.h>
 #include <sys/un.h>
 
 #include "kselftest_harness.h"
@@ -64,28 +63,6 @@ FIXTURE_VARIANT_ADD(events, default_ring) { .params = NULL };
 	EXPECT_TRUE((v) >= (lo) && (v) <= (hi)) \
 		TH_LOG("%s %" PRId64 " not in [%" PRId64 ", %" PRId64 "]", \
 		       (what), (int64_t)(v), (int64_t)(lo), (int64_t)(hi))
-
-/* Lines of the kernel log after `marker` that hold `what`. */
-static int klog_count_since(const char *marker, const char *what)
-{
-	int len = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
-	const char *p;
-	char *log;
-	int n = 0;
-
-	if (len <= 0)
-		return -1;
-	log = calloc(1, len + 1);
-	if (!log)
-		return -1;
-	len = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, len);
-	log[len > 0 ? len : 0] = '\0';
-	p = strstr(log, marker);
-	for (p = p ? p : log; (p = strstr(p, what)); p += strlen(what))
-		n++;
-	free(log);
-	return n;
-}
 
 struct stall_times {
 	int64_t acc0, acc1;	/* around the last accept() before the stall */
@@ -262,8 +239,8 @@ static void stall_in_netns(struct __test_metadata *_metadata, void *argp)
 	EXPECT_LE(drop_call, ev.ev[aq_evr_find(&ev, 0, "overflow", id)].ts_ns);
 
 	/* drop_log is off by default: nothing in the kernel log. */
-	EXPECT_EQ(0, klog_count_since("aqueue-selftest: stall_and_recover",
-				      "aqueue: listener "));
+	EXPECT_EQ(0, aq_klog_count_since("aqueue-selftest: stall_and_recover",
+					 "aqueue: listener "));
 
 	iopen = aq_evr_find(&ev, 0, "open", id);
 	ASSERT_EQ(0, iopen) TH_LOG("the listener's open is not the first event");
@@ -328,7 +305,7 @@ static void burst_in_netns(struct __test_metadata *_metadata, void *argp)
 	/* drop_log 1: one kernel log line for the listener's first drop. */
 	snprintf(what, sizeof(what), "aqueue: listener %" PRId64 " unix @aqburst ",
 		 id);
-	EXPECT_EQ(1, klog_count_since("aqueue-selftest: burst_100k", what));
+	EXPECT_EQ(1, aq_klog_count_since("aqueue-selftest: burst_100k", what));
 
 	/* The burst ends a gap after its last drop: wait for every drop to be
 	 * summed (the guard only bounds a hang). */
