@@ -39,6 +39,15 @@ ssize_t aq_read_file(const char *path, char *buf, size_t size)
 	return total;
 }
 
+long long aq_read_number(const char *path)
+{
+	char buf[64];
+
+	if (aq_read_file(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	return strtoll(buf, NULL, 10);
+}
+
 int aq_write_file(const char *path, const char *text)
 {
 	ssize_t n;

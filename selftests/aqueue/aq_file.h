@@ -11,6 +11,9 @@ int aq_path_exists(const char *path);
 /* Reads a whole small file into buf (NUL-terminated); returns its length. */
 ssize_t aq_read_file(const char *path, char *buf, size_t size);
 
+/* The number a small file holds (sysfs, debugfs), or -1. */
+long long aq_read_number(const char *path);
+
 /* Writes text to a small file (sysctl, control) in one write(); 0 or -errno. */
 int aq_write_file(const char *path, const char *text);
 

@@ -67,10 +67,8 @@ int aq_control(const char *text)
 
 long long aq_param(const char *name)
 {
-	char path[256], buf[64];
+	char path[256];
 
 	snprintf(path, sizeof(path), AQ_SYSFS_PATH "/parameters/%s", name);
-	if (aq_read_file(path, buf, sizeof(buf)) <= 0)
-		return -1;
-	return strtoll(buf, NULL, 10);
+	return aq_read_number(path);
 }

@@ -197,11 +197,32 @@ static bool aq_parse_version(struct aq_parser *ps, char *line)
 	return true;
 }
 
+/*
+ * "KEYWORD key N key N ...", the file's totals: every key of kv once; keys
+ * that format 2 does not define go to s->extra.
+ */
+static bool aq_parse_totals(struct aq_parser *ps, char *line,
+			    const char *keyword, const char *nth,
+			    const struct aq_kv *kv, int nkv)
+{
+	struct aq_snap *s = ps->s;
+	char *tok[64], why[128];
+	int ntok = aq_tokens(line, tok, 64);
+
+	if (ntok < 1 || strcmp(tok[0], keyword))
+		return aq_refuse(ps, "%s line is not the %s line", nth,
+				 keyword);
+	if (!aq_parse_kv(tok + 1, ntok - 1, kv, nkv, s->extra,
+			 sizeof(s->extra), why, sizeof(why)))
+		return aq_refuse(ps, "%s: %s", keyword, why);
+	return true;
+}
+
 /* "state enabled N tracked N ..." */
 static bool aq_parse_state(struct aq_parser *ps, char *line)
 {
 	struct aq_snap *s = ps->s;
-	struct aq_kv kv[] = {
+	const struct aq_kv kv[] = {
 		{ "enabled", &s->enabled },
 		{ "tracked", &s->tracked },
 		{ "max_listeners", &s->max_listeners },
@@ -213,37 +234,23 @@ static bool aq_parse_state(struct aq_parser *ps, char *line)
 		{ "missed", &s->missed },
 		{ "resyncs", &s->resyncs },
 	};
-	char *tok[64], why[128];
-	int ntok = aq_tokens(line, tok, 64);
 
-	if (ntok < 1 || strcmp(tok[0], "state"))
-		return aq_refuse(ps, "second line is not the state line");
-	if (!aq_parse_kv(tok + 1, ntok - 1, kv, 10, s->extra,
-			 sizeof(s->extra), why, sizeof(why)))
-		return aq_refuse(ps, "state: %s", why);
-	return true;
+	return aq_parse_totals(ps, line, "state", "second", kv, 10);
 }
 
 /* "closed listeners N enqueued N ..." */
 static bool aq_parse_closed(struct aq_parser *ps, char *line)
 {
 	struct aq_snap *s = ps->s;
-	struct aq_kv kv[] = {
+	const struct aq_kv kv[] = {
 		{ "listeners", &s->closed_listeners },
 		{ "enqueued", &s->closed_enqueued },
 		{ "accepted", &s->closed_accepted },
 		{ "drained", &s->closed_drained },
 		{ "drops", &s->closed_drops },
 	};
-	char *tok[64], why[128];
-	int ntok = aq_tokens(line, tok, 64);
 
-	if (ntok < 1 || strcmp(tok[0], "closed"))
-		return aq_refuse(ps, "third line is not the closed line");
-	if (!aq_parse_kv(tok + 1, ntok - 1, kv, 5, s->extra,
-			 sizeof(s->extra), why, sizeof(why)))
-		return aq_refuse(ps, "closed: %s", why);
-	return true;
+	return aq_parse_totals(ps, line, "closed", "third", kv, 5);
 }
 
 /* The column names, however many spaces apart. */

@@ -54,12 +54,10 @@ static int failslab_set(const char *attr, const char *value)
 
 static long failslab_get(const char *attr)
 {
-	char path[128], buf[64];
+	char path[128];
 
 	snprintf(path, sizeof(path), FAILSLAB_DIR "/%s", attr);
-	if (aq_read_file(path, buf, sizeof(buf)) <= 0)
-		return -1;
-	return strtol(buf, NULL, 10);
+	return aq_read_number(path);
 }
 
 /* Back to "never fail", whatever state a failed test left. */

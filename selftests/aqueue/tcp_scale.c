@@ -14,7 +14,6 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 
 #include "kselftest_harness.h"
@@ -28,6 +27,7 @@
 #include "aq_netns.h"
 #include "aq_proc.h"
 #include "aq_sock.h"
+#include "aq_task.h"
 
 #define NCHURN 10000
 #define NWORKERS 4
@@ -39,24 +39,10 @@ struct churn {
 	bool module;
 	atomic_int next;		/* listeners handed out */
 	atomic_int workers_done;
-	atomic_int errors;
 	atomic_int queued;		/* listeners closed with one queued */
 	atomic_int reads, bad_reads, max_rows;
-	char first_error[512];
-	atomic_flag error_taken;
+	struct aq_errors err;
 };
-
-static void churn_error(struct churn *ch, const char *fmt, ...)
-{
-	va_list ap;
-
-	atomic_fetch_add(&ch->errors, 1);
-	if (atomic_flag_test_and_set(&ch->error_taken))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(ch->first_error, sizeof(ch->first_error), fmt, ap);
-	va_end(ap);
-}
 
 static void *churn_worker(void *p)
 {
@@ -67,7 +53,8 @@ static void *churn_worker(void *p)
 		int lfd = aq_listen_tcp("127.0.0.1", 0, 8, 0), cfd = -1;
 
 		if (lfd < 0) {
-			churn_error(ch, "listener %d: %s", i, strerror(-lfd));
+			aq_error(&ch->err, "listener %d: %s", i,
+				 strerror(-lfd));
 			continue;
 		}
 		if (i % 10 == 0) {
@@ -75,7 +62,9 @@ static void *churn_worker(void *p)
 
 			cfd = aq_connect("127.0.0.1", aq_port_of(lfd));
 			if (cfd < 0 || poll(&pf, 1, AQ_WAIT_MS) != 1)
-				churn_error(ch, "listener %d: connection not queued", i);
+				aq_error(&ch->err,
+					 "listener %d: connection not queued",
+					 i);
 			else
 				atomic_fetch_add(&ch->queued, 1);
 		}
@@ -104,13 +93,13 @@ static void *churn_reader(void *p)
 		/* 4 KiB reads: seq_file resumes mid-table under churn. */
 		text = aq_read_chunked(AQ_PROC_PATH, 4096, &len, &err);
 		if (!text) {
-			churn_error(ch, "read %d: %s", pass, strerror(-err));
+			aq_error(&ch->err, "read %d: %s", pass, strerror(-err));
 			atomic_fetch_add(&ch->bad_reads, 1);
 		} else {
 			/* Rows and listener lines may come from different
 			 * moments while listeners come and go: not strict. */
 			if (aq_parse(text, &s, false)) {
-				churn_error(ch, "read %d: %s", pass, s.err);
+				aq_error(&ch->err, "read %d: %s", pass, s.err);
 				atomic_fetch_add(&ch->bad_reads, 1);
 			} else if (s.nrows > atomic_load(&ch->max_rows)) {
 				atomic_store(&ch->max_rows, s.nrows);
@@ -149,9 +138,9 @@ static void churn_in_netns(struct __test_metadata *_metadata, void *argp)
 	if (ch->module)
 		pthread_join(reader, NULL);
 
-	EXPECT_EQ(0, atomic_load(&ch->errors))
-		TH_LOG("%d errors, first: %s", atomic_load(&ch->errors),
-		       ch->first_error);
+	EXPECT_EQ(0, atomic_load(&ch->err.count))
+		TH_LOG("%d errors, first: %s", atomic_load(&ch->err.count),
+		       ch->err.first);
 	EXPECT_EQ(NCHURN / 10, atomic_load(&ch->queued));
 	EXPECT_EQ(0, aq_count_listeners(AF_INET));
 	EXPECT_EQ(NULL, aq_klog_report_since(marker, report, sizeof(report)))
