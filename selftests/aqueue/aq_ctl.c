@@ -6,6 +6,7 @@
 
 #include "aq_ctl.h"
 #include "aq_module.h"
+#include "aq_snap.h"
 
 int aq_ctl_write(const void *buf, size_t len)
 {

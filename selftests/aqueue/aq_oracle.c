@@ -2,6 +2,7 @@
 #include "aq_harness.h"
 
 #include "aq_oracle.h"
+#include "aq_snap.h"
 
 void aq_oracle_read(struct __test_metadata *_metadata, int lfd,
 		    struct aq_oracle *o)

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * /proc/aqueue as the tests see it: a strict parser of the whole file into
- * a snapshot (aq_proc.c says why it is the tests' own), and the lookup of a
- * listener's row in it.
+ * a snapshot (aq_proc.c says why it is the tests' own).
  */
 #ifndef AQ_PROC_H
 #define AQ_PROC_H
@@ -12,8 +11,6 @@
 #include <stdint.h>
 
 #include "aq_hist.h"
-
-struct __test_metadata;
 
 struct aq_row {
 	int64_t id;
@@ -76,32 +73,7 @@ void aq_snap_free(struct aq_snap *s);
  */
 int aq_parse(const char *text, struct aq_snap *s, bool strict);
 
-/*
- * Reads (with read()s of chunk bytes) and parses /proc/aqueue strictly,
- * and checks the identities of every row (aq_invariants.h).
- */
-void aq_snapshot_chunked(struct __test_metadata *_metadata, struct aq_snap *s,
-			 size_t chunk);
-void aq_snapshot(struct __test_metadata *_metadata, struct aq_snap *s);
-
-/* /proc/aqueue parsed without assertions (for threads); 0 or -1. */
-int aq_try_snapshot(struct aq_snap *s, bool strict, char *err, size_t errsz);
-
+/* The row of listener id, or NULL. */
 struct aq_row *aq_snap_find_id(struct aq_snap *s, int64_t id);
-
-/* The rows of one listener identity (netns, proto, local). */
-int aq_count_rows(const struct aq_snap *s, int64_t netns, const char *proto,
-		  const char *local);
-
-/* The one row of a listener identity; asserts there is exactly one. */
-struct aq_row *aq_the_row(struct __test_metadata *_metadata, struct aq_snap *s,
-			  int64_t netns, const char *proto, const char *local);
-
-/* The one row of a TCP or UDP socket fd (its netns must be the caller's). */
-struct aq_row *aq_row_of(struct __test_metadata *_metadata, struct aq_snap *s,
-			 int fd);
-
-/* The row of TCP listener lfd in s, or NULL: "no row" is a result. */
-struct aq_row *aq_find_row(struct aq_snap *s, int lfd);
 
 #endif /* AQ_PROC_H */

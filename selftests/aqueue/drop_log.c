@@ -34,6 +34,7 @@
 #include "aq_module.h"
 #include "aq_netns.h"
 #include "aq_proc.h"
+#include "aq_snap.h"
 #include "aq_sock.h"
 #include "aq_unix.h"
 

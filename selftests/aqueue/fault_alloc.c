@@ -32,6 +32,7 @@
 #include "aq_fixture.h"
 #include "aq_netns.h"
 #include "aq_proc.h"
+#include "aq_snap.h"
 #include "aq_sock.h"
 
 #define FAILSLAB_DIR	"/sys/kernel/debug/failslab"

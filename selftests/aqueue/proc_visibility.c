@@ -33,6 +33,7 @@
 #include "aq_module.h"
 #include "aq_netns.h"
 #include "aq_proc.h"
+#include "aq_snap.h"
 #include "aq_sock.h"
 #include "aq_text.h"
 #include "aq_unix.h"

@@ -19,6 +19,7 @@
 #include "aq_fixture.h"
 #include "aq_netns.h"
 #include "aq_proc.h"
+#include "aq_snap.h"
 #include "aq_sock.h"
 #include "aq_task.h"
 

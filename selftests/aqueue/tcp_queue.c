@@ -30,6 +30,7 @@
 #include "aq_netns.h"
 #include "aq_oracle.h"
 #include "aq_proc.h"
+#include "aq_snap.h"
 #include "aq_sock.h"
 #include "aq_task.h"
 

@@ -27,6 +27,7 @@
 #include "aq_hist.h"
 #include "aq_netns.h"
 #include "aq_proc.h"
+#include "aq_snap.h"
 #include "aq_sock.h"
 
 #define SPOOF_NET "198.18.0.0/24"

@@ -20,6 +20,7 @@
 #include "aq_module.h"
 #include "aq_netns.h"
 #include "aq_proc.h"
+#include "aq_snap.h"
 #include "aq_sock.h"
 
 #define KPROBES_LIST "/sys/kernel/debug/kprobes/list"

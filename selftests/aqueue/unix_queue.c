@@ -15,6 +15,7 @@
 #include "aq_hist.h"
 #include "aq_netns.h"
 #include "aq_proc.h"
+#include "aq_snap.h"
 #include "aq_sock.h"
 #include "aq_unix.h"
 
