@@ -8,8 +8,9 @@
  *   aqueue: listener ID PROTO LOCAL (pid PID) dropped; queue Q, backlog B
  *
  * whose ID, PROTO and LOCAL are byte for byte those of its row in
- * /proc/aqueue, whose PID is the process that called listen(), and whose
- * queue and backlog are the kernel's own after the drops: sock_diag's
+ * /proc/aqueue, whose PID is the process that called listen() (for UDP,
+ * the first one that received, as the README says), and whose queue and
+ * backlog are the kernel's own after the drops: sock_diag's
  * (idiag_rqueue/idiag_wqueue, UNIX_DIAG_RQLEN) for TCP and unix, for UDP
  * the datagrams sent less SO_MEMINFO's drops, and its receive buffer. The
  * unix name is checked against one escaped here from the README's rule.
@@ -84,7 +85,10 @@ static void udp_bind(struct __test_metadata *_metadata, struct listener *l,
 	ASSERT_EQ(0, bind(l->fd, &a.sa, aq_addr_len(&a)));
 }
 
-/* A receive buffer for a few datagrams: the rest of them are dropped. */
+/*
+ * One datagram received, so that the socket has a pid, then more than its
+ * receive buffer holds: the rest of them are dropped.
+ */
 static void udp_drops(struct __test_metadata *_metadata, struct listener *l,
 		      const char *ip)
 {
@@ -98,6 +102,8 @@ static void udp_drops(struct __test_metadata *_metadata, struct listener *l,
 	cli = socket(a.sa.sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	ASSERT_LE(0, cli);
 	memset(buf, 'u', sizeof(buf));
+	ASSERT_EQ(1, sendto(cli, buf, 1, 0, &a.sa, aq_addr_len(&a)));
+	ASSERT_EQ(1, recv(l->fd, buf, sizeof(buf), 0));
 	for (i = 0; i < DATAGRAMS; i++)
 		ASSERT_EQ(PAYLOAD, sendto(cli, buf, sizeof(buf), 0, &a.sa,
 					  aq_addr_len(&a)));
