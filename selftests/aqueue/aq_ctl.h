@@ -2,15 +2,18 @@
 /*
  * Helpers for the control-file tests: raw writes (any bytes, several
  * write() calls on one open file), the read-back as `key value` lines, a
- * "nothing changed" comparison of the control file and /proc/aqueue, the
- * kernel's own list of registered kprobes as the oracle for enable and
- * disable, and small socket set-ups (a listener with queued connections and
- * dropped SYNs) in the caller's network namespace.
+ * "nothing changed" comparison of the control file and /proc/aqueue, and
+ * the kernel's own list of registered kprobes as the oracle for enable and
+ * disable.
  */
 #ifndef AQ_CTL_H
 #define AQ_CTL_H
 
-#include "aq_oracle.h"
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "aq_proc.h"
 
 #define AQ_KPROBES_LIST "/sys/kernel/debug/kprobes/list"
 
@@ -19,81 +22,22 @@
  * returns 0 when the whole write was taken, -errno when refused, or
  * -EMSGSIZE on a short write (the control file must take all or nothing).
  */
-static inline int aq_ctl_write(const void *buf, size_t len)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(AQ_CONTROL_PATH, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, buf, len);
-	if (n < 0)
-		n = -errno;
-	else if ((size_t)n != len)
-		n = -EMSGSIZE;
-	else
-		n = 0;
-	close(fd);
-	return n;
-}
+int aq_ctl_write(const void *buf, size_t len);
 
 /* A C string's bytes, without its terminating NUL. */
 #define aq_ctl(s) aq_ctl_write((s), strlen(s))
 
 /* Reads the control file into buf; asserts it could. */
-static inline void aq_ctl_read(struct __test_metadata *_metadata,
-			       char *buf, size_t size)
-{
-	ssize_t n = aq_read_file(AQ_CONTROL_PATH, buf, size);
-
-	ASSERT_LT(0, n) TH_LOG("reading %s: %s", AQ_CONTROL_PATH,
-			       strerror(n < 0 ? -(int)n : EIO));
-}
+void aq_ctl_read(struct __test_metadata *_metadata, char *buf, size_t size);
 
 /*
  * The rest of the line that starts with `key ` in text ("filter port" is a
  * key too), copied into out without the newline; NULL if there is none.
  */
-static inline char *aq_ctl_line(const char *text, const char *key,
-				char *out, size_t size)
-{
-	size_t klen = strlen(key);
-	const char *p = text;
-
-	while (p && *p) {
-		const char *end = strchr(p, '\n');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-
-		if (n > klen && !strncmp(p, key, klen) && p[klen] == ' ') {
-			n -= klen + 1;
-			if (n >= size)
-				n = size - 1;
-			memcpy(out, p + klen + 1, n);
-			out[n] = '\0';
-			return out;
-		}
-		p = end ? end + 1 : NULL;
-	}
-	return NULL;
-}
+char *aq_ctl_line(const char *text, const char *key, char *out, size_t size);
 
 /* The number after `key` in the control file; asserts it is there. */
-static inline long long aq_ctl_value(struct __test_metadata *_metadata,
-				     const char *key)
-{
-	char buf[8192], val[128], *end;
-	long long v;
-
-	aq_ctl_read(_metadata, buf, sizeof(buf));
-	ASSERT_NE(NULL, aq_ctl_line(buf, key, val, sizeof(val)))
-		TH_LOG("no '%s' line in the control file:\n%s", key, buf);
-	errno = 0;
-	v = strtoll(val, &end, 10);
-	ASSERT_TRUE(!errno && end != val && !*end)
-		TH_LOG("'%s %s' is not a number", key, val);
-	return v;
-}
+long long aq_ctl_value(struct __test_metadata *_metadata, const char *key);
 
 /* Asserts the control file's `key` line reads exactly `want`. */
 #define AQ_CTL_EXPECT_LINE(key, want) do {				\
@@ -110,43 +54,11 @@ static inline long long aq_ctl_value(struct __test_metadata *_metadata,
  * them). Everything else must be byte for byte the same when nothing was
  * changed.
  */
-static inline void aq_ctl_settings(struct __test_metadata *_metadata,
-				   char *out, size_t size)
-{
-	char buf[8192], *line, *save = NULL;
-	size_t used = 0;
-
-	aq_ctl_read(_metadata, buf, sizeof(buf));
-	out[0] = '\0';
-	for (line = strtok_r(buf, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		char *hits = strstr(line, " hits ");
-
-		if (!strncmp(line, "probe ", 6) && hits)
-			*hits = '\0';
-		used += snprintf(out + used, size - used, "%s\n", line);
-		ASSERT_GT(size, used) TH_LOG("control file too long");
-	}
-}
+void aq_ctl_settings(struct __test_metadata *_metadata, char *out,
+		     size_t size);
 
 /* Registered kprobes on `func` per the kernel ('k' or 'r'), or 0. */
-static inline int aq_kprobe_listed(const char *list, const char *func)
-{
-	const char *p = list;
-	size_t flen = strlen(func);
-
-	/* Lines read "ADDR  k  func+0x0    [module] [FLAGS]". */
-	while (p && *p) {
-		const char *end = strchr(p, '\n');
-		char type[4], sym[160];
-
-		if (sscanf(p, "%*s %3s %159s", type, sym) == 2 &&
-		    !strncmp(sym, func, flen) && sym[flen] == '+')
-			return type[0];
-		p = end ? end + 1 : NULL;
-	}
-	return 0;
-}
+int aq_kprobe_listed(const char *list, const char *func);
 
 /*
  * The probes the control file lists: name, type ("kprobe"/"kretprobe")
@@ -159,93 +71,8 @@ struct aq_probe_line {
 	long long hits, missed;
 };
 
-static inline int aq_ctl_probes(struct __test_metadata *_metadata,
-				struct aq_probe_line *out, int max)
-{
-	char buf[8192], *line, *save = NULL;
-	int n = 0;
-
-	aq_ctl_read(_metadata, buf, sizeof(buf));
-	for (line = strtok_r(buf, "\n", &save); line && n < max;
-	     line = strtok_r(NULL, "\n", &save)) {
-		struct aq_probe_line *p = &out[n];
-
-		if (strncmp(line, "probe ", 6))
-			continue;
-		ASSERT_EQ(5, sscanf(line, "probe %63s %15s registered %d hits %lld missed %lld",
-				    p->func, p->type, &p->registered,
-				    &p->hits, &p->missed))
-			TH_LOG("probe line does not parse: %s", line);
-		n++;
-	}
-	return n;
-}
-
-/* ------------------------------------------------------------------ */
-/* "Nothing changed": the fields of /proc/aqueue that only a command (or
- * traffic, which the tests keep away) can move. */
-
-static inline bool aq_hist_same(const struct aq_hist *a,
-				const struct aq_hist *b)
-{
-	int i;
-
-	if (a->n != b->n)
-		return false;
-	for (i = 0; i < a->n; i++)
-		if (a->low[i] != b->low[i] || a->count[i] != b->count[i])
-			return false;
-	return true;
-}
-
-/* Returns NULL when the two snapshots agree, else what differs. */
-static inline const char *aq_snap_diff(const struct aq_snap *a,
-				       const struct aq_snap *b,
-				       char *why, size_t size)
-{
-	int i;
-
-#define AQ_SAME(f) do {							\
-	if (a->f != b->f) {						\
-		snprintf(why, size, #f " %" PRId64 " -> %" PRId64,	\
-			 (int64_t)a->f, (int64_t)b->f);			\
-		return why;						\
-	}								\
-} while (0)
-	AQ_SAME(enabled); AQ_SAME(tracked); AQ_SAME(max_listeners);
-	AQ_SAME(untracked_listens); AQ_SAME(untracked_events);
-	AQ_SAME(filtered_events); AQ_SAME(memory_bytes);
-	AQ_SAME(max_memory_bytes); AQ_SAME(resyncs);
-	AQ_SAME(closed_listeners); AQ_SAME(closed_enqueued);
-	AQ_SAME(closed_accepted); AQ_SAME(closed_drained);
-	AQ_SAME(closed_drops); AQ_SAME(nrows);
-	for (i = 0; i < a->nrows; i++) {
-		AQ_SAME(rows[i].id); AQ_SAME(rows[i].backlog);
-		AQ_SAME(rows[i].qnow); AQ_SAME(rows[i].qpeak);
-		AQ_SAME(rows[i].enqueued); AQ_SAME(rows[i].accepted);
-		AQ_SAME(rows[i].drops); AQ_SAME(rows[i].drops_syn_acceptq);
-		AQ_SAME(rows[i].drops_ack_acceptq);
-		AQ_SAME(rows[i].drops_other); AQ_SAME(rows[i].untimed);
-		AQ_SAME(rows[i].resynced); AQ_SAME(rows[i].wait_sum_ns);
-		AQ_SAME(rows[i].p50_us); AQ_SAME(rows[i].p99_us);
-		AQ_SAME(rows[i].max_us); AQ_SAME(rows[i].pid);
-		/* A reset restarts the clock: it only moves forward. */
-		if (b->rows[i].observed_ns < a->rows[i].observed_ns) {
-			snprintf(why, size, "listener %" PRId64 " observed_ns went back: %" PRId64 " -> %" PRId64,
-				 a->rows[i].id, a->rows[i].observed_ns,
-				 b->rows[i].observed_ns);
-			return why;
-		}
-		if (!aq_hist_same(&a->rows[i].qlen, &b->rows[i].qlen) ||
-		    !aq_hist_same(&a->rows[i].wait, &b->rows[i].wait)) {
-			snprintf(why, size, "listener %" PRId64 " histograms changed",
-				 a->rows[i].id);
-			return why;
-		}
-	}
-#undef AQ_SAME
-	return NULL;
-}
+int aq_ctl_probes(struct __test_metadata *_metadata,
+		  struct aq_probe_line *out, int max);
 
 /* The whole observable configuration and table at one moment. */
 struct aq_world {
@@ -253,121 +80,10 @@ struct aq_world {
 	struct aq_snap snap;
 };
 
-static inline void aq_world_read(struct __test_metadata *_metadata,
-				 struct aq_world *w)
-{
-	aq_ctl_settings(_metadata, w->settings, sizeof(w->settings));
-	memset(&w->snap, 0, sizeof(w->snap));
-	aq_snapshot(_metadata, &w->snap);
-}
+void aq_world_read(struct __test_metadata *_metadata, struct aq_world *w);
 
 /* Expects the world to read as `before`; logs `what` (the input) if not. */
-static inline bool aq_world_unchanged(struct __test_metadata *_metadata,
-				      const struct aq_world *before,
-				      const char *what)
-{
-	struct aq_world *now = calloc(1, sizeof(*now));
-	char why[256];
-	bool same = true;
-
-	if (!now)
-		return false;
-	aq_world_read(_metadata, now);
-	if (strcmp(before->settings, now->settings)) {
-		const char *a = before->settings, *b = now->settings;
-
-		/* Only the lines that differ. */
-		while (*a || *b) {
-			size_t la = strcspn(a, "\n"), lb = strcspn(b, "\n");
-
-			if (la != lb || strncmp(a, b, la))
-				TH_LOG("%s: control file '%.*s' -> '%.*s'",
-				       what, (int)la, a, (int)lb, b);
-			a += la + (a[la] ? 1 : 0);
-			b += lb + (b[lb] ? 1 : 0);
-		}
-		same = false;
-	}
-	if (aq_snap_diff(&before->snap, &now->snap, why, sizeof(why))) {
-		TH_LOG("%s: /proc/aqueue changed: %s", what, why);
-		same = false;
-	}
-	aq_snap_free(&now->snap);
-	free(now);
-	return same;
-}
-
-/* ------------------------------------------------------------------ */
-/* Listeners with something in them                                    */
-
-/* Connects n clients to lfd (ip) and waits until sock_diag shows them all
- * queued on top of `already`. Client fds go to cfd. */
-static inline void aq_fill(struct __test_metadata *_metadata, int lfd,
-			   const char *ip, int *cfd, int n, long already)
-{
-	uint16_t port = aq_port_of(lfd);
-	int i;
-
-	for (i = 0; i < n; i++) {
-		cfd[i] = aq_connect_nb(ip, port, false);
-		ASSERT_LE(0, cfd[i]) TH_LOG("connect %d: %s", i,
-					    strerror(-cfd[i]));
-		ASSERT_EQ(TCP_ESTABLISHED,
-			  aq_wait_state(cfd[i], TCP_ESTABLISHED))
-			TH_LOG("client %d never established", i);
-		ASSERT_EQ(already + i + 1, aq_wait_rqueue(lfd, already + i + 1))
-			TH_LOG("sock_diag: connection %d not queued", i);
-	}
-}
-
-/* n SYNs to a full queue, each dropped (sk_drops moves); the clients are
- * closed in SYN_SENT so that nothing retransmits. */
-static inline void aq_overflow(struct __test_metadata *_metadata, int lfd,
-			       const char *ip, int n)
-{
-	uint16_t port = aq_port_of(lfd);
-	int i;
-
-	for (i = 0; i < n; i++) {
-		long long before = aq_sk_drops(lfd);
-		int fd = aq_connect_nb(ip, port, false);
-
-		ASSERT_LE(0, fd);
-		ASSERT_LE(before + 1, aq_wait_drops(lfd, before + 1))
-			TH_LOG("SYN %d to a full queue was not dropped", i);
-		close(fd);
-	}
-}
-
-static inline void aq_close_fds(int *fd, int n)
-{
-	int i;
-
-	for (i = 0; i < n; i++) {
-		if (fd[i] >= 0)
-			aq_close_rst(fd[i]);
-		fd[i] = -1;
-	}
-}
-
-/* The row of lfd in s, or NULL (no assertion: "no row" is a result). */
-static inline struct aq_row *aq_find_row(struct aq_snap *s, int lfd)
-{
-	union aq_addr a;
-	socklen_t len = sizeof(a);
-	char local[96];
-	int64_t ino = aq_netns_ino();
-	int i;
-
-	if (getsockname(lfd, &a.sa, &len))
-		return NULL;
-	aq_local_str(lfd, local, sizeof(local));
-	for (i = 0; i < s->nrows; i++)
-		if (s->rows[i].netns == ino && !strcmp(s->rows[i].local, local) &&
-		    !strcmp(s->rows[i].proto,
-			    a.sa.sa_family == AF_INET ? "tcp" : "tcp6"))
-			return &s->rows[i];
-	return NULL;
-}
+bool aq_world_unchanged(struct __test_metadata *_metadata,
+			const struct aq_world *before, const char *what);
 
 #endif /* AQ_CTL_H */

@@ -16,10 +16,25 @@
  * The listeners live in a fresh network namespace; aqstat runs there too,
  * so /proc/aqueue shows it only the test's own rows.
  */
+#include <inttypes.h>
 #include <sys/mman.h>
 
+#include "kselftest_harness.h"
+
+#include "aq_clock.h"
 #include "aq_ctl.h"
+#include "aq_diag.h"
+#include "aq_fill.h"
+#include "aq_fixture.h"
+#include "aq_hist.h"
 #include "aq_json.h"
+#include "aq_module.h"
+#include "aq_netns.h"
+#include "aq_oracle.h"
+#include "aq_proc.h"
+#include "aq_snap.h"
+#include "aq_sock.h"
+#include "aq_task.h"
 
 static const char *aqstat_path(void)
 {

@@ -18,7 +18,24 @@
  * Everything that needs a listener runs in a fresh network namespace (or
  * two, for the netns filter), so the rows are the test's own.
  */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sched.h>
+
+#include "kselftest_harness.h"
+
+#include "aq_clock.h"
 #include "aq_ctl.h"
+#include "aq_diag.h"
+#include "aq_file.h"
+#include "aq_fill.h"
+#include "aq_fixture.h"
+#include "aq_hist.h"
+#include "aq_module.h"
+#include "aq_netns.h"
+#include "aq_proc.h"
+#include "aq_snap.h"
+#include "aq_sock.h"
 
 static int64_t test_start_ns;
 

@@ -28,7 +28,25 @@
  * The run is deterministic for a seed: it is printed, and AQ_SEED=N
  * replays it. AQ_FUZZ_INPUTS changes the number of writes.
  */
-#include "aq_stress.h"
+#include <ctype.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+
+#include "kselftest_harness.h"
+
+#include "aq_clock.h"
+#include "aq_ctl.h"
+#include "aq_diag.h"
+#include "aq_fill.h"
+#include "aq_fixture.h"
+#include "aq_module.h"
+#include "aq_netns.h"
+#include "aq_proc.h"
+#include "aq_rng.h"
+#include "aq_snap.h"
+#include "aq_sock.h"
+#include "aq_text.h"
 
 #define AQ_FUZZ_INPUTS 100000
 #define AQ_MAX_CMDS 64
@@ -1142,21 +1160,7 @@ check:
 	free(f);
 }
 
-FIXTURE(fuzz) {
-	struct aq_ctx c;
-};
-
-FIXTURE_SETUP(fuzz)
-{
-	aq_ctx_setup(_metadata, &self->c, NULL);
-	if (!self->c.module)
-		SKIP(return, "no module at %s", aq_module_path());
-}
-
-FIXTURE_TEARDOWN(fuzz)
-{
-	aq_ctx_teardown(_metadata, &self->c);
-}
+AQ_FIXTURE(fuzz, NULL, AQ_MODULE_REQUIRED)
 
 TEST_F_TIMEOUT(fuzz, hundred_thousand_writes, 580)
 {

@@ -13,7 +13,21 @@
  * as before, against a listener that has something to lose: queued
  * connections, an accept, dropped SYNs.
  */
+#include <fcntl.h>
+#include <inttypes.h>
+
+#include "kselftest_harness.h"
+
+#include "aq_clock.h"
 #include "aq_ctl.h"
+#include "aq_diag.h"
+#include "aq_fill.h"
+#include "aq_fixture.h"
+#include "aq_module.h"
+#include "aq_netns.h"
+#include "aq_proc.h"
+#include "aq_snap.h"
+#include "aq_sock.h"
 
 #define AQ_EINVAL	(1 << 0)
 #define AQ_E2BIG	(1 << 1)

@@ -23,67 +23,47 @@
  *    and an epoll registration do not stop the module from unloading; the
  *    reader gets end of file, poll returns, and the kernel log stays clean.
  */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
-#include <stddef.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <sys/epoll.h>
 #include <sys/un.h>
 
+#include "kselftest_harness.h"
+
+#include "aq_clock.h"
 #include "aq_ctl.h"
+#include "aq_diag.h"
 #include "aq_events.h"
-#include "aq_oracle.h"
+#include "aq_file.h"
+#include "aq_fill.h"
+#include "aq_fixture.h"
+#include "aq_klog.h"
+#include "aq_module.h"
+#include "aq_netns.h"
+#include "aq_proc.h"
+#include "aq_snap.h"
+#include "aq_sock.h"
+#include "aq_task.h"
 
 #define SEC 1000000000LL
-
-FIXTURE(events) {
-	struct aq_ctx c;
-};
 
 FIXTURE_VARIANT(events) {
 	const char *params;
 };
 
+AQ_FIXTURE(events, variant->params, AQ_MODULE_REQUIRED)
+
 FIXTURE_VARIANT_ADD(events, default_ring) { .params = NULL };
-
-FIXTURE_SETUP(events)
-{
-	aq_ctx_setup(_metadata, &self->c, variant->params);
-	if (!self->c.module)
-		SKIP(return, "no module at %s", aq_module_path());
-}
-
-FIXTURE_TEARDOWN(events)
-{
-	aq_ctx_teardown(_metadata, &self->c);
-}
 
 /* lo <= v <= hi, with the bracket in the log when not. */
 #define EXPECT_IN(v, lo, hi, what) \
 	EXPECT_TRUE((v) >= (lo) && (v) <= (hi)) \
 		TH_LOG("%s %" PRId64 " not in [%" PRId64 ", %" PRId64 "]", \
 		       (what), (int64_t)(v), (int64_t)(lo), (int64_t)(hi))
-
-/* Lines of the kernel log after `marker` that hold `what`. */
-static int klog_count_since(const char *marker, const char *what)
-{
-	int len = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
-	const char *p;
-	char *log;
-	int n = 0;
-
-	if (len <= 0)
-		return -1;
-	log = calloc(1, len + 1);
-	if (!log)
-		return -1;
-	len = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, len);
-	log[len > 0 ? len : 0] = '\0';
-	p = strstr(log, marker);
-	for (p = p ? p : log; (p = strstr(p, what)); p += strlen(what))
-		n++;
-	free(log);
-	return n;
-}
 
 struct stall_times {
 	int64_t acc0, acc1;	/* around the last accept() before the stall */
@@ -260,8 +240,8 @@ static void stall_in_netns(struct __test_metadata *_metadata, void *argp)
 	EXPECT_LE(drop_call, ev.ev[aq_evr_find(&ev, 0, "overflow", id)].ts_ns);
 
 	/* drop_log is off by default: nothing in the kernel log. */
-	EXPECT_EQ(0, klog_count_since("aqueue-selftest: stall_and_recover",
-				      "aqueue: listener "));
+	EXPECT_EQ(0, aq_klog_count_since("aqueue-selftest: stall_and_recover",
+					 "aqueue: listener "));
 
 	iopen = aq_evr_find(&ev, 0, "open", id);
 	ASSERT_EQ(0, iopen) TH_LOG("the listener's open is not the first event");
@@ -326,7 +306,7 @@ static void burst_in_netns(struct __test_metadata *_metadata, void *argp)
 	/* drop_log 1: one kernel log line for the listener's first drop. */
 	snprintf(what, sizeof(what), "aqueue: listener %" PRId64 " unix @aqburst ",
 		 id);
-	EXPECT_EQ(1, klog_count_since("aqueue-selftest: burst_100k", what));
+	EXPECT_EQ(1, aq_klog_count_since("aqueue-selftest: burst_100k", what));
 
 	/* The burst ends a gap after its last drop: wait for every drop to be
 	 * summed (the guard only bounds a hang). */
@@ -462,21 +442,7 @@ static void slow_in_netns(struct __test_metadata *_metadata, void *argp)
 	aq_evr_close(&slow);
 }
 
-FIXTURE(small) {
-	struct aq_ctx c;
-};
-
-FIXTURE_SETUP(small)
-{
-	aq_ctx_setup(_metadata, &self->c, "events_size=16");
-	if (!self->c.module)
-		SKIP(return, "no module at %s", aq_module_path());
-}
-
-FIXTURE_TEARDOWN(small)
-{
-	aq_ctx_teardown(_metadata, &self->c);
-}
+AQ_FIXTURE(small, "events_size=16", AQ_MODULE_REQUIRED)
 
 TEST_F(small, slow_reader)
 {

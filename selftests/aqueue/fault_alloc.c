@@ -21,10 +21,19 @@
  * Needs a kernel with CONFIG_FAILSLAB and CONFIG_FAULT_INJECTION_DEBUG_FS
  * (the debug lane's, tools/vmtest/debug.config); skips elsewhere.
  */
+#include <fcntl.h>
 #include <stddef.h>
 #include <sys/un.h>
 
-#include "aq_oracle.h"
+#include "kselftest_harness.h"
+
+#include "aq_diag.h"
+#include "aq_file.h"
+#include "aq_fixture.h"
+#include "aq_netns.h"
+#include "aq_proc.h"
+#include "aq_snap.h"
+#include "aq_sock.h"
 
 #define FAILSLAB_DIR	"/sys/kernel/debug/failslab"
 #define NTRACKED	3	/* per kind, before the fault */
@@ -46,12 +55,10 @@ static int failslab_set(const char *attr, const char *value)
 
 static long failslab_get(const char *attr)
 {
-	char path[128], buf[64];
+	char path[128];
 
 	snprintf(path, sizeof(path), FAILSLAB_DIR "/%s", attr);
-	if (aq_read_file(path, buf, sizeof(buf)) <= 0)
-		return -1;
-	return strtol(buf, NULL, 10);
+	return aq_read_number(path);
 }
 
 /* Back to "never fail", whatever state a failed test left. */

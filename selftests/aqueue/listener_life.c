@@ -23,25 +23,25 @@
  *    are counted and timed, and the row goes only when the last copy is
  *    closed. The receiver, in another namespace, does not see the row.
  */
+#include <dirent.h>
 #include <pthread.h>
 
-#include "aq_stress.h"
+#include "kselftest_harness.h"
 
-FIXTURE(life) {
-	struct aq_ctx c;
-};
+#include "aq_clock.h"
+#include "aq_diag.h"
+#include "aq_file.h"
+#include "aq_fixture.h"
+#include "aq_hist.h"
+#include "aq_netns.h"
+#include "aq_oracle.h"
+#include "aq_proc.h"
+#include "aq_snap.h"
+#include "aq_sock.h"
+#include "aq_task.h"
+#include "aq_unix.h"
 
-FIXTURE_SETUP(life)
-{
-	aq_ctx_setup(_metadata, &self->c, NULL);
-	if (!self->c.module)
-		SKIP(return, "no module at %s", aq_module_path());
-}
-
-FIXTURE_TEARDOWN(life)
-{
-	aq_ctx_teardown(_metadata, &self->c);
-}
+AQ_FIXTURE(life, NULL, AQ_MODULE_REQUIRED)
 
 /* sock_diag's view of the IPv4 listener on port (in the caller's netns). */
 static int diag_port(uint16_t port, struct aq_diag *d)

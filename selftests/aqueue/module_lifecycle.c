@@ -3,11 +3,18 @@
  * The module's lifetime: load, the files it creates, unload, and repeated
  * cycles that must leave neither a warning nor memory behind.
  */
+#include <fcntl.h>
 #include <grp.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
-#include "aq_test.h"
+#include "kselftest_harness.h"
+
+#include "aq_file.h"
+#include "aq_fixture.h"
+#include "aq_klog.h"
+#include "aq_module.h"
 
 FIXTURE(loaded) {
 };

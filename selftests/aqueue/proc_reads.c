@@ -19,9 +19,23 @@
  * queued connections, one with dropped SYNs), IPv6, unix listeners with
  * names that need escaping, in a network namespace of the test's own.
  */
+#include <ctype.h>
+#include <fcntl.h>
 #include <pthread.h>
 
-#include "aq_stress.h"
+#include "kselftest_harness.h"
+
+#include "aq_file.h"
+#include "aq_fill.h"
+#include "aq_fixture.h"
+#include "aq_module.h"
+#include "aq_netns.h"
+#include "aq_proc.h"
+#include "aq_rng.h"
+#include "aq_snap.h"
+#include "aq_sock.h"
+#include "aq_text.h"
+#include "aq_unix.h"
 
 #define NLISTEN 120
 #define NPROCS 8
@@ -618,21 +632,7 @@ static void many_in_netns(struct __test_metadata *_metadata, void *arg)
 	world_free(&w);
 }
 
-FIXTURE(reads) {
-	struct aq_ctx c;
-};
-
-FIXTURE_SETUP(reads)
-{
-	aq_ctx_setup(_metadata, &self->c, NULL);
-	if (!self->c.module)
-		SKIP(return, "no module at %s", aq_module_path());
-}
-
-FIXTURE_TEARDOWN(reads)
-{
-	aq_ctx_teardown(_metadata, &self->c);
-}
+AQ_FIXTURE(reads, NULL, AQ_MODULE_REQUIRED)
 
 TEST_F_TIMEOUT(reads, small_and_odd_sized_reads, 300)
 {

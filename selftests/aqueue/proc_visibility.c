@@ -18,9 +18,25 @@
  * not (by namespace inode, protocol and address), and contain nothing
  * that looks like a kernel address; the control file is scanned too.
  */
+#include <fcntl.h>
+#include <grp.h>
+#include <inttypes.h>
 #include <linux/capability.h>
+#include <sched.h>
+#include <sys/syscall.h>
 
-#include "aq_stress.h"
+#include "kselftest_harness.h"
+
+#include "aq_clock.h"
+#include "aq_ctl.h"
+#include "aq_fixture.h"
+#include "aq_module.h"
+#include "aq_netns.h"
+#include "aq_proc.h"
+#include "aq_snap.h"
+#include "aq_sock.h"
+#include "aq_text.h"
+#include "aq_unix.h"
 
 enum {
 	R_ROOT, R_NOBODY, R_NOCAP, R_ROOT_A, R_NOBODY_A, R_EMPTY,
@@ -327,21 +343,7 @@ static void check_reader(struct __test_metadata *_metadata, struct vis *v,
 	aq_snap_free(&s);
 }
 
-FIXTURE(vis) {
-	struct aq_ctx c;
-};
-
-FIXTURE_SETUP(vis)
-{
-	aq_ctx_setup(_metadata, &self->c, NULL);
-	if (!self->c.module)
-		SKIP(return, "no module at %s", aq_module_path());
-}
-
-FIXTURE_TEARDOWN(vis)
-{
-	aq_ctx_teardown(_metadata, &self->c);
-}
+AQ_FIXTURE(vis, NULL, AQ_MODULE_REQUIRED)
 
 TEST_F(vis, each_reader_sees_its_own)
 {

@@ -21,28 +21,32 @@
  *    untimed), and once enough listeners closed a new one is tracked
  *    again; closing all gives memory_bytes 0.
  */
+#include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 
-#include "aq_stress.h"
+#include "kselftest_harness.h"
+
+#include "aq_clock.h"
+#include "aq_ctl.h"
+#include "aq_diag.h"
+#include "aq_fill.h"
+#include "aq_fixture.h"
+#include "aq_hist.h"
+#include "aq_invariants.h"
+#include "aq_klog.h"
+#include "aq_module.h"
+#include "aq_netns.h"
+#include "aq_proc.h"
+#include "aq_rng.h"
+#include "aq_snap.h"
+#include "aq_sock.h"
+#include "aq_task.h"
 
 #define NLISTENERS 5000
 #define NWORKERS 4
 
-FIXTURE(churn) {
-	struct aq_ctx c;
-};
-
-FIXTURE_SETUP(churn)
-{
-	aq_ctx_setup(_metadata, &self->c, NULL);
-	if (!self->c.module)
-		SKIP(return, "no module at %s", aq_module_path());
-}
-
-FIXTURE_TEARDOWN(churn)
-{
-	aq_ctx_teardown(_metadata, &self->c);
-}
+AQ_FIXTURE(churn, NULL, AQ_MODULE_REQUIRED)
 
 struct churn {
 	atomic_int next, workers_done;

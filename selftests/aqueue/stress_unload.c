@@ -30,9 +30,25 @@
  *
  * AQ_UNLOAD_CYCLES changes the number of cycles (100).
  */
+#include <fcntl.h>
 #include <pthread.h>
+#include <sys/syscall.h>
 
-#include "aq_stress.h"
+#include "kselftest_harness.h"
+
+#include "aq_clock.h"
+#include "aq_file.h"
+#include "aq_fixture.h"
+#include "aq_invariants.h"
+#include "aq_klog.h"
+#include "aq_kmemleak.h"
+#include "aq_module.h"
+#include "aq_netns.h"
+#include "aq_proc.h"
+#include "aq_snap.h"
+#include "aq_sock.h"
+#include "aq_task.h"
+#include "aq_unix.h"
 
 #define CYCLES 100
 #define NSTORM 2

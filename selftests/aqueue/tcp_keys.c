@@ -9,22 +9,21 @@
  * sees only the initial namespace's.
  */
 #include <grp.h>
+#include <inttypes.h>
+#include <sys/stat.h>
 
-#include "aq_oracle.h"
+#include "kselftest_harness.h"
 
-FIXTURE(keys) {
-	struct aq_ctx c;
-};
+#include "aq_clock.h"
+#include "aq_diag.h"
+#include "aq_fixture.h"
+#include "aq_netns.h"
+#include "aq_proc.h"
+#include "aq_snap.h"
+#include "aq_sock.h"
+#include "aq_task.h"
 
-FIXTURE_SETUP(keys)
-{
-	aq_ctx_setup(_metadata, &self->c, NULL);
-}
-
-FIXTURE_TEARDOWN(keys)
-{
-	aq_ctx_teardown(_metadata, &self->c);
-}
+AQ_FIXTURE(keys, NULL, AQ_MODULE_OPTIONAL)
 
 #define NGROUP 4
 #define NCONN 40
@@ -53,6 +52,36 @@ static struct aq_row *member_row(struct __test_metadata *_metadata,
 }
 
 /*
+ * Connects clients cfd[from..to) to the group's port and waits (bounded)
+ * until its members hold `queued` between them; d[] gets each member's
+ * sock_diag view.
+ */
+static void connect_to_group(struct __test_metadata *_metadata,
+			     const int *lfd, uint16_t port, int *cfd, int from,
+			     int to, struct aq_diag *d, int queued)
+{
+	int i, k, total = 0;
+
+	for (i = from; i < to; i++) {
+		cfd[i] = aq_connect_nb("127.0.0.1", port, false);
+		ASSERT_LE(0, cfd[i]);
+		ASSERT_EQ(TCP_ESTABLISHED,
+			  aq_wait_state(cfd[i], TCP_ESTABLISHED));
+	}
+	for (k = 0; k < AQ_WAIT_MS; k++) {
+		total = 0;
+		for (i = 0; i < NGROUP; i++) {
+			ASSERT_EQ(0, aq_diag_of(lfd[i], &d[i]));
+			total += d[i].rqueue;
+		}
+		if (total == queued)
+			break;
+		usleep(1000);
+	}
+	ASSERT_EQ(queued, total);
+}
+
+/*
  * Four listeners share 127.0.0.1:PORT with backlogs 60..63 and comms
  * "aq rp 0".."aq rp 3" (set before each listen()). The kernel spreads 40
  * connections over them; each row must show its own socket's numbers.
@@ -61,7 +90,7 @@ static void reuseport_in_netns(struct __test_metadata *_metadata, void *argp)
 {
 	struct aq_ctx *c = argp;
 	int lfd[NGROUP], cfd[NCONN + 8], afd[NCONN], nacc[NGROUP] = { 0 };
-	int i, k, na = 0, total = 0, drained = 0;
+	int i, na = 0, total = 0, drained = 0;
 	struct aq_diag d[NGROUP];
 	struct aq_snap s, s2, s3;
 	char local[96];
@@ -81,24 +110,7 @@ static void reuseport_in_netns(struct __test_metadata *_metadata, void *argp)
 	aq_set_comm("tcp_keys");
 	aq_local_str(lfd[0], local, sizeof(local));
 
-	for (i = 0; i < NCONN; i++) {
-		cfd[i] = aq_connect_nb("127.0.0.1", port, false);
-		ASSERT_LE(0, cfd[i]);
-		ASSERT_EQ(TCP_ESTABLISHED,
-			  aq_wait_state(cfd[i], TCP_ESTABLISHED));
-	}
-	/* Wait (bounded) until the group holds all of them. */
-	for (k = 0; k < AQ_WAIT_MS; k++) {
-		total = 0;
-		for (i = 0; i < NGROUP; i++) {
-			ASSERT_EQ(0, aq_diag_of(lfd[i], &d[i]));
-			total += d[i].rqueue;
-		}
-		if (total == NCONN)
-			break;
-		usleep(1000);
-	}
-	ASSERT_EQ(NCONN, total);
+	connect_to_group(_metadata, lfd, port, cfd, 0, NCONN, d, NCONN);
 	for (i = 0; i < NGROUP; i++) {
 		ASSERT_EQ(60 + i, (int)d[i].wqueue);
 		TH_LOG("member %d: %u queued", i, d[i].rqueue);
@@ -134,23 +146,7 @@ static void reuseport_in_netns(struct __test_metadata *_metadata, void *argp)
 	EXPECT_EQ(NCONN, na);
 
 	/* Eight more, then member 0 closes with whatever it got queued. */
-	for (i = NCONN; i < NCONN + 8; i++) {
-		cfd[i] = aq_connect_nb("127.0.0.1", port, false);
-		ASSERT_LE(0, cfd[i]);
-		ASSERT_EQ(TCP_ESTABLISHED,
-			  aq_wait_state(cfd[i], TCP_ESTABLISHED));
-	}
-	for (k = 0; k < AQ_WAIT_MS; k++) {
-		total = 0;
-		for (i = 0; i < NGROUP; i++) {
-			ASSERT_EQ(0, aq_diag_of(lfd[i], &d[i]));
-			total += d[i].rqueue;
-		}
-		if (total == 8)
-			break;
-		usleep(1000);
-	}
-	ASSERT_EQ(8, total);
+	connect_to_group(_metadata, lfd, port, cfd, NCONN, NCONN + 8, d, 8);
 	drained = d[0].rqueue;
 	if (c->module) {
 		aq_snapshot(_metadata, &s2);

@@ -17,64 +17,22 @@
  * Every scenario runs in a fresh network namespace: ports never collide,
  * the netstat deltas are the test's own, and no other listener shows.
  */
+#include <inttypes.h>
+
+#include "kselftest_harness.h"
+
+#include "aq_clock.h"
+#include "aq_diag.h"
+#include "aq_file.h"
+#include "aq_fill.h"
+#include "aq_fixture.h"
+#include "aq_hist.h"
+#include "aq_netns.h"
 #include "aq_oracle.h"
-
-/* Starts `n` connections to ip:port and waits until each is queued. */
-static void fill_queue(struct __test_metadata *_metadata, int lfd,
-		       const char *ip, int *cfd, int n, long already,
-		       int64_t *t_before, int64_t *t_queued)
-{
-	uint16_t port = aq_port_of(lfd);
-	int i;
-
-	for (i = 0; i < n; i++) {
-		if (t_before)
-			t_before[i] = aq_now_ns();
-		cfd[i] = aq_connect_nb(ip, port, false);
-		ASSERT_LE(0, cfd[i]) TH_LOG("connect %d: %s", i,
-					    strerror(-cfd[i]));
-		ASSERT_EQ(TCP_ESTABLISHED, aq_wait_state(cfd[i], TCP_ESTABLISHED))
-			TH_LOG("client %d never established", i);
-		ASSERT_EQ(already + i + 1, aq_wait_rqueue(lfd, already + i + 1))
-			TH_LOG("sock_diag: connection %d not queued", i);
-		if (t_queued)
-			t_queued[i] = aq_now_ns();
-	}
-}
-
-/*
- * Attempts `n` connections to a full queue: each SYN is dropped, which the
- * listener's sk_drops shows. The clients are closed at once (in SYN_SENT,
- * so nothing is sent) to stop their retransmissions.
- */
-static void overflow_syns(struct __test_metadata *_metadata, int lfd,
-			  const char *ip, int n)
-{
-	uint16_t port = aq_port_of(lfd);
-	int i;
-
-	for (i = 0; i < n; i++) {
-		long long before = aq_sk_drops(lfd);
-		int fd = aq_connect_nb(ip, port, false);
-
-		ASSERT_LE(0, fd);
-		ASSERT_LE(before + 1, aq_wait_drops(lfd, before + 1))
-			TH_LOG("SYN %d to a full queue was not dropped", i);
-		EXPECT_EQ(TCP_SYN_SENT, aq_tcp_state(fd));
-		close(fd);
-	}
-}
-
-static void close_all(int *fd, int n)
-{
-	int i;
-
-	for (i = 0; i < n; i++) {
-		if (fd[i] >= 0)
-			aq_close_rst(fd[i]);
-		fd[i] = -1;
-	}
-}
+#include "aq_proc.h"
+#include "aq_snap.h"
+#include "aq_sock.h"
+#include "aq_task.h"
 
 /* The closed totals moved by exactly what the closed row held. */
 static void expect_closed_delta(struct __test_metadata *_metadata,
@@ -124,9 +82,7 @@ static void expect_qlen_hist(struct __test_metadata *_metadata,
 
 /* ------------------------------------------------------------------ */
 
-FIXTURE(backlog) {
-	struct aq_ctx c;
-};
+AQ_FIXTURE(backlog, NULL, AQ_MODULE_OPTIONAL)
 
 FIXTURE_VARIANT(backlog) {
 	int backlog;		/* passed to listen() */
@@ -141,16 +97,6 @@ FIXTURE_VARIANT_ADD(backlog, b4) { .backlog = 4 };
 FIXTURE_VARIANT_ADD(backlog, minus1_somaxconn6) {
 	.backlog = -1, .somaxconn = 6,
 };
-
-FIXTURE_SETUP(backlog)
-{
-	aq_ctx_setup(_metadata, &self->c, NULL);
-}
-
-FIXTURE_TEARDOWN(backlog)
-{
-	aq_ctx_teardown(_metadata, &self->c);
-}
 
 struct backlog_arg {
 	struct aq_ctx *c;
@@ -195,8 +141,9 @@ static void backlog_in_netns(struct __test_metadata *_metadata, void *argp)
 	ASSERT_EQ(0, o0.rqueue);
 	ASSERT_EQ(0, o0.sk_drops);
 
-	fill_queue(_metadata, lfd, "127.0.0.1", cfd, n, 0, t_before, t_queued);
-	overflow_syns(_metadata, lfd, "127.0.0.1", extra);
+	aq_fill_timed(_metadata, lfd, "127.0.0.1", cfd, n, 0, t_before,
+		      t_queued);
+	aq_overflow(_metadata, lfd, "127.0.0.1", extra);
 
 	t_read0 = aq_now_ns();
 	aq_stable_read(_metadata, lfd, arg->c->module ? &s : NULL, &o);
@@ -252,7 +199,7 @@ static void backlog_in_netns(struct __test_metadata *_metadata, void *argp)
 	aq_snap_free(&s2);
 	aq_snap_free(&s);
 out:
-	close_all(cfd, n);
+	aq_close_fds(cfd, n);
 	if (lfd >= 0)
 		close(lfd);
 	if (old_somax[0])
@@ -269,19 +216,7 @@ TEST_F(backlog, admits_backlog_plus_one)
 
 /* ------------------------------------------------------------------ */
 
-FIXTURE(tcpq) {
-	struct aq_ctx c;
-};
-
-FIXTURE_SETUP(tcpq)
-{
-	aq_ctx_setup(_metadata, &self->c, NULL);
-}
-
-FIXTURE_TEARDOWN(tcpq)
-{
-	aq_ctx_teardown(_metadata, &self->c);
-}
+AQ_FIXTURE(tcpq, NULL, AQ_MODULE_OPTIONAL)
 
 /*
  * Drops of both kinds on one listener (backlog 2):
@@ -307,7 +242,7 @@ static void drops_in_netns(struct __test_metadata *_metadata, void *argp)
 	ASSERT_LE(0, lfd);
 	port = aq_port_of(lfd);
 	aq_oracle_read(_metadata, lfd, &o0);
-	fill_queue(_metadata, lfd, ip, pre, 2, 0, NULL, NULL);
+	aq_fill(_metadata, lfd, ip, pre, 2, 0);
 
 	for (i = 0; i < 3; i++) {
 		late[i] = aq_connect_nb(ip, port, true);
@@ -333,7 +268,7 @@ static void drops_in_netns(struct __test_metadata *_metadata, void *argp)
 				TH_LOG("ACK %d to a full queue not dropped", i);
 		}
 	}
-	overflow_syns(_metadata, lfd, ip, 2);
+	aq_overflow(_metadata, lfd, ip, 2);
 
 	aq_stable_read(_metadata, lfd, c->module ? &s : NULL, &o);
 	EXPECT_EQ(3, o.rqueue);
@@ -366,8 +301,8 @@ static void drops_in_netns(struct __test_metadata *_metadata, void *argp)
 		EXPECT_EQ(3, r->enqueued);
 
 		/* Quiet the clients, then close: the drops go to the totals. */
-		close_all(late, 3);
-		close_all(pre, 2);
+		aq_close_fds(late, 3);
+		aq_close_fds(pre, 2);
 		aq_stable_read(_metadata, lfd, NULL, &o);
 		aq_snap_free(&s);
 		aq_stable_read(_metadata, lfd, &s, &o);
@@ -381,8 +316,8 @@ static void drops_in_netns(struct __test_metadata *_metadata, void *argp)
 		aq_snap_free(&s2);
 		aq_snap_free(&s);
 	}
-	close_all(late, 3);
-	close_all(pre, 2);
+	aq_close_fds(late, 3);
+	aq_close_fds(pre, 2);
 	if (lfd >= 0)
 		close(lfd);
 }
@@ -410,12 +345,12 @@ static void accounting_in_netns(struct __test_metadata *_metadata, void *argp)
 	ASSERT_LE(0, lfd);
 	idle = aq_listen_tcp(ip, 0, 8, 0);
 	ASSERT_LE(0, idle);
-	fill_queue(_metadata, lfd, ip, cfd, 6, 0, NULL, NULL);
+	aq_fill(_metadata, lfd, ip, cfd, 6, 0);
 	for (i = 0; i < 2; i++) {
 		afd[i] = aq_accept_nb(lfd);
 		ASSERT_LE(0, afd[i]);
 	}
-	fill_queue(_metadata, lfd, ip, cfd + 6, 1, 4, NULL, NULL);
+	aq_fill(_metadata, lfd, ip, cfd + 6, 1, 4);
 
 	aq_stable_read(_metadata, lfd, c->module ? &s : NULL, &o);
 	EXPECT_EQ(5, o.rqueue);
@@ -452,8 +387,8 @@ static void accounting_in_netns(struct __test_metadata *_metadata, void *argp)
 		aq_snap_free(&s2);
 		aq_snap_free(&s);
 	}
-	close_all(cfd, 7);
-	close_all(afd, 2);
+	aq_close_fds(cfd, 7);
+	aq_close_fds(afd, 2);
 	if (lfd >= 0)
 		close(lfd);
 	if (idle >= 0)
@@ -484,7 +419,7 @@ static void relisten_in_netns(struct __test_metadata *_metadata, void *argp)
 	lfd = aq_listen_tcp(ip, 0, 8, 0);
 	ASSERT_LE(0, lfd);
 	port = aq_port_of(lfd);
-	fill_queue(_metadata, lfd, ip, cfd, 2, 0, NULL, NULL);
+	aq_fill(_metadata, lfd, ip, cfd, 2, 0);
 	if (c->module) {
 		aq_snapshot(_metadata, &s);
 		id = aq_row_of(_metadata, &s, lfd)->id;
@@ -501,7 +436,7 @@ static void relisten_in_netns(struct __test_metadata *_metadata, void *argp)
 		EXPECT_EQ(2, r->enqueued);
 		EXPECT_EQ(2, r->qnow);
 	}
-	close_all(cfd, 2);
+	aq_close_fds(cfd, 2);
 	close(lfd);
 	lfd2 = aq_listen_tcp(ip, port, 5, 0);
 	ASSERT_LE(0, lfd2) TH_LOG("port %u again: %s", port, strerror(-lfd2));
@@ -541,8 +476,8 @@ static void ipv6_in_netns(struct __test_metadata *_metadata, void *argp)
 	lfd = aq_listen_tcp("::1", 0, 3, AQ_V6ONLY);
 	ASSERT_LE(0, lfd) TH_LOG("listen on ::1: %s", strerror(-lfd));
 	aq_oracle_read(_metadata, lfd, &o0);
-	fill_queue(_metadata, lfd, "::1", cfd, 4, 0, NULL, NULL);
-	overflow_syns(_metadata, lfd, "::1", 1);
+	aq_fill(_metadata, lfd, "::1", cfd, 4, 0);
+	aq_overflow(_metadata, lfd, "::1", 1);
 	aq_stable_read(_metadata, lfd, c->module ? &s : NULL, &o);
 	EXPECT_EQ(4, o.rqueue);
 	EXPECT_EQ(3, o.wqueue);
@@ -561,7 +496,7 @@ static void ipv6_in_netns(struct __test_metadata *_metadata, void *argp)
 		EXPECT_EQ((int64_t)o.sk_drops, r->drops_syn_acceptq);
 		aq_snap_free(&s);
 	}
-	close_all(cfd, 4);
+	aq_close_fds(cfd, 4);
 	close(lfd);
 }
 
@@ -592,8 +527,8 @@ static void dual_in_netns(struct __test_metadata *_metadata, void *argp)
 	ASSERT_LE(0, lfd) TH_LOG("listen on [::]: %s", strerror(-lfd));
 	port = aq_port_of(lfd);
 	aq_oracle_read(_metadata, lfd, &o0);
-	fill_queue(_metadata, lfd, "::1", cfd, 1, 0, NULL, NULL);
-	fill_queue(_metadata, lfd, "127.0.0.1", cfd + 1, 1, 1, NULL, NULL);
+	aq_fill(_metadata, lfd, "::1", cfd, 1, 0);
+	aq_fill(_metadata, lfd, "127.0.0.1", cfd + 1, 1, 1);
 	for (i = 0; i < 2; i++) {
 		late[i] = aq_connect_nb("127.0.0.1", port, true);
 		ASSERT_LE(0, late[i]);
@@ -613,7 +548,7 @@ static void dual_in_netns(struct __test_metadata *_metadata, void *argp)
 			ASSERT_LE(before + 1, aq_wait_drops(lfd, before + 1));
 		}
 	}
-	overflow_syns(_metadata, lfd, "127.0.0.1", 1);
+	aq_overflow(_metadata, lfd, "127.0.0.1", 1);
 
 	aq_stable_read(_metadata, lfd, c->module ? &s : NULL, &o);
 	EXPECT_EQ(3, o.rqueue);
@@ -662,9 +597,9 @@ static void dual_in_netns(struct __test_metadata *_metadata, void *argp)
 		aq_snap_free(&s2);
 		aq_snap_free(&s);
 	}
-	close_all(afd, 3);
-	close_all(late, 2);
-	close_all(cfd, 2);
+	aq_close_fds(afd, 3);
+	aq_close_fds(late, 2);
+	aq_close_fds(cfd, 2);
 	close(lfd);
 }
 

@@ -11,52 +11,39 @@
  *    sized pieces;
  *  - the max_listeners limit: what does not fit is counted, not lost.
  */
+#include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 
-#include "aq_oracle.h"
+#include "kselftest_harness.h"
+
+#include "aq_clock.h"
+#include "aq_diag.h"
+#include "aq_file.h"
+#include "aq_fixture.h"
+#include "aq_klog.h"
+#include "aq_module.h"
+#include "aq_netns.h"
+#include "aq_proc.h"
+#include "aq_snap.h"
+#include "aq_sock.h"
+#include "aq_task.h"
 
 #define NCHURN 10000
 #define NWORKERS 4
 #define NSCALE 10000
 
-FIXTURE(scale) {
-	struct aq_ctx c;
-};
-
-FIXTURE_SETUP(scale)
-{
-	aq_ctx_setup(_metadata, &self->c, NULL);
-}
-
-FIXTURE_TEARDOWN(scale)
-{
-	aq_ctx_teardown(_metadata, &self->c);
-}
+AQ_FIXTURE(scale, NULL, AQ_MODULE_OPTIONAL)
 
 struct churn {
 	bool module;
 	atomic_int next;		/* listeners handed out */
 	atomic_int workers_done;
-	atomic_int errors;
 	atomic_int queued;		/* listeners closed with one queued */
 	atomic_int reads, bad_reads, max_rows;
-	char first_error[512];
-	atomic_flag error_taken;
+	struct aq_errors err;
 };
-
-static void churn_error(struct churn *ch, const char *fmt, ...)
-{
-	va_list ap;
-
-	atomic_fetch_add(&ch->errors, 1);
-	if (atomic_flag_test_and_set(&ch->error_taken))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(ch->first_error, sizeof(ch->first_error), fmt, ap);
-	va_end(ap);
-}
 
 static void *churn_worker(void *p)
 {
@@ -67,7 +54,8 @@ static void *churn_worker(void *p)
 		int lfd = aq_listen_tcp("127.0.0.1", 0, 8, 0), cfd = -1;
 
 		if (lfd < 0) {
-			churn_error(ch, "listener %d: %s", i, strerror(-lfd));
+			aq_error(&ch->err, "listener %d: %s", i,
+				 strerror(-lfd));
 			continue;
 		}
 		if (i % 10 == 0) {
@@ -75,7 +63,9 @@ static void *churn_worker(void *p)
 
 			cfd = aq_connect("127.0.0.1", aq_port_of(lfd));
 			if (cfd < 0 || poll(&pf, 1, AQ_WAIT_MS) != 1)
-				churn_error(ch, "listener %d: connection not queued", i);
+				aq_error(&ch->err,
+					 "listener %d: connection not queued",
+					 i);
 			else
 				atomic_fetch_add(&ch->queued, 1);
 		}
@@ -104,13 +94,13 @@ static void *churn_reader(void *p)
 		/* 4 KiB reads: seq_file resumes mid-table under churn. */
 		text = aq_read_chunked(AQ_PROC_PATH, 4096, &len, &err);
 		if (!text) {
-			churn_error(ch, "read %d: %s", pass, strerror(-err));
+			aq_error(&ch->err, "read %d: %s", pass, strerror(-err));
 			atomic_fetch_add(&ch->bad_reads, 1);
 		} else {
 			/* Rows and listener lines may come from different
 			 * moments while listeners come and go: not strict. */
 			if (aq_parse(text, &s, false)) {
-				churn_error(ch, "read %d: %s", pass, s.err);
+				aq_error(&ch->err, "read %d: %s", pass, s.err);
 				atomic_fetch_add(&ch->bad_reads, 1);
 			} else if (s.nrows > atomic_load(&ch->max_rows)) {
 				atomic_store(&ch->max_rows, s.nrows);
@@ -149,9 +139,9 @@ static void churn_in_netns(struct __test_metadata *_metadata, void *argp)
 	if (ch->module)
 		pthread_join(reader, NULL);
 
-	EXPECT_EQ(0, atomic_load(&ch->errors))
-		TH_LOG("%d errors, first: %s", atomic_load(&ch->errors),
-		       ch->first_error);
+	EXPECT_EQ(0, atomic_load(&ch->err.count))
+		TH_LOG("%d errors, first: %s", atomic_load(&ch->err.count),
+		       ch->err.first);
 	EXPECT_EQ(NCHURN / 10, atomic_load(&ch->queued));
 	EXPECT_EQ(0, aq_count_listeners(AF_INET));
 	EXPECT_EQ(NULL, aq_klog_report_since(marker, report, sizeof(report)))
@@ -305,19 +295,7 @@ TEST_F_TIMEOUT(scale, ten_thousand_listeners, 500)
 
 /* ------------------------------------------------------------------ */
 
-FIXTURE(limit) {
-	struct aq_ctx c;
-};
-
-FIXTURE_SETUP(limit)
-{
-	aq_ctx_setup(_metadata, &self->c, "max_listeners=5");
-}
-
-FIXTURE_TEARDOWN(limit)
-{
-	aq_ctx_teardown(_metadata, &self->c);
-}
+AQ_FIXTURE(limit, "max_listeners=5", AQ_MODULE_OPTIONAL)
 
 /*
  * With room for 5, 8 listeners: 5 rows, 3 untracked listens, and queue

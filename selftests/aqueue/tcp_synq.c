@@ -14,10 +14,21 @@
  * The netns counters are the namespace's own /proc/net/netstat, so the
  * test's namespace sees nothing else.
  */
+#include <arpa/inet.h>
+#include <inttypes.h>
 #include <netinet/ip.h>
 #include <netinet/tcp.h>
 
-#include "aq_oracle.h"
+#include "kselftest_harness.h"
+
+#include "aq_clock.h"
+#include "aq_diag.h"
+#include "aq_fixture.h"
+#include "aq_hist.h"
+#include "aq_netns.h"
+#include "aq_proc.h"
+#include "aq_snap.h"
+#include "aq_sock.h"
 
 #define SPOOF_NET "198.18.0.0/24"
 #define SPOOF_SRC "198.18.0.9"
@@ -271,19 +282,7 @@ static void expect_synq_hist(struct __test_metadata *_metadata,
 			       want.low[j], want.count[j]);
 }
 
-FIXTURE(synq) {
-	struct aq_ctx c;
-};
-
-FIXTURE_SETUP(synq)
-{
-	aq_ctx_setup(_metadata, &self->c, NULL);
-}
-
-FIXTURE_TEARDOWN(synq)
-{
-	aq_ctx_teardown(_metadata, &self->c);
-}
+AQ_FIXTURE(synq, NULL, AQ_MODULE_OPTIONAL)
 
 struct synq_arg {
 	struct aq_ctx *c;

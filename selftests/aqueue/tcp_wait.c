@@ -10,11 +10,25 @@
  * interval; max_us, wait_sum_ns and the queue-length integral must fall in
  * it too. No timing threshold: the bounds come from the same clock.
  */
-#include <pthread.h>
 #include <dirent.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdatomic.h>
+#include <sys/syscall.h>
 
+#include "kselftest_harness.h"
+
+#include "aq_clock.h"
+#include "aq_diag.h"
+#include "aq_file.h"
+#include "aq_fixture.h"
+#include "aq_hist.h"
+#include "aq_netns.h"
 #include "aq_oracle.h"
+#include "aq_proc.h"
+#include "aq_snap.h"
+#include "aq_sock.h"
 
 struct bracket {
 	int64_t lower, upper;
@@ -53,9 +67,7 @@ static void expect_bucket_in(struct __test_metadata *_metadata, int64_t low,
 		       low, hi, b->lower, b->upper);
 }
 
-FIXTURE(wait) {
-	struct aq_ctx c;
-};
+AQ_FIXTURE(wait, NULL, AQ_MODULE_OPTIONAL)
 
 FIXTURE_VARIANT(wait) {
 	int64_t delay_ns;
@@ -64,16 +76,6 @@ FIXTURE_VARIANT(wait) {
 FIXTURE_VARIANT_ADD(wait, d10ms) { .delay_ns = 10000000 };
 FIXTURE_VARIANT_ADD(wait, d200ms) { .delay_ns = 200000000 };
 FIXTURE_VARIANT_ADD(wait, d1s) { .delay_ns = 1000000000 };
-
-FIXTURE_SETUP(wait)
-{
-	aq_ctx_setup(_metadata, &self->c, NULL);
-}
-
-FIXTURE_TEARDOWN(wait)
-{
-	aq_ctx_teardown(_metadata, &self->c);
-}
 
 struct wait_arg {
 	struct aq_ctx *c;
@@ -148,19 +150,7 @@ TEST_F(wait, bucket_brackets_known_delay)
 
 /* ------------------------------------------------------------------ */
 
-FIXTURE(tcpw) {
-	struct aq_ctx c;
-};
-
-FIXTURE_SETUP(tcpw)
-{
-	aq_ctx_setup(_metadata, &self->c, NULL);
-}
-
-FIXTURE_TEARDOWN(tcpw)
-{
-	aq_ctx_teardown(_metadata, &self->c);
-}
+AQ_FIXTURE(tcpw, NULL, AQ_MODULE_OPTIONAL)
 
 /*
  * Enqueue times are matched to accepts in FIFO order: c1 waits 300 ms

@@ -6,8 +6,22 @@
  * the queue, the waits and the drops that SO_MEMINFO, the namespace's
  * Udp RcvbufErrors counter and CLOCK_MONOTONIC show.
  */
+#include <inttypes.h>
+#include <linux/sock_diag.h>
+
+#include "kselftest_harness.h"
+
+#include "aq_clock.h"
 #include "aq_ctl.h"
-#include "aq_oracle.h"
+#include "aq_diag.h"
+#include "aq_file.h"
+#include "aq_fixture.h"
+#include "aq_hist.h"
+#include "aq_module.h"
+#include "aq_netns.h"
+#include "aq_proc.h"
+#include "aq_snap.h"
+#include "aq_sock.h"
 
 #define KPROBES_LIST "/sys/kernel/debug/kprobes/list"
 
@@ -41,19 +55,7 @@ static int udp_probes_listed(struct __test_metadata *_metadata, bool *tcp)
 	EXPECT_EQ(tcp, __tcp);						\
 } while (0)
 
-FIXTURE(udpctl) {
-	struct aq_ctx c;
-};
-
-FIXTURE_SETUP(udpctl)
-{
-	aq_ctx_setup(_metadata, &self->c, NULL);
-}
-
-FIXTURE_TEARDOWN(udpctl)
-{
-	aq_ctx_teardown(_metadata, &self->c);
-}
+AQ_FIXTURE(udpctl, NULL, AQ_MODULE_OPTIONAL)
 
 TEST_F(udpctl, probes_only_while_a_port_is_watched)
 {
@@ -115,9 +117,7 @@ static long long udp_mib(int family, const char *name)
 	return v;
 }
 
-FIXTURE(udp) {
-	struct aq_ctx c;
-};
+AQ_FIXTURE(udp, NULL, AQ_MODULE_OPTIONAL)
 
 FIXTURE_VARIANT(udp) {
 	int family;
@@ -126,16 +126,6 @@ FIXTURE_VARIANT(udp) {
 
 FIXTURE_VARIANT_ADD(udp, ipv4) { .family = AF_INET, .ip = "127.0.0.1" };
 FIXTURE_VARIANT_ADD(udp, ipv6) { .family = AF_INET6, .ip = "::1" };
-
-FIXTURE_SETUP(udp)
-{
-	aq_ctx_setup(_metadata, &self->c, NULL);
-}
-
-FIXTURE_TEARDOWN(udp)
-{
-	aq_ctx_teardown(_metadata, &self->c);
-}
 
 static void meminfo(struct __test_metadata *_metadata, int fd, uint32_t *mem)
 {

@@ -5,123 +5,19 @@
  * the connect() results themselves for refusals, CLOCK_MONOTONIC for the
  * time in queue.
  */
-#include <linux/netlink.h>
-#include <linux/rtnetlink.h>
-#include <linux/sock_diag.h>
-#include <linux/unix_diag.h>
+#include <inttypes.h>
 #include <pthread.h>
-#include <stddef.h>
-#include <sys/un.h>
 
+#include "kselftest_harness.h"
+
+#include "aq_clock.h"
+#include "aq_fixture.h"
+#include "aq_hist.h"
+#include "aq_netns.h"
 #include "aq_proc.h"
-
-/* The listener's queue length as sock_diag reports it, or -errno. */
-static long aq_unix_rqlen(int fd)
-{
-	struct {
-		struct nlmsghdr nlh;
-		struct unix_diag_req req;
-	} msg = {
-		.nlh = {
-			.nlmsg_len = sizeof(msg),
-			.nlmsg_type = SOCK_DIAG_BY_FAMILY,
-			.nlmsg_flags = NLM_F_REQUEST,
-		},
-		.req = {
-			.sdiag_family = AF_UNIX,
-			.udiag_states = -1,
-			.udiag_show = UDIAG_SHOW_RQLEN,
-			.udiag_cookie = { -1, -1 },
-		},
-	};
-	char buf[8192];
-	struct stat st;
-	long ret = -ENOENT;
-	ssize_t n;
-	int nl;
-
-	if (fstat(fd, &st))
-		return -errno;
-	msg.req.udiag_ino = st.st_ino;
-	nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-	if (nl < 0)
-		return -errno;
-	if (send(nl, &msg, sizeof(msg), 0) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	n = recv(nl, buf, sizeof(buf), 0);
-	if (n < 0) {
-		ret = -errno;
-		goto out;
-	}
-	for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, n);
-	     h = NLMSG_NEXT(h, n)) {
-		struct unix_diag_msg *m = NLMSG_DATA(h);
-		int len = h->nlmsg_len - NLMSG_LENGTH(sizeof(*m));
-		struct rtattr *a;
-
-		if (h->nlmsg_type == NLMSG_ERROR) {
-			ret = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
-			break;
-		}
-		if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY)
-			continue;
-		for (a = (struct rtattr *)(m + 1); RTA_OK(a, len);
-		     a = RTA_NEXT(a, len))
-			if (a->rta_type == UNIX_DIAG_RQLEN)
-				ret = ((struct unix_diag_rqlen *)RTA_DATA(a))->udiag_rqueue;
-	}
-out:
-	close(nl);
-	return ret;
-}
-
-struct aq_unix_addr {
-	struct sockaddr_un sun;
-	socklen_t len;
-};
-
-/* An abstract name: "@" + name in /proc/aqueue. */
-static void aq_unix_abstract(struct aq_unix_addr *a, const char *name)
-{
-	memset(a, 0, sizeof(*a));
-	a->sun.sun_family = AF_UNIX;
-	memcpy(a->sun.sun_path + 1, name, strlen(name));
-	a->len = offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name);
-}
-
-static int aq_unix_listen(int type, const struct aq_unix_addr *a, int backlog)
-{
-	int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (const struct sockaddr *)&a->sun, a->len) ||
-	    listen(fd, backlog)) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	return fd;
-}
-
-/* Returns the connected fd, or -errno of the non-blocking connect. */
-static int aq_unix_connect_nb(int type, const struct aq_unix_addr *a)
-{
-	int fd = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (const struct sockaddr *)&a->sun, a->len)) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	return fd;
-}
+#include "aq_snap.h"
+#include "aq_sock.h"
+#include "aq_unix.h"
 
 static struct aq_row *aq_unix_row(struct __test_metadata *_metadata,
 				  struct aq_snap *s, int type,
@@ -131,9 +27,7 @@ static struct aq_row *aq_unix_row(struct __test_metadata *_metadata,
 			  type == SOCK_SEQPACKET ? "unix-seq" : "unix", local);
 }
 
-FIXTURE(unixq) {
-	struct aq_ctx c;
-};
+AQ_FIXTURE(unixq, NULL, AQ_MODULE_OPTIONAL)
 
 FIXTURE_VARIANT(unixq) {
 	int type;
@@ -145,16 +39,6 @@ FIXTURE_VARIANT_ADD(unixq, stream_b3) { .type = SOCK_STREAM, .backlog = 3 };
 FIXTURE_VARIANT_ADD(unixq, seqpacket_b2) {
 	.type = SOCK_SEQPACKET, .backlog = 2
 };
-
-FIXTURE_SETUP(unixq)
-{
-	aq_ctx_setup(_metadata, &self->c, NULL);
-}
-
-FIXTURE_TEARDOWN(unixq)
-{
-	aq_ctx_teardown(_metadata, &self->c);
-}
 
 struct aq_unix_case {
 	struct aq_ctx *c;

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "aq_harness.h"
+
+#include "aq_fixture.h"
+
+void aq_ctx_setup(struct __test_metadata *_metadata, struct aq_ctx *c,
+		  const char *params)
+{
+	c->module = false;
+	if (geteuid() != 0)
+		SKIP(return, "needs root (network namespaces, the module)");
+	if (!aq_path_exists(aq_module_path()))
+		return;
+	if (aq_is_loaded())
+		ASSERT_EQ(0, aq_unload());
+	ASSERT_EQ(0, aq_load(params));
+	c->module = true;
+}
+
+void aq_ctx_need_instances(struct __test_metadata *_metadata,
+			   struct aq_ctx *c, int instances)
+{
+	const char *base = getenv("AQ_LOAD_PARAMS");
+	char params[64];
+
+	if (!c->module || !base || !strstr(base, "accept_maxactive"))
+		return;
+	snprintf(params, sizeof(params), "accept_maxactive=%d", instances);
+	ASSERT_EQ(0, aq_unload());
+	ASSERT_EQ(0, aq_load(params));
+}
+
+void aq_ctx_teardown(struct __test_metadata *_metadata, struct aq_ctx *c)
+{
+	if (c->module && aq_is_loaded())
+		EXPECT_EQ(0, aq_unload());
+}
+
+void aq_scale_timeouts(struct __fixture_metadata *fixtures)
+{
+	const char *env = getenv("AQ_SLOWDOWN");
+	int factor = env ? atoi(env) : 1;
+	struct __fixture_metadata *f;
+	struct __test_metadata *t;
+
+	if (factor > 1)
+		for (f = fixtures; f; f = f->next)
+			for (t = f->tests; t; t = t->next)
+				t->timeout *= factor;
+}

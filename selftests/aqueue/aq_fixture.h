@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Every test starts from a freshly loaded module (so the closed totals and
+ * `tracked` start from the test's own baseline) and unloads it at the end.
+ * Without the module (e.g. on a host kernel that cannot load modules) a
+ * test either still drives the kernel and checks its own oracles, then
+ * SKIPs (AQ_FINISH), or SKIPs at once.
+ *
+ * And the harness's main(), with its compiled-in per-test limits stretched
+ * for a slow kernel.
+ */
+#ifndef AQ_FIXTURE_H
+#define AQ_FIXTURE_H
+
+#include <stdbool.h>
+
+#include "aq_module.h"
+
+struct __test_metadata;
+struct __fixture_metadata;
+
+struct aq_ctx {
+	bool module;
+};
+
+void aq_ctx_setup(struct __test_metadata *_metadata, struct aq_ctx *c,
+		  const char *params);
+
+/*
+ * For a test that keeps more than @instances threads asleep in accept() or
+ * connect() at once, each holding a kretprobe instance: where the lane has
+ * loaded the module with fewer ($AQ_LOAD_PARAMS names accept_maxactive),
+ * load it again with enough. Elsewhere the default (8192) is kept.
+ */
+void aq_ctx_need_instances(struct __test_metadata *_metadata,
+			   struct aq_ctx *c, int instances);
+
+void aq_ctx_teardown(struct __test_metadata *_metadata, struct aq_ctx *c);
+
+#define AQ_FINISH(c) do {						\
+	if (!(c)->module)						\
+		SKIP(return, "no module at %s: only the kernel's oracles were checked", \
+		     aq_module_path());					\
+} while (0)
+
+/* Whether a fixture's tests run without the module (see above). */
+enum { AQ_MODULE_OPTIONAL, AQ_MODULE_REQUIRED };
+
+/*
+ * A fixture whose data is the context `c` of a module loaded with params
+ * for each test. Declare the fixture's variant first where params come
+ * from it (`variant->params`).
+ */
+#define AQ_FIXTURE(name, params, need)					\
+	FIXTURE(name) {							\
+		struct aq_ctx c;					\
+	};								\
+	FIXTURE_SETUP(name)						\
+	{								\
+		aq_ctx_setup(_metadata, &self->c, params);		\
+		if ((need) == AQ_MODULE_REQUIRED && !self->c.module)	\
+			SKIP(return, "no module at %s", aq_module_path()); \
+	}								\
+	FIXTURE_TEARDOWN(name)						\
+	{								\
+		aq_ctx_teardown(_metadata, &self->c);			\
+	}
+
+/*
+ * The debug kernel (KASAN, lockdep and kmemleak under TCG) runs everything
+ * some AQ_SLOWDOWN times slower. The harness's per-test limits
+ * (TEST_F_TIMEOUT) are compiled in, so they are stretched here, before the
+ * run, rather than sized for the slowest kernel everywhere.
+ */
+void aq_scale_timeouts(struct __fixture_metadata *fixtures);
+
+/* test_harness_run(), with the limits scaled for a slow kernel. */
+#define aq_harness_main(argc, argv)					\
+	(aq_scale_timeouts(__fixture_list), test_harness_run(argc, argv))
+
+/* TEST_HARNESS_MAIN, with the limits scaled for a slow kernel. */
+#define AQ_TEST_HARNESS_MAIN						\
+	int main(int argc, char **argv)					\
+	{								\
+		return aq_harness_main(argc, argv);			\
+	}
+
+#endif /* AQ_FIXTURE_H */
