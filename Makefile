@@ -28,7 +28,9 @@ INSTALL_MOD_PATH ?= $(DESTDIR)
 INSTALL_MOD_DIR ?= extra
 DEPMOD ?= depmod
 
-KERNELS ?= 5.10 6.1 6.12
+# Debian 11's and 12's kernels, Debian 13's 6.12 (trixie), the newest of
+# trixie-backports and of unstable (doc/install.md, "Supported kernels").
+KERNELS ?= 5.10 6.1 6.12 trixie trixie-backports unstable
 DEMO_KERNEL ?= 6.1
 export AQUEUE_RESULTS ?= $(TOP_DIR)/results
 COUNTS := $(AQUEUE_RESULTS)/counts
@@ -46,10 +48,11 @@ KBUILD = $(MAKE) -C '$(KDIR)' M='$(TOP_DIR)' AQUEUE_VERSION='$(AQUEUE_VERSION)' 
 
 # Everything a fresh Debian 12 machine needs for "make demo" and "make check"
 # (dkms to dpkg-dev: the DKMS test and "make package"; libssl-dev: the
-# debug kernel's build, tools/vmtest/debug-kernel; shellcheck: make style).
+# debug kernel's build, tools/vmtest/debug-kernel; shellcheck: make style;
+# debootstrap: the build roots of the kernels newer than Debian 12).
 DEPS := make gcc libc6-dev bc flex bison libelf-dev libssl-dev kmod dwarves sparse perl \
 	git debian-archive-keyring linux-source-6.1 xz-utils gzip zstd cpio \
-	rsync busybox-static qemu-system-x86 iproute2 python3 util-linux \
+	rsync busybox-static qemu-system-x86 iproute2 python3 util-linux debootstrap \
 	dkms dh-dkms debhelper lintian dpkg-dev shellcheck
 
 .PHONY: all module install load unload clean style sparse deps check demo \

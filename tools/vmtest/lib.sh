@@ -7,8 +7,10 @@ AQUEUE_CACHE=${AQUEUE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/aqueue}
 VMTEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck disable=SC2034 # used by the scripts that source this file
 TOP_DIR=$(cd "$VMTEST_DIR/../.." && pwd)
+# Debian 11's and 12's kernels by series; Debian 13's 6.12, the newest
+# kernel of trixie-backports and of unstable by the suite they come from.
 # shellcheck disable=SC2034 # used by the scripts that source this file
-SUPPORTED_SERIES="5.10 6.1 6.12"
+SUPPORTED_SERIES="5.10 6.1 6.12 trixie trixie-backports unstable"
 
 die() {
 	echo "vmtest: $*" >&2
@@ -26,13 +28,10 @@ apt_setup() {
 	local aptdir=$AQUEUE_CACHE/apt main_uri sec_uri stamp
 
 	mkdir -p "$aptdir/lists/partial" "$aptdir/archives/partial"
-	# shellcheck disable=SC2016 # apt's own $(FIELD) format, not the shell's
-	main_uri=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' |
-		awk '$2 !~ /-/ { print $1; exit }')
+	main_uri=$(debian_mirror)
 	# shellcheck disable=SC2016 # apt's own $(FIELD) format, not the shell's
 	sec_uri=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' |
 		awk '$2 ~ /-security$/ { print $1; exit }')
-	[ -n "$main_uri" ] || die "no Debian mirror found in the apt sources (run apt-get update first)"
 	[ -n "$sec_uri" ] || sec_uri=${main_uri%/}-security/
 
 	local kr=/usr/share/keyrings/debian-archive-keyring.gpg
@@ -42,6 +41,9 @@ apt_setup() {
 		deb [signed-by=$kr] $main_uri bookworm main
 		deb [signed-by=$kr] $main_uri bookworm-backports main
 		deb [signed-by=$kr] $sec_uri bookworm-security main
+		deb [signed-by=$kr] $main_uri trixie main
+		deb [signed-by=$kr] $main_uri trixie-backports main
+		deb [signed-by=$kr] $main_uri unstable main
 	EOF
 	if ! cmp -s "$aptdir/sources.list.new" "$aptdir/sources.list"; then
 		mv "$aptdir/sources.list.new" "$aptdir/sources.list"
@@ -66,6 +68,35 @@ apt_setup() {
 			die "apt-get update failed (is the Debian mirror reachable?)"
 		touch "$stamp"
 	fi
+}
+
+# The mirror the machine's apt reads the main archive from, for debootstrap.
+debian_mirror() {
+	local uri
+	# shellcheck disable=SC2016 # apt's own $(FIELD) format, not the shell's
+	uri=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' |
+		awk '$2 !~ /-/ { print $1; exit }')
+	[ -n "$uri" ] || die "no Debian mirror found in the apt sources (run apt-get update first)"
+	echo "$uri"
+}
+
+# in_build_root ROOT DIR COMMAND...: runs COMMAND in DIR inside the build
+# root ROOT (tools/vmtest/build-root), with the cache mounted at its own
+# path so that the paths fetch-kernel wrote into the headers resolve there
+# too, and /proc for objtool. The mounts live in a mount namespace of their
+# own and vanish with it.
+in_build_root() {
+	local root=$1 dir=$2
+	shift 2
+	mkdir -p "$root$AQUEUE_CACHE" "$root/proc"
+	# shellcheck disable=SC2016 # the inner shell expands them
+	unshare --mount --propagation private -- /bin/sh -euc '
+		root=$1 cache=$2 dir=$3
+		shift 3
+		mount --bind "$cache" "$root$cache"
+		mount -t proc proc "$root/proc"
+		exec chroot "$root" /bin/sh -c "cd \"\$0\" && exec \"\$@\"" "$dir" "$@"
+	' sh "$root" "$AQUEUE_CACHE" "$dir" "$@"
 }
 
 apt_cache() {
