@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * --prometheus: the text exposition format (0.0.4), as node_exporter's
+ * textfile collector and a Prometheus scrape read it.
+ */
+#ifndef AQSTAT_PROM_H
+#define AQSTAT_PROM_H
+
+#include <stdio.h>
+
+#include "aqparse.h"
+#include "filter.h"
+
+/* Every metric of @s. */
+int show_prometheus(FILE *out, const struct aq_snapshot *s,
+		    const struct aq_filter *f);
+
+#endif /* AQSTAT_PROM_H */
