@@ -20,6 +20,7 @@
 #include "filter.h"
 #include "json.h"
 #include "load.h"
+#include "outfile.h"
 #include "prom.h"
 #include "table.h"
 #include "text.h"
@@ -35,6 +36,7 @@ static struct {
 	long count;		/* frames in watch mode, 0: forever */
 	const char **files;	/* --file, in order; frame i reads files[i] */
 	int nfiles;
+	const char *output;	/* -o */
 	struct aq_filter filter;
 } opt;
 
@@ -55,6 +57,8 @@ static void print_usage(FILE *f)
 "  -n, --count COUNT     stop after COUNT frames (implies -w 1 without -w)\n"
 "  -j, --json            one JSON object: state, closed totals, listeners, histograms\n"
 "      --prometheus      Prometheus text exposition format\n"
+"  -o, --output FILE     with --prometheus: replace FILE atomically (write, fsync,\n"
+"                        rename); without the module it holds aqueue_up 0 (exit 0)\n"
 "Filters (repeatable; kinds and families combine with OR):\n"
 "  -p, --port PORT       local port\n"
 "  -t, --tcp             TCP (tcp and tcp6)\n"
@@ -108,6 +112,7 @@ static int parse_options(int argc, char **argv)
 		{ "count", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "prometheus", no_argument, NULL, O_PROM },
+		{ "output", required_argument, NULL, 'o' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "tcp", no_argument, NULL, 't' },
 		{ "udp", no_argument, NULL, 'u' },
@@ -126,7 +131,7 @@ static int parse_options(int argc, char **argv)
 	int c;
 
 	opt.files = xmalloc((size_t)argc * sizeof(*opt.files));
-	while ((c = getopt_long(argc, argv, "Hw:n:jp:tux46f:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "Hw:n:jo:p:tux46f:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'H':
 			opt.hist = 1;
@@ -151,6 +156,9 @@ static int parse_options(int argc, char **argv)
 			break;
 		case O_PROM:
 			opt.prom = 1;
+			break;
+		case 'o':
+			opt.output = optarg;
 			break;
 		case 'p':
 			f->ports[next_slot(&f->nports, "-p")] =
@@ -206,9 +214,29 @@ static int run_events(void)
 		.strict = opt.strict, .raw = opt.raw,
 	};
 
-	if (opt.interval > 0 || opt.json || opt.prom || opt.hist || opt.nfiles)
+	if (opt.interval > 0 || opt.json || opt.prom || opt.hist || opt.nfiles ||
+	    opt.output)
 		die(EX_USAGE, "events takes the filters, -n COUNT, --raw and --strict only");
 	return events(&o);
+}
+
+/* -o: the file is replaced even when the module cannot be read */
+static int prometheus_to_file(void)
+{
+	struct aq_snapshot s;
+	struct outfile of;
+	int r = load_snapshot(opt.nfiles ? opt.files[0] : NULL, opt.strict, &s);
+
+	outfile_open(&of, opt.output);
+	if (r == EX_OK) {
+		show_prometheus(of.f, &s, &opt.filter);
+		aq_snapshot_free(&s);
+	} else {
+		show_prometheus_down(of.f);
+	}
+	outfile_commit(&of);
+	/* the file says that the module is not loaded: that is no failure */
+	return r == EX_NOMODULE ? EX_OK : r;
 }
 
 static int run_once(void)
@@ -219,6 +247,8 @@ static int run_once(void)
 
 	if (opt.nfiles > 1)
 		die(EX_USAGE, "several --file are only for -w");
+	if (opt.output)
+		return prometheus_to_file();
 	load(file, opt.strict, &s);
 	if (opt.json)
 		ret = show_json(stdout, &s, &opt.filter, file ? file : proc_path());
@@ -266,6 +296,8 @@ int main(int argc, char **argv)
 			die(EX_USAGE, "-w does not combine with -j, --prometheus or -H");
 		if ((opt.json || opt.prom) && opt.hist)
 			die(EX_USAGE, "-H is for the table; -j and --prometheus always include the histograms");
+		if (opt.output && !opt.prom)
+			die(EX_USAGE, "-o is for --prometheus");
 		columns_init();
 		if (opt.interval > 0) {
 			struct watch_opts w = {

@@ -96,6 +96,13 @@ static void prom_global(FILE *f, const char *name, const char *type,
 	fprintf(f, "%s %llu\n", name, (unsigned long long)v);
 }
 
+static void prom_up(FILE *f, int up)
+{
+	prom_global(f, "aqueue_up", "gauge",
+		    "1 if aqstat read the aqueue module's figures, 0 if the module is not loaded or they could not be read.",
+		    (uint64_t)up);
+}
+
 /* One sample a metric of group @g of the global struct @base. */
 static void prom_globals(FILE *f, enum aq_group g, const void *base)
 {
@@ -199,6 +206,7 @@ int show_prometheus(FILE *out, const struct aq_snapshot *s,
 	size_t n;
 	const struct aq_listener **v = select_listeners(s, f, &n);
 
+	prom_up(out, 1);
 	prom_global(out, "aqueue_parse_malformed_lines", "gauge",
 		    "Lines of /proc/aqueue that aqstat could not parse in this read.",
 		    s->malformed);
@@ -214,4 +222,9 @@ int show_prometheus(FILE *out, const struct aq_snapshot *s,
 	prom_hists(out, AQ_UNIT_ONE, v, n);
 	free(v);
 	return EX_OK;
+}
+
+void show_prometheus_down(FILE *out)
+{
+	prom_up(out, 0);
 }

@@ -11,8 +11,10 @@
 #include "aqparse.h"
 #include "filter.h"
 
-/* Every metric of @s. */
+/* Every metric of @s, after aqueue_up 1. */
 int show_prometheus(FILE *out, const struct aq_snapshot *s,
 		    const struct aq_filter *f);
+/* aqueue_up 0 alone: the module's figures could not be read. */
+void show_prometheus_down(FILE *out);
 
 #endif /* AQSTAT_PROM_H */
