@@ -22,6 +22,7 @@
 #include "load.h"
 #include "outfile.h"
 #include "prom.h"
+#include "serve.h"
 #include "table.h"
 #include "text.h"
 #include "watch.h"
@@ -48,6 +49,7 @@ static void print_usage(FILE *f)
 "       aqstat -j | --prometheus     JSON, or Prometheus text (node_exporter textfile)\n"
 "       aqstat ctl [WORD...]         write a command to the control file, or print it\n"
 "       aqstat events [-n COUNT]     follow the event stream (stalls, drop bursts, ...)\n"
+"       aqstat serve [ADDR:]PORT     Prometheus metrics over HTTP at /metrics\n"
 "\n"
 "Reads %s (format %d) from the aqueue kernel module.\n"
 "\n"
@@ -70,6 +72,8 @@ static void print_usage(FILE *f)
 "aqstat events:\n"
 "  -n, --count COUNT     exit after COUNT events\n"
 "      --raw             the module's lines as they are (CLOCK_MONOTONIC timestamps)\n"
+"aqstat serve: ADDR defaults to 127.0.0.1 (IPv6 in brackets); takes the filters,\n"
+"  -f and --strict; serves one request at a time until killed\n"
 "Input:\n"
 "  -f, --file PATH       read a saved copy instead of %s; repeat for -w:\n"
 "                        frame N reads the Nth file (the last one repeats)\n"
@@ -220,6 +224,21 @@ static int run_events(void)
 	return events(&o);
 }
 
+static int run_serve(const char *where)
+{
+	struct serve_opts o = {
+		.listen = where, .file = opt.nfiles ? opt.files[0] : NULL,
+		.strict = opt.strict, .filter = &opt.filter,
+	};
+
+	if (opt.interval > 0 || opt.count || opt.json || opt.prom || opt.hist ||
+	    opt.raw || opt.output || opt.nfiles > 1)
+		die(EX_USAGE, "serve takes the filters, -f FILE and --strict only");
+	if (!where)
+		die(EX_USAGE, "serve needs a port: aqstat serve [ADDR:]PORT");
+	return serve(&o);
+}
+
 /* -o: the file is replaced even when the module cannot be read */
 static int prometheus_to_file(void)
 {
@@ -262,7 +281,8 @@ static int run_once(void)
 
 int main(int argc, char **argv)
 {
-	enum { MAIN, EVENTS } mode = MAIN;
+	enum { MAIN, EVENTS, SERVE } mode = MAIN;
+	const char *where = NULL;	/* serve's [ADDR:]PORT */
 	int ret;
 
 	setlocale(LC_CTYPE, "");
@@ -270,8 +290,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "ctl"))
 		return run_ctl(argc - 2, argv + 2);
-	if (argc > 1 && !strcmp(argv[1], "events")) {
-		mode = EVENTS;
+	if (argc > 1 && (!strcmp(argv[1], "events") || !strcmp(argv[1], "serve"))) {
+		mode = argv[1][0] == 'e' ? EVENTS : SERVE;
 		argv[1] = argv[0];
 		argv++;
 		argc--;
@@ -280,9 +300,13 @@ int main(int argc, char **argv)
 	ret = parse_options(argc, argv);
 	if (ret >= 0)
 		return ret;
+	if (mode == SERVE && optind < argc)
+		where = argv[optind++];
 	if (optind < argc)
-		die(EX_USAGE, "unexpected argument '%s' (commands: ctl, events; see --help)",
+		die(EX_USAGE, "unexpected argument '%s' (commands: ctl, events, serve; see --help)",
 		    argv[optind]);
+	if (mode == SERVE)
+		return run_serve(where);
 	if (mode == EVENTS) {
 		ret = run_events();
 	} else {
