@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * aqstat events: the module's event stream (/proc/aqueue_events), one
+ * line an event in wall-clock time, or --raw as the module wrote it.
+ */
+#ifndef AQSTAT_EVENTS_H
+#define AQSTAT_EVENTS_H
+
+#include "filter.h"
+
+struct events_opts {
+	const struct aq_filter *filter;
+	long count;	/* events to show, 0: until the stream ends */
+	int strict;	/* a malformed line ends it (EX_MALFORMED) */
+	int raw;
+};
+
+/* Follows the stream until it ends, or count events were shown. */
+int events(const struct events_opts *o);
+
+#endif /* AQSTAT_EVENTS_H */

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+#include "fields.h"
+
+#define M(G, T, MEMBER, UNIT, NAME, TYPE, HELP) \
+	{ G, #MEMBER, offsetof(struct T, MEMBER), UNIT, NAME, TYPE, HELP }
+#define STATE(MEMBER, NAME, TYPE, HELP) \
+	M(AQ_G_STATE, aq_state, MEMBER, AQ_UNIT_ONE, NAME, TYPE, HELP)
+#define CLOSED(MEMBER, NAME, HELP) \
+	M(AQ_G_CLOSED, aq_closed, MEMBER, AQ_UNIT_ONE, NAME, "counter", HELP)
+#define L(G, MEMBER, UNIT, NAME, TYPE, HELP) \
+	M(G, aq_listener, MEMBER, UNIT, NAME, TYPE, HELP)
+/* the figures only JSON has: the Prometheus metrics would repeat others */
+#define JSON_ONLY(G, MEMBER, UNIT) L(G, MEMBER, UNIT, NULL, NULL, NULL)
+
+const struct aq_metric aq_metrics[] = {
+	STATE(enabled, "aqueue_enabled", "gauge", "1 if aqueue's probes are registered."),
+	STATE(tracked, "aqueue_tracked_listeners", "gauge", "Listeners tracked now."),
+	STATE(max_listeners, "aqueue_max_listeners", "gauge", "Most listeners aqueue will track."),
+	STATE(untracked_listens, "aqueue_untracked_listens_total", "counter", "listen() calls not tracked because the limit was reached."),
+	STATE(untracked_events, "aqueue_untracked_events_total", "counter", "Queue events for listeners that could not be tracked."),
+	STATE(filtered_events, "aqueue_filtered_events_total", "counter", "Queue events for listeners the control file's filters leave out."),
+	STATE(memory_bytes, "aqueue_memory_bytes", "gauge", "Bytes of listener state aqueue holds."),
+	STATE(max_memory_bytes, "aqueue_max_memory_bytes", "gauge", "Most bytes of listener state aqueue will hold."),
+	STATE(missed, "aqueue_probe_missed_total", "counter", "Probe hits the kernel reported as missed."),
+	STATE(resyncs, "aqueue_resyncs_total", "counter", "Times listeners were re-synchronised with the kernel's queue length."),
+
+	CLOSED(listeners, "aqueue_closed_listeners_total", "Listeners closed since load or the last reset."),
+	CLOSED(enqueued, "aqueue_closed_enqueued_total", "Connections enqueued on listeners since closed."),
+	CLOSED(accepted, "aqueue_closed_accepted_total", "Connections accepted on listeners since closed."),
+	CLOSED(drained, "aqueue_closed_drained_total", "Connections still queued when their listener closed."),
+	CLOSED(drops, "aqueue_closed_drops_total", "Drops on listeners since closed."),
+
+	L(AQ_G_ROW, backlog, AQ_UNIT_ONE, "aqueue_listener_backlog", "gauge", "The listener's backlog (sk_max_ack_backlog); the accept queue holds backlog+1 connections."),
+	L(AQ_G_ROW, qnow, AQ_UNIT_ONE, "aqueue_listener_queue_length", "gauge", "Connections in the accept queue now."),
+	L(AQ_G_ROW, qpeak, AQ_UNIT_ONE, "aqueue_listener_queue_peak", "gauge", "Longest accept queue seen since tracking began or the last reset."),
+	L(AQ_G_ROW, enqueued, AQ_UNIT_ONE, "aqueue_listener_enqueued_total", "counter", "Connections that joined the accept queue."),
+	L(AQ_G_ROW, accepted, AQ_UNIT_ONE, "aqueue_listener_accepted_total", "counter", "Connections taken from the accept queue by accept()."),
+	L(AQ_G_ROW, drops, AQ_UNIT_ONE, "aqueue_listener_drops_total", "counter", "Connection attempts the listener dropped (its sk_drops since tracking began)."),
+
+	L(AQ_G_PCT, p50_us, AQ_UNIT_US, "aqueue_listener_wait_p50_seconds", "gauge", "Upper edge of the wait histogram bucket holding the median time in queue."),
+	L(AQ_G_PCT, p99_us, AQ_UNIT_US, "aqueue_listener_wait_p99_seconds", "gauge", "Upper edge of the wait histogram bucket holding the 99th percentile time in queue."),
+	L(AQ_G_PCT, max_us, AQ_UNIT_US, "aqueue_listener_wait_max_seconds", "gauge", "Longest time in the accept queue seen."),
+
+	L(AQ_G_DETAIL, drops_syn_acceptq, AQ_UNIT_ONE, "aqueue_listener_drops_syn_acceptq_total", "counter", "SYNs dropped because the accept queue was full."),
+	L(AQ_G_DETAIL, drops_ack_acceptq, AQ_UNIT_ONE, "aqueue_listener_drops_ack_acceptq_total", "counter", "Final ACKs dropped because the accept queue was full."),
+	L(AQ_G_DETAIL, drops_other, AQ_UNIT_ONE, "aqueue_listener_drops_other_total", "counter", "Drops for any other cause."),
+	L(AQ_G_DETAIL, drained, AQ_UNIT_ONE, "aqueue_listener_drained_total", "counter", "Connections still queued when the listener closed (0 for a live listener)."),
+	L(AQ_G_DETAIL, untimed, AQ_UNIT_ONE, "aqueue_listener_untimed_total", "counter", "Connections accepted without a known enqueue time."),
+	L(AQ_G_DETAIL, resynced, AQ_UNIT_ONE, "aqueue_listener_resynced_total", "counter", "Times the listener was re-synchronised with the kernel's queue length."),
+	L(AQ_G_DETAIL, observed_ns, AQ_UNIT_NS, "aqueue_listener_observed_seconds_total", "counter", "Time since tracking began or the last reset."),
+	L(AQ_G_DETAIL, qlen_area_ns, AQ_UNIT_NS, "aqueue_listener_queue_length_area_seconds_total", "counter", "Integral of the accept queue length over time (connection-seconds); its rate is the average queue length."),
+	/* the wait histogram's _sum and _count */
+	JSON_ONLY(AQ_G_DETAIL, wait_sum_ns, AQ_UNIT_NS),
+	JSON_ONLY(AQ_G_DETAIL, waited, AQ_UNIT_ONE),
+
+	JSON_ONLY(AQ_G_LIVE, hol_age_ns, AQ_UNIT_NS),
+	JSON_ONLY(AQ_G_LIVE, since_accept_ns, AQ_UNIT_NS),
+	JSON_ONLY(AQ_G_LIVE, since_drop_ns, AQ_UNIT_NS),
+	JSON_ONLY(AQ_G_LIVE, stalled, AQ_UNIT_ONE),
+	JSON_ONLY(AQ_G_LIVE, overflowing, AQ_UNIT_ONE),
+
+	JSON_ONLY(AQ_G_UDP, rmem_now, AQ_UNIT_ONE),
+	JSON_ONLY(AQ_G_UDP, drops_rcvbuf, AQ_UNIT_ONE),
+
+	JSON_ONLY(AQ_G_SYN, synq_now, AQ_UNIT_ONE),
+	JSON_ONLY(AQ_G_SYN, synq_full_drops, AQ_UNIT_ONE),
+	JSON_ONLY(AQ_G_SYN, synq_full_cookies, AQ_UNIT_ONE),
+	JSON_ONLY(AQ_G_SYN, syn_cookies, AQ_UNIT_ONE),
+	JSON_ONLY(AQ_G_SYN, synack_retrans, AQ_UNIT_ONE),
+	JSON_ONLY(AQ_G_SYN, handshake_sum_ns, AQ_UNIT_NS),
+	JSON_ONLY(AQ_G_SYN, handshake_max_ns, AQ_UNIT_NS),
+	{ .key = NULL },
+};
+
+#define H(G, MEMBER, KEY, TITLE, N, LOW, UNIT, NAME, HELP, HAS_SUM, SUM) \
+	{ G, KEY, TITLE, offsetof(struct aq_listener, MEMBER), \
+	  offsetof(struct aq_listener, has_##MEMBER), N, LOW, UNIT, NAME, \
+	  HELP, HAS_SUM, offsetof(struct aq_listener, SUM) }
+#define H_JSON_ONLY(G, MEMBER, KEY, TITLE, N, LOW, UNIT) \
+	H(G, MEMBER, KEY, TITLE, N, LOW, UNIT, NULL, NULL, 0, id)
+
+const struct aq_hist_metric aq_hist_metrics[] = {
+	H(AQ_G_HIST, qlen, "qlen_hist",
+	  "qlen: accept queue length seen by each arriving SYN",
+	  AQUEUE_QLEN_BUCKETS, aq_qlen_low, AQ_UNIT_ONE,
+	  "aqueue_listener_queue_length_at_syn",
+	  "Accept queue length seen by each arriving SYN. The module keeps no sum: _sum is NaN.",
+	  0, id),
+	H(AQ_G_HIST, wait, "wait_ns_hist",
+	  "wait_ns: time in the accept queue, ns (1K ~ 1us, 1M ~ 1ms, 1G ~ 1.07s)",
+	  AQUEUE_WAIT_BUCKETS, aq_wait_low, AQ_UNIT_NS,
+	  "aqueue_listener_wait_seconds",
+	  "Time connections spent in the accept queue, enqueue to accept() (timed accepts only).",
+	  1, wait_sum_ns),
+	H_JSON_ONLY(AQ_G_UDP, qbytes, "qbytes_hist",
+		    "qbytes: receive buffer bytes in use seen by each arriving datagram",
+		    AQUEUE_QLEN_BUCKETS, aq_qlen_low, AQ_UNIT_ONE),
+	H_JSON_ONLY(AQ_G_SYN, synq, "synq_hist",
+		    "synq: SYN queue length seen by each arriving SYN",
+		    AQUEUE_QLEN_BUCKETS, aq_qlen_low, AQ_UNIT_ONE),
+	H_JSON_ONLY(AQ_G_SYN, handshake, "handshake_ns_hist",
+		    "handshake_ns: SYN to final ACK, ns",
+		    AQUEUE_WAIT_BUCKETS, aq_wait_low, AQ_UNIT_NS),
+	{ .key = NULL },
+};
+
+int aq_group_present(const struct aq_listener *l, enum aq_group g)
+{
+	switch (g) {
+	case AQ_G_DETAIL:
+		return l->has_detail;
+	case AQ_G_LIVE:
+		return l->has_live;
+	case AQ_G_UDP:
+		return l->has_udp;
+	case AQ_G_SYN:
+		return l->has_syn;
+	default:
+		return 1;
+	}
+}

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+#include "die.h"
+#include "filter.h"
+
+int wanted(const struct aq_filter *f, const struct aq_listener *l)
+{
+	int ok;
+
+	if (f->nports) {
+		ok = 0;
+		for (int i = 0; i < f->nports; i++)
+			ok |= l->port == f->ports[i];
+		if (!ok)
+			return 0;
+	}
+	if (f->nnetns) {
+		ok = 0;
+		for (int i = 0; i < f->nnetns; i++)
+			ok |= l->netns == f->netns[i];
+		if (!ok)
+			return 0;
+	}
+	if (f->kind_tcp || f->kind_udp || f->kind_unix) {
+		int tcp = l->proto == AQ_TCP || l->proto == AQ_TCP6;
+		int udp = l->proto == AQ_UDP || l->proto == AQ_UDP6;
+
+		if (!((f->kind_tcp && tcp) || (f->kind_udp && udp) ||
+		      (f->kind_unix && (l->proto == AQ_UNIX ||
+					l->proto == AQ_UNIX_SEQ))))
+			return 0;
+	}
+	if (f->fam4 || f->fam6) {
+		int v4 = l->proto == AQ_TCP || l->proto == AQ_UDP;
+		int v6 = l->proto == AQ_TCP6 || l->proto == AQ_UDP6;
+
+		if (!((f->fam4 && v4) || (f->fam6 && v6)))
+			return 0;
+	}
+	return 1;
+}
+
+const struct aq_listener **select_listeners(const struct aq_snapshot *s,
+					    const struct aq_filter *f,
+					    size_t *n)
+{
+	const struct aq_listener **v = xmalloc(s->n * sizeof(*v));
+
+	*n = 0;
+	for (size_t i = 0; i < s->n; i++)
+		if (wanted(f, &s->l[i]))
+			v[(*n)++] = &s->l[i];
+	return v;
+}
+
+/* How full the queue is: it holds backlog + 1 connections at most. */
+static long double saturation(uint64_t q, uint64_t backlog)
+{
+	return (long double)q / ((long double)backlog + 1);
+}
+
+int by_saturation(const void *a, const void *b)
+{
+	const struct aq_listener *x = *(const struct aq_listener *const *)a;
+	const struct aq_listener *y = *(const struct aq_listener *const *)b;
+	long double sx = saturation(x->qnow, x->backlog);
+	long double sy = saturation(y->qnow, y->backlog);
+
+	if (sx != sy)
+		return sx > sy ? -1 : 1;
+	if (x->drops != y->drops)
+		return x->drops > y->drops ? -1 : 1;
+	sx = saturation(x->qpeak, x->backlog);
+	sy = saturation(y->qpeak, y->backlog);
+	if (sx != sy)
+		return sx > sy ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+int any_live_state(const struct aq_listener **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i]->stalled || v[i]->overflowing)
+			return 1;
+	return 0;
+}
+
+int distinct_netns(const struct aq_listener **v, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (v[i]->netns != v[0]->netns)
+			return 1;
+	return 0;
+}

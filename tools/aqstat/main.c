@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * aqstat: show the accept queues that the aqueue module tracks in
+ * /proc/aqueue, watch them, export them as JSON or Prometheus text, and
+ * drive the module's debugfs control file. libc only. This file is the
+ * command line; each mode is in a file of its own.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "columns.h"
+#include "ctl.h"
+#include "die.h"
+#include "events.h"
+#include "filter.h"
+#include "json.h"
+#include "load.h"
+#include "outfile.h"
+#include "prom.h"
+#include "serve.h"
+#include "table.h"
+#include "text.h"
+#include "watch.h"
+
+#ifndef AQSTAT_VERSION
+#define AQSTAT_VERSION "0.1"
+#endif
+
+static struct {
+	int json, prom, hist, strict, raw;
+	double interval;	/* > 0: watch mode */
+	long count;		/* frames in watch mode, 0: forever */
+	const char **files;	/* --file, in order; frame i reads files[i] */
+	int nfiles;
+	const char *output;	/* -o */
+	struct aq_filter filter;
+} opt;
+
+static void print_usage(FILE *f)
+{
+	fprintf(f,
+"usage: aqstat [OPTIONS]            the listeners, most saturated first\n"
+"       aqstat -w SECONDS [-n COUNT] watch: per-interval rates, redrawn in place\n"
+"       aqstat -j | --prometheus     JSON, or Prometheus text (node_exporter textfile)\n"
+"       aqstat ctl [WORD...]         write a command to the control file, or print it\n"
+"       aqstat events [-n COUNT]     follow the event stream (stalls, drop bursts, ...)\n"
+"       aqstat serve [ADDR:]PORT     Prometheus metrics over HTTP at /metrics\n"
+"\n"
+"Reads %s (format %d) from the aqueue kernel module.\n"
+"\n"
+"Output:\n"
+"  -H, --histograms      add each listener's histograms (queue length, time in queue)\n"
+"  -w, --watch SECONDS   refresh every SECONDS (may be fractional), show deltas\n"
+"  -n, --count COUNT     stop after COUNT frames (implies -w 1 without -w)\n"
+"  -j, --json            one JSON object: state, closed totals, listeners, histograms\n"
+"      --prometheus      Prometheus text exposition format\n"
+"  -o, --output FILE     with --prometheus: replace FILE atomically (write, fsync,\n"
+"                        rename); without the module it holds aqueue_up 0 (exit 0)\n"
+"Filters (repeatable; kinds and families combine with OR):\n"
+"  -p, --port PORT       local port\n"
+"  -t, --tcp             TCP (tcp and tcp6)\n"
+"  -u, --udp             UDP (udp and udp6)\n"
+"  -x, --unix            unix domain\n"
+"  -4, --ipv4            IPv4 only\n"
+"  -6, --ipv6            IPv6 only\n"
+"      --netns INODE     network namespace (inode, as in ls -Li /proc/PID/ns/net)\n"
+"aqstat events:\n"
+"  -n, --count COUNT     exit after COUNT events\n"
+"      --raw             the module's lines as they are (CLOCK_MONOTONIC timestamps)\n"
+"aqstat serve: ADDR defaults to 127.0.0.1 (IPv6 in brackets); takes the filters,\n"
+"  -f and --strict; serves one request at a time until killed\n"
+"Input:\n"
+"  -f, --file PATH       read a saved copy instead of %s; repeat for -w:\n"
+"                        frame N reads the Nth file (the last one repeats)\n"
+"      --strict          treat malformed lines as fatal (exit 8)\n"
+"  -h, --help            this help;  -V, --version  the version\n"
+"\n"
+"Exit status: 0 ok, 1 error, 2 usage, 3 module not loaded, 4 unknown format,\n"
+"5 debugfs not mounted, 6 not root / permission denied, 7 command refused by\n"
+"the module, 8 malformed input with --strict. See aqstat(8).\n",
+		AQ_DEFAULT_PROC, AQUEUE_FORMAT_VERSION, AQ_DEFAULT_PROC);
+}
+
+static uint64_t arg_u64(const char *what, const char *s, uint64_t max)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (!*s || *end || errno || *s == '-' || *s == '+' || v > max)
+		die(EX_USAGE, "bad %s '%s'", what, s);
+	return v;
+}
+
+/* The index of a filter list's next entry, which counts in @n. */
+static int next_slot(int *n, const char *option)
+{
+	if (*n == AQ_FILTER_MAX)
+		die(EX_USAGE, "too many %s", option);
+	return (*n)++;
+}
+
+/* Returns the exit code when the command line says to stop here. */
+static int parse_options(int argc, char **argv)
+{
+	enum { O_PROM = 256, O_NETNS, O_STRICT, O_RAW };
+	static const struct option longopts[] = {
+		{ "histograms", no_argument, NULL, 'H' },
+		{ "watch", required_argument, NULL, 'w' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "prometheus", no_argument, NULL, O_PROM },
+		{ "output", required_argument, NULL, 'o' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "tcp", no_argument, NULL, 't' },
+		{ "udp", no_argument, NULL, 'u' },
+		{ "unix", no_argument, NULL, 'x' },
+		{ "ipv4", no_argument, NULL, '4' },
+		{ "ipv6", no_argument, NULL, '6' },
+		{ "netns", required_argument, NULL, O_NETNS },
+		{ "file", required_argument, NULL, 'f' },
+		{ "strict", no_argument, NULL, O_STRICT },
+		{ "raw", no_argument, NULL, O_RAW },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct aq_filter *f = &opt.filter;
+	int c;
+
+	opt.files = xmalloc((size_t)argc * sizeof(*opt.files));
+	while ((c = getopt_long(argc, argv, "Hw:n:jo:p:tux46f:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'H':
+			opt.hist = 1;
+			break;
+		case 'w': {
+			char *end;
+
+			errno = 0;
+			opt.interval = strtod(optarg, &end);
+			if (!*optarg || *end || errno || !(opt.interval >= 0.01) ||
+			    opt.interval > 86400)
+				die(EX_USAGE, "bad interval '%s' (seconds, 0.01 to 86400)", optarg);
+			break;
+		}
+		case 'n':
+			opt.count = (long)arg_u64("count", optarg, 1000000000);
+			if (!opt.count)
+				die(EX_USAGE, "bad count '0'");
+			break;
+		case 'j':
+			opt.json = 1;
+			break;
+		case O_PROM:
+			opt.prom = 1;
+			break;
+		case 'o':
+			opt.output = optarg;
+			break;
+		case 'p':
+			f->ports[next_slot(&f->nports, "-p")] =
+				(long)arg_u64("port", optarg, 65535);
+			break;
+		case 't':
+			f->kind_tcp = 1;
+			break;
+		case 'u':
+			f->kind_udp = 1;
+			break;
+		case 'x':
+			f->kind_unix = 1;
+			break;
+		case '4':
+			f->fam4 = 1;
+			break;
+		case '6':
+			f->fam6 = 1;
+			break;
+		case O_NETNS:
+			f->netns[next_slot(&f->nnetns, "--netns")] =
+				arg_u64("netns inode", optarg, UINT64_MAX);
+			break;
+		case 'f':
+			opt.files[opt.nfiles++] = optarg;
+			break;
+		case O_STRICT:
+			opt.strict = 1;
+			break;
+		case O_RAW:
+			opt.raw = 1;
+			break;
+		case 'h':
+			print_usage(stdout);
+			return EX_OK;
+		case 'V':
+			printf("aqstat %s (reads /proc/aqueue format %d)\n", AQSTAT_VERSION,
+			       AQUEUE_FORMAT_VERSION);
+			return EX_OK;
+		default:
+			print_usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	return -1;
+}
+
+static int run_events(void)
+{
+	struct events_opts o = {
+		.filter = &opt.filter, .count = opt.count,
+		.strict = opt.strict, .raw = opt.raw,
+	};
+
+	if (opt.interval > 0 || opt.json || opt.prom || opt.hist || opt.nfiles ||
+	    opt.output)
+		die(EX_USAGE, "events takes the filters, -n COUNT, --raw and --strict only");
+	return events(&o);
+}
+
+static int run_serve(const char *where)
+{
+	struct serve_opts o = {
+		.listen = where, .file = opt.nfiles ? opt.files[0] : NULL,
+		.strict = opt.strict, .filter = &opt.filter,
+	};
+
+	if (opt.interval > 0 || opt.count || opt.json || opt.prom || opt.hist ||
+	    opt.raw || opt.output || opt.nfiles > 1)
+		die(EX_USAGE, "serve takes the filters, -f FILE and --strict only");
+	if (!where)
+		die(EX_USAGE, "serve needs a port: aqstat serve [ADDR:]PORT");
+	return serve(&o);
+}
+
+/* -o: the file is replaced even when the module cannot be read */
+static int prometheus_to_file(void)
+{
+	struct aq_snapshot s;
+	struct outfile of;
+	int r = load_snapshot(opt.nfiles ? opt.files[0] : NULL, opt.strict, &s);
+
+	outfile_open(&of, opt.output);
+	if (r == EX_OK) {
+		show_prometheus(of.f, &s, &opt.filter);
+		aq_snapshot_free(&s);
+	} else {
+		show_prometheus_down(of.f);
+	}
+	outfile_commit(&of);
+	/* the file says that the module is not loaded: that is no failure */
+	return r == EX_NOMODULE ? EX_OK : r;
+}
+
+static int run_once(void)
+{
+	const char *file = opt.nfiles ? opt.files[0] : NULL;
+	struct aq_snapshot s;
+	int ret;
+
+	if (opt.nfiles > 1)
+		die(EX_USAGE, "several --file are only for -w");
+	if (opt.output)
+		return prometheus_to_file();
+	load(file, opt.strict, &s);
+	if (opt.json)
+		ret = show_json(stdout, &s, &opt.filter, file ? file : proc_path());
+	else if (opt.prom)
+		ret = show_prometheus(stdout, &s, &opt.filter);
+	else
+		ret = show_table(&s, &opt.filter, opt.hist);
+	aq_snapshot_free(&s);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	enum { MAIN, EVENTS, SERVE } mode = MAIN;
+	const char *where = NULL;	/* serve's [ADDR:]PORT */
+	int ret;
+
+	setlocale(LC_CTYPE, "");
+	text_init();
+
+	if (argc > 1 && !strcmp(argv[1], "ctl"))
+		return run_ctl(argc - 2, argv + 2);
+	if (argc > 1 && (!strcmp(argv[1], "events") || !strcmp(argv[1], "serve"))) {
+		mode = argv[1][0] == 'e' ? EVENTS : SERVE;
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+	}
+
+	ret = parse_options(argc, argv);
+	if (ret >= 0)
+		return ret;
+	if (mode == SERVE && optind < argc)
+		where = argv[optind++];
+	if (optind < argc)
+		die(EX_USAGE, "unexpected argument '%s' (commands: ctl, events, serve; see --help)",
+		    argv[optind]);
+	if (mode == SERVE)
+		return run_serve(where);
+	if (mode == EVENTS) {
+		ret = run_events();
+	} else {
+		if (opt.raw)
+			die(EX_USAGE, "--raw is for aqstat events");
+		if (opt.json && opt.prom)
+			die(EX_USAGE, "-j and --prometheus are exclusive");
+		if (opt.count && opt.interval == 0)
+			opt.interval = 1;
+		if (opt.interval > 0 && (opt.json || opt.prom || opt.hist))
+			die(EX_USAGE, "-w does not combine with -j, --prometheus or -H");
+		if ((opt.json || opt.prom) && opt.hist)
+			die(EX_USAGE, "-H is for the table; -j and --prometheus always include the histograms");
+		if (opt.output && !opt.prom)
+			die(EX_USAGE, "-o is for --prometheus");
+		columns_init();
+		if (opt.interval > 0) {
+			struct watch_opts w = {
+				.interval = opt.interval, .count = opt.count,
+				.files = opt.files, .nfiles = opt.nfiles,
+				.strict = opt.strict, .filter = &opt.filter,
+			};
+
+			ret = watch(&w);
+		} else {
+			ret = run_once();
+		}
+	}
+	if (fflush(stdout) == EOF || ferror(stdout))
+		die(EX_ERR, "writing output: %s", strerror(errno));
+	free(opt.files);
+	return ret;
+}

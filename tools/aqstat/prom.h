@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * --prometheus: the text exposition format (0.0.4), as node_exporter's
+ * textfile collector and a Prometheus scrape read it.
+ */
+#ifndef AQSTAT_PROM_H
+#define AQSTAT_PROM_H
+
+#include <stdio.h>
+
+#include "aqparse.h"
+#include "filter.h"
+
+/* Every metric of @s, after aqueue_up 1. */
+int show_prometheus(FILE *out, const struct aq_snapshot *s,
+		    const struct aq_filter *f);
+/* aqueue_up 0 alone: the module's figures could not be read. */
+void show_prometheus_down(FILE *out);
+
+#endif /* AQSTAT_PROM_H */

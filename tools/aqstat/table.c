@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "columns.h"
+#include "die.h"
+#include "fields.h"
+#include "table.h"
+#include "text.h"
+
+#define BAR_WIDTH		52
+
+static void print_summary(const struct aq_snapshot *s, size_t shown)
+{
+	if (s->has_state)
+		cprintf("aqueue %s: %llu tracked (max %llu), %zu shown, missed %llu, resyncs %llu\n",
+			s->state.enabled ? "enabled" : "DISABLED",
+			(unsigned long long)s->state.tracked,
+			(unsigned long long)s->state.max_listeners, shown,
+			(unsigned long long)s->state.missed,
+			(unsigned long long)s->state.resyncs);
+	else
+		cprintf("aqueue: global state unknown (no valid state line)\n");
+	if (s->has_closed)
+		cprintf("closed: %llu listeners, enqueued %llu, accepted %llu, drained %llu, drops %llu\n",
+			(unsigned long long)s->closed.listeners,
+			(unsigned long long)s->closed.enqueued,
+			(unsigned long long)s->closed.accepted,
+			(unsigned long long)s->closed.drained,
+			(unsigned long long)s->closed.drops);
+	if (s->malformed)
+		cprintf("warning: %u malformed line%s in the input skipped (details on stderr)\n",
+			s->malformed, s->malformed == 1 ? "" : "s");
+	if (s->has_state && (s->state.untracked_listens || s->state.untracked_events))
+		cprintf("warning: over the listener limit: %llu listens and %llu events not tracked\n",
+			(unsigned long long)s->state.untracked_listens,
+			(unsigned long long)s->state.untracked_events);
+	if (s->has_state && s->state.missed)
+		cprintf("warning: %llu probe hits were missed; figures may be short (see the control file)\n",
+		       (unsigned long long)s->state.missed);
+}
+
+static const char *hist_unit(uint64_t v, uint64_t *scaled)
+{
+	static const char *const sfx[] = { "", "K", "M", "G", "T", "P", "E" };
+	int i = 0;
+
+	while (v && v % 1024 == 0 && i < 6) {
+		v /= 1024;
+		i++;
+	}
+	*scaled = v;
+	return sfx[i];
+}
+
+/* A bucket label the way bpftrace's hist() prints it. */
+static char *hist_label(uint64_t low, uint64_t high, int last)
+{
+	uint64_t a, b;
+	const char *ua, *ub;
+
+	if (high == low + 1 && !last)
+		return xasprintf("[%llu]", (unsigned long long)low);
+	ua = hist_unit(low, &a);
+	if (last)
+		return xasprintf("[%llu%s, ...)", (unsigned long long)a, ua);
+	ub = hist_unit(high, &b);
+	return xasprintf("[%llu%s, %llu%s)", (unsigned long long)a, ua,
+			 (unsigned long long)b, ub);
+}
+
+static void print_hist(const char *title, const uint64_t *h, unsigned int n,
+		       uint64_t (*low)(unsigned int), int present)
+{
+	int first = -1, last = -1;
+	uint64_t max = 0;
+
+	printf("@%s\n", title);
+	if (!present) {
+		printf("(not in the input)\n");
+		return;
+	}
+	for (unsigned int i = 0; i < n; i++)
+		if (h[i]) {
+			if (first < 0)
+				first = (int)i;
+			last = (int)i;
+			if (h[i] > max)
+				max = h[i];
+		}
+	if (first < 0) {
+		printf("(empty)\n");
+		return;
+	}
+	for (int i = first; i <= last; i++) {
+		int top = i == (int)n - 1;
+		char *lab = hist_label(low((unsigned int)i),
+				       top ? 0 : low((unsigned int)i + 1), top);
+		int bar = (int)((long double)h[i] * BAR_WIDTH / max);
+		char bars[BAR_WIDTH + 1];
+
+		memset(bars, '@', (size_t)bar);
+		memset(bars + bar, ' ', (size_t)(BAR_WIDTH - bar));
+		bars[BAR_WIDTH] = '\0';
+		printf("%-16s%8llu |%s|\n", lab, (unsigned long long)h[i], bars);
+		free(lab);
+	}
+}
+
+static void print_hists(const struct aq_listener *l, enum aq_group g)
+{
+	for (const struct aq_hist_metric *h = aq_hist_metrics; h->key; h++)
+		if (h->group == g)
+			print_hist(h->title, aq_hist_get(l, h), h->n, h->low,
+				   aq_hist_present(l, h));
+}
+
+static void print_histograms(const struct aq_listener *l)
+{
+	char *local = printable(l->local), *comm = printable(l->comm);
+
+	printf("\nlistener %llu: %s %s, netns %llu, pid %llu %s\n",
+	       (unsigned long long)l->id, aq_proto_name(l->proto),
+	       local, (unsigned long long)l->netns,
+	       (unsigned long long)l->pid, comm);
+	print_hists(l, AQ_G_HIST);
+	if (l->has_syn) {
+		printf("syn queue: now %llu, full: %llu dropped, %llu answered with cookies; cookies sent %llu, SYN-ACKs resent %llu\n",
+		       (unsigned long long)l->synq_now,
+		       (unsigned long long)l->synq_full_drops,
+		       (unsigned long long)l->synq_full_cookies,
+		       (unsigned long long)l->syn_cookies,
+		       (unsigned long long)l->synack_retrans);
+		print_hists(l, AQ_G_SYN);
+	}
+	if (l->has_udp) {
+		printf("receive buffer: %llu of %llu bytes used, %llu datagrams dropped because it was full\n",
+		       (unsigned long long)l->rmem_now,
+		       (unsigned long long)l->backlog,
+		       (unsigned long long)l->drops_rcvbuf);
+		print_hists(l, AQ_G_UDP);
+	}
+	free(local);
+	free(comm);
+}
+
+static char *fmt_queue(const struct aq_listener *l)
+{
+	return xasprintf("%llu/%llu", (unsigned long long)l->qnow,
+			 (unsigned long long)l->backlog);
+}
+
+/*
+ * What is wrong right now, in the events' words (stall, overflow); format 1
+ * has no live state.
+ */
+static const char *live_state(const struct aq_listener *l)
+{
+	if (l->stalled && l->overflowing)
+		return "stalled+overflow";
+	if (l->stalled)
+		return "stalled";
+	if (l->overflowing)
+		return "overflow";
+	return "-";
+}
+
+void listener_table_init(struct listener_table *lt, const char *const *hdr,
+			 int n, const struct aq_listener **v, size_t nv)
+{
+	int nc = 0;
+
+	memset(lt, 0, sizeof(*lt));
+	lt->netns = distinct_netns(v, nv);
+	lt->state = any_live_state(v, nv);
+	for (int i = 0; i < n && nc < LISTENER_COLS_MAX; i++) {
+		if ((i == 1 && !lt->netns) || (i == 5 && !lt->state))
+			continue;
+		lt->hdr[nc] = hdr[i];
+		lt->align[nc++] = (i == 2 || i == 3 || i == 5 || i == n - 1) ? 'l' : 'r';
+	}
+	lt->t.ncols = nc;
+	lt->t.hdr = lt->hdr;
+	lt->t.align = lt->align;
+}
+
+int listener_cells(const struct listener_table *lt, char **row,
+		   const struct aq_listener *l)
+{
+	int c = 0;
+
+	row[c++] = fmt_u64(l->id);
+	if (lt->netns)
+		row[c++] = fmt_u64(l->netns);
+	row[c++] = xstrdup(aq_proto_name(l->proto));
+	row[c++] = printable(l->local);
+	row[c++] = fmt_queue(l);
+	if (lt->state)
+		row[c++] = xstrdup(live_state(l));
+	return c;
+}
+
+int show_table(const struct aq_snapshot *s, const struct aq_filter *f,
+	       int histograms)
+{
+	static const char *const hdr[] = {
+		"ID", "NETNS", "PROTO", "LOCAL", "QUEUE", "STATE", "PEAK",
+		"ENQ", "ACC", "DROPS", "P50", "P99", "MAX", "PID", "COMM",
+	};
+	size_t n;
+	const struct aq_listener **v = select_listeners(s, f, &n);
+	struct listener_table lt;
+
+	qsort(v, n, sizeof(*v), by_saturation);
+	listener_table_init(&lt, hdr, sizeof(hdr) / sizeof(*hdr), v, n);
+	print_summary(s, n);
+	if (!n) {
+		printf(s->n ? "no listener matches the filters\n"
+			    : "no listeners tracked\n");
+		free(v);
+		return EX_OK;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct aq_listener *l = v[i];
+		char *row[LISTENER_COLS_MAX];
+		int c = listener_cells(&lt, row, l);
+
+		row[c++] = fmt_u64(l->qpeak);
+		row[c++] = fmt_u64(l->enqueued);
+		row[c++] = fmt_u64(l->accepted);
+		row[c++] = fmt_u64(l->drops);
+		row[c++] = fmt_us(l->p50_us);
+		row[c++] = fmt_us(l->p99_us);
+		row[c++] = fmt_us(l->max_us);
+		row[c++] = fmt_u64(l->pid);
+		row[c++] = printable(l->pid || strcmp(l->comm, "-") ? l->comm : "-");
+		table_add(&lt.t, row);
+	}
+	table_print(&lt.t);
+	if (histograms)
+		for (size_t i = 0; i < n; i++)
+			print_histograms(v[i]);
+	free(v);
+	return EX_OK;
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * aqstat's default view: a summary, one row per listener (most saturated
+ * first) and, with -H, each listener's histograms as bpftrace draws them.
+ */
+#ifndef AQSTAT_TABLE_H
+#define AQSTAT_TABLE_H
+
+#include "aqparse.h"
+#include "columns.h"
+#include "filter.h"
+
+int show_table(const struct aq_snapshot *s, const struct aq_filter *f,
+	       int histograms);
+
+#define LISTENER_COLS_MAX	16
+
+/*
+ * A table of listeners as the table and the watch draw it: it starts with
+ * ID [NETNS] PROTO LOCAL QUEUE [STATE], NETNS when the listeners live in
+ * more than one netns, STATE when one of them is stalled or overflowing.
+ */
+struct listener_table {
+	struct table t;
+	int netns, state;
+	const char *hdr[LISTENER_COLS_MAX];
+	char align[LISTENER_COLS_MAX];
+};
+
+/*
+ * @hdr: the @n column titles, the six above, then the view's own, COMM
+ * last; @v: the @nv listeners it will show.
+ */
+void listener_table_init(struct listener_table *lt, const char *const *hdr,
+			 int n, const struct aq_listener **v, size_t nv);
+/* Fills the row's cells up to QUEUE or STATE; returns how many. */
+int listener_cells(const struct listener_table *lt, char **row,
+		   const struct aq_listener *l);
+
+#endif /* AQSTAT_TABLE_H */
