@@ -30,6 +30,8 @@ DEPMOD ?= depmod
 
 KERNELS ?= 5.10 6.1 6.12
 DEMO_KERNEL ?= 6.1
+# make check runs the demo on DEMO_KERNEL when it is among KERNELS.
+DEMO_SERIES = $(firstword $(filter $(DEMO_KERNEL),$(KERNELS)) $(KERNELS))
 export AQUEUE_RESULTS ?= $(TOP_DIR)/results
 COUNTS := $(AQUEUE_RESULTS)/counts
 
@@ -46,11 +48,12 @@ KBUILD = $(MAKE) -C '$(KDIR)' M='$(TOP_DIR)' AQUEUE_VERSION='$(AQUEUE_VERSION)' 
 
 # Everything a fresh Debian 12 machine needs for "make demo" and "make check"
 # (dkms to dpkg-dev: the DKMS test and "make package"; libssl-dev: the
-# debug kernel's build, tools/vmtest/debug-kernel).
+# debug kernel's build, tools/vmtest/debug-kernel; prometheus (promtool) and
+# prometheus-node-exporter: the metrics checks, tools/prom/scrape-check).
 DEPS := make gcc libc6-dev bc flex bison libelf-dev libssl-dev kmod dwarves sparse perl \
 	git debian-archive-keyring linux-source-6.1 xz-utils gzip zstd cpio \
 	rsync busybox-static qemu-system-x86 iproute2 python3 util-linux \
-	dkms dh-dkms debhelper lintian dpkg-dev
+	dkms dh-dkms debhelper lintian dpkg-dev prometheus prometheus-node-exporter
 
 .PHONY: all module install load unload clean style sparse deps check demo \
 	check-kdir bench dkms-source dkms-install dkms-uninstall package \
@@ -193,7 +196,8 @@ check: deps
 	'$(VMTEST)/host-check' package $(MAKE) -s --no-print-directory package LINTIAN=no || rc=1; \
 	'$(VMTEST)/host-check' lintian '$(TOP_DIR)/tools/package/lintian' '$(PACKAGE_DIR)' || rc=1; \
 	'$(VMTEST)/run' $(KERNELS) || rc=1; \
-	'$(VMTEST)/run' --demo $(firstword $(filter $(DEMO_KERNEL),$(KERNELS)) $(KERNELS)) || rc=1; \
+	'$(VMTEST)/run' --demo $(DEMO_SERIES) || rc=1; \
+	'$(VMTEST)/host-check' prometheus-scrape '$(TOP_DIR)/tools/prom/scrape-check' $(DEMO_SERIES) || rc=1; \
 	'$(VMTEST)/dkms-check' --packages '$(PACKAGE_DIR)' $(KERNELS) || rc=1; \
 	$(MAKE) -s --no-print-directory check-debug || rc=1; \
 	echo "make check: $$(( $$(date +%s) - start ))s"; \
