@@ -49,7 +49,7 @@ KBUILD = $(MAKE) -C '$(KDIR)' M='$(TOP_DIR)' AQUEUE_VERSION='$(AQUEUE_VERSION)' 
 # Everything a fresh Debian 12 machine needs for "make demo" and "make check"
 # (dkms to dpkg-dev: the DKMS test and "make package"; libssl-dev: the
 # debug kernel's build, tools/vmtest/debug-kernel; prometheus (promtool) and
-# prometheus-node-exporter: the metrics checks, tools/prom/scrape-check).
+# prometheus-node-exporter: the metrics checks, tools/prom).
 DEPS := make gcc libc6-dev bc flex bison libelf-dev libssl-dev kmod dwarves sparse perl \
 	git debian-archive-keyring linux-source-6.1 xz-utils gzip zstd cpio \
 	rsync busybox-static qemu-system-x86 iproute2 python3 util-linux \
@@ -192,6 +192,7 @@ check: deps
 	'$(VMTEST)/host-check' sparse $(MAKE) -s --no-print-directory sparse || rc=1; \
 	$(MAKE) -s --no-print-directory -C tools/aqstat test \
 		RESULTS='$(AQUEUE_RESULTS)' || rc=1; \
+	'$(VMTEST)/host-check' prometheus-contrib '$(TOP_DIR)/tools/prom/contrib-check' || rc=1; \
 	'$(VMTEST)/host-check' make-install '$(TOP_DIR)/tools/package/make-install-check' || rc=1; \
 	'$(VMTEST)/host-check' package $(MAKE) -s --no-print-directory package LINTIAN=no || rc=1; \
 	'$(VMTEST)/host-check' lintian '$(TOP_DIR)/tools/package/lintian' '$(PACKAGE_DIR)' || rc=1; \
