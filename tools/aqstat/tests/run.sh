@@ -2,12 +2,14 @@
 # Host-side tests for aqstat against the recorded samples in samples/.
 # Prints "ok N name" / "not ok N name" per case, then "N passed, N failed";
 # writes "passed failed 0" to $RESULTS/counts/host-aqstat when RESULTS is set.
-# Environment: AQSTAT (the binary), PYTHON, PROMTOOL (default: promtool, from
-# Debian's prometheus package).
+# Environment: AQSTAT (the binary), PYTHON, PROMTOOL (default: Debian's,
+# unpacked into the cache by tools/prom/fetch, never installed).
 cd "$(dirname "$0")" || exit 1
 AQ=${AQSTAT:-../aqstat}
 PY=${PYTHON:-python3}
-PROMTOOL=${PROMTOOL:-promtool}
+if [ -z "$PROMTOOL" ]; then
+	promdir=$(../../prom/fetch) && PROMTOOL=$promdir/usr/bin/promtool
+fi
 S=samples
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT INT TERM
@@ -40,7 +42,7 @@ row() { awk -v id="$1" '$1 == id' "$T/out"; }
 json() { "$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); assert eval(sys.argv[2]), sys.argv[2]' "$T/out" "$1"; }
 # promtool_ok FILE: the exposition format and Prometheus' naming rules
 promtool_ok() {
-	command -v "$PROMTOOL" >/dev/null || { echo "promtool is missing (apt-get install prometheus)"; return 1; }
+	command -v "$PROMTOOL" >/dev/null || { echo "no promtool: tools/prom/fetch failed, or set PROMTOOL"; return 1; }
 	"$PROMTOOL" check metrics <"$1"
 }
 # hist_ok FILE: each histogram's buckets never decrease and end with
