@@ -32,6 +32,8 @@ DEPMOD ?= depmod
 # trixie-backports and of unstable (doc/install.md, "Supported kernels").
 KERNELS ?= 5.10 6.1 6.12 trixie trixie-backports unstable
 DEMO_KERNEL ?= 6.1
+# make check runs the demo on DEMO_KERNEL when it is among KERNELS.
+DEMO_SERIES = $(firstword $(filter $(DEMO_KERNEL),$(KERNELS)) $(KERNELS))
 export AQUEUE_RESULTS ?= $(TOP_DIR)/results
 COUNTS := $(AQUEUE_RESULTS)/counts
 
@@ -49,7 +51,10 @@ KBUILD = $(MAKE) -C '$(KDIR)' M='$(TOP_DIR)' AQUEUE_VERSION='$(AQUEUE_VERSION)' 
 # Everything a fresh Debian 12 machine needs for "make demo" and "make check"
 # (dkms to dpkg-dev: the DKMS test and "make package"; libssl-dev: the
 # debug kernel's build, tools/vmtest/debug-kernel; shellcheck: make style;
-# debootstrap: the build roots of the kernels newer than Debian 12).
+# debootstrap: the build roots of the kernels newer than Debian 12). Not
+# prometheus and prometheus-node-exporter: installed, they would start
+# their services on every interface; the metrics checks unpack them into
+# the cache instead (tools/prom/fetch).
 DEPS := make gcc libc6-dev bc flex bison libelf-dev libssl-dev kmod dwarves sparse perl \
 	git debian-archive-keyring linux-source-6.1 xz-utils gzip zstd cpio \
 	rsync busybox-static qemu-system-x86 iproute2 python3 util-linux debootstrap \
@@ -203,11 +208,13 @@ check: deps
 	'$(VMTEST)/host-check' sparse $(MAKE) -s --no-print-directory sparse || rc=1; \
 	$(MAKE) -s --no-print-directory -C tools/aqstat test \
 		RESULTS='$(AQUEUE_RESULTS)' || rc=1; \
+	'$(VMTEST)/host-check' prometheus-contrib '$(TOP_DIR)/tools/prom/contrib-check' || rc=1; \
 	'$(VMTEST)/host-check' make-install '$(TOP_DIR)/tools/package/make-install-check' || rc=1; \
 	'$(VMTEST)/host-check' package $(MAKE) -s --no-print-directory package LINTIAN=no || rc=1; \
 	'$(VMTEST)/host-check' lintian '$(TOP_DIR)/tools/package/lintian' '$(PACKAGE_DIR)' || rc=1; \
 	'$(VMTEST)/run' $(KERNELS) || rc=1; \
-	'$(VMTEST)/run' --demo $(firstword $(filter $(DEMO_KERNEL),$(KERNELS)) $(KERNELS)) || rc=1; \
+	'$(VMTEST)/run' --demo $(DEMO_SERIES) || rc=1; \
+	'$(VMTEST)/host-check' prometheus-scrape '$(TOP_DIR)/tools/prom/scrape-check' $(DEMO_SERIES) || rc=1; \
 	'$(VMTEST)/dkms-check' --packages '$(PACKAGE_DIR)' $(KERNELS) || rc=1; \
 	$(MAKE) -s --no-print-directory check-debug || rc=1; \
 	echo "make check: $$(( $$(date +%s) - start ))s"; \

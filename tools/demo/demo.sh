@@ -5,7 +5,9 @@
 # "tools/vmtest/run --demo" boots: load the module, flood a server that
 # never accepts and then one that accepts slowly with more clients than
 # their backlog holds, and show what /proc/aqueue says after each; then
-# follow the event stream while a server is stopped and resumed.
+# follow the event stream while a server is stopped and resumed; last,
+# what Prometheus gets of the first server, beside the kernel's own counts
+# of the same moment (tools/prom/scrape-check reads that part).
 # Everything happens on 127.0.0.1 inside the guest.
 
 set -eu
@@ -18,6 +20,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The namespace's listen drops as the kernel counts them.
+listen_drops() {
+	awk '/^TcpExt:/ && !names { for (i = 2; i <= NF; i++) name[i] = $i; names = 1; next }
+	     /^TcpExt:/ { for (i = 2; i <= NF; i++)
+			if (name[i] ~ /^Listen(Overflows|Drops)$/) { printf "%s%s %s", sep, name[i], $i; sep = " " } }
+	     END { print "" }' /proc/net/netstat
+}
+
 # The kernel's own view, to compare with aqueue's.
 show() {
 	port=$1
@@ -29,11 +39,37 @@ show() {
 	echo
 	echo "\$ netstat -ltn    # a listener's Recv-Q is its accept queue now"
 	netstat -ltn | grep -E "^Proto|:$port "
-	awk '/^TcpExt:/ && !names { for (i = 2; i <= NF; i++) name[i] = $i; names = 1; next }
-	     /^TcpExt:/ { for (i = 2; i <= NF; i++)
-			if (name[i] ~ /^Listen(Overflows|Drops)$/) printf "%s %s  ", name[i], $i }
-	     END { print "(TcpExt, all listeners so far)" }' /proc/net/netstat
+	echo "$(listen_drops)  (TcpExt, all listeners so far)"
 	echo
+}
+
+# PORT's accept queue as the kernel shows it (/proc/net/tcp: a listener's
+# rx_queue is sk_ack_backlog, netstat's Recv-Q) and the listen drops, on one
+# line.
+kernel_counts() {
+	queues=$(awk -v port=":$(printf '%04X' "$1")" \
+		'$4 == "0A" && substr($2, length($2) - 4) == port { print $5 }' /proc/net/tcp)
+	echo "port $1 accept_queue $((0x${queues#*:})) $(listen_drops)"
+}
+
+# aqstat --prometheus between two readings of kernel_counts that agree, so
+# that all three describe one moment. The clients must be gone: their
+# retried SYNs would add drops.
+snapshot_for_prometheus() {
+	port=$1 tries=0
+	while :; do
+		before=$(kernel_counts "$port")
+		aqstat --prometheus -p "$port" >/tmp/aqueue.prom
+		after=$(kernel_counts "$port")
+		netstat -ltn | grep -E "^Proto|:$port " >/tmp/netstat.txt
+		tries=$((tries + 1))
+		if [ "$before" = "$after" ] || [ "$tries" -ge 10 ]; then
+			break
+		fi
+		sleep 1
+	done
+	printf 'aqueue-kernel-before: %s\n' "$before" >/tmp/kernel-before.txt
+	printf 'aqueue-kernel-after: %s\n' "$after" >/tmp/kernel-after.txt
 }
 
 insmod "/lib/modules/$(uname -r)/extra/aqueue.ko"
@@ -46,7 +82,11 @@ children="$server"
 clients=$(./backlog connect 8001 10 500)
 children="$children $clients"
 show 8001
-kill "$server" "$clients"
+kill "$clients"
+children="$server"
+sleep 1
+snapshot_for_prometheus 8001
+kill "$server"
 children=
 
 echo "== 2. A server that accepts one connection every 50 ms: listen(fd, 4) on 127.0.0.1:8002, 12 clients at once"
@@ -82,6 +122,16 @@ kill "$follower"
 children=
 echo "\$ aqstat events -p 8003    # from before the server started, until it was killed"
 cat /tmp/events.txt
+echo
+
+echo "== 4. What Prometheus gets: 'aqstat --prometheus -p 8001' while the server of part 1 still held its queue, its clients gone"
+echo "\$ netstat -ltn"
+cat /tmp/netstat.txt
+cat /tmp/kernel-before.txt
+echo "-----BEGIN AQSTAT PROMETHEUS-----"
+cat /tmp/aqueue.prom
+echo "-----END AQSTAT PROMETHEUS-----"
+cat /tmp/kernel-after.txt
 echo
 
 rmmod aqueue

@@ -2,10 +2,14 @@
 # Host-side tests for aqstat against the recorded samples in samples/.
 # Prints "ok N name" / "not ok N name" per case, then "N passed, N failed";
 # writes "passed failed 0" to $RESULTS/counts/host-aqstat when RESULTS is set.
-# Environment: AQSTAT (the binary), PYTHON, PROMTOOL (optional).
+# Environment: AQSTAT (the binary), PYTHON, PROMTOOL (default: Debian's,
+# unpacked into the cache by tools/prom/fetch, never installed).
 cd "$(dirname "$0")" || exit 1
 AQ=${AQSTAT:-../aqstat}
 PY=${PYTHON:-python3}
+if [ -z "$PROMTOOL" ]; then
+	promdir=$(../../prom/fetch) && PROMTOOL=$promdir/usr/bin/promtool
+fi
 S=samples
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT INT TERM
@@ -36,10 +40,35 @@ hasnt() { ! grep -qF -- "$1" "$2" || { echo "unexpected in $2: $1"; return 1; };
 row() { awk -v id="$1" '$1 == id' "$T/out"; }
 # jq-like checks: python expression over the JSON object j
 json() { "$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); assert eval(sys.argv[2]), sys.argv[2]' "$T/out" "$1"; }
-prom_ok() {
-	"$PY" ./promcheck.py "$T/out" || return 1
-	if [ -n "$PROMTOOL" ]; then "$PROMTOOL" check metrics <"$T/out" || return 1; fi
+# promtool_ok FILE: the exposition format and Prometheus' naming rules
+promtool_ok() {
+	command -v "$PROMTOOL" >/dev/null || { echo "no promtool: tools/prom/fetch failed, or set PROMTOOL"; return 1; }
+	"$PROMTOOL" check metrics <"$1"
 }
+# hist_ok FILE: each histogram's buckets never decrease and end with
+# le="+Inf" equal to _count, which promtool does not check. A sample's value
+# is its last field (label values may hold spaces); le is the last label.
+hist_ok() {
+	awk '/^#/ { next }
+	{ key = substr($0, 1, length($0) - length($NF) - 1) }
+	key ~ /_bucket\{/ {
+		le = key
+		sub(/,?le="[^"]*"}$/, "}", key); sub(/_bucket\{/, "{", key)
+		sub(/.*le="/, "", le); sub(/"}$/, "", le)
+		if ((key in last) && $NF + 0 < last[key] + 0) { print "buckets decrease: " $0; bad = 1 }
+		last[key] = $NF; top[key] = le
+		next
+	}
+	key ~ /_count\{/ { sub(/_count\{/, "{", key); count[key] = $NF }
+	END {
+		for (k in last)
+			if (top[k] != "+Inf" || !(k in count) || count[k] != last[k]) {
+				print "no +Inf bucket equal to _count: " k; bad = 1
+			}
+		exit bad
+	}' "$1"
+}
+prom_ok() { promtool_ok "$T/out" && hist_ok "$T/out"; }
 maxwidth() { "$PY" -c 'import sys; print(max([len(l.rstrip("\n")) for l in open(sys.argv[1], encoding="utf-8")] + [0]))' "$1"; }
 
 # --- command line
@@ -117,7 +146,21 @@ t prom-escaping "run 0 --prometheus -f $S/ipv6.txt && prom_ok && has 'comm=\"we\
 t prom-many "run 0 --prometheus -f $S/many.txt && prom_ok && [ \$(grep -c '^aqueue_listener_backlog{' $T/out) = 200 ]"
 t prom-empty "run 0 --prometheus -f $S/empty-table.txt && prom_ok && has 'aqueue_tracked_listeners 0' $T/out"
 t prom-malformed-counted "run 0 --prometheus -f $S/truncated.txt && prom_ok && has 'aqueue_parse_malformed_lines 3' $T/out"
-t promcheck-catches-errors "run 0 --prometheus -f $S/one-listener.txt && sed 's/le=\"+Inf\"} 2/le=\"+Inf\"} 3/' $T/out > $T/bad && ! $PY ./promcheck.py $T/bad 2>/dev/null"
+t prom-every-sample "n=0; for s in $S/*.txt; do \"\$AQ\" --prometheus -f \$s >$T/out 2>/dev/null || continue;
+	prom_ok || { echo \"in \$s\"; exit 1; }; n=\$((n + 1)); done; [ \$n -ge 12 ]"
+# each must fail: FILE's sed expression, then the checker
+bad() { sed "$1" "$T/out" >"$T/bad" && ! "$2" "$T/bad" >"$T/why" 2>&1 && cat "$T/why" && [ -s "$T/why" ]; }
+t promtool-catches-errors "run 0 --prometheus -f $S/one-listener.txt &&
+	bad 's/aqueue_listener_drops_total/aqueue_listener_drops/' promtool_ok &&
+	bad 's/^\\(aqueue_listener_queue_length{.*}\\) 1\$/\\1 one/' promtool_ok &&
+	bad 's/comm=\"smoke\"/comm=\"sm\\\\oke\"/' promtool_ok &&
+	bad '/^# HELP aqueue_listener_backlog /d' promtool_ok &&
+	bad '\$a# TYPE aqueue_listener_backlog gauge' promtool_ok &&
+	bad 's/aqueue_listener_wait_max_seconds/aqueue_listener_wait_max_milliseconds/' promtool_ok"
+t hist-check-catches-errors "run 0 --prometheus -f $S/one-listener.txt && hist_ok $T/out &&
+	bad 's/le=\"+Inf\"} 2/le=\"+Inf\"} 3/' hist_ok &&
+	bad 's/le=\"1.073741824\"} 0/le=\"1.073741824\"} 3/' hist_ok &&
+	bad '/le=\"+Inf\"/d' hist_ok"
 
 # --- filters (many.txt: 200 listeners, proto cycles tcp tcp6 udp udp6 unix by id % 5, netns by id % 4)
 count() { run 0 -j -f $S/many.txt "$@" && "$PY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["listeners"]))' "$T/out"; }
