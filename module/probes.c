@@ -51,9 +51,12 @@
 #include <net/sock.h>
 #include <net/tcp.h>
 
-#include "aqueue.h"
+#include "config.h"
 #include "filter.h"
 #include "listener.h"
+#include "probes.h"
+#include "queue.h"
+#include "sock.h"
 
 /* Index of each probe in aq_probes[], for its hit counter. */
 enum aq_probe_index {
@@ -379,8 +382,6 @@ static int aq_queue_add(struct kprobe *p, struct pt_regs *regs)
 	aq_enqueue(aq_sk_arg(regs, 0), 0);
 	return 0;
 }
-
-static void aq_probes_check_missed(void);
 
 static int aq_accept_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
@@ -925,25 +926,23 @@ static unsigned long aq_probes_missed_sum(void)
  * A missed hit leaves the queue models unsure: have every listener start
  * again from the kernel's own queue length at its next event.
  */
-static unsigned long aq_probes_resync_on_miss(void)
+static void aq_probes_resync_on_miss(void)
 {
 	unsigned long missed = aq_probes_missed_sum();
 
 	if (unlikely(missed != READ_ONCE(aq_missed_seen))) {
 		WRITE_ONCE(aq_missed_seen, missed);
-		aq_listeners_resync_all();
+		aq_queue_resync_all();
 	}
-	return missed;
 }
 
 /*
- * From the handlers: summing nmissed over every probe costs some 150 to 200
- * instructions, too much for every accept and datagram, so they look at
- * most once per jiffy. A miss is noticed by the first accept or datagram of
- * a later jiffy and by every read of /proc/aqueue's totals, and the count
+ * From the handlers and the watch's periodic look: summing nmissed over
+ * every probe costs some 150 to 200 instructions, too much for every
+ * accept and datagram, so they look at most once per jiffy. The count
  * itself, read from the probes each time, loses nothing.
  */
-static void aq_probes_check_missed(void)
+void aq_probes_check_missed(void)
 {
 	unsigned long now = jiffies;
 
@@ -953,10 +952,9 @@ static void aq_probes_check_missed(void)
 	aq_probes_resync_on_miss();
 }
 
-/* For /proc/aqueue: the count, and the resync if there are new misses. */
 unsigned long aq_probes_missed(void)
 {
-	return aq_probes_resync_on_miss();
+	return aq_probes_missed_sum();
 }
 
 static int aq_probe_register(struct aq_probe *p)
@@ -1066,7 +1064,7 @@ int aq_probes_register(void)
 	}
 	aq_missed_seen = aq_probes_missed_sum();
 	/* Events seen while only some probes were in place do not count. */
-	aq_listeners_resync_all();
+	aq_queue_resync_all();
 	return 0;
 
 err_unregister:
@@ -1108,7 +1106,7 @@ int aq_probes_udp(bool on)
 		}
 	}
 	/* Datagrams seen while only some were in place do not count. */
-	aq_listeners_resync_all();
+	aq_queue_resync_all();
 	return 0;
 }
 
