@@ -414,6 +414,21 @@ static void aq_show_watch_settings(struct seq_file *m)
 	seq_printf(m, "events_size %u\n", aq_events_ring_size());
 }
 
+static void aq_show_probes(struct seq_file *m)
+{
+	struct aq_probe_info info;
+	unsigned int i;
+
+	for (i = 0; aq_probes_info(i, &info); i++) {
+		seq_printf(m, "probe %s %s registered %d hits %lu missed %lu",
+			   info.symbol, info.kretprobe ? "kretprobe" : "kprobe",
+			   info.registered, info.hits, info.missed);
+		if (info.kretprobe)
+			seq_printf(m, " maxactive %d", info.maxactive);
+		seq_putc(m, '\n');
+	}
+}
+
 static int aq_control_show(struct seq_file *m, void *v)
 {
 	seq_printf(m, "version %s\n", AQUEUE_VERSION);
@@ -425,7 +440,7 @@ static int aq_control_show(struct seq_file *m, void *v)
 	aq_filter_show(m);
 	aq_udp_ports_show(m);
 	mutex_unlock(&aq_config_lock);
-	aq_probes_show(m);
+	aq_show_probes(m);
 	return 0;
 }
 

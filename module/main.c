@@ -17,6 +17,10 @@
 #include "enable.h"
 #include "events.h"
 #include "filter.h"
+#include "probe_tcp.h"
+#include "probe_udp.h"
+#include "probe_unix.h"
+#include "probes.h"
 #include "proc.h"
 #include "table.h"
 
@@ -28,6 +32,13 @@ static char *udp_ports;
 module_param(udp_ports, charp, 0444);
 MODULE_PARM_DESC(udp_ports,
 		 "UDP ports whose sockets are watched, comma-separated (default: none; the UDP probes stay off)");
+
+/* Registered in this order. */
+static struct aq_probe_set *const aq_probe_sets[] = {
+	&aq_tcp_probes,
+	&aq_unix_probes,
+	&aq_udp_probes,
+};
 
 static int __init aq_udp_ports_load(const char *param)
 {
@@ -65,6 +76,10 @@ static int __init aqueue_init(void)
 		if (err)
 			return err;
 	}
+	err = aq_probes_init(aq_probe_sets, ARRAY_SIZE(aq_probe_sets));
+	if (err)
+		return err;
+	aq_probe_unix_init();
 
 	err = aq_table_init();
 	if (err)
