@@ -14,10 +14,16 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
-#include "aqueue.h"
+#include "aqueue_format.h"
+#include "config.h"
+#include "control.h"
+#include "enable.h"
 #include "events.h"
 #include "filter.h"
 #include "listener.h"
+#include "probes.h"
+#include "table.h"
+#include "watch.h"
 
 enum aq_verb {
 	AQ_VERB_ENABLE,
@@ -278,7 +284,7 @@ static int aq_apply_filter(const struct aq_command *cmd)
 	}
 	err = aq_filter_set(&f);
 	if (!err)
-		aq_listeners_refilter();
+		aq_table_refilter();
 	return err;
 }
 
@@ -299,7 +305,7 @@ static int aq_apply(const struct aq_command *cmd)
 		if (cmd->has_value)
 			aq_listener_reset_one(cmd->value);
 		else
-			aq_reset();
+			aq_listeners_reset();
 		return 0;
 	case AQ_VERB_FILTER:
 		return aq_apply_filter(cmd);
@@ -311,7 +317,7 @@ static int aq_apply(const struct aq_command *cmd)
 		return 0;
 	case AQ_VERB_UDP_PORTS:
 		aq_udp_ports_set(cmd->udp_ports, cmd->udp_nports);
-		aq_listeners_refilter();
+		aq_table_refilter();
 		return aq_udp_apply();
 	case AQ_VERB_STALL_THRESHOLD:
 		return aq_watch_set_stall_ms(cmd->value);
@@ -386,18 +392,55 @@ out_text:
 	return err ? err : len;
 }
 
+static void aq_show_limits(struct seq_file *m)
+{
+	struct aq_table_stats stats;
+
+	aq_table_get_stats(&stats);
+	seq_printf(m, "max_listeners %u\nmax_memory %lu\ntracked %d\nuntracked_listens %ld\nuntracked_events %ld\nfiltered_events %ld\nmemory_bytes %ld\n",
+		   READ_ONCE(aq_max_listeners), READ_ONCE(aq_max_memory),
+		   stats.tracked, stats.untracked_listens,
+		   stats.untracked_events, stats.filtered_events,
+		   stats.memory);
+}
+
+static void aq_show_watch_settings(struct seq_file *m)
+{
+	struct aq_watch_settings settings;
+
+	aq_watch_get_settings(&settings);
+	seq_printf(m, "stall_threshold_ms %llu\nburst_gap_ms %llu\ndrop_log %d\n",
+		   settings.stall_ms, settings.burst_gap_ms, settings.drop_log);
+	seq_printf(m, "events_size %u\n", aq_events_ring_size());
+}
+
+static void aq_show_probes(struct seq_file *m)
+{
+	struct aq_probe_info info;
+	unsigned int i;
+
+	for (i = 0; aq_probes_info(i, &info); i++) {
+		seq_printf(m, "probe %s %s registered %d hits %lu missed %lu",
+			   info.symbol, info.kretprobe ? "kretprobe" : "kprobe",
+			   info.registered, info.hits, info.missed);
+		if (info.kretprobe)
+			seq_printf(m, " maxactive %d", info.maxactive);
+		seq_putc(m, '\n');
+	}
+}
+
 static int aq_control_show(struct seq_file *m, void *v)
 {
 	seq_printf(m, "version %s\n", AQUEUE_VERSION);
 	seq_printf(m, "format %d\n", AQUEUE_FORMAT_VERSION);
 	seq_printf(m, "enabled %d\n", aq_is_enabled());
-	aq_listeners_show_limits(m);
-	aq_watch_show_settings(m);
+	aq_show_limits(m);
+	aq_show_watch_settings(m);
 	mutex_lock(&aq_config_lock);
 	aq_filter_show(m);
 	aq_udp_ports_show(m);
 	mutex_unlock(&aq_config_lock);
-	aq_probes_show(m);
+	aq_show_probes(m);
 	return 0;
 }
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /proc/aqueue_events: one text line per event, as it happens.
+ * /proc/aqueue_events: one text line per event, as it happens; and the
+ * kernel log line of a listener's first drop. Both name the listener by
+ * the proto and local fields of its /proc/aqueue row (format.c).
  *
  * Events are written to a ring of fixed-size records under one spinlock,
  * from any context (the probes run in softirq or process context, with
@@ -27,9 +29,9 @@
 #include <linux/mutex.h>
 #include <linux/nsproxy.h>
 #include <linux/poll.h>
+#include <linux/printk.h>
 #include <linux/proc_fs.h>
 #include <linux/sched.h>
-#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
@@ -37,17 +39,16 @@
 #include <linux/wait.h>
 #include <net/net_namespace.h>
 
-#include "aqueue.h"
+#include "aqueue_format.h"
 #include "events.h"
-#include "listener.h"
+#include "format.h"
+#include "table.h"
 
-/* The longest local field: a unix name of octal escapes (see listener.c). */
-#define AQ_EV_LOCAL_LEN	(2 + 4 * AQ_UNIX_PATH_MAX)
-#define AQ_EV_LINE_MAX	(AQ_EV_LOCAL_LEN + 320)
+#define AQ_EV_LINE_MAX	(AQ_LOCAL_MAX + 320)
 #define AQ_EV_SIZE_MIN	16U
 #define AQ_EV_SIZE_MAX	65536U
 
-unsigned int aq_events_size = 1024;
+static unsigned int aq_events_size = 1024;
 module_param_named(events_size, aq_events_size, uint, 0444);
 MODULE_PARM_DESC(events_size,
 		 "Events kept for readers of /proc/aqueue_events, rounded up to a power of two, 16 to 65536 (default: 1024)");
@@ -61,7 +62,7 @@ struct aq_event {
 	u8 type;
 	const char *proto;
 	char comm[TASK_COMM_LEN];
-	char local[AQ_EV_LOCAL_LEN];
+	char local[AQ_LOCAL_MAX];
 };
 
 static const char *const aq_event_names[] = {
@@ -110,8 +111,8 @@ void aq_event_emit(struct aq_listener *l, enum aq_event_type type, u64 now,
 	ev->backlog = l->backlog;
 	ev->pid = l->pid;
 	memcpy(ev->comm, l->comm, sizeof(ev->comm));
-	ev->proto = aq_listener_proto(l);
-	aq_listener_local(l, ev->local, sizeof(ev->local));
+	ev->proto = aq_format_proto(l);
+	aq_format_local(ev->local, sizeof(ev->local), l);
 	ev->seq = aq_ev_head;
 	WRITE_ONCE(aq_ev_head, aq_ev_head + 1);
 	spin_unlock_irqrestore(&aq_ev_lock, flags);
@@ -306,10 +307,32 @@ static const struct proc_ops aq_ev_proc_ops = {
 	.proc_release = aq_ev_release,
 };
 
-/* Settings only: a count of events would change under a reader's eyes. */
-void aq_events_show_settings(struct seq_file *m)
+/* A setting only: a count of events would change under a reader's eyes. */
+unsigned int aq_events_ring_size(void)
 {
-	seq_printf(m, "events_size %u\n", aq_ev_mask + 1);
+	return aq_ev_mask + 1;
+}
+
+/*
+ * Formatted outside l->lock, from the identity, which does not change;
+ * the counts are taken under it.
+ */
+void aq_event_log_drop(struct aq_listener *l)
+{
+	char local[AQ_LOCAL_MAX];
+	u32 qlen, backlog;
+	unsigned long flags;
+	pid_t pid;
+
+	spin_lock_irqsave(&l->lock, flags);
+	pid = l->pid;
+	qlen = l->qlen;
+	backlog = l->backlog;
+	spin_unlock_irqrestore(&l->lock, flags);
+	aq_format_local(local, sizeof(local), l);
+	pr_info_ratelimited("listener %u %s %s (pid %d) dropped; queue %u, backlog %u\n",
+			    l->id, aq_format_proto(l), local, pid, qlen,
+			    backlog);
 }
 
 int aq_events_init(void)

@@ -10,7 +10,7 @@
 #include <linux/string.h>
 #include <linux/socket.h>
 
-#include "aqueue.h"
+#include "config.h"
 #include "filter.h"
 
 struct aq_filter_rcu {

@@ -2,110 +2,43 @@
 /*
  * aqueue: make the kernel's listen backlog queues visible without eBPF.
  *
- * This file owns the module's lifetime and its global switches; the table
- * of listeners, the probes, /proc/aqueue and the control file live in files
- * of their own.
+ * This file owns the module's lifetime: it brings the parts up in order
+ * and takes them down in the reverse one. What each part is, and which
+ * parts it builds on, is said at the top of its header.
  */
 #include <linux/init.h>
+#include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/slab.h>
 
-#include "aqueue.h"
+#include "config.h"
+#include "control.h"
+#include "enable.h"
 #include "events.h"
 #include "filter.h"
-#include "listener.h"
+#include "probe_tcp.h"
+#include "probe_udp.h"
+#include "probe_unix.h"
+#include "probes.h"
+#include "proc.h"
+#include "table.h"
 
 static bool enable = true;
 module_param(enable, bool, 0444);
 MODULE_PARM_DESC(enable, "Start with the probes registered (default: 1)");
-
-unsigned int aq_max_listeners = 65536;
-module_param_named(max_listeners, aq_max_listeners, uint, 0644);
-MODULE_PARM_DESC(max_listeners,
-		 "Most listening sockets tracked at once; more are counted as untracked (default: 65536)");
-
-unsigned long aq_max_memory = 128UL << 20;
-module_param_named(max_memory, aq_max_memory, ulong, 0644);
-MODULE_PARM_DESC(max_memory,
-		 "Most bytes of listener state kept; beyond, listeners are untracked and waits untimed (default: 128 MiB)");
-
-int aq_accept_maxactive = 8192;
-module_param_named(accept_maxactive, aq_accept_maxactive, int, 0444);
-MODULE_PARM_DESC(accept_maxactive,
-		 "Threads that can be blocked in accept() at once and still be seen; more are counted as missed (default: 8192)");
 
 static char *udp_ports;
 module_param(udp_ports, charp, 0444);
 MODULE_PARM_DESC(udp_ports,
 		 "UDP ports whose sockets are watched, comma-separated (default: none; the UDP probes stay off)");
 
-DEFINE_MUTEX(aq_config_lock);
-static bool aq_enabled;
-/* Rows kept from before a disable cannot be trusted after it. */
-static bool aq_rows_stale;
-
-bool aq_is_enabled(void)
-{
-	return READ_ONCE(aq_enabled);
-}
-
-int aq_enable(void)
-{
-	int err;
-
-	lockdep_assert_held(&aq_config_lock);
-	if (aq_enabled)
-		return 0;
-	/*
-	 * While the probes were off, listeners may have closed and their
-	 * sockets been reused: start from an empty table.
-	 */
-	if (aq_rows_stale) {
-		aq_listeners_clear();
-		aq_rows_stale = false;
-	}
-	err = aq_probes_register();
-	if (err)
-		return err;
-	WRITE_ONCE(aq_enabled, true);
-	aq_watch_start();
-	err = aq_udp_apply();
-	if (err) {
-		aq_disable();
-		return err;
-	}
-	return 0;
-}
-
-int aq_udp_apply(void)
-{
-	bool want = aq_enabled && aq_udp_nports();
-
-	lockdep_assert_held(&aq_config_lock);
-	if (want == aq_probes_udp_registered())
-		return 0;
-	return aq_probes_udp(want);
-}
-
-void aq_disable(void)
-{
-	lockdep_assert_held(&aq_config_lock);
-	if (!aq_enabled)
-		return;
-	aq_watch_stop();
-	aq_probes_unregister();
-	WRITE_ONCE(aq_enabled, false);
-	/* Closed listeners must not stay pinned while nothing watches. */
-	aq_listeners_unpin();
-	aq_rows_stale = true;
-}
-
-void aq_reset(void)
-{
-	lockdep_assert_held(&aq_config_lock);
-	aq_listeners_reset();
-}
+/* Registered in this order. */
+static struct aq_probe_set *const aq_probe_sets[] = {
+	&aq_tcp_probes,
+	&aq_unix_probes,
+	&aq_udp_probes,
+};
 
 static int __init aq_udp_ports_load(const char *param)
 {
@@ -143,14 +76,18 @@ static int __init aqueue_init(void)
 		if (err)
 			return err;
 	}
+	err = aq_probes_init(aq_probe_sets, ARRAY_SIZE(aq_probe_sets));
+	if (err)
+		return err;
+	aq_probe_unix_init();
 
-	err = aq_listeners_init();
+	err = aq_table_init();
 	if (err)
 		goto err_out;
 
 	err = aq_events_init();
 	if (err)
-		goto err_listeners;
+		goto err_table;
 
 	err = aq_proc_init();
 	if (err)
@@ -178,8 +115,8 @@ err_proc:
 	aq_proc_exit();
 err_events:
 	aq_events_exit();
-err_listeners:
-	aq_listeners_exit();
+err_table:
+	aq_table_exit();
 err_out:
 	return err;
 }
@@ -192,7 +129,7 @@ static void __exit aqueue_exit(void)
 	aq_control_exit();
 	aq_proc_exit();
 	aq_events_exit();
-	aq_listeners_exit();
+	aq_table_exit();
 	aq_filter_exit();
 	pr_info("unloaded\n");
 }

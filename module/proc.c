@@ -10,19 +10,32 @@
  * only grow, so a resumed walk neither repeats nor skips a listener.
  */
 #include <linux/capability.h>
+#include <linux/math64.h>
 #include <linux/nsproxy.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 #include <net/net_namespace.h>
 
-#include "aqueue.h"
+#include "aqueue_format.h"
+#include "config.h"
+#include "enable.h"
+#include "format.h"
 #include "listener.h"
+#include "probes.h"
+#include "proc.h"
+#include "queue.h"
+#include "table.h"
 
 #define AQ_POS_DETAILS	((loff_t)U32_MAX + 2)
 
 struct aq_reader {
 	u32 netns;	/* the reader's network namespace */
 	bool all;	/* privileged reader in the initial namespace */
+	/* What the listener being shown had, too big for the stack. */
+	union {
+		struct aq_row row;
+		struct aq_detail detail;
+	};
 };
 
 static char aq_separator;
@@ -34,7 +47,7 @@ static struct aq_listener *aq_visible(struct seq_file *m, u32 id)
 	const struct aq_reader *r = m->private;
 	struct aq_listener *l;
 
-	while ((l = aq_listener_find(&id))) {
+	while ((l = aq_table_find(&id))) {
 		if (r->all || l->netns == r->netns)
 			return l;
 		if (id == U32_MAX)
@@ -90,15 +103,137 @@ static void aq_seq_stop(struct seq_file *m, void *v)
 	rcu_read_unlock();
 }
 
+static void aq_show_totals(struct seq_file *m)
+{
+	struct aq_table_stats stats;
+	struct aq_closed closed;
+
+	aq_table_get_stats(&stats);
+	seq_printf(m, "tracked %d max_listeners %u untracked_listens %ld untracked_events %ld filtered_events %ld memory_bytes %ld max_memory_bytes %lu missed %lu resyncs %ld\n",
+		   stats.tracked, READ_ONCE(aq_max_listeners),
+		   stats.untracked_listens, stats.untracked_events,
+		   stats.filtered_events, stats.memory,
+		   READ_ONCE(aq_max_memory), aq_probes_missed(),
+		   aq_queue_resyncs());
+	aq_listeners_get_closed(&closed);
+	seq_printf(m, "closed listeners %llu enqueued %llu accepted %llu drained %llu drops %llu\n",
+		   closed.listeners, closed.enqueued, closed.accepted,
+		   closed.drained, closed.drops);
+}
+
 static void aq_show_header(struct seq_file *m)
 {
 	seq_printf(m, AQUEUE_VERSION_PREFIX "%d\n", AQUEUE_FORMAT_VERSION);
 	seq_printf(m, "state enabled %d ", aq_is_enabled());
-	aq_listeners_show_totals(m);
+	aq_show_totals(m);
 	seq_printf(m, "%5s %10s %-8s %-27s %7s %6s %6s %10s %10s %8s %8s %8s %8s %7s %s\n",
 		   "id", "netns", "proto", "local", "backlog", "qnow", "qpeak",
 		   "enqueued", "accepted", "drops", "p50_us", "p99_us",
 		   "max_us", "pid", "comm");
+}
+
+static void aq_show_row(struct seq_file *m, struct aq_listener *l)
+{
+	struct aq_row *row = &((struct aq_reader *)m->private)->row;
+	char local[AQ_LOCAL_MAX], p50[24], p99[24], max[24];
+
+	if (!aq_listener_read_row(l, row))
+		return;
+	aq_format_local(local, sizeof(local), l);
+	aq_format_percentile(p50, sizeof(p50), row->wait_hist,
+			     row->wait_max_ns, 50);
+	aq_format_percentile(p99, sizeof(p99), row->wait_hist,
+			     row->wait_max_ns, 99);
+	if (p50[0] == '-')
+		snprintf(max, sizeof(max), "-");
+	else
+		snprintf(max, sizeof(max), "%llu",
+			 div_u64(row->wait_max_ns + 999, 1000));
+
+	seq_printf(m, "%5u %10u %-8s %-27s %7u %6u %6u %10llu %10llu %8llu %8s %8s %8s %7d %s\n",
+		   l->id, l->netns, aq_format_proto(l),
+		   local, row->backlog, row->qlen, row->qpeak, row->enqueued,
+		   row->accepted, row->drops, p50, p99, max, row->pid,
+		   row->comm);
+}
+
+static void aq_show_qlen_hist(struct seq_file *m, const u64 *hist)
+{
+	unsigned int i;
+
+	for (i = 0; i < AQUEUE_QLEN_BUCKETS; i++)
+		if (hist[i])
+			seq_printf(m, " %u:%llu", i ? 1U << (i - 1) : 0,
+				   hist[i]);
+	seq_putc(m, '\n');
+}
+
+/* Bucket i of the times in queue starts at this many nanoseconds. */
+static u64 aq_wait_bucket_low(unsigned int i)
+{
+	return i ? 1ULL << (i + AQUEUE_WAIT_SHIFT - 1) : 0;
+}
+
+static void aq_show_wait_hist(struct seq_file *m, const u64 *hist)
+{
+	unsigned int i;
+
+	for (i = 0; i < AQUEUE_WAIT_BUCKETS; i++)
+		if (hist[i])
+			seq_printf(m, " %llu:%llu", aq_wait_bucket_low(i),
+				   hist[i]);
+	seq_putc(m, '\n');
+}
+
+/* TCP listeners: the SYN queue and the handshake. */
+static void aq_show_syn_detail(struct seq_file *m, u32 id,
+			       const struct aq_detail *d)
+{
+	const struct aq_syn *syn = &d->syn;
+
+	seq_printf(m, "listener %u syn synq_now %u synq_full_drops %llu synq_full_cookies %llu syn_cookies %llu synack_retrans %llu handshake_sum_ns %llu handshake_max_ns %llu\n",
+		   id, d->synq_len, syn->synq_full_drops,
+		   syn->synq_full_cookies, syn->syn_cookies,
+		   syn->synack_retrans, syn->handshake_sum_ns,
+		   syn->handshake_max_ns);
+	seq_printf(m, "listener %u synq", id);
+	aq_show_qlen_hist(m, syn->synq_hist);
+	seq_printf(m, "listener %u handshake_ns", id);
+	aq_show_wait_hist(m, syn->handshake_hist);
+}
+
+/* UDP sockets: the receive buffer. */
+static void aq_show_udp_detail(struct seq_file *m, u32 id,
+			       const struct aq_detail *d)
+{
+	seq_printf(m, "listener %u udp rmem_now %u drops_rcvbuf %llu\n",
+		   id, d->rmem, d->udp.drops_rcvbuf);
+	seq_printf(m, "listener %u qbytes", id);
+	aq_show_qlen_hist(m, d->udp.qbytes_hist);
+}
+
+static void aq_show_detail(struct seq_file *m, struct aq_listener *l)
+{
+	struct aq_detail *d = &((struct aq_reader *)m->private)->detail;
+	const struct aq_watch_live *live = &d->live;
+
+	if (!aq_listener_read_detail(l, d))
+		return;
+	seq_printf(m, "listener %u drops_syn_acceptq %llu drops_ack_acceptq %llu drops_other %llu drained 0 untimed %llu resynced %llu observed_ns %llu qlen_area_ns %llu wait_sum_ns %llu waited %llu",
+		   l->id, d->drops_syn_acceptq, d->drops_ack_acceptq,
+		   d->drops_other, d->untimed, d->resynced, d->observed_ns,
+		   d->qlen_area_ns, d->wait_sum_ns, d->waited);
+	seq_printf(m, " hol_age_ns %llu since_accept_ns %llu since_drop_ns %llu stalled %d overflowing %d",
+		   live->hol_age_ns, live->since_accept_ns,
+		   live->since_drop_ns, live->stalled, live->overflowing);
+	seq_printf(m, "\nlistener %u qlen", l->id);
+	aq_show_qlen_hist(m, d->qlen_hist);
+	seq_printf(m, "listener %u wait_ns", l->id);
+	aq_show_wait_hist(m, d->wait_hist);
+	if (aq_is_udp(l))
+		aq_show_udp_detail(m, l->id, d);
+	else if (l->family != AF_UNIX)
+		aq_show_syn_detail(m, l->id, d);
 }
 
 static int aq_seq_show(struct seq_file *m, void *v)
@@ -108,9 +243,9 @@ static int aq_seq_show(struct seq_file *m, void *v)
 	else if (v == AQ_SEPARATOR)
 		seq_putc(m, '\n');
 	else if (m->index < AQ_POS_DETAILS)
-		aq_listener_show_row(m, v);
+		aq_show_row(m, v);
 	else
-		aq_listener_show_detail(m, v);
+		aq_show_detail(m, v);
 	return 0;
 }
 

@@ -8,30 +8,23 @@
  * Drops come in bursts: the first drop of a burst is an event, the end of
  * the burst (no drop for burst_gap) another one with the burst's total, so
  * that a flood gives two lines, not one per packet. Stalls and the end of a
- * burst need time to pass without any packet: a delayed work looks at every
- * listener with a queue, a burst or a stall a few times per threshold while
- * the probes are registered, and at all of them every ten seconds.
+ * burst need time to pass without any packet: a periodic look (enable.c)
+ * ticks every listener with a queue, a burst or a stall a few times per
+ * threshold while the probes are registered, and all of them now and then.
  */
+#include <linux/jiffies.h>
 #include <linux/kernel.h>
 #include <linux/ktime.h>
-#include <linux/printk.h>
-#include <linux/seq_file.h>
-#include <linux/socket.h>
-#include <linux/workqueue.h>
 
-#include "aqueue.h"
 #include "events.h"
-#include "listener.h"
+#include "table.h"
+#include "watch.h"
 
 #define AQ_WATCH_MS_MAX	86400000U	/* a day */
 
 static u64 aq_stall_ns = NSEC_PER_SEC;
 static u64 aq_burst_gap_ns = NSEC_PER_SEC;
 static bool aq_drop_log;
-static bool aq_watch_running;
-
-static void aq_watch_fn(struct work_struct *work);
-static DECLARE_DELAYED_WORK(aq_watch_work, aq_watch_fn);
 
 static u64 aq_since(u64 then, u64 now)
 {
@@ -101,49 +94,24 @@ void aq_watch_accepted(struct aq_listener *l, u64 now)
 		aq_recover(l, now);
 }
 
-static void aq_drop_log_first(struct aq_listener *l)
-{
-	l->drop_logged = true;
-	switch (l->family) {
-	case AF_INET:
-		pr_info_ratelimited("listener %u tcp %pI4:%u (pid %d) dropped; queue %u, backlog %u\n",
-				    l->id, &l->addr.s6_addr32[0],
-				    ntohs(l->port), l->pid, l->qlen,
-				    l->backlog);
-		break;
-	case AF_INET6:
-		pr_info_ratelimited("listener %u tcp6 [%pI6c]:%u (pid %d) dropped; queue %u, backlog %u\n",
-				    l->id, &l->addr, ntohs(l->port), l->pid,
-				    l->qlen, l->backlog);
-		break;
-	default:
-		pr_info_ratelimited("listener %u unix %s%*pE (pid %d) refused a connect; queue %u, backlog %u\n",
-				    l->id, l->path_len && !l->path[0] ?
-				    "@" : "",
-				    l->path_len ? l->path_len - 1 : 0,
-				    l->path_len && !l->path[0] ?
-				    l->path + 1 : l->path,
-				    l->pid, l->qlen, l->backlog);
-		break;
-	}
-}
-
-void aq_watch_dropped(struct aq_listener *l, u64 delta, u64 now)
+bool aq_watch_dropped(struct aq_listener *l, u64 delta, u64 now)
 {
 	if (l->burst_drops && !aq_is_overflowing(l, now))
 		aq_burst_end(l, now);
 	l->last_drop_ns = now;
 	if (l->burst_drops) {
 		l->burst_drops += delta;
-		return;
+		return false;
 	}
 	l->burst_start_ns = now;
 	l->burst_drops = delta;
 	if (!l->watched)
-		aq_listener_watch_busy(l);
+		aq_table_watch(l);
 	aq_event_emit(l, AQ_EV_OVERFLOW, now, delta, 0);
-	if (READ_ONCE(aq_drop_log) && !l->drop_logged)
-		aq_drop_log_first(l);
+	if (!READ_ONCE(aq_drop_log) || l->drop_logged)
+		return false;
+	l->drop_logged = true;
+	return true;
 }
 
 void aq_watch_opened(struct aq_listener *l)
@@ -151,7 +119,6 @@ void aq_watch_opened(struct aq_listener *l)
 	aq_event_emit(l, AQ_EV_OPEN, ktime_get_ns(), 0, 0);
 }
 
-/* The listener has left the table; its last events. */
 void aq_watch_closed(struct aq_listener *l)
 {
 	unsigned long flags;
@@ -183,18 +150,19 @@ void aq_watch_tick(struct aq_listener *l, u64 now)
 	}
 }
 
-void aq_watch_show(struct seq_file *m, struct aq_listener *l, u64 now)
+void aq_watch_update_mark(struct aq_listener *l)
 {
-	u64 hol, idle;
-	bool stalled = aq_is_stalled(l, now, &hol, &idle);
-
-	seq_printf(m, " hol_age_ns %llu since_accept_ns %llu since_drop_ns %llu stalled %d overflowing %d",
-		   hol, idle, aq_since(l->last_drop_ns, now), stalled,
-		   aq_is_overflowing(l, now));
+	if (aq_listener_busy(l)) {
+		if (!l->watched)
+			aq_table_watch(l);
+		return;
+	}
+	if (l->watched)
+		aq_table_unwatch(l);
 }
 
 /* A few looks per threshold, not more often than every 10 ms. */
-static unsigned long aq_watch_period(void)
+unsigned long aq_watch_period(void)
 {
 	u64 ns = min(READ_ONCE(aq_stall_ns), READ_ONCE(aq_burst_gap_ns)) / 4;
 
@@ -202,35 +170,13 @@ static unsigned long aq_watch_period(void)
 		       max(1, HZ / 100), HZ / 4);
 }
 
-/*
- * Every listener now and then, idle ones included: one whose close no probe
- * saw is retired, and drops that no probe saw show up, within this period.
- */
-#define AQ_WATCH_SWEEP_NS (10 * NSEC_PER_SEC)
-static u64 aq_watch_swept_ns;
-
-static void aq_watch_fn(struct work_struct *work)
+void aq_watch_read(const struct aq_listener *l, u64 now,
+		   struct aq_watch_live *live)
 {
-	u64 now = ktime_get_ns();
-	bool sweep = now - aq_watch_swept_ns >= AQ_WATCH_SWEEP_NS;
-
-	if (sweep)
-		aq_watch_swept_ns = now;
-	aq_listeners_watch(sweep);
-	if (READ_ONCE(aq_watch_running))
-		schedule_delayed_work(&aq_watch_work, aq_watch_period());
-}
-
-void aq_watch_start(void)
-{
-	WRITE_ONCE(aq_watch_running, true);
-	schedule_delayed_work(&aq_watch_work, aq_watch_period());
-}
-
-void aq_watch_stop(void)
-{
-	WRITE_ONCE(aq_watch_running, false);
-	cancel_delayed_work_sync(&aq_watch_work);
+	live->stalled = aq_is_stalled(l, now, &live->hol_age_ns,
+				      &live->since_accept_ns);
+	live->since_drop_ns = aq_since(l->last_drop_ns, now);
+	live->overflowing = aq_is_overflowing(l, now);
 }
 
 int aq_watch_set_stall_ms(u32 ms)
@@ -254,11 +200,10 @@ void aq_watch_set_drop_log(bool on)
 	WRITE_ONCE(aq_drop_log, on);
 }
 
-void aq_watch_show_settings(struct seq_file *m)
+void aq_watch_get_settings(struct aq_watch_settings *settings)
 {
-	seq_printf(m, "stall_threshold_ms %llu\nburst_gap_ms %llu\ndrop_log %d\n",
-		   div_u64(READ_ONCE(aq_stall_ns), NSEC_PER_MSEC),
-		   div_u64(READ_ONCE(aq_burst_gap_ns), NSEC_PER_MSEC),
-		   READ_ONCE(aq_drop_log));
-	aq_events_show_settings(m);
+	settings->stall_ms = div_u64(READ_ONCE(aq_stall_ns), NSEC_PER_MSEC);
+	settings->burst_gap_ms = div_u64(READ_ONCE(aq_burst_gap_ns),
+					 NSEC_PER_MSEC);
+	settings->drop_log = READ_ONCE(aq_drop_log);
 }

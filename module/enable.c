@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0
+/* aqueue on and off; see enable.h. */
+#include <linux/ktime.h>
+#include <linux/lockdep.h>
+#include <linux/workqueue.h>
+
+#include "config.h"
+#include "enable.h"
+#include "filter.h"
+#include "listener.h"
+#include "probes.h"
+#include "table.h"
+#include "watch.h"
+
+static bool aq_enabled;
+/* Rows kept from before a disable cannot be trusted after it. */
+static bool aq_rows_stale;
+
+/*
+ * Every listener now and then, idle ones included: one whose close no probe
+ * saw is retired, and drops that no probe saw show up, within this period.
+ */
+#define AQ_LOOK_ALL_NS (10 * NSEC_PER_SEC)
+static u64 aq_looked_all_ns;
+static bool aq_looking;
+
+static void aq_look_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(aq_look_work, aq_look_fn);
+
+static void aq_look_fn(struct work_struct *work)
+{
+	u64 now = ktime_get_ns();
+	bool all = now - aq_looked_all_ns >= AQ_LOOK_ALL_NS;
+
+	if (all)
+		aq_looked_all_ns = now;
+	/* Misses that no accept or datagram has noticed yet. */
+	aq_probes_check_missed();
+	aq_listeners_watch(all);
+	if (READ_ONCE(aq_looking))
+		schedule_delayed_work(&aq_look_work, aq_watch_period());
+}
+
+static void aq_look_start(void)
+{
+	WRITE_ONCE(aq_looking, true);
+	schedule_delayed_work(&aq_look_work, aq_watch_period());
+}
+
+static void aq_look_stop(void)
+{
+	WRITE_ONCE(aq_looking, false);
+	cancel_delayed_work_sync(&aq_look_work);
+}
+
+bool aq_is_enabled(void)
+{
+	return READ_ONCE(aq_enabled);
+}
+
+int aq_enable(void)
+{
+	int err;
+
+	lockdep_assert_held(&aq_config_lock);
+	if (aq_enabled)
+		return 0;
+	/*
+	 * While the probes were off, listeners may have closed and their
+	 * sockets been reused: start from an empty table.
+	 */
+	if (aq_rows_stale) {
+		aq_table_clear();
+		aq_rows_stale = false;
+	}
+	err = aq_probes_register();
+	if (err)
+		return err;
+	WRITE_ONCE(aq_enabled, true);
+	aq_look_start();
+	err = aq_udp_apply();
+	if (err) {
+		aq_disable();
+		return err;
+	}
+	return 0;
+}
+
+int aq_udp_apply(void)
+{
+	bool want = aq_enabled && aq_udp_nports();
+
+	lockdep_assert_held(&aq_config_lock);
+	if (want == aq_probes_udp_registered())
+		return 0;
+	return aq_probes_udp(want);
+}
+
+void aq_disable(void)
+{
+	lockdep_assert_held(&aq_config_lock);
+	if (!aq_enabled)
+		return;
+	aq_look_stop();
+	aq_probes_unregister();
+	WRITE_ONCE(aq_enabled, false);
+	/* Closed listeners must not stay pinned while nothing watches. */
+	aq_listeners_unpin();
+	aq_rows_stale = true;
+}

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Listeners and their waits in text; see format.h. */
+#include <linux/kernel.h>
+#include <linux/math64.h>
+#include <linux/socket.h>
+
+#include "aqueue_format.h"
+#include "format.h"
+#include "table.h"
+
+const char *aq_format_proto(const struct aq_listener *l)
+{
+	if (l->family == AF_UNIX)
+		return l->type == SOCK_SEQPACKET ? "unix-seq" : "unix";
+	if (aq_is_udp(l))
+		return l->family == AF_INET6 ? "udp6" : "udp";
+	return l->family == AF_INET6 ? "tcp6" : "tcp";
+}
+
+/*
+ * A unix name may hold any byte: escape spaces, control characters,
+ * backslashes and non-ASCII as \ooo (as /proc/mounts does) so that the
+ * field stays one token; abstract names start with '@'.
+ */
+static void aq_format_unix_path(char *buf, size_t size,
+				const struct aq_listener *l)
+{
+	size_t out = 0, i = 0;
+
+	if (!l->path_len) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	if (!l->path[0]) {
+		buf[out++] = '@';
+		i = 1;
+	}
+	for (; i < l->path_len && out + 5 < size; i++) {
+		unsigned char c = l->path[i];
+
+		if (c <= ' ' || c >= 0x7f || c == '\\')
+			out += snprintf(buf + out, size - out, "\\%03o", c);
+		else
+			buf[out++] = c;
+	}
+	buf[out] = '\0';
+}
+
+void aq_format_local(char *buf, size_t size, const struct aq_listener *l)
+{
+	if (l->family == AF_UNIX)
+		aq_format_unix_path(buf, size, l);
+	else if (l->family == AF_INET6)
+		snprintf(buf, size, "[%pI6c]:%u", &l->addr, ntohs(l->port));
+	else
+		snprintf(buf, size, "%pI4:%u", &l->addr.s6_addr32[0],
+			 ntohs(l->port));
+}
+
+void aq_format_percentile(char *buf, size_t size, const u64 *wait_hist,
+			  u64 wait_max_ns, unsigned int pct)
+{
+	u64 total = 0, seen = 0, target;
+	unsigned int i;
+
+	for (i = 0; i < AQUEUE_WAIT_BUCKETS; i++)
+		total += wait_hist[i];
+	if (!total) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	target = div_u64(total * pct + 99, 100);
+	for (i = 0; i < AQUEUE_WAIT_BUCKETS - 1; i++) {
+		seen += wait_hist[i];
+		if (seen >= target)
+			break;
+	}
+	if (i == AQUEUE_WAIT_BUCKETS - 1)
+		snprintf(buf, size, "%llu", div_u64(wait_max_ns + 999, 1000));
+	else
+		snprintf(buf, size, "%llu",
+			 div_u64((1ULL << (i + AQUEUE_WAIT_SHIFT)) + 999, 1000));
+}

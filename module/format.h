@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * How a listener is named and its waits summed up in text, the same in
+ * /proc/aqueue, in the event stream and in the kernel log.
+ */
+#ifndef AQUEUE_MODULE_FORMAT_H
+#define AQUEUE_MODULE_FORMAT_H
+
+#include <linux/types.h>
+
+#include "sock.h"
+
+struct aq_listener;
+
+/* The longest local field: '@', a unix name of octal escapes, a NUL. */
+#define AQ_LOCAL_MAX	(2 + 4 * AQ_UNIX_PATH_MAX)
+
+/* tcp, tcp6, udp, udp6, unix or unix-seq. */
+const char *aq_format_proto(const struct aq_listener *l);
+/*
+ * ADDRESS:PORT, [ADDRESS]:PORT, or a unix name: a filesystem path, an
+ * abstract name after '@', "-" when unbound; one token, its unusual bytes
+ * escaped as \ooo. Reads only the identity, which does not change.
+ */
+void aq_format_local(char *buf, size_t size, const struct aq_listener *l);
+/*
+ * Percentile @pct of the times in queue, in microseconds (the upper edge
+ * of its bucket, or the longest wait for the last bucket); "-" when none.
+ */
+void aq_format_percentile(char *buf, size_t size, const u64 *wait_hist,
+			  u64 wait_max_ns, unsigned int pct);
+
+#endif /* AQUEUE_MODULE_FORMAT_H */

@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Where a connection enters and leaves a TCP listener's queues:
+ *
+ *   inet_listen               listen() and listen() again: create, backlog
+ *   inet_csk_listen_stop      the listener closes: retire its row
+ *   tcp_conn_request          a SYN reached the listener: accept and SYN
+ *                             queue lengths seen, drops at SYN time (accept
+ *                             or SYN queue full), SYN cookies sent
+ *   tcp_rtx_synack            a SYN-ACK sent again
+ *   tcp_v{4,6}_syn_recv_sock  the final ACK: drops when the accept queue is
+ *                             full by then
+ *   inet_csk_complete_hashdance  a child joins the accept queue at the
+ *   inet_csk_reqsk_queue_add     final ACK (handshake time), or through
+ *                                syncookies or Fast Open
+ *   inet_csk_accept           accept() took the head of the queue
+ */
+#include <linux/if_ether.h>
+#include <linux/kprobes.h>
+#include <linux/net.h>
+#include <linux/percpu.h>
+#include <linux/rcupdate.h>
+#include <linux/skbuff.h>
+#include <net/inet_connection_sock.h>
+#include <net/ip.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+
+#include "listener.h"
+#include "probe_tcp.h"
+#include "probes.h"
+#include "queue.h"
+
+/*
+ * The probes, in the order they are registered: a listener's end is
+ * watched before its start. Each is described in aq_tcp_table below.
+ */
+enum {
+	AQ_PROBE_LISTEN_STOP,
+	AQ_PROBE_LISTEN,
+	AQ_PROBE_HASHDANCE,
+	AQ_PROBE_QUEUE_ADD,
+	AQ_PROBE_ACCEPT,
+	AQ_PROBE_SYN,
+	AQ_PROBE_ACK4,
+	AQ_PROBE_ACK6,
+	AQ_PROBE_SYNACK_RETRANS,
+	AQ_PROBE_COUNT
+};
+
+static DEFINE_PER_CPU(unsigned long[AQ_PROBE_COUNT], aq_probe_hits);
+
+/*
+ * The netns counters of what tcp_conn_request() decided for one SYN. They
+ * are per CPU and a listener's SYNs are handled with softirqs off, so the
+ * difference on this CPU across the call is this SYN's alone.
+ */
+static const int aq_syn_mibs[] = {
+	LINUX_MIB_TCPREQQFULLDROP,
+	LINUX_MIB_TCPREQQFULLDOCOOKIES,
+	LINUX_MIB_SYNCOOKIESSENT,
+};
+
+/* Carried from a kretprobe's entry to its return. */
+struct aq_call {
+	struct sock *sk;
+	u32 drops;
+	enum aq_drop_cause cause;
+	unsigned long syn_mibs[ARRAY_SIZE(aq_syn_mibs)];
+};
+
+static void aq_read_syn_mibs(const struct sock *sk, unsigned long *out)
+{
+	struct linux_mib __percpu *mib = sock_net(sk)->mib.net_statistics;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(aq_syn_mibs); i++)
+		out[i] = this_cpu_read(mib->mibs[aq_syn_mibs[i]]);
+}
+
+static bool aq_is_tcp(const struct sock *sk)
+{
+	return sk->sk_protocol == IPPROTO_TCP &&
+	       (sk->sk_family == AF_INET || sk->sk_family == AF_INET6);
+}
+
+static int aq_listen_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct socket *sock = (struct socket *)aq_probe_arg(regs, 0);
+	struct sock *sk = sock->sk;
+
+	aq_hit(AQ_PROBE_LISTEN);
+	if (!sk || !aq_is_tcp(sk))
+		return 1;
+	*(struct sock **)ri->data = sk;
+	return 0;
+}
+
+static int aq_listen_stop(struct kprobe *p, struct pt_regs *regs)
+{
+	struct sock *sk = aq_sk_arg(regs, 0);
+
+	aq_hit(AQ_PROBE_LISTEN_STOP);
+	if (aq_is_tcp(sk)) {
+		rcu_read_lock();
+		aq_listener_stop(sk);
+		rcu_read_unlock();
+	}
+	return 0;
+}
+
+static int aq_syn_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct aq_call *call = (struct aq_call *)ri->data;
+	struct sock *sk = aq_sk_arg(regs, 2);
+	struct aq_listener *l;
+
+	aq_hit(AQ_PROBE_SYN);
+	rcu_read_lock();
+	l = aq_listener_get(sk, true);
+	if (l)
+		aq_listener_syn(l, sk);
+	rcu_read_unlock();
+	if (!l)
+		return 1;
+	call->sk = sk;
+	call->drops = aq_sk_drops(sk);
+	call->cause = sk_acceptq_is_full(sk) ? AQ_DROP_SYN_ACCEPTQ_FULL :
+					       AQ_DROP_OTHER;
+	aq_read_syn_mibs(sk, call->syn_mibs);
+	return 0;
+}
+
+/* Each failed call drops once, through tcp_listendrop(). */
+static void aq_call_done(struct aq_call *call)
+{
+	u32 delta = aq_sk_drops(call->sk) - call->drops;
+	struct aq_listener *l;
+
+	if (!delta)
+		return;
+	rcu_read_lock();
+	l = aq_listener_get(call->sk, false);
+	if (l)
+		aq_listener_drops(l, call->sk, delta, call->cause);
+	rcu_read_unlock();
+}
+
+static int aq_syn_return(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct aq_call *call = (struct aq_call *)ri->data;
+	unsigned long now[ARRAY_SIZE(aq_syn_mibs)];
+	struct aq_syn_outcome outcome;
+	struct aq_listener *l;
+
+	aq_call_done(call);
+	aq_read_syn_mibs(call->sk, now);
+	outcome.synq_full_drops = now[0] - call->syn_mibs[0];
+	outcome.synq_full_cookies = now[1] - call->syn_mibs[1];
+	outcome.syn_cookies = now[2] - call->syn_mibs[2];
+	if (!outcome.synq_full_drops && !outcome.synq_full_cookies &&
+	    !outcome.syn_cookies)
+		return 0;
+	rcu_read_lock();
+	l = aq_listener_get(call->sk, false);
+	if (l)
+		aq_listener_syn_done(l, &outcome);
+	rcu_read_unlock();
+	return 0;
+}
+
+static int aq_synack_retrans_entry(struct kretprobe_instance *ri,
+				   struct pt_regs *regs)
+{
+	aq_hit(AQ_PROBE_SYNACK_RETRANS);
+	*(struct sock **)ri->data = aq_sk_arg(regs, 0);
+	return 0;
+}
+
+/* Counted as the kernel's TCPSynRetrans is: when it was sent. */
+static int aq_synack_retrans_return(struct kretprobe_instance *ri,
+				    struct pt_regs *regs)
+{
+	struct sock *sk = *(struct sock **)ri->data;
+	struct aq_listener *l;
+
+	if (regs_return_value(regs))
+		return 0;
+	/* A Fast Open child answers for itself: no listener then. */
+	if (!aq_is_tcp(sk) || READ_ONCE(sk->sk_state) != TCP_LISTEN)
+		return 0;
+	rcu_read_lock();
+	l = aq_listener_get(sk, false);
+	if (l)
+		aq_listener_synack_retrans(l);
+	rcu_read_unlock();
+	return 0;
+}
+
+static void aq_ack_begin(struct aq_call *call, struct sock *sk)
+{
+	call->sk = sk;
+	call->drops = aq_sk_drops(sk);
+	call->cause = sk_acceptq_is_full(sk) ? AQ_DROP_ACK_ACCEPTQ_FULL :
+					       AQ_DROP_OTHER;
+}
+
+static int aq_ack4_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	aq_hit(AQ_PROBE_ACK4);
+	aq_ack_begin((struct aq_call *)ri->data, aq_sk_arg(regs, 0));
+	return 0;
+}
+
+static int aq_ack6_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct sk_buff *skb = (struct sk_buff *)aq_probe_arg(regs, 1);
+
+	aq_hit(AQ_PROBE_ACK6);
+	/* v4-mapped: tcp_v4_syn_recv_sock() runs inside and is counted. */
+	if (skb->protocol == htons(ETH_P_IP))
+		return 1;
+	aq_ack_begin((struct aq_call *)ri->data, aq_sk_arg(regs, 0));
+	return 0;
+}
+
+static int aq_ack_return(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	if (!regs_return_value(regs))
+		aq_call_done((struct aq_call *)ri->data);
+	return 0;
+}
+
+static void aq_enqueue(struct sock *sk, u64 synack_ns)
+{
+	struct aq_listener *l;
+
+	/* Not listening: the kernel forgets the child instead. */
+	if (!aq_is_tcp(sk) || READ_ONCE(sk->sk_state) != TCP_LISTEN)
+		return;
+	rcu_read_lock();
+	l = aq_listener_get(sk, true);
+	if (l)
+		aq_listener_enqueue(l, sk, synack_ns);
+	rcu_read_unlock();
+}
+
+/*
+ * The request remembers when its first SYN-ACK left (tcp_clock_us(), the
+ * monotonic clock), which the kernel does at once on the SYN: that is when
+ * the handshake began. 0 when it was never set. The handshake ends at the
+ * enqueue's own reading of the clock.
+ */
+static u64 aq_synack_ns(const struct request_sock *req)
+{
+	return tcp_rsk(req)->snt_synack * NSEC_PER_USEC;
+}
+
+/*
+ * inet_csk_complete_hashdance() may carry an inlined copy of
+ * inet_csk_reqsk_queue_add() that a probe on the latter never sees, so the
+ * final-ACK path is counted here, and a real call it makes is recognised by
+ * its child and not counted twice. Both run with softirqs off, so the
+ * per-CPU note cannot be interleaved.
+ */
+static DEFINE_PER_CPU(const struct sock *, aq_hashdance_child);
+
+static int aq_hashdance(struct kprobe *p, struct pt_regs *regs)
+{
+	bool own_req = (u8)aq_probe_arg(regs, 3);
+
+	aq_hit(AQ_PROBE_HASHDANCE);
+	if (!own_req)
+		return 0;
+	this_cpu_write(aq_hashdance_child, aq_sk_arg(regs, 1));
+	aq_enqueue(aq_sk_arg(regs, 0),
+		   aq_synack_ns((struct request_sock *)aq_probe_arg(regs, 2)));
+	return 0;
+}
+
+static int aq_queue_add(struct kprobe *p, struct pt_regs *regs)
+{
+	aq_hit(AQ_PROBE_QUEUE_ADD);
+	if (this_cpu_read(aq_hashdance_child) == aq_sk_arg(regs, 2)) {
+		this_cpu_write(aq_hashdance_child, NULL);
+		return 0;
+	}
+	aq_enqueue(aq_sk_arg(regs, 0), 0);
+	return 0;
+}
+
+static int aq_accept_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct sock *sk = aq_sk_arg(regs, 0);
+
+	aq_hit(AQ_PROBE_ACCEPT);
+	if (!aq_is_tcp(sk))
+		return 1;
+	*(struct sock **)ri->data = sk;
+	return 0;
+}
+
+static int aq_accept_return(struct kretprobe_instance *ri,
+			    struct pt_regs *regs)
+{
+	/* inet_csk_accept() returns the child, or NULL. */
+	if (regs_return_value(regs))
+		aq_probe_accepted(*(struct sock **)ri->data);
+	return 0;
+}
+
+static struct aq_probe aq_tcp_table[AQ_PROBE_COUNT] = {
+	[AQ_PROBE_LISTEN_STOP] = { .symbol = "inet_csk_listen_stop",
+		.pre = aq_listen_stop },
+	[AQ_PROBE_LISTEN] = { .symbol = "inet_listen",
+		.entry = aq_listen_entry, .ret = aq_probe_listen_return,
+		.data_size = sizeof(struct sock *) },
+	[AQ_PROBE_HASHDANCE] = { .symbol = "inet_csk_complete_hashdance",
+		.pre = aq_hashdance },
+	[AQ_PROBE_QUEUE_ADD] = { .symbol = "inet_csk_reqsk_queue_add",
+		.pre = aq_queue_add },
+	[AQ_PROBE_ACCEPT] = { .symbol = "inet_csk_accept",
+		.entry = aq_accept_entry, .ret = aq_accept_return,
+		.data_size = sizeof(struct sock *), .flags = AQ_PROBE_SLEEPS },
+	[AQ_PROBE_SYN] = { .symbol = "tcp_conn_request",
+		.entry = aq_syn_entry, .ret = aq_syn_return,
+		.data_size = sizeof(struct aq_call) },
+	[AQ_PROBE_ACK4] = { .symbol = "tcp_v4_syn_recv_sock",
+		.entry = aq_ack4_entry, .ret = aq_ack_return,
+		.data_size = sizeof(struct aq_call) },
+	[AQ_PROBE_ACK6] = { .symbol = "tcp_v6_syn_recv_sock",
+		.entry = aq_ack6_entry, .ret = aq_ack_return,
+		.data_size = sizeof(struct aq_call),
+		.flags = AQ_PROBE_OPTIONAL },
+	[AQ_PROBE_SYNACK_RETRANS] = { .symbol = "tcp_rtx_synack",
+		.entry = aq_synack_retrans_entry,
+		.ret = aq_synack_retrans_return,
+		.data_size = sizeof(struct sock *) },
+};
+
+AQ_PROBE_SET(aq_tcp_probes, aq_tcp_table, false);

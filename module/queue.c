@@ -1,0 +1,458 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The model of each listener's queue; see queue.h. Everything here runs on
+ * the probes' path under the listener's own lock, and formats nothing.
+ */
+#include <linux/atomic.h>
+#include <linux/log2.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/timekeeping.h>
+#include <net/sock.h>
+
+#include "events.h"
+#include "queue.h"
+#include "sock.h"
+#include "table.h"
+#include "watch.h"
+
+/* The ring of enqueue times grows on demand up to this many entries. */
+#define AQ_RING_MIN	8U
+#define AQ_RING_MAX	65536U
+
+static atomic_long_t aq_resyncs;
+/* Bumped to make every listener re-read its queue length from the kernel. */
+static atomic_t aq_epoch;
+
+static unsigned int aq_qlen_bucket(u32 len)
+{
+	return min_t(unsigned int, fls(len), AQUEUE_QLEN_BUCKETS - 1);
+}
+
+static unsigned int aq_wait_bucket(u64 ns)
+{
+	if (ns < (1ULL << AQUEUE_WAIT_SHIFT))
+		return 0;
+	return min_t(unsigned int, fls64(ns) - AQUEUE_WAIT_SHIFT,
+		     AQUEUE_WAIT_BUCKETS - 1);
+}
+
+/*
+ * A part of a listener, allocated at its first use in the probe that needs
+ * it, under l->lock. Without it (the memory limit, or no memory at once)
+ * the event's share in it is lost, and counted with the events of the
+ * listeners that have no row.
+ */
+static struct aq_syn *aq_syn_get(struct aq_listener *l)
+{
+	if (unlikely(!l->syn))
+		l->syn = aq_table_syn_alloc();
+	return l->syn;
+}
+
+static struct aq_udp *aq_udp_get(struct aq_listener *l)
+{
+	if (unlikely(!l->udp))
+		l->udp = aq_table_udp_alloc();
+	return l->udp;
+}
+
+void aq_queue_init(struct aq_listener *l, struct sock *sk, u32 queued,
+		   u64 now)
+{
+	l->backlog = aq_kernel_backlog(sk);
+	l->qlen = aq_kernel_qlen(sk) + queued;
+	l->untimed_head = l->qlen;
+	l->enqueued = l->qlen;
+	l->qpeak = l->qlen;
+	l->drops_base = aq_sk_drops(sk);
+	l->epoch = atomic_read(&aq_epoch);
+	l->start_ns = now;
+	l->qlen_since_ns = now;
+}
+
+/* Accumulates the queue-length integral up to @now; under l->lock. */
+static void aq_qlen_advance(struct aq_listener *l, u64 now)
+{
+	if (now > l->qlen_since_ns)
+		l->qlen_area_ns += (u64)l->qlen * (now - l->qlen_since_ns);
+	l->qlen_since_ns = now;
+}
+
+static void aq_qlen_set(struct aq_listener *l, u32 qlen, u64 now)
+{
+	aq_qlen_advance(l, now);
+	l->qlen = qlen;
+	if (qlen > l->qpeak)
+		l->qpeak = qlen;
+	if (qlen && !l->watched)
+		aq_table_watch(l);
+}
+
+/*
+ * After a missed probe hit or a re-enable the model may be off: start again
+ * from the kernel's own queue length, with no timestamps for what is queued.
+ * The counts move so that enqueued = accepted + qlen keeps holding.
+ */
+static void aq_sync(struct aq_listener *l, struct sock *sk, u64 now)
+{
+	u32 epoch = atomic_read(&aq_epoch);
+	u32 kernel_qlen;
+
+	if (likely(l->epoch == epoch))
+		return;
+	l->epoch = epoch;
+	kernel_qlen = aq_kernel_qlen(sk);
+	if (kernel_qlen > l->qlen) {
+		l->enqueued += kernel_qlen - l->qlen;
+	} else {
+		l->accepted += l->qlen - kernel_qlen;
+		l->untimed += l->qlen - kernel_qlen;
+	}
+	aq_qlen_set(l, kernel_qlen, now);
+	l->untimed_head = kernel_qlen;
+	l->untimed_since_ns = now;
+	l->untimed_tail = 0;
+	l->ring_head = 0;
+	l->ring_count = 0;
+	if (aq_is_udp(l)) {
+		l->enqueued += l->received_early;
+		l->received_early = 0;
+	}
+	l->resynced++;
+	atomic_long_inc(&aq_resyncs);
+}
+
+void aq_queue_sync(struct aq_listener *l, struct sock *sk, u64 now)
+{
+	aq_sync(l, sk, now);
+}
+
+void aq_queue_resync_all(void)
+{
+	atomic_inc(&aq_epoch);
+}
+
+long aq_queue_resyncs(void)
+{
+	return atomic_long_read(&aq_resyncs);
+}
+
+void aq_queue_reset_resyncs(void)
+{
+	atomic_long_set(&aq_resyncs, 0);
+}
+
+static bool aq_ring_grow(struct aq_listener *l)
+{
+	u32 cap = l->ring_cap ? l->ring_cap * 2 : AQ_RING_MIN;
+	u64 *ring;
+	u32 i;
+
+	if (cap > AQ_RING_MAX ||
+	    !aq_table_charge((cap - l->ring_cap) * sizeof(*ring)))
+		return false;
+	ring = kmalloc_array(cap, sizeof(*ring), GFP_ATOMIC | __GFP_NOWARN);
+	if (!ring) {
+		aq_table_uncharge((cap - l->ring_cap) * sizeof(*ring));
+		return false;
+	}
+	for (i = 0; i < l->ring_count; i++)
+		ring[i] = l->ring[(l->ring_head + i) & (l->ring_cap - 1)];
+	kfree(l->ring);
+	l->ring = ring;
+	l->ring_cap = cap;
+	l->ring_head = 0;
+	return true;
+}
+
+/*
+ * Drops are the kernel's own sk_drops counted from when tracking began.
+ * Concurrent probes read it at different moments, so keep the largest
+ * reading: the last reading after the last drop is exact. Under l->lock;
+ * @now is the event's time, or 0 for the clock to be read if there is a
+ * drop.
+ */
+static bool aq_drops_seen(struct aq_listener *l, u32 kernel_drops, u64 now)
+{
+	u32 seen = kernel_drops - l->drops_base;
+	bool log = false;
+
+	if ((s32)(seen - (u32)l->drops) > 0) {
+		log = aq_watch_dropped(l, (u32)(seen - (u32)l->drops),
+				       now ?: ktime_get_ns());
+		l->drops += (u32)(seen - (u32)l->drops);
+	}
+	return log;
+}
+
+bool aq_queue_drops_seen(struct aq_listener *l, u32 kernel_drops, u64 now)
+{
+	return aq_drops_seen(l, kernel_drops, now);
+}
+
+void aq_listener_syn(struct aq_listener *l, struct sock *sk)
+{
+	u32 kernel_qlen = aq_kernel_qlen(sk);
+	u32 kernel_drops = aq_sk_drops(sk);
+	u32 synq_len = l->family == AF_UNIX ? 0 : aq_kernel_synq_len(sk);
+	struct aq_syn *syn;
+	unsigned long flags;
+	bool log = false;
+	u64 now;
+
+	spin_lock_irqsave(&l->lock, flags);
+	now = ktime_get_ns();
+	aq_sync(l, sk, now);
+	l->backlog = READ_ONCE(sk->sk_max_ack_backlog);
+	l->qlen_hist[aq_qlen_bucket(kernel_qlen)]++;
+	/* Unix listeners count their refused connects instead. */
+	if (l->family != AF_UNIX) {
+		log = aq_drops_seen(l, kernel_drops, now);
+		syn = aq_syn_get(l);
+		if (syn)
+			syn->synq_hist[aq_qlen_bucket(synq_len)]++;
+	}
+	spin_unlock_irqrestore(&l->lock, flags);
+	if (unlikely(log))
+		aq_event_log_drop(l);
+}
+
+void aq_listener_syn_done(struct aq_listener *l,
+			  const struct aq_syn_outcome *outcome)
+{
+	struct aq_syn *syn;
+	unsigned long flags;
+
+	spin_lock_irqsave(&l->lock, flags);
+	syn = aq_syn_get(l);
+	if (syn) {
+		syn->synq_full_drops += outcome->synq_full_drops;
+		syn->synq_full_cookies += outcome->synq_full_cookies;
+		syn->syn_cookies += outcome->syn_cookies;
+	}
+	spin_unlock_irqrestore(&l->lock, flags);
+}
+
+void aq_listener_synack_retrans(struct aq_listener *l)
+{
+	struct aq_syn *syn;
+	unsigned long flags;
+
+	spin_lock_irqsave(&l->lock, flags);
+	syn = aq_syn_get(l);
+	if (syn)
+		syn->synack_retrans++;
+	spin_unlock_irqrestore(&l->lock, flags);
+}
+
+/* One more in the queue, timed if the ring has room. Under l->lock. */
+static void aq_enqueue_locked(struct aq_listener *l, u64 now)
+{
+	aq_qlen_set(l, l->qlen + 1, now);
+	l->enqueued++;
+	if (!l->untimed_tail &&
+	    (l->ring_count < l->ring_cap || aq_ring_grow(l))) {
+		l->ring[(l->ring_head + l->ring_count) & (l->ring_cap - 1)] = now;
+		l->ring_count++;
+	} else {
+		if (!l->untimed_tail)
+			l->tail_since_ns = now;
+		l->untimed_tail++;
+	}
+}
+
+void aq_listener_enqueue(struct aq_listener *l, struct sock *sk,
+			 u64 synack_ns)
+{
+	struct aq_syn *syn;
+	unsigned long flags;
+	u64 now, handshake_ns;
+
+	spin_lock_irqsave(&l->lock, flags);
+	now = ktime_get_ns();
+	aq_sync(l, sk, now);
+	if (synack_ns && now >= synack_ns) {
+		/* Below the first bucket's edge but still a handshake. */
+		handshake_ns = max_t(u64, now - synack_ns, 1);
+		syn = aq_syn_get(l);
+		if (syn) {
+			syn->handshake_hist[aq_wait_bucket(handshake_ns)]++;
+			syn->handshake_sum_ns += handshake_ns;
+			if (handshake_ns > syn->handshake_max_ns)
+				syn->handshake_max_ns = handshake_ns;
+		}
+	}
+	aq_enqueue_locked(l, now);
+	spin_unlock_irqrestore(&l->lock, flags);
+}
+
+void aq_listener_datagram(struct aq_listener *l, struct sock *sk,
+			  u32 seen_len, u32 seen_bytes, int err)
+{
+	u32 kernel_drops = aq_sk_drops(sk);
+	struct aq_udp *udp;
+	unsigned long flags;
+	bool log;
+	u64 now;
+
+	spin_lock_irqsave(&l->lock, flags);
+	now = ktime_get_ns();
+	aq_sync(l, sk, now);
+	l->backlog = READ_ONCE(sk->sk_rcvbuf);
+	l->qlen_hist[aq_qlen_bucket(seen_len)]++;
+	udp = aq_udp_get(l);
+	if (udp)
+		udp->qbytes_hist[aq_qlen_bucket(seen_bytes)]++;
+	if (!err) {
+		if (l->received_early) {
+			l->received_early--;
+			l->enqueued++;
+		} else {
+			aq_enqueue_locked(l, now);
+		}
+	} else if (err == -ENOMEM && udp) {
+		/* The receive buffer was full; -ENOBUFS is memory pressure. */
+		udp->drops_rcvbuf++;
+	}
+	log = aq_drops_seen(l, kernel_drops, now);
+	spin_unlock_irqrestore(&l->lock, flags);
+	if (unlikely(log))
+		aq_event_log_drop(l);
+}
+
+void aq_listener_claim(struct aq_listener *l)
+{
+	char comm[TASK_COMM_LEN];
+	unsigned long flags;
+
+	if (READ_ONCE(l->pid))
+		return;
+	/* Outside l->lock, as in aq_listener_listen(). */
+	get_task_comm(comm, current);
+	spin_lock_irqsave(&l->lock, flags);
+	if (!l->pid) {
+		l->pid = task_tgid_nr(current);
+		memcpy(l->comm, comm, sizeof(l->comm));
+	}
+	spin_unlock_irqrestore(&l->lock, flags);
+}
+
+void aq_listener_dequeue(struct aq_listener *l, struct sock *sk)
+{
+	unsigned long flags;
+	u64 now, wait;
+
+	spin_lock_irqsave(&l->lock, flags);
+	now = ktime_get_ns();
+	aq_sync(l, sk, now);
+	if (!l->qlen) {
+		l->accepted++;
+		l->untimed++;
+		if (aq_is_udp(l))
+			l->received_early++;
+		else
+			/* An enqueue was missed: count the pair untimed. */
+			l->enqueued++;
+		goto out;
+	}
+	aq_qlen_set(l, l->qlen - 1, now);
+	l->accepted++;
+	if (l->untimed_head) {
+		l->untimed_head--;
+		l->untimed++;
+	} else if (l->ring_count) {
+		wait = now - l->ring[l->ring_head];
+		l->ring_head = (l->ring_head + 1) & (l->ring_cap - 1);
+		l->ring_count--;
+		l->wait_hist[aq_wait_bucket(wait)]++;
+		l->wait_sum_ns += wait;
+		if (wait > l->wait_max_ns)
+			l->wait_max_ns = wait;
+	} else {
+		l->untimed_tail--;
+		l->untimed++;
+	}
+out:
+	aq_watch_accepted(l, now);
+	spin_unlock_irqrestore(&l->lock, flags);
+}
+
+/* A probed call that may have dropped has returned. */
+void aq_listener_drops(struct aq_listener *l, struct sock *sk, u32 delta,
+		       enum aq_drop_cause cause)
+{
+	u32 kernel_drops = aq_sk_drops(sk);
+	unsigned long flags;
+	bool log;
+
+	spin_lock_irqsave(&l->lock, flags);
+	log = aq_drops_seen(l, kernel_drops, 0);
+	if (delta) {
+		if (cause == AQ_DROP_SYN_ACCEPTQ_FULL)
+			l->drops_syn_acceptq++;
+		else if (cause == AQ_DROP_ACK_ACCEPTQ_FULL)
+			l->drops_ack_acceptq++;
+	}
+	spin_unlock_irqrestore(&l->lock, flags);
+	if (unlikely(log))
+		aq_event_log_drop(l);
+}
+
+void aq_listener_refused(struct aq_listener *l)
+{
+	unsigned long flags;
+	bool log;
+
+	spin_lock_irqsave(&l->lock, flags);
+	log = aq_watch_dropped(l, 1, ktime_get_ns());
+	l->drops++;
+	spin_unlock_irqrestore(&l->lock, flags);
+	if (unlikely(log))
+		aq_event_log_drop(l);
+}
+
+void aq_listener_waited(struct aq_listener *l)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&l->lock, flags);
+	l->waited++;
+	spin_unlock_irqrestore(&l->lock, flags);
+}
+
+void aq_queue_reset(struct aq_listener *l)
+{
+	unsigned long flags;
+	u64 now;
+
+	spin_lock_irqsave(&l->lock, flags);
+	now = ktime_get_ns();
+	l->drops_base += (u32)l->drops;
+	l->drops = 0;
+	l->drops_syn_acceptq = 0;
+	l->drops_ack_acceptq = 0;
+	l->waited = 0;
+	l->enqueued = l->qlen;
+	l->accepted = 0;
+	l->qpeak = l->qlen;
+	l->untimed = 0;
+	l->resynced = 0;
+	l->start_ns = now;
+	l->qlen_since_ns = now;
+	l->qlen_area_ns = 0;
+	l->wait_sum_ns = 0;
+	l->wait_max_ns = 0;
+	memset(l->qlen_hist, 0, sizeof(l->qlen_hist));
+	memset(l->wait_hist, 0, sizeof(l->wait_hist));
+	/* The parts stay, zeroed: what is held stays held. */
+	if (aq_is_udp(l)) {
+		if (l->udp)
+			memset(l->udp, 0, sizeof(*l->udp));
+	} else if (l->syn) {
+		memset(l->syn, 0, sizeof(*l->syn));
+	}
+	spin_unlock_irqrestore(&l->lock, flags);
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Reading a live socket: whether aqueue tracks it, what the kernel holds in
+ * its queue, and its identity. The layer below everything that models a
+ * queue; it knows nothing of aqueue's own state.
+ */
+#ifndef AQUEUE_SOCK_H
+#define AQUEUE_SOCK_H
+
+#include <linux/in6.h>
+#include <linux/skbuff.h>
+#include <linux/types.h>
+#include <net/inet_connection_sock.h>
+#include <net/sock.h>
+#include <net/udp.h>
+
+/* sizeof(((struct sockaddr_un *)0)->sun_path) */
+#define AQ_UNIX_PATH_MAX 108
+
+static inline bool aq_sock_is_udp(const struct sock *sk)
+{
+	return sk->sk_protocol == IPPROTO_UDP && sk->sk_type == SOCK_DGRAM &&
+	       (sk->sk_family == AF_INET || sk->sk_family == AF_INET6);
+}
+
+/*
+ * The queue length the kernel reports for this kind of listener. This and
+ * the next two are inline: the probes' path reads them on every SYN.
+ */
+static inline u32 aq_kernel_qlen(const struct sock *sk)
+{
+	/* A unix listener queues its embryos as skbs, without sk_ack_backlog. */
+	if (sk->sk_family == AF_UNIX)
+		return skb_queue_len_lockless(&sk->sk_receive_queue);
+	/* recvmsg() moves a UDP socket's queue to a second one, in batches. */
+	if (aq_sock_is_udp(sk))
+		return skb_queue_len_lockless(&sk->sk_receive_queue) +
+		       skb_queue_len_lockless(&udp_sk(sk)->reader_queue);
+	return READ_ONCE(sk->sk_ack_backlog);
+}
+
+/* TCP: request sockets waiting for their final ACK. */
+static inline u32 aq_kernel_synq_len(const struct sock *sk)
+{
+	return inet_csk_reqsk_queue_len(sk);
+}
+
+/* UDP: bytes of receive memory in use. */
+static inline u32 aq_kernel_rmem(const struct sock *sk)
+{
+	return sk_rmem_alloc_get(sk);
+}
+
+/*
+ * Whether @sk, a live socket, is one aqueue tracks: a TCP or unix
+ * listener, or a bound UDP socket.
+ */
+bool aq_is_listener(const struct sock *sk);
+/* What the backlog column holds: the receive buffer for UDP. */
+u32 aq_kernel_backlog(const struct sock *sk);
+
+u32 aq_sock_netns(const struct sock *sk);
+/* Host order; 0 for a unix socket. */
+u16 aq_sock_port(const struct sock *sk);
+/* The bound address of a TCP or UDP socket (IPv4 in the first word). */
+void aq_sock_inet_addr(const struct sock *sk, struct in6_addr *addr);
+/*
+ * The bound name of a unix socket into @path (AQ_UNIX_PATH_MAX bytes);
+ * returns its length, 0 if unbound. Abstract names start with a NUL.
+ */
+u8 aq_sock_unix_path(const struct sock *sk, char *path);
+
+#endif /* AQUEUE_SOCK_H */

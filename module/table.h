@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The table of tracked listeners: one entry per listening socket (or
+ * watched UDP socket), found by socket pointer in an rhashtable on the
+ * probes' path and by id in an xarray by the readers. Entries and their
+ * parts come from caches of their own, are charged against max_memory and
+ * are freed after an RCU grace period.
+ */
+#ifndef AQUEUE_TABLE_H
+#define AQUEUE_TABLE_H
+
+#include <linux/in6.h>
+#include <linux/llist.h>
+#include <linux/net.h>
+#include <linux/rhashtable.h>
+#include <linux/sched.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+
+#include "aqueue_format.h"
+
+struct sock;
+
+/*
+ * TCP: the SYN queue (request sockets waiting for the final ACK) and the
+ * handshake, SYN to final ACK. Allocated at a listener's first SYN: an idle
+ * listener, and every unix one, goes without.
+ */
+struct aq_syn {
+	u64 synq_full_drops;	/* TCPReqQFullDrop */
+	u64 synq_full_cookies;	/* TCPReqQFullDoCookies */
+	u64 syn_cookies;	/* SyncookiesSent */
+	u64 synack_retrans;
+	u64 handshake_sum_ns;
+	u64 handshake_max_ns;
+	u64 synq_hist[AQUEUE_QLEN_BUCKETS];
+	u64 handshake_hist[AQUEUE_WAIT_BUCKETS];
+};
+
+/*
+ * UDP: the receive queue in bytes (the queue holds datagrams, and the
+ * backlog field holds sk_rcvbuf). Allocated at a socket's first datagram.
+ */
+struct aq_udp {
+	u64 drops_rcvbuf;	/* UdpRcvbufErrors */
+	u64 qbytes_hist[AQUEUE_QLEN_BUCKETS];
+};
+
+/*
+ * One tracked listener. Its queue model is described in queue.h, its live
+ * state in watch.h.
+ */
+struct aq_listener {
+	struct rhash_head node;
+	/*
+	 * The hash key. While sk_pinned, the entry holds a reference on the
+	 * socket, so readers under RCU may read its counters: the kernel
+	 * bumps sk_drops after the last probe of a refused final ACK has
+	 * run, and only a read at read time sees it.
+	 */
+	struct sock *sk;
+	bool sk_pinned;
+	bool sk_ref;	/* a reference is held (dropped after unpinning) */
+	/* watch.c's, under lock (with its live state below, in a hole). */
+	u8 stalled:1;		/* a stall event was sent, no recovery yet */
+	u8 drop_logged:1;
+	u8 watched:1;		/* marked in the ids for the watch's pass */
+	u32 id;
+	union {
+		struct rcu_head rcu;
+		struct llist_node free_node;	/* after the grace period */
+	};
+
+	/* Identity, copied when tracking begins so readers never touch sk. */
+	u32 netns;
+	u16 family;
+	u16 type;		/* SOCK_STREAM, SOCK_SEQPACKET or SOCK_DGRAM */
+	__be16 port;
+	union {
+		struct in6_addr addr;	/* IPv4 in the first four bytes */
+		u8 path_len;		/* unix: of path[] below, 0: unbound */
+	};
+	pid_t pid;
+	char comm[TASK_COMM_LEN];
+
+	spinlock_t lock;	/* everything below */
+	u32 backlog;
+	u32 qlen;
+	u32 qpeak;
+	u32 untimed_head;
+	u32 untimed_tail;
+	u32 ring_head;
+	u32 ring_count;
+	u32 ring_cap;
+	/*
+	 * UDP: datagrams received before their enqueue's probe ran (another
+	 * CPU may take one as soon as it is queued): that enqueue is then
+	 * counted, not queued.
+	 */
+	u32 received_early;
+	u64 *ring;
+	u32 epoch;
+	u32 drops_base;
+	u64 drops;
+	u64 drops_syn_acceptq;
+	u64 drops_ack_acceptq;
+	u64 waited;		/* unix: connects that slept on a full queue */
+	u64 enqueued;
+	u64 accepted;
+	u64 untimed;
+	u64 resynced;
+	u64 start_ns;
+	u64 qlen_since_ns;
+	u64 qlen_area_ns;
+	u64 wait_sum_ns;
+	u64 wait_max_ns;
+	u64 qlen_hist[AQUEUE_QLEN_BUCKETS];
+	u64 wait_hist[AQUEUE_WAIT_BUCKETS];
+
+	/* Live state (watch.c), under lock; not cleared by a reset. */
+	u64 untimed_since_ns;	/* the untimed head was queued by then */
+	u64 tail_since_ns;	/* the first of the untimed tail came */
+	u64 last_accept_ns;	/* or when tracking began */
+	u64 last_drop_ns;	/* or when tracking began */
+	u64 burst_start_ns;
+	u64 burst_drops;	/* 0: not in a burst of drops */
+	u64 stall_start_ns;
+	/*
+	 * The parts only some sockets need, allocated at their first use
+	 * (see aq_syn_get()), set under lock and freed with the entry.
+	 */
+	union {
+		struct aq_syn *syn;	/* TCP: from the first SYN, or NULL */
+		struct aq_udp *udp;	/* UDP: from the first datagram, or NULL */
+	};
+	/*
+	 * Unix listeners only, whose entries come from a cache with room for
+	 * AQ_UNIX_PATH_MAX bytes here. Abstract names start with a NUL.
+	 */
+	char path[];
+};
+
+static inline bool aq_is_udp(const struct aq_listener *l)
+{
+	return l->type == SOCK_DGRAM;
+}
+
+int aq_table_init(void);
+void aq_table_exit(void);
+
+/*
+ * The table by socket, and its parameters: constants that
+ * rhashtable_lookup_fast() folds in, here so that the probes' lookups
+ * inline (only the files that look up use them).
+ */
+extern struct rhashtable aq_table;
+static const struct rhashtable_params aq_table_params __maybe_unused = {
+	.key_len = sizeof(const struct sock *),
+	.key_offset = offsetof(struct aq_listener, sk),
+	.head_offset = offsetof(struct aq_listener, node),
+	.automatic_shrinking = true,
+};
+
+/* Under rcu_read_lock(). */
+static __always_inline struct aq_listener *aq_table_lookup(struct sock *sk)
+{
+	return rhashtable_lookup_fast(&aq_table, &sk, aq_table_params);
+}
+
+/*
+ * A new entry for @sk, a live socket: its identity copied and a reference
+ * held on it. NULL when the filter leaves it out or a limit is reached
+ * (counted as filtered or untracked).
+ */
+struct aq_listener *aq_table_alloc(struct sock *sk, bool from_listen);
+/*
+ * Adds @l from aq_table_alloc(), once its model is set up. Returns @l, or
+ * the entry another CPU added for the same socket first, or NULL; @l is
+ * freed unless returned.
+ */
+struct aq_listener *aq_table_insert(struct aq_listener *l, bool from_listen);
+/*
+ * Takes @l out of the table, to be freed after a grace period. Returns
+ * true if this call removed it.
+ */
+bool aq_table_unlink(struct aq_listener *l);
+
+/* Under rcu_read_lock(): the entry with id @id, or NULL. */
+struct aq_listener *aq_table_by_id(u32 id);
+/* Under rcu_read_lock(): the first entry with an id of at least *@id. */
+struct aq_listener *aq_table_find(u32 *id);
+/*
+ * The first entry from *@index on, or with @busy the first of those the
+ * watch looks at every period; for aq_table_for_each().
+ */
+struct aq_listener *aq_table_next(unsigned long *index, bool busy);
+#define aq_table_for_each(l, index, busy)				\
+	for ((index) = 0; ((l) = aq_table_next(&(index), (busy))); (index)++)
+
+/*
+ * The entries the watch looks at every period are marked: those with a
+ * queue, a burst of drops or a stall. Under l->lock.
+ */
+void aq_table_watch(struct aq_listener *l);
+void aq_table_unwatch(struct aq_listener *l);
+
+/*
+ * A part of a listener, at its first use; NULL (counted as an untracked
+ * event) at the memory limit or without memory at once.
+ */
+struct aq_syn *aq_table_syn_alloc(void);
+struct aq_udp *aq_table_udp_alloc(void);
+/* Memory for a listener's ring, held against max_memory. */
+bool aq_table_charge(size_t bytes);
+void aq_table_uncharge(size_t bytes);
+
+/* Stops tracking the listeners that the filter in force leaves out. */
+void aq_table_refilter(void);
+/*
+ * Drops the references on the sockets, once no reader can still see one
+ * pinned (sk_pinned cleared beforehand).
+ */
+void aq_table_release_sockets(void);
+/* Forgets every listener; only while no probe is registered. */
+void aq_table_clear(void);
+
+struct aq_table_stats {
+	int tracked;
+	long untracked_listens;
+	/* Events of untracked listeners, or that a part could not be had for. */
+	long untracked_events;
+	long filtered_events;
+	/* Bytes of entries, their parts and rings. */
+	long memory;
+};
+
+void aq_table_get_stats(struct aq_table_stats *stats);
+/* Zeroes the counts of what was not tracked. */
+void aq_table_reset_stats(void);
+
+#endif /* AQUEUE_TABLE_H */
