@@ -232,7 +232,8 @@ static bool aq_parse_state(struct aq_parser *ps, char *line)
 		{ "resyncs", &s->resyncs },
 	};
 
-	return aq_parse_totals(ps, line, "state", "second", kv, 10);
+	return aq_parse_totals(ps, line, "state", "second", kv,
+			       sizeof(kv) / sizeof(kv[0]));
 }
 
 /* "closed listeners N enqueued N ..." */
@@ -247,7 +248,8 @@ static bool aq_parse_closed(struct aq_parser *ps, char *line)
 		{ "drops", &s->closed_drops },
 	};
 
-	return aq_parse_totals(ps, line, "closed", "third", kv, 5);
+	return aq_parse_totals(ps, line, "closed", "third", kv,
+			       sizeof(kv) / sizeof(kv[0]));
 }
 
 /* The column names, however many spaces apart. */
