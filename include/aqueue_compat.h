@@ -45,10 +45,16 @@ static inline unsigned long aq_probe_arg(struct pt_regs *regs, unsigned int n)
 }
 
 /*
- * A listener's drop counter, the one SO_MEMINFO reports: an atomic_t in
- * struct sock on every supported kernel. Defined as a macro so that this
- * header does not have to pull in net/sock.h.
+ * A listener's drop counter, the one SO_MEMINFO reports. Until 6.18 it is
+ * the atomic_t sk_drops in struct sock; since then UDP (and raw) sockets
+ * count in per-NUMA-node counters that only sk_drops_read() sums, and
+ * sk_drops stays 0 for them. Macros, so that this header does not have to
+ * pull in net/sock.h.
  */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 18, 0)
+#define aq_sk_drops(sk) ((u32)sk_drops_read(sk))
+#else
 #define aq_sk_drops(sk) ((u32)atomic_read(&(sk)->sk_drops))
+#endif
 
 #endif /* AQUEUE_COMPAT_H */

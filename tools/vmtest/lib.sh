@@ -7,11 +7,10 @@ AQUEUE_CACHE=${AQUEUE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/aqueue}
 VMTEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck disable=SC2034 # used by the scripts that source this file
 TOP_DIR=$(cd "$VMTEST_DIR/../.." && pwd)
-# Debian 11's and 12's kernels by series, Debian 13's 6.12 by its suite;
-# fetch-kernel also knows trixie-backports and unstable (their newest
-# kernel), which fail the UDP tests today and are not run by default.
+# Debian 11's and 12's kernels by series, Debian 13's 6.12 and the newest
+# 7.x of trixie-backports and of unstable by their suite.
 # shellcheck disable=SC2034 # used by the scripts that source this file
-SUPPORTED_SERIES="5.10 6.1 6.12 trixie"
+SUPPORTED_SERIES="5.10 6.1 6.12 trixie trixie-backports unstable"
 
 die() {
 	echo "vmtest: $*" >&2
