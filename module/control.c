@@ -112,9 +112,31 @@ static int aq_parse_ports(char *list, struct aq_filter *f)
 	return 0;
 }
 
+/* The words of "filter family" and "filter kind", and what they set. */
+static const char *const aq_family_words[] = { "any", "ipv4", "ipv6" };
+static const u32 aq_family_values[] = { 0, AF_INET, AF_INET6 };
+static const char *const aq_kind_words[] = { "any", "tcp", "unix", "udp" };
+static const u32 aq_kind_values[] = {
+	AQ_KIND_ALL, AQ_KIND_TCP, AQ_KIND_UNIX, AQ_KIND_UDP
+};
+
+/* @value, one of the @n @words, sets *@out to its value in @values. */
+static int aq_parse_word(const char *value, const char *const *words,
+			 const u32 *values, size_t n, u32 *out)
+{
+	int i = match_string(words, n, value);
+
+	if (i < 0)
+		return -EINVAL;
+	*out = values[i];
+	return 0;
+}
+
 static int aq_parse_filter(char *key, char *value, struct aq_command *cmd)
 {
 	struct aq_filter *f = &cmd->filter;
+	u32 family;
+	int err;
 
 	if (!key || !value)
 		return -EINVAL;
@@ -130,27 +152,15 @@ static int aq_parse_filter(char *key, char *value, struct aq_command *cmd)
 	}
 	if (!strcmp(key, "family")) {
 		cmd->key = AQ_FILTER_FAMILY;
-		if (!strcmp(value, "ipv4"))
-			f->family = AF_INET;
-		else if (!strcmp(value, "ipv6"))
-			f->family = AF_INET6;
-		else if (strcmp(value, "any"))
-			return -EINVAL;
-		return 0;
+		err = aq_parse_word(value, aq_family_words, aq_family_values,
+				    ARRAY_SIZE(aq_family_words), &family);
+		f->family = family;
+		return err;
 	}
 	if (!strcmp(key, "kind")) {
 		cmd->key = AQ_FILTER_KIND;
-		if (!strcmp(value, "tcp"))
-			f->kinds = AQ_KIND_TCP;
-		else if (!strcmp(value, "unix"))
-			f->kinds = AQ_KIND_UNIX;
-		else if (!strcmp(value, "udp"))
-			f->kinds = AQ_KIND_UDP;
-		else if (!strcmp(value, "any"))
-			f->kinds = AQ_KIND_ALL;
-		else
-			return -EINVAL;
-		return 0;
+		return aq_parse_word(value, aq_kind_words, aq_kind_values,
+				     ARRAY_SIZE(aq_kind_words), &f->kinds);
 	}
 	return -EINVAL;
 }

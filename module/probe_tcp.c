@@ -109,19 +109,29 @@ static int aq_listen_stop(struct kprobe *p, struct pt_regs *regs)
 	return 0;
 }
 
+/*
+ * What a kretprobe's return adds is known at the entry of the calls it
+ * watches: tcp_conn_request() and tcp_v{4,6}_syn_recv_sock() test the
+ * queues before anything else, so the return (a trampoline that costs
+ * about as much as the probe itself) is taken only when a queue is full
+ * at the entry or SYN cookies are always sent. A drop of any other kind
+ * (no memory, no route) moves sk_drops, which the next event or read
+ * counts, as drops of another cause.
+ */
+static bool aq_syn_may_overflow(const struct sock *sk)
+{
+	return sk_acceptq_is_full(sk) || inet_csk_reqsk_queue_is_full(sk) ||
+	       READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_syncookies) == 2;
+}
+
 static int aq_syn_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct aq_call *call = (struct aq_call *)ri->data;
 	struct sock *sk = aq_sk_arg(regs, 2);
-	struct aq_listener *l;
 
 	aq_hit(AQ_PROBE_SYN);
-	rcu_read_lock();
-	l = aq_listener_get(sk, true);
-	if (l)
-		aq_listener_syn(l, sk);
-	rcu_read_unlock();
-	if (!l)
+	if (!aq_probe_update(sk, true, aq_listener_syn, sk) ||
+	    !aq_syn_may_overflow(sk))
 		return 1;
 	call->sk = sk;
 	call->drops = aq_sk_drops(sk);
@@ -135,15 +145,10 @@ static int aq_syn_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 static void aq_call_done(struct aq_call *call)
 {
 	u32 delta = aq_sk_drops(call->sk) - call->drops;
-	struct aq_listener *l;
 
-	if (!delta)
-		return;
-	rcu_read_lock();
-	l = aq_listener_get(call->sk, false);
-	if (l)
-		aq_listener_drops(l, call->sk, delta, call->cause);
-	rcu_read_unlock();
+	if (delta)
+		aq_probe_update(call->sk, false, aq_listener_drops, call->sk,
+				delta, call->cause);
 }
 
 static int aq_syn_return(struct kretprobe_instance *ri, struct pt_regs *regs)
@@ -151,7 +156,6 @@ static int aq_syn_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct aq_call *call = (struct aq_call *)ri->data;
 	unsigned long now[ARRAY_SIZE(aq_syn_mibs)];
 	struct aq_syn_outcome outcome;
-	struct aq_listener *l;
 
 	aq_call_done(call);
 	aq_read_syn_mibs(call->sk, now);
@@ -161,11 +165,7 @@ static int aq_syn_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 	if (!outcome.synq_full_drops && !outcome.synq_full_cookies &&
 	    !outcome.syn_cookies)
 		return 0;
-	rcu_read_lock();
-	l = aq_listener_get(call->sk, false);
-	if (l)
-		aq_listener_syn_done(l, &outcome);
-	rcu_read_unlock();
+	aq_probe_update(call->sk, false, aq_listener_syn_done, &outcome);
 	return 0;
 }
 
@@ -182,34 +182,30 @@ static int aq_synack_retrans_return(struct kretprobe_instance *ri,
 				    struct pt_regs *regs)
 {
 	struct sock *sk = *(struct sock **)ri->data;
-	struct aq_listener *l;
 
 	if (regs_return_value(regs))
 		return 0;
 	/* A Fast Open child answers for itself: no listener then. */
-	if (!aq_is_tcp(sk) || READ_ONCE(sk->sk_state) != TCP_LISTEN)
-		return 0;
-	rcu_read_lock();
-	l = aq_listener_get(sk, false);
-	if (l)
-		aq_listener_synack_retrans(l);
-	rcu_read_unlock();
+	if (aq_is_tcp(sk) && READ_ONCE(sk->sk_state) == TCP_LISTEN)
+		aq_probe_update(sk, false, aq_listener_synack_retrans);
 	return 0;
 }
 
-static void aq_ack_begin(struct aq_call *call, struct sock *sk)
+/* The final ACK overflows only a full accept queue (see above). */
+static int aq_ack_begin(struct aq_call *call, struct sock *sk)
 {
+	if (!sk_acceptq_is_full(sk))
+		return 1;
 	call->sk = sk;
 	call->drops = aq_sk_drops(sk);
-	call->cause = sk_acceptq_is_full(sk) ? AQ_DROP_ACK_ACCEPTQ_FULL :
-					       AQ_DROP_OTHER;
+	call->cause = AQ_DROP_ACK_ACCEPTQ_FULL;
+	return 0;
 }
 
 static int aq_ack4_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	aq_hit(AQ_PROBE_ACK4);
-	aq_ack_begin((struct aq_call *)ri->data, aq_sk_arg(regs, 0));
-	return 0;
+	return aq_ack_begin((struct aq_call *)ri->data, aq_sk_arg(regs, 0));
 }
 
 static int aq_ack6_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
@@ -220,8 +216,7 @@ static int aq_ack6_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	/* v4-mapped: tcp_v4_syn_recv_sock() runs inside and is counted. */
 	if (skb->protocol == htons(ETH_P_IP))
 		return 1;
-	aq_ack_begin((struct aq_call *)ri->data, aq_sk_arg(regs, 0));
-	return 0;
+	return aq_ack_begin((struct aq_call *)ri->data, aq_sk_arg(regs, 0));
 }
 
 static int aq_ack_return(struct kretprobe_instance *ri, struct pt_regs *regs)
@@ -233,16 +228,9 @@ static int aq_ack_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 
 static void aq_enqueue(struct sock *sk, u64 synack_ns)
 {
-	struct aq_listener *l;
-
 	/* Not listening: the kernel forgets the child instead. */
-	if (!aq_is_tcp(sk) || READ_ONCE(sk->sk_state) != TCP_LISTEN)
-		return;
-	rcu_read_lock();
-	l = aq_listener_get(sk, true);
-	if (l)
-		aq_listener_enqueue(l, sk, synack_ns);
-	rcu_read_unlock();
+	if (aq_is_tcp(sk) && READ_ONCE(sk->sk_state) == TCP_LISTEN)
+		aq_probe_update(sk, true, aq_listener_enqueue, sk, synack_ns);
 }
 
 /*
@@ -310,32 +298,29 @@ static int aq_accept_return(struct kretprobe_instance *ri,
 }
 
 static struct aq_probe aq_tcp_table[AQ_PROBE_COUNT] = {
-	[AQ_PROBE_LISTEN_STOP] = { .symbol = "inet_csk_listen_stop",
-		.pre = aq_listen_stop },
-	[AQ_PROBE_LISTEN] = { .symbol = "inet_listen",
-		.entry = aq_listen_entry, .ret = aq_probe_listen_return,
-		.data_size = sizeof(struct sock *) },
-	[AQ_PROBE_HASHDANCE] = { .symbol = "inet_csk_complete_hashdance",
-		.pre = aq_hashdance },
-	[AQ_PROBE_QUEUE_ADD] = { .symbol = "inet_csk_reqsk_queue_add",
-		.pre = aq_queue_add },
-	[AQ_PROBE_ACCEPT] = { .symbol = "inet_csk_accept",
-		.entry = aq_accept_entry, .ret = aq_accept_return,
-		.data_size = sizeof(struct sock *), .flags = AQ_PROBE_SLEEPS },
-	[AQ_PROBE_SYN] = { .symbol = "tcp_conn_request",
-		.entry = aq_syn_entry, .ret = aq_syn_return,
-		.data_size = sizeof(struct aq_call) },
-	[AQ_PROBE_ACK4] = { .symbol = "tcp_v4_syn_recv_sock",
-		.entry = aq_ack4_entry, .ret = aq_ack_return,
-		.data_size = sizeof(struct aq_call) },
-	[AQ_PROBE_ACK6] = { .symbol = "tcp_v6_syn_recv_sock",
-		.entry = aq_ack6_entry, .ret = aq_ack_return,
-		.data_size = sizeof(struct aq_call),
-		.flags = AQ_PROBE_OPTIONAL },
-	[AQ_PROBE_SYNACK_RETRANS] = { .symbol = "tcp_rtx_synack",
-		.entry = aq_synack_retrans_entry,
-		.ret = aq_synack_retrans_return,
-		.data_size = sizeof(struct sock *) },
+	[AQ_PROBE_LISTEN_STOP] = AQ_KPROBE("inet_csk_listen_stop",
+		aq_listen_stop),
+	[AQ_PROBE_LISTEN] = AQ_KRETPROBE("inet_listen",
+		aq_listen_entry, aq_probe_listen_return,
+		sizeof(struct sock *), 0),
+	[AQ_PROBE_HASHDANCE] = AQ_KPROBE("inet_csk_complete_hashdance",
+		aq_hashdance),
+	[AQ_PROBE_QUEUE_ADD] = AQ_KPROBE("inet_csk_reqsk_queue_add", aq_queue_add),
+	[AQ_PROBE_ACCEPT] = AQ_KRETPROBE("inet_csk_accept",
+		aq_accept_entry, aq_accept_return,
+		sizeof(struct sock *), AQ_PROBE_SLEEPS),
+	[AQ_PROBE_SYN] = AQ_KRETPROBE("tcp_conn_request",
+		aq_syn_entry, aq_syn_return,
+		sizeof(struct aq_call), 0),
+	[AQ_PROBE_ACK4] = AQ_KRETPROBE("tcp_v4_syn_recv_sock",
+		aq_ack4_entry, aq_ack_return,
+		sizeof(struct aq_call), 0),
+	[AQ_PROBE_ACK6] = AQ_KRETPROBE("tcp_v6_syn_recv_sock",
+		aq_ack6_entry, aq_ack_return,
+		sizeof(struct aq_call), AQ_PROBE_OPTIONAL),
+	[AQ_PROBE_SYNACK_RETRANS] = AQ_KRETPROBE("tcp_rtx_synack",
+		aq_synack_retrans_entry, aq_synack_retrans_return,
+		sizeof(struct sock *), 0),
 };
 
 AQ_PROBE_SET(aq_tcp_probes, aq_tcp_table, false);

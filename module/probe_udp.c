@@ -78,15 +78,10 @@ static int aq_udp_enqueue_return(struct kretprobe_instance *ri,
 				 struct pt_regs *regs)
 {
 	struct aq_udp_call *call = (struct aq_udp_call *)ri->data;
-	struct aq_listener *l;
 
-	rcu_read_lock();
-	l = aq_listener_get(call->sk, false);
-	if (l)
-		aq_listener_datagram(l, call->sk, call->seen_len,
-				     call->seen_bytes,
-				     (int)regs_return_value(regs));
-	rcu_read_unlock();
+	aq_probe_update(call->sk, false, aq_listener_datagram, call->sk,
+			call->seen_len, call->seen_bytes,
+			(int)regs_return_value(regs));
 	return 0;
 }
 
@@ -108,19 +103,12 @@ static int aq_udp_recv_return(struct kretprobe_instance *ri,
 			      struct pt_regs *regs)
 {
 	struct sock *sk = *(struct sock **)ri->data;
-	struct aq_listener *l;
 
 	/* __skb_recv_udp() returns the datagram, or NULL. */
 	if (IS_ERR_OR_NULL((void *)regs_return_value(regs)))
 		return 0;
 	aq_probes_check_missed();
-	rcu_read_lock();
-	l = aq_listener_get(sk, false);
-	if (l) {
-		aq_listener_claim(l);
-		aq_listener_dequeue(l, sk);
-	}
-	rcu_read_unlock();
+	aq_probe_update(sk, false, aq_listener_received, sk);
 	return 0;
 }
 
@@ -138,14 +126,13 @@ static int aq_udp_unhash(struct kprobe *p, struct pt_regs *regs)
 }
 
 static struct aq_probe aq_udp_table[AQ_PROBE_COUNT] = {
-	[AQ_PROBE_UNHASH] = { .symbol = "udp_lib_unhash",
-		.pre = aq_udp_unhash },
-	[AQ_PROBE_ENQUEUE] = { .symbol = "__udp_enqueue_schedule_skb",
-		.entry = aq_udp_enqueue_entry, .ret = aq_udp_enqueue_return,
-		.data_size = sizeof(struct aq_udp_call) },
-	[AQ_PROBE_RECV] = { .symbol = "__skb_recv_udp",
-		.entry = aq_udp_recv_entry, .ret = aq_udp_recv_return,
-		.data_size = sizeof(struct sock *), .flags = AQ_PROBE_SLEEPS },
+	[AQ_PROBE_UNHASH] = AQ_KPROBE("udp_lib_unhash", aq_udp_unhash),
+	[AQ_PROBE_ENQUEUE] = AQ_KRETPROBE("__udp_enqueue_schedule_skb",
+		aq_udp_enqueue_entry, aq_udp_enqueue_return,
+		sizeof(struct aq_udp_call), 0),
+	[AQ_PROBE_RECV] = AQ_KRETPROBE("__skb_recv_udp",
+		aq_udp_recv_entry, aq_udp_recv_return,
+		sizeof(struct sock *), AQ_PROBE_SLEEPS),
 };
 
 AQ_PROBE_SET(aq_udp_probes, aq_udp_table, true);

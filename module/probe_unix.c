@@ -17,6 +17,7 @@
  * unix_accept() dequeues.
  */
 #include <linux/err.h>
+#include <linux/fcntl.h>
 #include <linux/hash.h>
 #include <linux/kprobes.h>
 #include <linux/log2.h>
@@ -85,17 +86,10 @@ static int aq_unix_enqueue_entry(struct kretprobe_instance *ri,
 				 struct pt_regs *regs)
 {
 	struct sock *other = aq_sk_arg(regs, 1);
-	struct aq_listener *l;
 
 	aq_hit(AQ_PROBE_ENQUEUE);
-	if (!aq_is_unix_listener(other))
-		return 1;
-	rcu_read_lock();
-	l = aq_listener_get(other, true);
-	if (l)
-		aq_listener_syn(l, other);
-	rcu_read_unlock();
-	if (!l)
+	if (!aq_is_unix_listener(other) ||
+	    !aq_probe_update(other, true, aq_listener_syn, other))
 		return 1;
 	*(struct sock **)ri->data = other;
 	return 0;
@@ -106,15 +100,9 @@ static int aq_unix_enqueue_return(struct kretprobe_instance *ri,
 				  struct pt_regs *regs)
 {
 	struct sock *other = *(struct sock **)ri->data;
-	struct aq_listener *l;
 
-	if (regs_return_value(regs))
-		return 0;
-	rcu_read_lock();
-	l = aq_listener_get(other, false);
-	if (l)
-		aq_listener_enqueue(l, other, 0);
-	rcu_read_unlock();
+	if (!regs_return_value(regs))
+		aq_probe_update(other, false, aq_listener_enqueue, other, 0);
 	return 0;
 }
 
@@ -144,16 +132,10 @@ static int aq_unix_accept_return(struct kretprobe_instance *ri,
 static int aq_unix_wait(struct kprobe *p, struct pt_regs *regs)
 {
 	struct sock *other = aq_sk_arg(regs, 0);
-	struct aq_listener *l;
 
 	aq_hit(AQ_PROBE_WAIT);
-	if (!aq_is_unix_listener(other))
-		return 0;
-	rcu_read_lock();
-	l = aq_listener_get(other, true);
-	if (l)
-		aq_listener_waited(l);
-	rcu_read_unlock();
+	if (aq_is_unix_listener(other))
+		aq_probe_update(other, true, aq_listener_waited);
 	return 0;
 }
 
@@ -212,11 +194,20 @@ static int aq_unix_find_return(struct kretprobe_instance *ri,
 	return 0;
 }
 
+/*
+ * Only a connect that may stop waiting is refused with EAGAIN: a
+ * non-blocking one, or one with a send timeout. The others skip the
+ * return probe.
+ */
 static int aq_unix_connect_entry(struct kretprobe_instance *ri,
 				 struct pt_regs *regs)
 {
+	struct socket *sock = (struct socket *)aq_probe_arg(regs, 0);
+	int flags = (int)aq_probe_arg(regs, 3);
+
 	aq_hit(AQ_PROBE_CONNECT);
-	return 0;
+	return !(flags & O_NONBLOCK) &&
+	       READ_ONCE(sock->sk->sk_sndtimeo) == MAX_SCHEDULE_TIMEOUT;
 }
 
 static int aq_unix_connect_return(struct kretprobe_instance *ri,
@@ -224,7 +215,6 @@ static int aq_unix_connect_return(struct kretprobe_instance *ri,
 {
 	struct aq_found_slot *slot;
 	const struct sock *other = NULL;
-	struct aq_listener *l;
 	unsigned long flags;
 
 	if ((int)regs_return_value(regs) != -EAGAIN)
@@ -236,35 +226,30 @@ static int aq_unix_connect_return(struct kretprobe_instance *ri,
 		slot->task = NULL;
 	}
 	spin_unlock_irqrestore(&slot->lock, flags);
-	if (!other)
-		return 0;
-	rcu_read_lock();
-	l = aq_listener_get((struct sock *)other, false);
-	if (l)
-		aq_listener_refused(l);
-	rcu_read_unlock();
+	if (other)
+		aq_probe_update((struct sock *)other, false,
+				aq_listener_refused);
 	return 0;
 }
 
 static struct aq_probe aq_unix_table[AQ_PROBE_COUNT] = {
-	[AQ_PROBE_RELEASE] = { .symbol = "unix_release_sock",
-		.pre = aq_unix_release },
-	[AQ_PROBE_LISTEN] = { .symbol = "unix_listen",
-		.entry = aq_unix_listen_entry, .ret = aq_probe_listen_return,
-		.data_size = sizeof(struct sock *) },
-	[AQ_PROBE_ENQUEUE] = { .symbol = "security_unix_stream_connect",
-		.entry = aq_unix_enqueue_entry, .ret = aq_unix_enqueue_return,
-		.data_size = sizeof(struct sock *) },
-	[AQ_PROBE_ACCEPT] = { .symbol = "unix_accept",
-		.entry = aq_unix_accept_entry, .ret = aq_unix_accept_return,
-		.data_size = sizeof(struct sock *), .flags = AQ_PROBE_SLEEPS },
-	[AQ_PROBE_WAIT] = { .symbol = "unix_wait_for_peer",
-		.pre = aq_unix_wait },
-	[AQ_PROBE_FIND] = { .symbol = "unix_find_other",
-		.entry = aq_unix_find_entry, .ret = aq_unix_find_return },
-	[AQ_PROBE_CONNECT] = { .symbol = "unix_stream_connect",
-		.entry = aq_unix_connect_entry, .ret = aq_unix_connect_return,
-		.flags = AQ_PROBE_SLEEPS },
+	[AQ_PROBE_RELEASE] = AQ_KPROBE("unix_release_sock", aq_unix_release),
+	[AQ_PROBE_LISTEN] = AQ_KRETPROBE("unix_listen",
+		aq_unix_listen_entry, aq_probe_listen_return,
+		sizeof(struct sock *), 0),
+	[AQ_PROBE_ENQUEUE] = AQ_KRETPROBE("security_unix_stream_connect",
+		aq_unix_enqueue_entry, aq_unix_enqueue_return,
+		sizeof(struct sock *), 0),
+	[AQ_PROBE_ACCEPT] = AQ_KRETPROBE("unix_accept",
+		aq_unix_accept_entry, aq_unix_accept_return,
+		sizeof(struct sock *), AQ_PROBE_SLEEPS),
+	[AQ_PROBE_WAIT] = AQ_KPROBE("unix_wait_for_peer", aq_unix_wait),
+	[AQ_PROBE_FIND] = AQ_KRETPROBE("unix_find_other",
+		aq_unix_find_entry, aq_unix_find_return,
+		0, 0),
+	[AQ_PROBE_CONNECT] = AQ_KRETPROBE("unix_stream_connect",
+		aq_unix_connect_entry, aq_unix_connect_return,
+		0, AQ_PROBE_SLEEPS),
 };
 
 AQ_PROBE_SET(aq_unix_probes, aq_unix_table, false);

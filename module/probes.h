@@ -66,6 +66,12 @@ struct aq_probe_set {
  */
 #define aq_hit(index) this_cpu_inc(aq_probe_hits[index])
 
+/* A table's entries: a kprobe, or a kretprobe carrying @size bytes. */
+#define AQ_KPROBE(sym, handler) { .symbol = (sym), .pre = (handler) }
+#define AQ_KRETPROBE(sym, on_entry, on_return, size, probe_flags) {	\
+	.symbol = (sym), .entry = (on_entry), .ret = (on_return),	\
+	.data_size = (size), .flags = (probe_flags) }
+
 #define AQ_PROBE_SET(set, table, is_udp)				\
 	struct aq_probe_set set = {					\
 		.probes = table,					\
@@ -130,6 +136,22 @@ static inline struct sock *aq_sk_arg(struct pt_regs *regs, unsigned int n)
 /* inet_listen() or unix_listen() returned; its entry kept the socket. */
 int aq_probe_listen_return(struct kretprobe_instance *ri,
 			   struct pt_regs *regs);
+
+/*
+ * Applies @update(listener, ...) to the listener of @sk, found (or with
+ * @create, made) under RCU. Evaluates to whether there was one.
+ */
+#define aq_probe_update(sk, create, update, ...)			\
+({									\
+	struct aq_listener *__l;					\
+									\
+	rcu_read_lock();						\
+	__l = aq_listener_get((sk), (create));				\
+	if (__l)							\
+		update(__l, ##__VA_ARGS__);				\
+	rcu_read_unlock();						\
+	__l != NULL;							\
+})
 
 /* accept() took the head of @sk's queue: TCP and unix alike. */
 static inline void aq_probe_accepted(struct sock *sk)

@@ -73,6 +73,19 @@ void aq_queue_init(struct aq_listener *l, struct sock *sk, u32 queued,
 	l->qlen_since_ns = now;
 }
 
+/*
+ * Lets go of l->lock, and writes the kernel-log line of a first drop if
+ * the model asked for one: the log is not written under the lock.
+ */
+static void aq_unlock_log_drop(struct aq_listener *l, unsigned long flags,
+			       bool log)
+	__releases(&l->lock)
+{
+	spin_unlock_irqrestore(&l->lock, flags);
+	if (unlikely(log))
+		aq_event_log_drop(l);
+}
+
 /* Accumulates the queue-length integral up to @now; under l->lock. */
 static void aq_qlen_advance(struct aq_listener *l, u64 now)
 {
@@ -95,6 +108,7 @@ static void aq_qlen_set(struct aq_listener *l, u32 qlen, u64 now)
  * After a missed probe hit or a re-enable the model may be off: start again
  * from the kernel's own queue length, with no timestamps for what is queued.
  * The counts move so that enqueued = accepted + qlen keeps holding.
+ * @now is the event's time, or 0 for the clock to be read if needed.
  */
 static void aq_sync(struct aq_listener *l, struct sock *sk, u64 now)
 {
@@ -104,6 +118,8 @@ static void aq_sync(struct aq_listener *l, struct sock *sk, u64 now)
 	if (likely(l->epoch == epoch))
 		return;
 	l->epoch = epoch;
+	if (!now)
+		now = ktime_get_ns();
 	kernel_qlen = aq_kernel_qlen(sk);
 	if (kernel_qlen > l->qlen) {
 		l->enqueued += kernel_qlen - l->qlen;
@@ -201,23 +217,20 @@ void aq_listener_syn(struct aq_listener *l, struct sock *sk)
 	struct aq_syn *syn;
 	unsigned long flags;
 	bool log = false;
-	u64 now;
 
+	/* A SYN changes no queue: the clock is read only for a drop. */
 	spin_lock_irqsave(&l->lock, flags);
-	now = ktime_get_ns();
-	aq_sync(l, sk, now);
+	aq_sync(l, sk, 0);
 	l->backlog = READ_ONCE(sk->sk_max_ack_backlog);
 	l->qlen_hist[aq_qlen_bucket(kernel_qlen)]++;
 	/* Unix listeners count their refused connects instead. */
 	if (l->family != AF_UNIX) {
-		log = aq_drops_seen(l, kernel_drops, now);
+		log = aq_drops_seen(l, kernel_drops, 0);
 		syn = aq_syn_get(l);
 		if (syn)
 			syn->synq_hist[aq_qlen_bucket(synq_len)]++;
 	}
-	spin_unlock_irqrestore(&l->lock, flags);
-	if (unlikely(log))
-		aq_event_log_drop(l);
+	aq_unlock_log_drop(l, flags, log);
 }
 
 void aq_listener_syn_done(struct aq_listener *l,
@@ -318,12 +331,11 @@ void aq_listener_datagram(struct aq_listener *l, struct sock *sk,
 		udp->drops_rcvbuf++;
 	}
 	log = aq_drops_seen(l, kernel_drops, now);
-	spin_unlock_irqrestore(&l->lock, flags);
-	if (unlikely(log))
-		aq_event_log_drop(l);
+	aq_unlock_log_drop(l, flags, log);
 }
 
-void aq_listener_claim(struct aq_listener *l)
+
+static void aq_claim(struct aq_listener *l)
 {
 	char comm[TASK_COMM_LEN];
 	unsigned long flags;
@@ -380,6 +392,12 @@ out:
 	spin_unlock_irqrestore(&l->lock, flags);
 }
 
+void aq_listener_received(struct aq_listener *l, struct sock *sk)
+{
+	aq_claim(l);
+	aq_listener_dequeue(l, sk);
+}
+
 /* A probed call that may have dropped has returned. */
 void aq_listener_drops(struct aq_listener *l, struct sock *sk, u32 delta,
 		       enum aq_drop_cause cause)
@@ -396,9 +414,7 @@ void aq_listener_drops(struct aq_listener *l, struct sock *sk, u32 delta,
 		else if (cause == AQ_DROP_ACK_ACCEPTQ_FULL)
 			l->drops_ack_acceptq++;
 	}
-	spin_unlock_irqrestore(&l->lock, flags);
-	if (unlikely(log))
-		aq_event_log_drop(l);
+	aq_unlock_log_drop(l, flags, log);
 }
 
 void aq_listener_refused(struct aq_listener *l)
@@ -409,9 +425,7 @@ void aq_listener_refused(struct aq_listener *l)
 	spin_lock_irqsave(&l->lock, flags);
 	log = aq_watch_dropped(l, 1, ktime_get_ns());
 	l->drops++;
-	spin_unlock_irqrestore(&l->lock, flags);
-	if (unlikely(log))
-		aq_event_log_drop(l);
+	aq_unlock_log_drop(l, flags, log);
 }
 
 void aq_listener_waited(struct aq_listener *l)

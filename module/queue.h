@@ -78,8 +78,11 @@ void aq_listener_synack_retrans(struct aq_listener *l);
  */
 void aq_listener_datagram(struct aq_listener *l, struct sock *sk,
 			  u32 seen_len, u32 seen_bytes, int err);
-/* The socket's process, for a UDP socket found by its first datagram. */
-void aq_listener_claim(struct aq_listener *l);
+/*
+ * A UDP socket's reader took a datagram; the first names the socket's
+ * process, for a socket found by its first datagram.
+ */
+void aq_listener_received(struct aq_listener *l, struct sock *sk);
 /* Unix listeners: a connect refused with EAGAIN, or one that slept. */
 void aq_listener_refused(struct aq_listener *l);
 void aq_listener_waited(struct aq_listener *l);

@@ -9,6 +9,7 @@
  * the socket: what they print was copied into the entry.
  */
 #include <linux/atomic.h>
+#include <linux/cpumask.h>
 #include <linux/llist.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
@@ -154,6 +155,39 @@ struct aq_udp *aq_table_udp_alloc(void)
 	return udp;
 }
 
+DEFINE_PER_CPU(struct aq_listener *, aq_table_last_found);
+
+struct aq_listener *aq_table_lookup_slow(struct sock *sk)
+{
+	struct aq_listener *l;
+
+	l = rhashtable_lookup_fast(&aq_table, &sk, aq_table_params);
+	if (!l)
+		return NULL;
+	this_cpu_write(aq_table_last_found, l);
+	/*
+	 * Pairs with the barrier in aq_table_forget(): either it sees this
+	 * CPU's note and clears it, or this CPU sees the entry unlinked.
+	 */
+	smp_mb();
+	if (unlikely(READ_ONCE(l->unlinked)))
+		this_cpu_cmpxchg(aq_table_last_found, l, NULL);
+	return l;
+}
+
+/* Out of the table: no CPU may still find @l when its grace period ends. */
+static void aq_table_forget(struct aq_listener *l)
+{
+	int cpu;
+
+	WRITE_ONCE(l->unlinked, true);
+	/* Pairs with the one in aq_table_lookup_slow(). */
+	smp_mb();
+	for_each_possible_cpu(cpu)
+		cmpxchg(per_cpu_ptr(&aq_table_last_found, cpu), l, NULL);
+	call_rcu(&l->rcu, aq_listener_free_rcu);
+}
+
 bool aq_table_unlink(struct aq_listener *l)
 {
 	unsigned long flags;
@@ -164,7 +198,7 @@ bool aq_table_unlink(struct aq_listener *l)
 	__xa_erase(&aq_ids, l->id);
 	xa_unlock_irqrestore(&aq_ids, flags);
 	atomic_dec(&aq_tracked);
-	call_rcu(&l->rcu, aq_listener_free_rcu);
+	aq_table_forget(l);
 	return true;
 }
 
@@ -254,7 +288,7 @@ struct aq_listener *aq_table_insert(struct aq_listener *l, bool from_listen)
 	if (err < 0) {
 		if (!rhashtable_remove_fast(&aq_table, &l->node,
 					    aq_table_params))
-			call_rcu(&l->rcu, aq_listener_free_rcu);
+			aq_table_forget(l);
 		aq_count_untracked(from_listen);
 		return NULL;
 	}

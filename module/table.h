@@ -12,6 +12,7 @@
 #include <linux/in6.h>
 #include <linux/llist.h>
 #include <linux/net.h>
+#include <linux/percpu.h>
 #include <linux/rhashtable.h>
 #include <linux/sched.h>
 #include <linux/spinlock.h>
@@ -61,6 +62,7 @@ struct aq_listener {
 	struct sock *sk;
 	bool sk_pinned;
 	bool sk_ref;	/* a reference is held (dropped after unpinning) */
+	bool unlinked;	/* out of the table: no CPU may remember it */
 	/* watch.c's, under lock (with its live state below, in a hole). */
 	u8 stalled:1;		/* a stall event was sent, no recovery yet */
 	u8 drop_logged:1;
@@ -161,10 +163,24 @@ static const struct rhashtable_params aq_table_params __maybe_unused = {
 	.automatic_shrinking = true,
 };
 
+/*
+ * Each CPU remembers the entry its probes found last: while a CPU serves
+ * one busy listener, as under a connection storm, an event's lookup is
+ * one comparison instead of a hash walk. An entry is forgotten by every
+ * CPU before it is freed (aq_table_unlink()).
+ */
+DECLARE_PER_CPU(struct aq_listener *, aq_table_last_found);
+
+struct aq_listener *aq_table_lookup_slow(struct sock *sk);
+
 /* Under rcu_read_lock(). */
 static __always_inline struct aq_listener *aq_table_lookup(struct sock *sk)
 {
-	return rhashtable_lookup_fast(&aq_table, &sk, aq_table_params);
+	struct aq_listener *l = this_cpu_read(aq_table_last_found);
+
+	if (likely(l && l->sk == sk))
+		return l;
+	return aq_table_lookup_slow(sk);
 }
 
 /*

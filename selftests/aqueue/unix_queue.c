@@ -276,6 +276,56 @@ TEST_F(unixq, blocking_connect_waits)
 	AQ_FINISH(&self->c);
 }
 
+/*
+ * A blocking connect with a send timeout gives up on a full queue with
+ * EAGAIN, as a non-blocking one does at once: a refusal too.
+ */
+static void timed_out_in_netns(struct __test_metadata *_metadata, void *argp)
+{
+	const struct aq_unix_case *k = argp;
+	struct timeval timeout = { .tv_usec = 20000 };
+	int fds[2], n = 0, lfd, fd, ret;
+	struct aq_unix_addr a;
+	struct aq_snap s = { 0 };
+	struct aq_row *r;
+
+	aq_unix_abstract(&a, "aq-timed-out");
+	lfd = aq_unix_listen(k->type, &a, 1);
+	ASSERT_LE(0, lfd);
+	while (n < 2)
+		ASSERT_LE(0, fds[n++] = aq_unix_connect_nb(k->type, &a));
+	fd = socket(AF_UNIX, k->type | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout,
+				sizeof(timeout)));
+	ret = connect(fd, (const struct sockaddr *)&a.sun, a.len);
+	ASSERT_EQ(-1, ret);
+	ASSERT_EQ(EAGAIN, errno);
+	EXPECT_EQ(2, aq_unix_rqlen(lfd));
+	if (k->c->module) {
+		aq_snapshot(_metadata, &s);
+		r = aq_unix_row(_metadata, &s, k->type, "@aq-timed-out");
+		EXPECT_EQ(1, r->drops);
+		EXPECT_EQ(1, r->waited);
+		EXPECT_EQ(2, r->qnow);
+		aq_snap_free(&s);
+	}
+	close(fd);
+	while (n)
+		close(fds[--n]);
+	close(lfd);
+}
+
+TEST_F(unixq, timed_connect_refused)
+{
+	struct aq_unix_case k = {
+		&self->c, variant->type, variant->backlog
+	};
+
+	aq_in_netns(_metadata, timed_out_in_netns, &k);
+	AQ_FINISH(&self->c);
+}
+
 /* A filesystem name with a space is one escaped token. */
 TEST_F(unixq, filesystem_name_escaped)
 {
