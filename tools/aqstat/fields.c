@@ -37,8 +37,8 @@ const struct aq_metric aq_metrics[] = {
 	L(AQ_G_ROW, accepted, AQ_UNIT_ONE, "aqueue_listener_accepted_total", "counter", "Connections taken from the accept queue by accept()."),
 	L(AQ_G_ROW, drops, AQ_UNIT_ONE, "aqueue_listener_drops_total", "counter", "Connection attempts the listener dropped (its sk_drops since tracking began)."),
 
-	L(AQ_G_PCT, p50_us, AQ_UNIT_US, "aqueue_listener_wait_p50_seconds", "gauge", "Upper edge of the wait histogram bucket holding the median time in queue."),
-	L(AQ_G_PCT, p99_us, AQ_UNIT_US, "aqueue_listener_wait_p99_seconds", "gauge", "Upper edge of the wait histogram bucket holding the 99th percentile time in queue."),
+	L(AQ_G_PCT, p50_us, AQ_UNIT_US, "aqueue_listener_wait_p50_seconds", "gauge", "Upper edge of the wait histogram bucket holding the median time in queue, at most the longest wait seen."),
+	L(AQ_G_PCT, p99_us, AQ_UNIT_US, "aqueue_listener_wait_p99_seconds", "gauge", "Upper edge of the wait histogram bucket holding the 99th percentile time in queue, at most the longest wait seen."),
 	L(AQ_G_PCT, max_us, AQ_UNIT_US, "aqueue_listener_wait_max_seconds", "gauge", "Longest time in the accept queue seen."),
 
 	L(AQ_G_DETAIL, drops_syn_acceptq, AQ_UNIT_ONE, "aqueue_listener_drops_syn_acceptq_total", "counter", "SYNs dropped because the accept queue was full."),
@@ -53,11 +53,12 @@ const struct aq_metric aq_metrics[] = {
 	JSON_ONLY(AQ_G_DETAIL, wait_sum_ns, AQ_UNIT_NS),
 	JSON_ONLY(AQ_G_DETAIL, waited, AQ_UNIT_ONE),
 
-	JSON_ONLY(AQ_G_LIVE, hol_age_ns, AQ_UNIT_NS),
+	L(AQ_G_LIVE, hol_age_ns, AQ_UNIT_NS, "aqueue_listener_queue_head_age_seconds", "gauge", "How long the connection at the head of the accept queue has waited (0 when the queue is empty)."),
+	/* ages since an event: alerting has the counters' increase() */
 	JSON_ONLY(AQ_G_LIVE, since_accept_ns, AQ_UNIT_NS),
 	JSON_ONLY(AQ_G_LIVE, since_drop_ns, AQ_UNIT_NS),
-	JSON_ONLY(AQ_G_LIVE, stalled, AQ_UNIT_ONE),
-	JSON_ONLY(AQ_G_LIVE, overflowing, AQ_UNIT_ONE),
+	L(AQ_G_LIVE, stalled, AQ_UNIT_ONE, "aqueue_listener_stalled", "gauge", "1 while connections wait and neither the head of the queue nor the last accept() is younger than the module's stall_threshold_ms."),
+	L(AQ_G_LIVE, overflowing, AQ_UNIT_ONE, "aqueue_listener_overflowing", "gauge", "1 while a burst of drops lasts: from a drop until the module's burst_gap_ms passed without one."),
 
 	JSON_ONLY(AQ_G_UDP, rmem_now, AQ_UNIT_ONE),
 	JSON_ONLY(AQ_G_UDP, drops_rcvbuf, AQ_UNIT_ONE),

@@ -87,6 +87,18 @@ static inline int aq_hist_present(const struct aq_listener *l,
 	return *(const int *)((const char *)l + h->has_off);
 }
 
+/*
+ * @l's p50_us or p99_us as shown: at most max_us. The module gives the
+ * upper edge of the bucket holding the percentile, which can pass the
+ * longest wait it saw.
+ */
+static inline uint64_t aq_wait_pct_us(const struct aq_listener *l, uint64_t us)
+{
+	if (us == AQ_FIELD_UNSET || l->max_us == AQ_FIELD_UNSET)
+		return us;
+	return us < l->max_us ? us : l->max_us;
+}
+
 /* Only where h->has_sum and the detail line was read. */
 static inline uint64_t aq_hist_sum(const struct aq_listener *l,
 				   const struct aq_hist_metric *h)

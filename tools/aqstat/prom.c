@@ -45,8 +45,10 @@ static void prom_labels(FILE *f, const struct aq_listener *l, const char *extra)
 	else
 		num[0] = '\0';
 	prom_label(f, "port", num, 1);
-	snprintf(num, sizeof(num), "%llu", (unsigned long long)l->pid);
-	prom_label(f, "pid", num, 1);
+	/*
+	 * no pid label: it churns; id identifies the listener, comm names
+	 * the program
+	 */
 	prom_label(f, "comm", l->comm, extra != NULL);
 	if (extra)
 		fputs(extra, f);
@@ -125,6 +127,8 @@ static void prom_listeners(FILE *f, enum aq_group g,
 			uint64_t x = aq_metric_get(v[i], m);
 			char *val;
 
+			if (g == AQ_G_PCT)
+				x = aq_wait_pct_us(v[i], x);
 			if (!aq_group_present(v[i], g) ||
 			    (g == AQ_G_PCT && x == AQ_FIELD_UNSET))
 				continue;
@@ -216,6 +220,7 @@ int show_prometheus(FILE *out, const struct aq_snapshot *s,
 		prom_globals(out, AQ_G_CLOSED, &s->closed);
 	prom_listeners(out, AQ_G_ROW, v, n);
 	prom_listeners(out, AQ_G_DETAIL, v, n);
+	prom_listeners(out, AQ_G_LIVE, v, n);
 	prom_listeners(out, AQ_G_PCT, v, n);
 	/* the times first, as the exposition has always listed them */
 	prom_hists(out, AQ_UNIT_NS, v, n);

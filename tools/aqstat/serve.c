@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 #define _GNU_SOURCE
 #include <errno.h>
-#include <netdb.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,50 +147,62 @@ static void handle(int fd, const struct serve_opts *o)
 		metrics(fd, o, deadline);
 }
 
-/* Splits [ADDR:]PORT, ADDR an IPv4 address, [IPv6] or a name. */
-static void split_listen(const char *arg, char **host, char **port)
-{
-	const char *colon = strrchr(arg, ':');
+union addr {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
 
-	if (!colon) {
-		*host = xstrdup(DEFAULT_ADDR);
-		*port = xstrdup(arg);
-	} else if (arg[0] == '[') {
-		if (colon[-1] != ']' || colon - arg < 3)
-			die(EX_USAGE, "bad address '%s' ([ADDR:]PORT; an IPv6 address goes in brackets: [::1]:9100)", arg);
-		*host = xasprintf("%.*s", (int)(colon - arg - 2), arg + 1);
-		*port = xstrdup(colon + 1);
-	} else {
-		if (memchr(arg, ':', (size_t)(colon - arg)))
-			die(EX_USAGE, "bad address '%s' ([ADDR:]PORT; an IPv6 address goes in brackets: [::1]:9100)", arg);
-		*host = xasprintf("%.*s", (int)(colon - arg), arg);
-		*port = xstrdup(colon + 1);
-	}
-	if (!**port || strspn(*port, "0123456789") != strlen(*port) ||
-	    strlen(*port) > 5 || atol(*port) > 65535)
+/*
+ * [ADDR:]PORT, ADDR a numeric IPv4 address or [IPv6]. inet_pton, not
+ * getaddrinfo: a static aqstat then links no NSS code.
+ */
+static socklen_t parse_listen(const char *arg, union addr *a)
+{
+	const char *colon = strrchr(arg, ':'), *port = colon ? colon + 1 : arg;
+	int v6 = arg[0] == '[', ok;
+	char *host;
+	long num = 0;
+
+	if (!colon)
+		host = xstrdup(DEFAULT_ADDR);
+	else if (v6 ? colon - arg < 3 || colon[-1] != ']' :
+		 memchr(arg, ':', (size_t)(colon - arg)) != NULL)
+		host = NULL;
+	else
+		host = xasprintf("%.*s", (int)(colon - arg - 2 * v6), arg + v6);
+	if (host && (!*port || strspn(port, "0123456789") != strlen(port) ||
+		     strlen(port) > 5 || (num = atol(port)) > 65535))
 		die(EX_USAGE, "bad port in '%s' (0 to 65535)", arg);
+	memset(a, 0, sizeof(*a));
+	if (v6) {
+		a->in6.sin6_family = AF_INET6;
+		a->in6.sin6_port = htons((uint16_t)num);
+		ok = host && inet_pton(AF_INET6, host, &a->in6.sin6_addr) == 1;
+	} else {
+		a->in.sin_family = AF_INET;
+		a->in.sin_port = htons((uint16_t)num);
+		ok = host && inet_pton(AF_INET, host, &a->in.sin_addr) == 1;
+	}
+	free(host);
+	if (!ok)
+		die(EX_USAGE, "bad address '%s' ([ADDR:]PORT, ADDR an IPv4 address or an IPv6 address in brackets: 127.0.0.1:9100, [::1]:9100; names are not resolved)",
+		    arg);
+	return v6 ? sizeof(a->in6) : sizeof(a->in);
 }
 
 static int listen_on(const char *arg)
 {
-	struct addrinfo hints = {
-		.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-		.ai_flags = AI_PASSIVE | AI_NUMERICSERV,
-	}, *ai;
-	char *host, *port, h[NI_MAXHOST], p[NI_MAXSERV];
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	int fd, e, one = 1;
+	union addr a;
+	socklen_t sl = parse_listen(arg, &a);
+	char h[INET6_ADDRSTRLEN];
+	int fd, e, one = 1, v6 = a.sa.sa_family == AF_INET6;
 
-	split_listen(arg, &host, &port);
-	e = getaddrinfo(*host ? host : NULL, port, &hints, &ai);
-	if (e)
-		die(EX_USAGE, "cannot listen on '%s': %s", arg, gai_strerror(e));
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+	fd = socket(a.sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		die(EX_ERR, "socket: %s", strerror(errno));
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 8)) {
+	if (bind(fd, &a.sa, sl) || listen(fd, 8)) {
 		e = errno;
 		if (e == EADDRINUSE)
 			die(EX_ERR, "cannot listen on %s: the port is in use (by another aqstat serve or an exporter?); pick another with aqstat serve [ADDR:]PORT",
@@ -199,15 +212,13 @@ static int listen_on(const char *arg)
 			    arg, strerror(e));
 		die(EX_ERR, "cannot listen on %s: %s", arg, strerror(e));
 	}
-	freeaddrinfo(ai);
-	if (!getsockname(fd, (struct sockaddr *)&ss, &sl) &&
-	    !getnameinfo((struct sockaddr *)&ss, sl, h, sizeof(h), p, sizeof(p),
-			 NI_NUMERICHOST | NI_NUMERICSERV))
-		fprintf(stderr, "aqstat: serving http://%s%s%s:%s/metrics\n",
-			ss.ss_family == AF_INET6 ? "[" : "", h,
-			ss.ss_family == AF_INET6 ? "]" : "", p);
-	free(host);
-	free(port);
+	/* with the port the kernel chose for port 0 */
+	if (!getsockname(fd, &a.sa, &sl) &&
+	    inet_ntop(a.sa.sa_family, v6 ? (void *)&a.in6.sin6_addr : (void *)&a.in.sin_addr,
+		      h, sizeof(h)))
+		fprintf(stderr, "aqstat: serving http://%s%s%s:%u/metrics\n",
+			v6 ? "[" : "", h, v6 ? "]" : "",
+			ntohs(v6 ? a.in6.sin6_port : a.in.sin_port));
 	return fd;
 }
 

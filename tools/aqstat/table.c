@@ -230,8 +230,8 @@ int show_table(const struct aq_snapshot *s, const struct aq_filter *f,
 		row[c++] = fmt_u64(l->enqueued);
 		row[c++] = fmt_u64(l->accepted);
 		row[c++] = fmt_u64(l->drops);
-		row[c++] = fmt_us(l->p50_us);
-		row[c++] = fmt_us(l->p99_us);
+		row[c++] = fmt_us(aq_wait_pct_us(l, l->p50_us));
+		row[c++] = fmt_us(aq_wait_pct_us(l, l->p99_us));
 		row[c++] = fmt_us(l->max_us);
 		row[c++] = fmt_u64(l->pid);
 		row[c++] = printable(l->pid || strcmp(l->comm, "-") ? l->comm : "-");

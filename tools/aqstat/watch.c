@@ -82,6 +82,12 @@ static void interval_rates(const struct aq_listener *l,
 	} else {
 		r->p99_ns = aq_wait_low(i + 1);
 	}
+	/* a bucket's upper edge can pass the longest wait seen */
+	if (l->max_us != AQ_FIELD_UNSET && l->max_us <= UINT64_MAX / 1000 &&
+	    r->p99_ns > l->max_us * 1000) {
+		r->p99_ns = l->max_us * 1000;
+		r->p99_top = 0;
+	}
 }
 
 static void watch_frame(const struct watch_opts *o, const struct aq_snapshot *s,
