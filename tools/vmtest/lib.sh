@@ -52,12 +52,15 @@ apt_setup() {
 		rm -f "$aptdir/sources.list.new"
 	fi
 
+	# Suites with a Valid-Until (unstable) are still read when the
+	# mirror's copy has expired: a mirror that lags is not an error.
 	APT_OPTS=(-o "Dir::Etc::SourceList=$aptdir/sources.list"
 		-o "Dir::Etc::SourceParts=/dev/null"
 		-o "Dir::State::Lists=$aptdir/lists"
 		-o "Dir::Cache::Archives=$aptdir/archives"
 		-o "Dir::Cache::pkgcache=" -o "Dir::Cache::srcpkgcache="
-		-o "APT::Architecture=amd64" -o "APT::Sandbox::User=root")
+		-o "APT::Architecture=amd64" -o "APT::Sandbox::User=root"
+		-o "Acquire::Check-Valid-Until=false")
 
 	# Refresh the lists at most once a day: old ABIs leave the mirror, so
 	# a stale list names packages that can no longer be downloaded.
