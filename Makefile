@@ -141,7 +141,7 @@ clean:
 # it is allowed in the compat header and nowhere else; there checkpatch also
 # takes "LINUX_VERSION_CODE < KERNEL_VERSION(...)" for a constant on the
 # left, which the idiom is not.
-STYLE_SOURCES = $(wildcard $(TOP_DIR)/module/*.[ch] $(TOP_DIR)/include/*.h)
+STYLE_SOURCES = $(wildcard $(TOP_DIR)/module/*.[ch] $(TOP_DIR)/include/*.h $(TOP_DIR)/tools/bench/floor/*.c)
 COMPAT_HEADER := $(TOP_DIR)/include/aqueue_compat.h
 # shellcheck reads every shell script: the files in these folders whose #!
 # line names a shell, and the sourced *.sh files (which name their shell in

@@ -18,6 +18,15 @@
 #             every handler runs and looks its socket up, but no listener
 #             is tracked (the cost of the lookups, not of the bookkeeping)
 #
+# and for the TCP storm only, the reference points of issue 17's goal:
+#
+#   floor     insmod aqfloor.ko (tools/bench/floor): empty kprobes at the
+#             points the bpftrace peer hooks, the floor any kprobe-based
+#             tool pays for them
+#   peer      bpftrace running tools/bench/peer.bt (Debian 12's bpftrace,
+#             in the guest's root), started before the round's storm once
+#             its probes are attached, stopped after it
+#
 # and for the UDP measurement only (besides absent and enabled):
 #
 #   udp-other    insmod aqueue.ko udp_ports=OTHER: the UDP probes registered,
@@ -34,7 +43,7 @@
 # shellcheck source=/dev/null # written by the host into the guest's initramfs
 [ -r /bench/params ] && . /bench/params
 ROUNDS=${BENCH_ROUNDS:-6}
-CONFIGS=${BENCH_CONFIGS:-absent enabled disabled empty filtered udp-other udp-watched udp-empty}
+CONFIGS=${BENCH_CONFIGS:-absent enabled disabled empty filtered floor peer udp-other udp-watched udp-empty}
 STORM_MS=${BENCH_STORM_MS:-2000}
 STORM_CLIENTS=${BENCH_STORM_CLIENTS:-4}
 STORM_ACCEPTORS=${BENCH_STORM_ACCEPTORS:-2}
@@ -54,8 +63,15 @@ UDP_SIZE=${BENCH_UDP_SIZE:-64}
 UDP_PORT=7004
 UDP_OTHER_PORT=7005
 MEASUREMENTS=${BENCH_MEASUREMENTS:-storm unix udp saturate acceptors listeners}
+# How long the peer may take to compile its script and attach (guest
+# seconds: under instruction counting, LLVM's work counts as well).
+PEER_WAIT=${BENCH_PEER_WAIT:-600}
 
 ko=/lib/modules/$(uname -r)/extra/aqueue.ko
+floor_ko=/lib/modules/$(uname -r)/extra/aqfloor.ko
+peer_script=/bench/peer.bt
+peer_out=/tmp/peer.out
+peer_pid=
 errors=0
 
 error() {
@@ -63,9 +79,90 @@ error() {
 	errors=$((errors + 1))
 }
 
+# The peer's three probes (at +0x4, past the endbr64, on 6.12) registered
+# and enabled: perf's kprobes are [DISABLED] from their registration until
+# the BPF program is attached and the event enabled.
+peer_attached() {
+	[ "$(grep -v DISABLED /sys/kernel/debug/kprobes/list 2>/dev/null |
+		grep -cE ' (tcp_v4_syn_recv_sock|inet_csk_complete_hashdance|inet_csk_accept)\+0x[0-9a-f]+ ')" -ge 3 ]
+}
+
+peer_start() {
+	if [ ! -x /usr/bin/bpftrace ]; then
+		echo "bench: no bpftrace in the guest" >&2
+		return 1
+	fi
+	# bpftrace 0.17 finds no BTF on 5.10 by itself ("btf: no" in its
+	# --info, and then it wants kernel headers), although the kernel
+	# has /sys/kernel/btf/vmlinux: named, the file serves on every kernel.
+	BPFTRACE_BTF=/sys/kernel/btf/vmlinux bpftrace "$peer_script" >"$peer_out" 2>&1 &
+	peer_pid=$!
+	waited=0
+	while ! peer_attached; do
+		if ! kill -0 "$peer_pid" 2>/dev/null || [ $waited -ge "$PEER_WAIT" ]; then
+			echo "bench: the peer attached nothing in ${waited}s:" \
+				"$(tail -n 5 "$peer_out" | tr '\n' ' ')" >&2
+			sed 's/^/bench-peer-out /' "$peer_out"
+			kill -INT "$peer_pid" 2>/dev/null
+			wait "$peer_pid"
+			peer_pid=
+			return 1
+		fi
+		sleep 1
+		waited=$((waited + 1))
+	done
+}
+
+# Stops bpftrace; on SIGINT it prints its maps and exits.
+peer_stop() {
+	[ -n "$peer_pid" ] || return 1
+	kill -INT "$peer_pid" && wait "$peer_pid"
+	rc=$?
+	peer_pid=
+	return $rc
+}
+
+# peer_report ROUND: what the peer counted in the round (the samples in
+# its histograms, the enqueue times left in @start) as one bench-peer
+# line; the whole output of the first round as bench-peer-out lines.
+peer_report() {
+	counts=$(awk '
+		/^@/ { name = $1; sub(/\[.*/, "", name); sub(/:$/, "", name)
+			if (name == "@start") left++
+			next }
+		/^\[/ { line = $0; sub(/^\[[^])]*[])]/, "", line)
+			split(line, f, " "); n[name] += f[1] }
+		/^Attaching [0-9]+ probe/ { attached = $2 }
+		END { printf "attached=%d qlen_samples=%d wait_samples=%d start_left=%d",
+			attached, n["@qlen"], n["@wait_ns"], left }' "$peer_out")
+	echo "bench-peer $1 $counts"
+	[ "$1" != 1 ] || sed 's/^/bench-peer-out /' "$peer_out"
+	case $counts in
+	*" qlen_samples=0 "* | *" wait_samples=0 "*)
+		error "peer round $1: the peer counted nothing ($counts)"
+		;;
+	esac
+}
+
+# floor_report ROUND: the returns of inet_csk_accept the floor's kretprobe
+# missed (all its instances held by acceptors asleep in accept()), which
+# aqfloor.ko logs when it is unloaded, as one bench-floor line.
+floor_seen=0
+floor_report() {
+	n=$(dmesg | grep -c 'aqfloor: inet_csk_accept: [0-9]* returns missed')
+	missed=0
+	if [ "$n" -gt "$floor_seen" ]; then
+		missed=$(dmesg | sed -n 's/.*aqfloor: inet_csk_accept: \([0-9]*\) returns missed.*/\1/p' | tail -n 1)
+		floor_seen=$n
+	fi
+	echo "bench-floor $1 accept_missed=$missed"
+}
+
 enter() {
 	case $1 in
 	absent) return 0 ;;
+	floor) insmod "$floor_ko" ;;
+	peer) peer_start ;;
 	enabled) insmod "$ko" ;;
 	disabled) insmod "$ko" enable=0 ;;
 	empty) insmod "$ko" empty_handlers=1 ;;
@@ -86,6 +183,9 @@ applies() {
 	udp:absent | udp:enabled | udp:udp-*) return 0 ;;
 	udp:*) return 1 ;;
 	storm:filtered | unix:filtered) return 0 ;;
+	# The floor module and the peer hook TCP only.
+	storm:floor | storm:peer) return 0 ;;
+	*:floor | *:peer) return 1 ;;
 	# The report reads the listeners' figures from absent and enabled
 	# only; opening and closing 50,000 listeners costs ~10 s a slot.
 	listeners:disabled | listeners:empty) return 1 ;;
@@ -95,7 +195,12 @@ applies() {
 }
 
 leave() {
-	[ "$1" = absent ] || rmmod aqueue
+	case $1 in
+	absent) return 0 ;;
+	floor) rmmod aqfloor ;;
+	peer) peer_stop ;;
+	*) rmmod aqueue ;;
+	esac
 }
 
 # run MEASUREMENT CONFIG ROUND COMMAND...: one raw line, or an error.
@@ -138,6 +243,9 @@ echo "bench-info saturate clients $SAT_CLIENTS backlog $SAT_BACKLOG accept_every
 echo "bench-info acceptors threads $ACCEPTORS ms $ACC_MS"
 echo "bench-info listeners $LISTENERS reads $LISTENER_READS"
 echo "bench-info clock $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null)"
+case " $CONFIGS " in
+*" peer "*) echo "bench-info peer $(bpftrace --version 2>&1) bpf_jit_enable $(cat /proc/sys/net/core/bpf_jit_enable 2>/dev/null) btf $([ -e /sys/kernel/btf/vmlinux ] && echo yes || echo no)" ;;
+esac
 
 # One unrecorded storm first, so that round 1 starts from the same steady
 # state (TIME_WAIT sockets, slab caches) as the others.
@@ -164,7 +272,7 @@ while [ $round -le "$ROUNDS" ]; do
 		[ -n "$todo" ] || continue
 		t0=$(uptime_s)
 		if ! enter "$cfg"; then
-			error "$cfg round $round: cannot load the module"
+			error "$cfg round $round: cannot load the module or start the peer"
 			continue
 		fi
 		# Which probes are in place, and how (FTRACE: on the function's
@@ -204,9 +312,11 @@ while [ $round -le "$ROUNDS" ]; do
 				;;
 			esac
 		done
-		if [ "$cfg" != absent ] && ! leave "$cfg"; then
-			error "$cfg round $round: rmmod failed"
+		if ! leave "$cfg"; then
+			error "$cfg round $round: rmmod failed, or the peer did not stop"
 		fi
+		[ "$cfg" != peer ] || peer_report "$round"
+		[ "$cfg" != floor ] || floor_report "$round"
 		echo "bench-slot $cfg $round guest_s $(awk -v a="$t0" -v b="$(uptime_s)" 'BEGIN { printf "%.2f", b - a }')"
 	done
 	round=$((round + 1))
