@@ -47,6 +47,18 @@ struct aq_unix_case {
 
 #define AQ_EXTRA_CONNECTS 4
 
+/* A test of the fixture whose body runs in a network namespace of its own. */
+#define AQ_UNIXQ_TEST(name, body)					\
+TEST_F(unixq, name)							\
+{									\
+	struct aq_unix_case k = {					\
+		&self->c, variant->type, variant->backlog		\
+	};								\
+									\
+	aq_in_netns(_metadata, body, &k);				\
+	AQ_FINISH(&self->c);						\
+}
+
 /*
  * Backlog N admits N+1 queued connections; the extra non-blocking connects
  * get EAGAIN, each counted once; the row matches sock_diag; closing with a
@@ -110,15 +122,7 @@ out:
 		close(lfd);
 }
 
-TEST_F(unixq, admits_backlog_plus_one)
-{
-	struct aq_unix_case k = {
-		&self->c, variant->type, variant->backlog
-	};
-
-	aq_in_netns(_metadata, admits_in_netns, &k);
-	AQ_FINISH(&self->c);
-}
+AQ_UNIXQ_TEST(admits_backlog_plus_one, admits_in_netns)
 
 /* Time in queue lands in the bucket that holds the measured delay. */
 static void wait_in_netns(struct __test_metadata *_metadata, void *argp)
@@ -172,15 +176,7 @@ out:
 	close(lfd);
 }
 
-TEST_F(unixq, time_in_queue)
-{
-	struct aq_unix_case k = {
-		&self->c, variant->type, variant->backlog
-	};
-
-	aq_in_netns(_metadata, wait_in_netns, &k);
-	AQ_FINISH(&self->c);
-}
+AQ_UNIXQ_TEST(time_in_queue, wait_in_netns)
 
 struct aq_blocked {
 	const struct aq_unix_addr *a;
@@ -266,15 +262,7 @@ static void waited_in_netns(struct __test_metadata *_metadata, void *argp)
 	close(lfd);
 }
 
-TEST_F(unixq, blocking_connect_waits)
-{
-	struct aq_unix_case k = {
-		&self->c, variant->type, variant->backlog
-	};
-
-	aq_in_netns(_metadata, waited_in_netns, &k);
-	AQ_FINISH(&self->c);
-}
+AQ_UNIXQ_TEST(blocking_connect_waits, waited_in_netns)
 
 /*
  * A blocking connect with a send timeout gives up on a full queue with
@@ -316,15 +304,7 @@ static void timed_out_in_netns(struct __test_metadata *_metadata, void *argp)
 	close(lfd);
 }
 
-TEST_F(unixq, timed_connect_refused)
-{
-	struct aq_unix_case k = {
-		&self->c, variant->type, variant->backlog
-	};
-
-	aq_in_netns(_metadata, timed_out_in_netns, &k);
-	AQ_FINISH(&self->c);
-}
+AQ_UNIXQ_TEST(timed_connect_refused, timed_out_in_netns)
 
 /* A filesystem name with a space is one escaped token. */
 TEST_F(unixq, filesystem_name_escaped)
