@@ -102,14 +102,15 @@ static int __init aqueue_init(void)
 		err = aq_enable();
 		mutex_unlock(&aq_config_lock);
 		if (err)
-			goto err_control;
+			goto err_probes;
 	}
 
 	pr_info("version %s loaded%s\n", AQUEUE_VERSION,
 		enable ? "" : " (disabled)");
 	return 0;
 
-err_control:
+err_probes:
+	aq_probes_exit();
 	aq_control_exit();
 err_proc:
 	aq_proc_exit();
@@ -126,6 +127,7 @@ static void __exit aqueue_exit(void)
 	mutex_lock(&aq_config_lock);
 	aq_disable();
 	mutex_unlock(&aq_config_lock);
+	aq_probes_exit();
 	aq_control_exit();
 	aq_proc_exit();
 	aq_events_exit();

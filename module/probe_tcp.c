@@ -236,20 +236,27 @@ static void aq_enqueue(struct sock *sk, u64 synack_ns)
 /*
  * The request remembers when its first SYN-ACK left (tcp_clock_us(), the
  * monotonic clock), which the kernel does at once on the SYN: that is when
- * the handshake began. 0 when it was never set. The handshake ends at the
- * enqueue's own reading of the clock.
+ * the handshake began. 0 when it was never set (a SYN cookie's request). A
+ * Fast Open child joins at the SYN, with no handshake behind it. The
+ * handshake ends at the enqueue's own reading of the clock.
  */
 static u64 aq_synack_ns(const struct request_sock *req)
 {
+	if (tcp_rsk(req)->tfo_listener)
+		return 0;
 	return tcp_rsk(req)->snt_synack * NSEC_PER_USEC;
 }
 
+static struct aq_probe aq_tcp_table[AQ_PROBE_COUNT];
+
 /*
  * inet_csk_complete_hashdance() may carry an inlined copy of
- * inet_csk_reqsk_queue_add() that a probe on the latter never sees, so the
- * final-ACK path is counted here, and a real call it makes is recognised by
- * its child and not counted twice. Both run with softirqs off, so the
- * per-CPU note cannot be interleaved.
+ * inet_csk_reqsk_queue_add() that a probe on the latter never sees (6.1
+ * on), so the final-ACK path is counted there. Where the hashdance makes a
+ * real call instead (5.10), the call is recognised by its child and not
+ * counted twice, and the hashdance probe is disarmed: the call sees every
+ * child from then on. Both run with softirqs off, so the per-CPU note
+ * cannot be interleaved.
  */
 static DEFINE_PER_CPU(const struct sock *, aq_hashdance_child);
 
@@ -258,7 +265,7 @@ static int aq_hashdance(struct kprobe *p, struct pt_regs *regs)
 	bool own_req = (u8)aq_probe_arg(regs, 3);
 
 	aq_hit(AQ_PROBE_HASHDANCE);
-	if (!own_req)
+	if (!own_req || aq_probe_disarming(&aq_tcp_table[AQ_PROBE_HASHDANCE]))
 		return 0;
 	this_cpu_write(aq_hashdance_child, aq_sk_arg(regs, 1));
 	aq_enqueue(aq_sk_arg(regs, 0),
@@ -271,9 +278,11 @@ static int aq_queue_add(struct kprobe *p, struct pt_regs *regs)
 	aq_hit(AQ_PROBE_QUEUE_ADD);
 	if (this_cpu_read(aq_hashdance_child) == aq_sk_arg(regs, 2)) {
 		this_cpu_write(aq_hashdance_child, NULL);
+		aq_probe_disarm(&aq_tcp_table[AQ_PROBE_HASHDANCE]);
 		return 0;
 	}
-	aq_enqueue(aq_sk_arg(regs, 0), 0);
+	aq_enqueue(aq_sk_arg(regs, 0),
+		   aq_synack_ns((struct request_sock *)aq_probe_arg(regs, 1)));
 	return 0;
 }
 

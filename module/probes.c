@@ -4,7 +4,9 @@
 #include <linux/kprobes.h>
 #include <linux/moduleparam.h>
 #include <linux/percpu.h>
+#include <linux/mutex.h>
 #include <linux/rcupdate.h>
+#include <linux/workqueue.h>
 #include <net/sock.h>
 
 #include "config.h"
@@ -130,6 +132,8 @@ static int aq_probe_register(struct aq_probe *p)
 	struct kprobe *kp = aq_probe_kprobe(p);
 	int err;
 
+	WRITE_ONCE(p->disarm_asked, false);
+	p->disarmed = false;
 	/* A kprobe can be registered again only with these cleared. */
 	kp->addr = NULL;
 	kp->flags = 0;
@@ -246,6 +250,43 @@ void aq_probes_unregister(void)
 	aq_probes_unregister_some(UINT_MAX, false);
 }
 
+/*
+ * disable_kprobe() takes the kprobes' mutex, which a handler cannot. The
+ * configuration lock keeps the registrations still; a probe registered
+ * again since the handler asked was armed afresh and stays so.
+ */
+static void aq_disarm_fn(struct work_struct *work)
+{
+	const struct aq_probe_set *set;
+	struct aq_probe *p;
+	unsigned int i;
+
+	mutex_lock(&aq_config_lock);
+	aq_for_each_probe(p, set, i) {
+		if (!p->registered || p->disarmed ||
+		    !READ_ONCE(p->disarm_asked))
+			continue;
+		if (!disable_kprobe(aq_probe_kprobe(p)))
+			p->disarmed = true;
+	}
+	mutex_unlock(&aq_config_lock);
+}
+
+static DECLARE_WORK(aq_disarm_work, aq_disarm_fn);
+
+void aq_probe_disarm(struct aq_probe *p)
+{
+	if (READ_ONCE(p->disarm_asked))
+		return;
+	WRITE_ONCE(p->disarm_asked, true);
+	schedule_work(&aq_disarm_work);
+}
+
+void aq_probes_exit(void)
+{
+	cancel_work_sync(&aq_disarm_work);
+}
+
 bool aq_probes_udp_registered(void)
 {
 	const struct aq_probe_set *set;
@@ -297,6 +338,7 @@ bool aq_probes_info(unsigned int i, struct aq_probe_info *info)
 	info->symbol = p->symbol;
 	info->kretprobe = aq_probe_is_kretprobe(p);
 	info->registered = p->registered;
+	info->armed = p->registered && !p->disarmed;
 	info->hits = 0;
 	for_each_possible_cpu(cpu)
 		info->hits += *per_cpu_ptr(set->hits + index, cpu);

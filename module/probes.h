@@ -46,6 +46,9 @@ struct aq_probe {
 		struct kretprobe krp;
 	};
 	bool registered;
+	/* Asked for by a handler; done by a work item (see aq_probe_disarm). */
+	bool disarm_asked;
+	bool disarmed;
 	unsigned long missed_before;	/* by earlier registrations */
 };
 
@@ -84,6 +87,8 @@ struct aq_probe_set {
 int aq_probes_init(struct aq_probe_set *const *sets, unsigned int count);
 int aq_probes_register(void);
 void aq_probes_unregister(void);
+/* Once the probes are unregistered, before the module goes. */
+void aq_probes_exit(void);
 /* Registers the UDP probes, or unregisters them; all or none. */
 int aq_probes_udp(bool on);
 bool aq_probes_udp_registered(void);
@@ -115,10 +120,24 @@ static inline void aq_probes_check_missed(void)
 	aq_probes_resync_on_miss();
 }
 
+/*
+ * From a handler, when another probe turns out to see all that kprobe @p
+ * sees on this kernel (which a build cannot tell: it depends on what the
+ * compiler inlined): @p stops counting at once and is disabled soon after
+ * by a work item, saving its hits. It is armed again when the probes are
+ * next registered.
+ */
+void aq_probe_disarm(struct aq_probe *p);
+static inline bool aq_probe_disarming(const struct aq_probe *p)
+{
+	return READ_ONCE(p->disarm_asked);
+}
+
 struct aq_probe_info {
 	const char *symbol;
 	bool kretprobe;
 	bool registered;
+	bool armed;
 	unsigned long hits;
 	unsigned long missed;
 	int maxactive;

@@ -91,7 +91,9 @@ void aq_ctl_settings(struct __test_metadata *_metadata, char *out,
 	}
 }
 
-int aq_kprobe_listed(const char *list, const char *func)
+/* The line of the kernel's kprobe list for `func`, or NULL. */
+static const char *aq_kprobe_line(const char *list, const char *func,
+				  char *type)
 {
 	const char *p = list;
 	size_t flen = strlen(func);
@@ -99,14 +101,36 @@ int aq_kprobe_listed(const char *list, const char *func)
 	/* Lines read "ADDR  k  func+0x0    [module] [FLAGS]". */
 	while (p && *p) {
 		const char *end = strchr(p, '\n');
-		char type[4], sym[160];
+		char t[4], sym[160];
 
-		if (sscanf(p, "%*s %3s %159s", type, sym) == 2 &&
-		    !strncmp(sym, func, flen) && sym[flen] == '+')
-			return type[0];
+		if (sscanf(p, "%*s %3s %159s", t, sym) == 2 &&
+		    !strncmp(sym, func, flen) && sym[flen] == '+') {
+			*type = t[0];
+			return p;
+		}
 		p = end ? end + 1 : NULL;
 	}
-	return 0;
+	return NULL;
+}
+
+int aq_kprobe_listed(const char *list, const char *func)
+{
+	char type;
+
+	return aq_kprobe_line(list, func, &type) ? type : 0;
+}
+
+int aq_kprobe_disabled(const char *list, const char *func)
+{
+	char type;
+	const char *line = aq_kprobe_line(list, func, &type);
+	const char *end, *flag;
+
+	if (!line)
+		return 0;
+	end = strchr(line, '\n');
+	flag = strstr(line, "[DISABLED]");
+	return flag && (!end || flag < end);
 }
 
 int aq_ctl_probes(struct __test_metadata *_metadata,
@@ -122,9 +146,9 @@ int aq_ctl_probes(struct __test_metadata *_metadata,
 
 		if (strncmp(line, "probe ", 6))
 			continue;
-		ASSERT_EQ(5, sscanf(line, "probe %63s %15s registered %d hits %lld missed %lld",
+		ASSERT_EQ(6, sscanf(line, "probe %63s %15s registered %d hits %lld missed %lld armed %d",
 				    p->func, p->type, &p->registered,
-				    &p->hits, &p->missed))
+				    &p->hits, &p->missed, &p->armed))
 			TH_LOG("probe line does not parse: %s", line);
 		n++;
 	}

@@ -59,16 +59,19 @@ void aq_ctl_settings(struct __test_metadata *_metadata, char *out,
 
 /* Registered kprobes on `func` per the kernel ('k' or 'r'), or 0. */
 int aq_kprobe_listed(const char *list, const char *func);
+/* The kernel lists the kprobe on `func` as [DISABLED]. */
+int aq_kprobe_disabled(const char *list, const char *func);
 
 /*
  * The probes the control file lists: name, type ("kprobe"/"kretprobe")
- * and registered. Returns how many (at most max).
+ * registered, hits, missed and armed. Returns how many (at most max).
  */
 struct aq_probe_line {
 	char func[64];
 	char type[16];
 	int registered;
 	long long hits, missed;
+	int armed;
 };
 
 int aq_ctl_probes(struct __test_metadata *_metadata,
