@@ -44,6 +44,13 @@ static inline unsigned long aq_probe_arg(struct pt_regs *regs, unsigned int n)
 	return regs_get_kernel_argument(regs, n);
 }
 
+/* The kretprobe an instance belongs to: a field until 5.11. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(5, 11, 0)
+#define aq_kretprobe_of(ri) ((ri)->rp)
+#else
+#define aq_kretprobe_of(ri) get_kretprobe(ri)
+#endif
+
 /*
  * A listener's drop counter, the one SO_MEMINFO reports. Until 6.18 it is
  * the atomic_t sk_drops in struct sock; since then UDP (and raw) sockets

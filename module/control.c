@@ -435,6 +435,8 @@ static void aq_show_probes(struct seq_file *m)
 			   info.registered, info.hits, info.missed, info.armed);
 		if (info.kretprobe)
 			seq_printf(m, " maxactive %d", info.maxactive);
+		if (info.ns >= 0)
+			seq_printf(m, " ns %lld", info.ns);
 		seq_putc(m, '\n');
 	}
 }

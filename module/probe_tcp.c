@@ -110,12 +110,11 @@ static int aq_listen_stop(struct kprobe *p, struct pt_regs *regs)
 }
 
 /*
- * What a kretprobe's return adds is known at the entry of the calls it
- * watches: tcp_conn_request() and tcp_v{4,6}_syn_recv_sock() test the
- * queues before anything else, so the return (a trampoline that costs
- * about as much as the probe itself) is taken only when a queue is full
- * at the entry or SYN cookies are always sent. A drop of any other kind
- * (no memory, no route) moves sk_drops, which the next event or read
+ * What the return of tcp_conn_request() adds is known at its entry: it
+ * tests the queues before anything else, so the return (a trampoline that
+ * costs about as much as the probe itself) is taken only when a queue is
+ * full at the entry or SYN cookies are always sent. A drop of any other
+ * kind (no memory, no route) moves sk_drops, which the next event or read
  * counts, as drops of another cause.
  */
 static bool aq_syn_may_overflow(const struct sock *sk)
@@ -141,23 +140,17 @@ static int aq_syn_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
-/* Each failed call drops once, through tcp_listendrop(). */
-static void aq_call_done(struct aq_call *call)
-{
-	u32 delta = aq_sk_drops(call->sk) - call->drops;
-
-	if (delta)
-		aq_probe_update(call->sk, false, aq_listener_drops, call->sk,
-				delta, call->cause);
-}
-
 static int aq_syn_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct aq_call *call = (struct aq_call *)ri->data;
 	unsigned long now[ARRAY_SIZE(aq_syn_mibs)];
 	struct aq_syn_outcome outcome;
+	/* Each failed call drops once, through tcp_listendrop(). */
+	u32 delta = aq_sk_drops(call->sk) - call->drops;
 
-	aq_call_done(call);
+	if (delta)
+		aq_probe_update(call->sk, false, aq_listener_drops, call->sk,
+				delta, call->cause);
 	aq_read_syn_mibs(call->sk, now);
 	outcome.synq_full_drops = now[0] - call->syn_mibs[0];
 	outcome.synq_full_cookies = now[1] - call->syn_mibs[1];
@@ -191,38 +184,35 @@ static int aq_synack_retrans_return(struct kretprobe_instance *ri,
 	return 0;
 }
 
-/* The final ACK overflows only a full accept queue (see above). */
-static int aq_ack_begin(struct aq_call *call, struct sock *sk)
+/*
+ * The final ACK: the first thing tcp_v{4,6}_syn_recv_sock() does is to
+ * drop it if the accept queue is full, so a full queue at the entry is the
+ * drop, counted at once and ahead of sk_drops, which then catches up. No
+ * return probe is needed: other failures there (no memory, no route) move
+ * sk_drops, which the next event or read counts, as drops of another
+ * cause.
+ */
+static void aq_ack(struct sock *sk)
 {
-	if (!sk_acceptq_is_full(sk))
-		return 1;
-	call->sk = sk;
-	call->drops = aq_sk_drops(sk);
-	call->cause = AQ_DROP_ACK_ACCEPTQ_FULL;
+	if (unlikely(sk_acceptq_is_full(sk)))
+		aq_probe_update(sk, false, aq_listener_ack_overflow, sk);
+}
+
+static int aq_ack4(struct kprobe *p, struct pt_regs *regs)
+{
+	aq_hit(AQ_PROBE_ACK4);
+	aq_ack(aq_sk_arg(regs, 0));
 	return 0;
 }
 
-static int aq_ack4_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
-{
-	aq_hit(AQ_PROBE_ACK4);
-	return aq_ack_begin((struct aq_call *)ri->data, aq_sk_arg(regs, 0));
-}
-
-static int aq_ack6_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int aq_ack6(struct kprobe *p, struct pt_regs *regs)
 {
 	struct sk_buff *skb = (struct sk_buff *)aq_probe_arg(regs, 1);
 
 	aq_hit(AQ_PROBE_ACK6);
 	/* v4-mapped: tcp_v4_syn_recv_sock() runs inside and is counted. */
-	if (skb->protocol == htons(ETH_P_IP))
-		return 1;
-	return aq_ack_begin((struct aq_call *)ri->data, aq_sk_arg(regs, 0));
-}
-
-static int aq_ack_return(struct kretprobe_instance *ri, struct pt_regs *regs)
-{
-	if (!regs_return_value(regs))
-		aq_call_done((struct aq_call *)ri->data);
+	if (skb->protocol != htons(ETH_P_IP))
+		aq_ack(aq_sk_arg(regs, 0));
 	return 0;
 }
 
@@ -321,12 +311,9 @@ static struct aq_probe aq_tcp_table[AQ_PROBE_COUNT] = {
 	[AQ_PROBE_SYN] = AQ_KRETPROBE("tcp_conn_request",
 		aq_syn_entry, aq_syn_return,
 		sizeof(struct aq_call), 0),
-	[AQ_PROBE_ACK4] = AQ_KRETPROBE("tcp_v4_syn_recv_sock",
-		aq_ack4_entry, aq_ack_return,
-		sizeof(struct aq_call), 0),
-	[AQ_PROBE_ACK6] = AQ_KRETPROBE("tcp_v6_syn_recv_sock",
-		aq_ack6_entry, aq_ack_return,
-		sizeof(struct aq_call), AQ_PROBE_OPTIONAL),
+	[AQ_PROBE_ACK4] = AQ_KPROBE("tcp_v4_syn_recv_sock", aq_ack4),
+	[AQ_PROBE_ACK6] = AQ_KPROBE_FLAGS("tcp_v6_syn_recv_sock", aq_ack6,
+		AQ_PROBE_OPTIONAL),
 	[AQ_PROBE_SYNACK_RETRANS] = AQ_KRETPROBE("tcp_rtx_synack",
 		aq_synack_retrans_entry, aq_synack_retrans_return,
 		sizeof(struct sock *), 0),

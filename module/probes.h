@@ -45,6 +45,7 @@ struct aq_probe {
 		struct kprobe kp;
 		struct kretprobe krp;
 	};
+	unsigned int index;		/* among all the sets' probes */
 	bool registered;
 	/* Asked for by a handler; done by a work item (see aq_probe_disarm). */
 	bool disarm_asked;
@@ -70,7 +71,9 @@ struct aq_probe_set {
 #define aq_hit(index) this_cpu_inc(aq_probe_hits[index])
 
 /* A table's entries: a kprobe, or a kretprobe carrying @size bytes. */
-#define AQ_KPROBE(sym, handler) { .symbol = (sym), .pre = (handler) }
+#define AQ_KPROBE_FLAGS(sym, handler, probe_flags) {			\
+	.symbol = (sym), .pre = (handler), .flags = (probe_flags) }
+#define AQ_KPROBE(sym, handler) AQ_KPROBE_FLAGS(sym, handler, 0)
 #define AQ_KRETPROBE(sym, on_entry, on_return, size, probe_flags) {	\
 	.symbol = (sym), .entry = (on_entry), .ret = (on_return),	\
 	.data_size = (size), .flags = (probe_flags) }
@@ -141,6 +144,7 @@ struct aq_probe_info {
 	unsigned long hits;
 	unsigned long missed;
 	int maxactive;
+	s64 ns;		/* in the handlers, when profiled; else -1 */
 };
 
 /* The @i-th probe in the order of registration; false past the last. */

@@ -411,9 +411,19 @@ void aq_listener_drops(struct aq_listener *l, struct sock *sk, u32 delta,
 	if (delta) {
 		if (cause == AQ_DROP_SYN_ACCEPTQ_FULL)
 			l->drops_syn_acceptq++;
-		else if (cause == AQ_DROP_ACK_ACCEPTQ_FULL)
-			l->drops_ack_acceptq++;
 	}
+	aq_unlock_log_drop(l, flags, log);
+}
+
+void aq_listener_ack_overflow(struct aq_listener *l, struct sock *sk)
+{
+	unsigned long flags;
+	bool log;
+
+	spin_lock_irqsave(&l->lock, flags);
+	/* sk_drops as it is about to be: the kernel's count catches up. */
+	log = aq_drops_seen(l, aq_sk_drops(sk) + 1, 0);
+	l->drops_ack_acceptq++;
 	aq_unlock_log_drop(l, flags, log);
 }
 

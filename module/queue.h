@@ -31,7 +31,6 @@ struct aq_syn_outcome {
 enum aq_drop_cause {
 	AQ_DROP_OTHER,
 	AQ_DROP_SYN_ACCEPTQ_FULL,
-	AQ_DROP_ACK_ACCEPTQ_FULL,
 };
 
 /*
@@ -68,6 +67,11 @@ void aq_listener_enqueue(struct aq_listener *l, struct sock *sk,
 void aq_listener_dequeue(struct aq_listener *l, struct sock *sk);
 void aq_listener_drops(struct aq_listener *l, struct sock *sk, u32 delta,
 		       enum aq_drop_cause cause);
+/*
+ * A final ACK found the accept queue full, which the kernel is about to
+ * drop (counted before its sk_drops moves).
+ */
+void aq_listener_ack_overflow(struct aq_listener *l, struct sock *sk);
 void aq_listener_syn_done(struct aq_listener *l,
 			  const struct aq_syn_outcome *outcome);
 void aq_listener_synack_retrans(struct aq_listener *l);

@@ -553,10 +553,67 @@ static int unix_listen_on(const char *path, int backlog)
 	return fd;
 }
 
+/*
+ * Per probe: its hits and, when the module was loaded with
+ * profile_handlers=1, the nanoseconds its handlers took (-1 otherwise).
+ */
+#define MAX_PROBES 32
+struct probe_row {
+	char func[64];
+	long long hits, ns;
+};
+
+struct probe_profile {
+	int n;
+	struct probe_row row[MAX_PROBES];
+};
+
+static void probe_profile(struct probe_profile *p)
+{
+	char line[512];
+	FILE *f = fopen(CONTROL, "r");
+
+	p->n = 0;
+	if (!f)
+		return;
+	while (p->n < MAX_PROBES && fgets(line, sizeof(line), f)) {
+		struct probe_row *r = &p->row[p->n];
+		const char *h = strstr(line, " hits "), *ns = strstr(line, " ns ");
+
+		if (strncmp(line, "probe ", 6) || !h ||
+		    sscanf(line, "probe %63s", r->func) != 1)
+			continue;
+		r->hits = strtoll(h + 6, NULL, 10);
+		r->ns = ns ? strtoll(ns + 4, NULL, 10) : -1;
+		p->n++;
+	}
+	fclose(f);
+}
+
+/* " hits:FUNC=N ns:FUNC=N" for each probe that was timed and hit. */
+static void print_profile(const struct probe_profile *before,
+			  const struct probe_profile *after)
+{
+	int i, j;
+
+	for (i = 0; i < after->n; i++) {
+		const struct probe_row *b = NULL, *a = &after->row[i];
+
+		for (j = 0; j < before->n; j++)
+			if (!strcmp(before->row[j].func, a->func))
+				b = &before->row[j];
+		if (!b || a->ns < 0 || b->ns < 0 || a->hits == b->hits)
+			continue;
+		printf(" hits:%s=%lld ns:%s=%lld", a->func, a->hits - b->hits,
+		       a->func, a->ns - b->ns);
+	}
+}
+
 /* "storm" and "unix": the same storm on TCP or on a unix listener. */
 static int storm(int argc, char **argv)
 {
 	long long hits0, missed0, hits1, missed1, enq = -1;
+	struct probe_profile prof0, prof1;
 	int clients, acceptors, i;
 	pthread_t *t;
 	struct window w;
@@ -572,6 +629,7 @@ static int storm(int argc, char **argv)
 		storm_port = number(argv[5], "port", 1, 65535);
 
 	probe_counts(&hits0, &missed0);
+	probe_profile(&prof0);
 	listen_fd = storm_unix ? unix_listen_on(argv[5], 4096) :
 				 listen_on(INADDR_LOOPBACK, storm_port, 4096);
 	t = calloc(acceptors, sizeof(*t));
@@ -599,11 +657,14 @@ static int storm(int argc, char **argv)
 		unlink(argv[5]);
 	free(t);
 	probe_counts(&hits1, &missed1);
+	probe_profile(&prof1);
 	print_window(&w);
-	printf(" all_conns=%lld probe_hits=%lld probe_missed=%lld aqueue_enqueued=%lld\n",
+	printf(" all_conns=%lld probe_hits=%lld probe_missed=%lld aqueue_enqueued=%lld",
 	       (long long)atomic_load(&completed),
 	       hits0 < 0 ? -1 : hits1 - hits0,
 	       missed0 < 0 ? -1 : missed1 - missed0, enq);
+	print_profile(&prof0, &prof1);
+	putchar('\n');
 	return 0;
 }
 
@@ -658,6 +719,7 @@ static int udp_flood(int argc, char **argv)
 	unsigned long long busy0, total0, busy1, total1;
 	long long hits0, missed0, hits1, missed1, t0, ns, sent, received;
 	long long in0, err0, in1, err1, enq;
+	struct probe_profile prof0, prof1;
 	struct timeval tv = { 0, 100000 };
 	struct sockaddr_in sin;
 	pthread_t rx, tx;
@@ -673,6 +735,7 @@ static int udp_flood(int argc, char **argv)
 	udp_size = number(argv[4], "size", 1, 65507);
 
 	probe_counts(&hits0, &missed0);
+	probe_profile(&prof0);
 	sin = loopback(INADDR_LOOPBACK, port);
 	udp_rx = socket(AF_INET, SOCK_DGRAM, 0);
 	udp_tx = socket(AF_INET, SOCK_DGRAM, 0);
@@ -714,13 +777,16 @@ static int udp_flood(int argc, char **argv)
 	close(udp_tx);
 	close(udp_rx);
 	probe_counts(&hits1, &missed1);
-	printf("secs=%.6f received=%lld dgram_per_s=%.2f sent_per_s=%.2f in_datagrams=%lld rcvbuf_errors=%lld send_errors=%lld busy_ticks=%llu total_ticks=%llu cpu_us_per_dgram=%.4f probe_hits=%lld probe_missed=%lld aqueue_enqueued=%lld udp_kprobes=%d\n",
+	probe_profile(&prof1);
+	printf("secs=%.6f received=%lld dgram_per_s=%.2f sent_per_s=%.2f in_datagrams=%lld rcvbuf_errors=%lld send_errors=%lld busy_ticks=%llu total_ticks=%llu cpu_us_per_dgram=%.4f probe_hits=%lld probe_missed=%lld aqueue_enqueued=%lld udp_kprobes=%d",
 	       ns / 1e9, received, received * 1e9 / ns, sent * 1e9 / ns,
 	       in1 - in0, err1 - err0, (long long)atomic_load(&udp_send_errors),
 	       busy1 - busy0, total1 - total0,
 	       received ? (busy1 - busy0) * 1e6 / hz / received : 0.0,
 	       hits0 < 0 ? -1 : hits1 - hits0,
 	       missed0 < 0 ? -1 : missed1 - missed0, enq, udp_kprobes());
+	print_profile(&prof0, &prof1);
+	putchar('\n');
 	return 0;
 }
 

@@ -18,6 +18,12 @@
 #             every handler runs and looks its socket up, but no listener
 #             is tracked (the cost of the lookups, not of the bookkeeping)
 #
+# and for the two storms and UDP, where the time goes, probe by probe:
+#
+#   profile      insmod aqueue.ko profile_handlers=1: every handler timed
+#                with local_clock(), the sums read from the control file
+#   udp-profile  the same with the flooded port watched
+#
 # and for the TCP storm only, the reference points of issue 17's goal:
 #
 #   floor     insmod aqfloor.ko (tools/bench/floor): empty kprobes at the
@@ -43,7 +49,7 @@
 # shellcheck source=/dev/null # written by the host into the guest's initramfs
 [ -r /bench/params ] && . /bench/params
 ROUNDS=${BENCH_ROUNDS:-6}
-CONFIGS=${BENCH_CONFIGS:-absent enabled disabled empty filtered floor peer udp-other udp-watched udp-empty}
+CONFIGS=${BENCH_CONFIGS:-absent enabled disabled empty filtered floor peer profile udp-other udp-watched udp-empty udp-profile}
 STORM_MS=${BENCH_STORM_MS:-2000}
 STORM_CLIENTS=${BENCH_STORM_CLIENTS:-4}
 STORM_ACCEPTORS=${BENCH_STORM_ACCEPTORS:-2}
@@ -167,6 +173,8 @@ enter() {
 	disabled) insmod "$ko" enable=0 ;;
 	empty) insmod "$ko" empty_handlers=1 ;;
 	filtered) insmod "$ko" && echo "filter port 1" >/sys/kernel/debug/aqueue/control ;;
+	profile) insmod "$ko" profile_handlers=1 ;;
+	udp-profile) insmod "$ko" profile_handlers=1 udp_ports="$UDP_PORT" ;;
 	udp-other) insmod "$ko" udp_ports="$UDP_OTHER_PORT" ;;
 	udp-watched) insmod "$ko" udp_ports="$UDP_PORT" ;;
 	udp-empty) insmod "$ko" empty_handlers=1 udp_ports="$UDP_PORT" ;;
@@ -182,14 +190,14 @@ applies() {
 	case $1:$2 in
 	udp:absent | udp:enabled | udp:udp-*) return 0 ;;
 	udp:*) return 1 ;;
-	storm:filtered | unix:filtered) return 0 ;;
+	storm:filtered | unix:filtered | storm:profile | unix:profile) return 0 ;;
 	# The floor module and the peer hook TCP only.
 	storm:floor | storm:peer) return 0 ;;
 	*:floor | *:peer) return 1 ;;
 	# The report reads the listeners' figures from absent and enabled
 	# only; opening and closing 50,000 listeners costs ~10 s a slot.
 	listeners:disabled | listeners:empty) return 1 ;;
-	*:udp-* | *:filtered) return 1 ;;
+	*:udp-* | *:filtered | *:profile) return 1 ;;
 	*) return 0 ;;
 	esac
 }
