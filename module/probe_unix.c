@@ -143,9 +143,12 @@ static int aq_unix_wait(struct kprobe *p, struct pt_regs *regs)
  * A non-blocking connect to a full queue fails with EAGAIN without passing
  * any function that names the listener, so the listener that
  * unix_find_other() returned to this task is remembered until its connect
- * returns. A slot shared by two tasks at once loses the attribution; the
- * entry holds a socket pointer only to compare it with tracked listeners,
- * which pin theirs.
+ * returns. Only a connect that may stop waiting is refused with EAGAIN: a
+ * non-blocking one, or one with a send timeout. Such a connect claims its
+ * task's slot at its entry; the others skip both return probes. A slot
+ * shared by two tasks at once loses the attribution; the entry holds a
+ * socket pointer only to compare it with tracked listeners, which pin
+ * theirs.
  */
 #define AQ_FOUND_SLOTS 256
 
@@ -168,12 +171,35 @@ static struct aq_found_slot *aq_found_slot(void)
 	return &aq_found[hash_ptr(current, ilog2(AQ_FOUND_SLOTS))];
 }
 
+static int aq_unix_connect_entry(struct kretprobe_instance *ri,
+				 struct pt_regs *regs)
+{
+	struct socket *sock = (struct socket *)aq_probe_arg(regs, 0);
+	int flags = (int)aq_probe_arg(regs, 3);
+	struct aq_found_slot *slot;
+	unsigned long irqflags;
+
+	aq_hit(AQ_PROBE_CONNECT);
+	if (!(flags & O_NONBLOCK) &&
+	    READ_ONCE(sock->sk->sk_sndtimeo) == MAX_SCHEDULE_TIMEOUT)
+		return 1;
+	slot = aq_found_slot();
+	spin_lock_irqsave(&slot->lock, irqflags);
+	WRITE_ONCE(slot->task, current);
+	slot->other = NULL;
+	spin_unlock_irqrestore(&slot->lock, irqflags);
+	return 0;
+}
+
+/* Called inside unix_stream_connect(), after its entry. */
 static int aq_unix_find_entry(struct kretprobe_instance *ri,
 			      struct pt_regs *regs)
 {
 	int type = (int)aq_probe_arg(regs, 3);
 
 	aq_hit(AQ_PROBE_FIND);
+	if (READ_ONCE(aq_found_slot()->task) != current)
+		return 1;
 	return type == SOCK_STREAM || type == SOCK_SEQPACKET ? 0 : 1;
 }
 
@@ -188,45 +214,26 @@ static int aq_unix_find_return(struct kretprobe_instance *ri,
 		return 0;
 	slot = aq_found_slot();
 	spin_lock_irqsave(&slot->lock, flags);
-	slot->task = current;
-	slot->other = other;
+	if (slot->task == current)
+		slot->other = other;
 	spin_unlock_irqrestore(&slot->lock, flags);
 	return 0;
-}
-
-/*
- * Only a connect that may stop waiting is refused with EAGAIN: a
- * non-blocking one, or one with a send timeout. The others skip the
- * return probe.
- */
-static int aq_unix_connect_entry(struct kretprobe_instance *ri,
-				 struct pt_regs *regs)
-{
-	struct socket *sock = (struct socket *)aq_probe_arg(regs, 0);
-	int flags = (int)aq_probe_arg(regs, 3);
-
-	aq_hit(AQ_PROBE_CONNECT);
-	return !(flags & O_NONBLOCK) &&
-	       READ_ONCE(sock->sk->sk_sndtimeo) == MAX_SCHEDULE_TIMEOUT;
 }
 
 static int aq_unix_connect_return(struct kretprobe_instance *ri,
 				  struct pt_regs *regs)
 {
-	struct aq_found_slot *slot;
+	struct aq_found_slot *slot = aq_found_slot();
 	const struct sock *other = NULL;
 	unsigned long flags;
 
-	if ((int)regs_return_value(regs) != -EAGAIN)
-		return 0;
-	slot = aq_found_slot();
 	spin_lock_irqsave(&slot->lock, flags);
 	if (slot->task == current) {
 		other = slot->other;
-		slot->task = NULL;
+		WRITE_ONCE(slot->task, NULL);
 	}
 	spin_unlock_irqrestore(&slot->lock, flags);
-	if (other)
+	if (other && (int)regs_return_value(regs) == -EAGAIN)
 		aq_probe_update((struct sock *)other, false,
 				aq_listener_refused);
 	return 0;
