@@ -151,27 +151,27 @@ static int aq_timed_pre(struct kprobe *kp, struct pt_regs *regs)
 	return ret;
 }
 
-static int aq_timed_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int aq_timed_kretprobe(struct kretprobe_instance *ri,
+			      struct pt_regs *regs, bool entry)
 {
 	struct aq_probe *p = container_of(aq_kretprobe_of(ri), struct aq_probe,
 					  krp);
 	u64 start = local_clock();
-	int ret = p->entry(ri, regs);
+	int ret = entry ? p->entry(ri, regs) : p->ret(ri, regs);
 
 	this_cpu_add(aq_probe_ns[p->index], local_clock() - start);
 	return ret;
 }
 
+static int aq_timed_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	return aq_timed_kretprobe(ri, regs, true);
+}
+
 static int aq_timed_return(struct kretprobe_instance *ri,
 			   struct pt_regs *regs)
 {
-	struct aq_probe *p = container_of(aq_kretprobe_of(ri), struct aq_probe,
-					  krp);
-	u64 start = local_clock();
-	int ret = p->ret(ri, regs);
-
-	this_cpu_add(aq_probe_ns[p->index], local_clock() - start);
-	return ret;
+	return aq_timed_kretprobe(ri, regs, false);
 }
 
 static void aq_probe_set_handlers(struct aq_probe *p)
