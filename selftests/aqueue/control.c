@@ -88,7 +88,6 @@ static void expect_probes_registered(struct __test_metadata *_metadata,
 	ASSERT_LE(0, aq_read_file(AQ_KPROBES_LIST, list, sizeof(list)));
 	for (i = 0; i < n; i++) {
 		int type = aq_kprobe_listed(list, p[i].func);
-
 		/* No UDP port is watched here: those stay unregistered. */
 		int want = all && !aq_is_udp_probe(p[i].func);
 
