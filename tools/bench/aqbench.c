@@ -54,6 +54,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,25 +159,67 @@ static void cpu_ticks(unsigned long long *busy, unsigned long long *total)
 	*busy = *total - v[3] - v[4];
 }
 
-/* Sum of the probe hits and misses in the control file; -1 if absent. */
-static void probe_counts(long long *hits, long long *missed)
+/*
+ * The probe lines of the control file: each probe's hits and misses and,
+ * when the module was loaded with profile_handlers=1, the nanoseconds its
+ * handlers took (-1 otherwise).
+ */
+#define MAX_PROBES 32
+struct probe_row {
+	char func[64];
+	long long hits, missed, ns;
+};
+
+struct probe_profile {
+	bool present;	/* the control file could be read */
+	int n;
+	struct probe_row row[MAX_PROBES];
+};
+
+static void probe_profile(struct probe_profile *p)
 {
 	char line[512];
 	FILE *f = fopen(CONTROL, "r");
 
-	*hits = *missed = -1;
+	p->n = 0;
+	p->present = f != NULL;
 	if (!f)
 		return;
-	*hits = *missed = 0;
-	while (fgets(line, sizeof(line), f)) {
+	while (p->n < MAX_PROBES && fgets(line, sizeof(line), f)) {
+		struct probe_row *r = &p->row[p->n];
 		const char *h = strstr(line, " hits "), *m = strstr(line, " missed ");
+		const char *ns = strstr(line, " ns ");
 
-		if (strncmp(line, "probe ", 6) || !h || !m)
+		if (strncmp(line, "probe ", 6) || !h || !m ||
+		    sscanf(line, "probe %63s", r->func) != 1)
 			continue;
-		*hits += strtoll(h + 6, NULL, 10);
-		*missed += strtoll(m + 8, NULL, 10);
+		r->hits = strtoll(h + 6, NULL, 10);
+		r->missed = strtoll(m + 8, NULL, 10);
+		r->ns = ns ? strtoll(ns + 4, NULL, 10) : -1;
+		p->n++;
 	}
 	fclose(f);
+}
+
+/* Sum of the probe hits and misses of a snapshot; -1 if absent. */
+static void probe_totals(const struct probe_profile *p, long long *hits,
+			 long long *missed)
+{
+	int i;
+
+	*hits = *missed = p->present ? 0 : -1;
+	for (i = 0; i < p->n; i++) {
+		*hits += p->row[i].hits;
+		*missed += p->row[i].missed;
+	}
+}
+
+static void probe_counts(long long *hits, long long *missed)
+{
+	struct probe_profile p;
+
+	probe_profile(&p);
+	probe_totals(&p, hits, missed);
 }
 
 /* One counter of the TcpExt lines of /proc/net/netstat. */
@@ -553,43 +596,6 @@ static int unix_listen_on(const char *path, int backlog)
 	return fd;
 }
 
-/*
- * Per probe: its hits and, when the module was loaded with
- * profile_handlers=1, the nanoseconds its handlers took (-1 otherwise).
- */
-#define MAX_PROBES 32
-struct probe_row {
-	char func[64];
-	long long hits, ns;
-};
-
-struct probe_profile {
-	int n;
-	struct probe_row row[MAX_PROBES];
-};
-
-static void probe_profile(struct probe_profile *p)
-{
-	char line[512];
-	FILE *f = fopen(CONTROL, "r");
-
-	p->n = 0;
-	if (!f)
-		return;
-	while (p->n < MAX_PROBES && fgets(line, sizeof(line), f)) {
-		struct probe_row *r = &p->row[p->n];
-		const char *h = strstr(line, " hits "), *ns = strstr(line, " ns ");
-
-		if (strncmp(line, "probe ", 6) || !h ||
-		    sscanf(line, "probe %63s", r->func) != 1)
-			continue;
-		r->hits = strtoll(h + 6, NULL, 10);
-		r->ns = ns ? strtoll(ns + 4, NULL, 10) : -1;
-		p->n++;
-	}
-	fclose(f);
-}
-
 /* " hits:FUNC=N ns:FUNC=N" for each probe that was timed and hit. */
 static void print_profile(const struct probe_profile *before,
 			  const struct probe_profile *after)
@@ -628,8 +634,8 @@ static int storm(int argc, char **argv)
 	if (!storm_unix)
 		storm_port = number(argv[5], "port", 1, 65535);
 
-	probe_counts(&hits0, &missed0);
 	probe_profile(&prof0);
+	probe_totals(&prof0, &hits0, &missed0);
 	listen_fd = storm_unix ? unix_listen_on(argv[5], 4096) :
 				 listen_on(INADDR_LOOPBACK, storm_port, 4096);
 	t = calloc(acceptors, sizeof(*t));
@@ -656,8 +662,8 @@ static int storm(int argc, char **argv)
 	if (storm_unix)
 		unlink(argv[5]);
 	free(t);
-	probe_counts(&hits1, &missed1);
 	probe_profile(&prof1);
+	probe_totals(&prof1, &hits1, &missed1);
 	print_window(&w);
 	printf(" all_conns=%lld probe_hits=%lld probe_missed=%lld aqueue_enqueued=%lld",
 	       (long long)atomic_load(&completed),
@@ -734,8 +740,8 @@ static int udp_flood(int argc, char **argv)
 	port = number(argv[3], "port", 1, 65535);
 	udp_size = number(argv[4], "size", 1, 65507);
 
-	probe_counts(&hits0, &missed0);
 	probe_profile(&prof0);
+	probe_totals(&prof0, &hits0, &missed0);
 	sin = loopback(INADDR_LOOPBACK, port);
 	udp_rx = socket(AF_INET, SOCK_DGRAM, 0);
 	udp_tx = socket(AF_INET, SOCK_DGRAM, 0);
@@ -776,8 +782,8 @@ static int udp_flood(int argc, char **argv)
 	enq = aqueue_row("udp", local, "enqueued");
 	close(udp_tx);
 	close(udp_rx);
-	probe_counts(&hits1, &missed1);
 	probe_profile(&prof1);
+	probe_totals(&prof1, &hits1, &missed1);
 	printf("secs=%.6f received=%lld dgram_per_s=%.2f sent_per_s=%.2f in_datagrams=%lld rcvbuf_errors=%lld send_errors=%lld busy_ticks=%llu total_ticks=%llu cpu_us_per_dgram=%.4f probe_hits=%lld probe_missed=%lld aqueue_enqueued=%lld udp_kprobes=%d",
 	       ns / 1e9, received, received * 1e9 / ns, sent * 1e9 / ns,
 	       in1 - in0, err1 - err0, (long long)atomic_load(&udp_send_errors),
