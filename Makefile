@@ -7,6 +7,8 @@
 #   make check     every check: style, sparse, and the selftests in VMs
 #                  (with the debug-kernel lane when its kernel is cached)
 #   make bench     the benchmarks in a 6.1 VM (KERNELS= to choose), as ratios
+#   make soak      the differential soak alone, SOAK_MINUTES=30 [SOAK_SEED=N]
+#                  [KERNELS=6.1] (6.1-debug too)
 #   make           build aqueue.ko for the running kernel (or KDIR=...)
 #   make install   install it (INSTALL_MOD_PATH or DESTDIR) and run depmod
 #   make load      insmod the freshly built module; make unload removes it
@@ -61,7 +63,7 @@ DEPS := make gcc libc6-dev bc flex bison libelf-dev libssl-dev kmod dwarves spar
 	rsync busybox-static qemu-system-x86 iproute2 python3 util-linux debootstrap \
 	dkms dh-dkms debhelper lintian dpkg-dev shellcheck
 
-.PHONY: all module install load unload clean style sparse deps check demo \
+.PHONY: all module install load unload clean style sparse deps check demo soak \
 	check-kdir bench dkms-source dkms-install dkms-uninstall package \
 	debug-kernel check-debug
 
@@ -257,3 +259,13 @@ BENCH_KERNELS := $(if $(filter command line environment,$(origin KERNELS)),$(KER
 
 bench: deps
 	'$(TOP_DIR)/tools/bench/run' $(BENCH_KERNELS)
+
+# The soak selftest alone, for as long as SOAK_MINUTES says (default 30),
+# on SOAK_KERNELS: 6.1 unless KERNELS is given. SOAK_SEED=N replays a
+# failing run's schedule. make check runs it for about a minute per kernel.
+SOAK_MINUTES ?= 30
+SOAK_KERNELS := $(if $(filter command line environment,$(origin KERNELS)),$(KERNELS),6.1)
+
+soak: deps
+	SOAK_MINUTES='$(SOAK_MINUTES)' SOAK_SEED='$(SOAK_SEED)' \
+		'$(VMTEST)/run' --only '^soak$$' --tag soak $(SOAK_KERNELS)
