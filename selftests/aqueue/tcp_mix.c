@@ -54,7 +54,7 @@ static int connect_done(struct __test_metadata *_metadata, uint16_t port)
 
 	EXPECT_LE(0, fd);
 	if (fd >= 0)
-		EXPECT_EQ(0, aq_wait_state(fd, TCP_ESTABLISHED));
+		EXPECT_EQ(TCP_ESTABLISHED, aq_wait_state(fd, TCP_ESTABLISHED));
 	return fd;
 }
 
