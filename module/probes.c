@@ -439,6 +439,7 @@ bool aq_probes_info(unsigned int i, struct aq_probe_info *info)
 		return false;
 	index = p - set->probes;
 	info->symbol = p->symbol;
+	info->absent = p->flags & AQ_PROBE_ABSENT;
 	info->kretprobe = aq_probe_is_kretprobe(p);
 	info->registered = p->registered;
 	info->armed = p->registered && !p->disarmed;

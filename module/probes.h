@@ -156,6 +156,7 @@ bool aq_probe_called_from(struct pt_regs *regs, const struct aq_probe *p);
 
 struct aq_probe_info {
 	const char *symbol;
+	bool absent;	/* the function is not on this kernel */
 	bool kretprobe;
 	bool registered;
 	bool armed;

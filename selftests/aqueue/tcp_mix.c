@@ -150,8 +150,10 @@ static void migration_in_netns(struct __test_metadata *_metadata, void *arg)
 	int l0, l1, i, fds[40], afd;
 	uint16_t port;
 
-	if (write_sysctl("/proc/sys/net/ipv4/tcp_migrate_req", "1") == -ENOENT)
+	if (access("/proc/sys/net/ipv4/tcp_migrate_req", F_OK) ||
+	    aq_netstat("TcpExt", "TCPMigrateReqSuccess") < 0)
 		SKIP(return, "no net.ipv4.tcp_migrate_req (before 5.14)");
+	ASSERT_EQ(0, write_sysctl("/proc/sys/net/ipv4/tcp_migrate_req", "1"));
 	l0 = aq_listen_tcp(LOCALHOST, 0, 64, AQ_REUSEPORT);
 	ASSERT_LE(0, l0);
 	port = aq_port_of(l0);
