@@ -44,6 +44,17 @@ static inline unsigned long aq_probe_arg(struct pt_regs *regs, unsigned int n)
 	return regs_get_kernel_argument(regs, n);
 }
 
+/*
+ * net.ipv4.tcp_migrate_req, and reuseport_migrate_sock() with it, came in
+ * 5.14: before, a closing reuseport listener's queue is always dropped.
+ * Flags of its probe (enum aq_probe_flags in module/probes.h).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 14, 0)
+#define AQ_COMPAT_MIGRATE_REQ_FLAGS 0
+#else
+#define AQ_COMPAT_MIGRATE_REQ_FLAGS AQ_PROBE_ABSENT
+#endif
+
 /* The kretprobe an instance belongs to: a field until 5.11. */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(5, 11, 0)
 #define aq_kretprobe_of(ri) ((ri)->rp)

@@ -9,7 +9,7 @@
 #define AQUEUE_FORMAT_H
 
 /* Raised on any change a strict parser of /proc/aqueue would notice. */
-#define AQUEUE_FORMAT_VERSION	2
+#define AQUEUE_FORMAT_VERSION	3
 
 #define AQUEUE_PROC_NAME	"aqueue"
 #define AQUEUE_DEBUGFS_DIR	"aqueue"

@@ -430,6 +430,8 @@ static void aq_show_probes(struct seq_file *m)
 	unsigned int i;
 
 	for (i = 0; aq_probes_info(i, &info); i++) {
+		if (info.absent)
+			continue;
 		seq_printf(m, "probe %s %s registered %d hits %lu missed %lu armed %d",
 			   info.symbol, info.kretprobe ? "kretprobe" : "kprobe",
 			   info.registered, info.hits, info.missed, info.armed);

@@ -44,7 +44,7 @@
 #include "format.h"
 #include "table.h"
 
-#define AQ_EV_LINE_MAX	(AQ_LOCAL_MAX + 320)
+#define AQ_EV_LINE_MAX	(AQ_LOCAL_MAX + AQ_COMM_MAX + 320)
 #define AQ_EV_SIZE_MIN	16U
 #define AQ_EV_SIZE_MAX	65536U
 
@@ -135,6 +135,7 @@ struct aq_ev_reader {
 static void aq_ev_format(struct aq_ev_reader *r)
 {
 	const struct aq_event *ev = &r->ev;
+	char comm[AQ_COMM_MAX];
 	u32 nsec;
 	u64 sec = div_u64_rem(ev->ts_ns, NSEC_PER_SEC, &nsec);
 	size_t n;
@@ -164,8 +165,9 @@ static void aq_ev_format(struct aq_ev_reader *r)
 	default:
 		break;
 	}
+	aq_format_comm(comm, sizeof(comm), ev->comm);
 	n += scnprintf(r->line + n, sizeof(r->line) - n, " pid %d comm %s\n",
-		       ev->pid, ev->comm[0] ? ev->comm : "-");
+		       ev->pid, comm);
 	r->len = n;
 	r->off = 0;
 }

@@ -18,32 +18,50 @@ const char *aq_format_proto(const struct aq_listener *l)
 }
 
 /*
- * A unix name may hold any byte: escape spaces, control characters,
- * backslashes and non-ASCII as \ooo (as /proc/mounts does) so that the
- * field stays one token; abstract names start with '@'.
+ * Bytes a user chose (a unix name, a process name) may be anything: write
+ * control characters, backslashes, non-ASCII and, with @spaces, spaces as
+ * \ooo (as /proc/mounts does), so that no line can be split or forged.
+ * Returns the length written.
  */
-static void aq_format_unix_path(char *buf, size_t size,
-				const struct aq_listener *l)
+static size_t aq_format_escaped(char *buf, size_t size, const char *s,
+				size_t len, bool spaces)
 {
-	size_t out = 0, i = 0;
+	size_t out = 0, i;
 
-	if (!l->path_len) {
-		snprintf(buf, size, "-");
-		return;
-	}
-	if (!l->path[0]) {
-		buf[out++] = '@';
-		i = 1;
-	}
-	for (; i < l->path_len && out + 5 < size; i++) {
-		unsigned char c = l->path[i];
+	for (i = 0; i < len && out + 5 < size; i++) {
+		unsigned char c = s[i];
 
-		if (c <= ' ' || c >= 0x7f || c == '\\')
+		if (c < ' ' || c >= 0x7f || c == '\\' || (spaces && c == ' '))
 			out += snprintf(buf + out, size - out, "\\%03o", c);
 		else
 			buf[out++] = c;
 	}
 	buf[out] = '\0';
+	return out;
+}
+
+/* A unix name stays one token; abstract names start with '@'. */
+static void aq_format_unix_path(char *buf, size_t size,
+				const struct aq_listener *l)
+{
+	if (!l->path_len) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	if (!l->path[0]) {
+		buf[0] = '@';
+		aq_format_escaped(buf + 1, size - 1, l->path + 1,
+				  l->path_len - 1, true);
+		return;
+	}
+	aq_format_escaped(buf, size, l->path, l->path_len, true);
+}
+
+void aq_format_comm(char *buf, size_t size, const char *comm)
+{
+	if (!aq_format_escaped(buf, size, comm, strnlen(comm, TASK_COMM_LEN),
+			       false))
+		snprintf(buf, size, "-");
 }
 
 void aq_format_local(char *buf, size_t size, const struct aq_listener *l)
@@ -60,7 +78,7 @@ void aq_format_local(char *buf, size_t size, const struct aq_listener *l)
 void aq_format_percentile(char *buf, size_t size, const u64 *wait_hist,
 			  u64 wait_max_ns, unsigned int pct)
 {
-	u64 total = 0, seen = 0, target;
+	u64 total = 0, seen = 0, target, edge;
 	unsigned int i;
 
 	for (i = 0; i < AQUEUE_WAIT_BUCKETS; i++)
@@ -75,9 +93,8 @@ void aq_format_percentile(char *buf, size_t size, const u64 *wait_hist,
 		if (seen >= target)
 			break;
 	}
-	if (i == AQUEUE_WAIT_BUCKETS - 1)
-		snprintf(buf, size, "%llu", div_u64(wait_max_ns + 999, 1000));
-	else
-		snprintf(buf, size, "%llu",
-			 div_u64((1ULL << (i + AQUEUE_WAIT_SHIFT)) + 999, 1000));
+	/* No percentile lies above the longest wait. */
+	edge = i == AQUEUE_WAIT_BUCKETS - 1 ? wait_max_ns :
+	       min(1ULL << (i + AQUEUE_WAIT_SHIFT), wait_max_ns);
+	snprintf(buf, size, "%llu", div_u64(edge + 999, 1000));
 }

@@ -6,6 +6,7 @@
 #ifndef AQUEUE_MODULE_FORMAT_H
 #define AQUEUE_MODULE_FORMAT_H
 
+#include <linux/sched.h>
 #include <linux/types.h>
 
 #include "sock.h"
@@ -23,9 +24,17 @@ const char *aq_format_proto(const struct aq_listener *l);
  * escaped as \ooo. Reads only the identity, which does not change.
  */
 void aq_format_local(char *buf, size_t size, const struct aq_listener *l);
+/* Room for a process name whose every byte is escaped, and a NUL. */
+#define AQ_COMM_MAX	(4 * TASK_COMM_LEN + 1)
+
 /*
- * Percentile @pct of the times in queue, in microseconds (the upper edge
- * of its bucket, or the longest wait for the last bucket); "-" when none.
+ * A process name as the last field of a line: its control characters,
+ * backslashes and non-ASCII bytes escaped as \ooo, "-" when empty.
+ */
+void aq_format_comm(char *buf, size_t size, const char *comm);
+/*
+ * Percentile @pct of the times in queue, in microseconds: the upper edge
+ * of its bucket, or the longest wait where that is smaller; "-" when none.
  */
 void aq_format_percentile(char *buf, size_t size, const u64 *wait_hist,
 			  u64 wait_max_ns, unsigned int pct);

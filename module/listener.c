@@ -116,7 +116,7 @@ void aq_listener_listen(struct sock *sk)
  */
 static void aq_listener_retire(struct aq_listener *l, struct sock *sk)
 {
-	u64 enqueued, accepted, drained, drops;
+	u64 enqueued, accepted, drained, migrated, drops;
 	unsigned long flags;
 
 	spin_lock_irqsave(&l->lock, flags);
@@ -124,6 +124,7 @@ static void aq_listener_retire(struct aq_listener *l, struct sock *sk)
 	enqueued = l->enqueued;
 	accepted = l->accepted;
 	drained = l->qlen;
+	migrated = l->migrated_out;
 	drops = l->drops;
 	spin_unlock_irqrestore(&l->lock, flags);
 
@@ -135,8 +136,14 @@ static void aq_listener_retire(struct aq_listener *l, struct sock *sk)
 	aq_closed.enqueued += enqueued;
 	aq_closed.accepted += accepted;
 	aq_closed.drained += drained;
+	aq_closed.migrated += migrated;
 	aq_closed.drops += drops;
 	spin_unlock_irqrestore(&aq_closed_lock, flags);
+}
+
+void aq_listener_closing(struct aq_listener *l)
+{
+	WRITE_ONCE(l->closing, true);
 }
 
 void aq_listener_stop(struct sock *sk)
@@ -164,6 +171,9 @@ static bool aq_listener_refresh(struct aq_listener *l)
 	bool log;
 
 	if (!READ_ONCE(l->sk_pinned))
+		return true;
+	/* A closing listener may still hand its queue over. */
+	if (READ_ONCE(l->closing) && !sock_flag(sk, SOCK_DEAD))
 		return true;
 	if (!aq_is_listener(sk) || sock_flag(sk, SOCK_DEAD)) {
 		aq_listener_retire(l, sk);
@@ -228,6 +238,8 @@ bool aq_listener_read_detail(struct aq_listener *l, struct aq_detail *d)
 	d->drops_syn_acceptq = l->drops_syn_acceptq;
 	d->drops_ack_acceptq = l->drops_ack_acceptq;
 	d->drops_other = l->drops > known_drops ? l->drops - known_drops : 0;
+	d->migrated_in = l->migrated_in;
+	d->migrated_out = l->migrated_out;
 	d->untimed = l->untimed;
 	d->resynced = l->resynced;
 	d->observed_ns = now > l->start_ns ? now - l->start_ns : 0;

@@ -22,6 +22,11 @@ struct aq_listener *aq_listener_get(struct sock *sk, bool create);
 /* As above, for a listener whose queue a child has just left. */
 struct aq_listener *aq_listener_get_after_accept(struct sock *sk);
 void aq_listener_listen(struct sock *sk);
+/*
+ * The listener is closing: its row stays until aq_listener_stop(), and
+ * meanwhile reuseport may hand its queue over.
+ */
+void aq_listener_closing(struct aq_listener *l);
 void aq_listener_stop(struct sock *sk);
 
 /* What a row of /proc/aqueue shows. */
@@ -43,6 +48,8 @@ struct aq_detail {
 	u64 drops_syn_acceptq;
 	u64 drops_ack_acceptq;
 	u64 drops_other;
+	u64 migrated_in;
+	u64 migrated_out;
 	u64 untimed;
 	u64 resynced;
 	u64 observed_ns;
@@ -76,6 +83,7 @@ struct aq_closed {
 	u64 enqueued;
 	u64 accepted;
 	u64 drained;
+	u64 migrated;	/* handed to other members of a reuseport group */
 	u64 drops;
 };
 

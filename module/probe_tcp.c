@@ -3,7 +3,10 @@
  * Where a connection enters and leaves a TCP listener's queues:
  *
  *   inet_listen               listen() and listen() again: create, backlog
- *   inet_csk_listen_stop      the listener closes: retire its row
+ *   inet_csk_listen_stop      the listener closes: retire its row when
+ *                             done, what is still queued then is drained
+ *   reuseport_migrate_sock    ... or handed to another member of its
+ *                             reuseport group (tcp_migrate_req)
  *   tcp_conn_request          a SYN reached the listener: accept and SYN
  *                             queue lengths seen, drops at SYN time (accept
  *                             or SYN queue full), SYN cookies sent
@@ -37,6 +40,7 @@
  */
 enum {
 	AQ_PROBE_LISTEN_STOP,
+	AQ_PROBE_MIGRATE,
 	AQ_PROBE_LISTEN,
 	AQ_PROBE_HASHDANCE,
 	AQ_PROBE_QUEUE_ADD,
@@ -96,16 +100,71 @@ static int aq_listen_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
-static int aq_listen_stop(struct kprobe *p, struct pt_regs *regs)
+static int aq_listen_stop_entry(struct kretprobe_instance *ri,
+				struct pt_regs *regs)
 {
 	struct sock *sk = aq_sk_arg(regs, 0);
 
 	aq_hit(AQ_PROBE_LISTEN_STOP);
-	if (aq_is_tcp(sk)) {
-		rcu_read_lock();
-		aq_listener_stop(sk);
-		rcu_read_unlock();
-	}
+	if (!aq_is_tcp(sk) || !aq_probe_update(sk, false, aq_listener_closing))
+		return 1;
+	*(struct sock **)ri->data = sk;
+	return 0;
+}
+
+static int aq_listen_stop_return(struct kretprobe_instance *ri,
+				 struct pt_regs *regs)
+{
+	struct sock *sk = *(struct sock **)ri->data;
+
+	rcu_read_lock();
+	aq_listener_stop(sk);
+	rcu_read_unlock();
+	return 0;
+}
+
+/* Carried from reuseport_migrate_sock()'s entry to its return. */
+struct aq_migration {
+	struct sock *from;
+	struct sock *child;
+};
+
+/*
+ * inet_csk_listen_stop() asks reuseport for a new listener for each child
+ * it takes off the queue (a full socket; a request socket is a handshake
+ * that moves, which no accept queue holds yet). The kernel queues the
+ * child there right after the call returns, unless it cannot copy its
+ * request (no memory), which the model does not see.
+ */
+static int aq_migrate_entry(struct kretprobe_instance *ri,
+			    struct pt_regs *regs)
+{
+	struct aq_migration *m = (struct aq_migration *)ri->data;
+
+	aq_hit(AQ_PROBE_MIGRATE);
+	m->from = aq_sk_arg(regs, 0);
+	m->child = aq_sk_arg(regs, 1);
+	if (!aq_is_tcp(m->from) ||
+	    READ_ONCE(m->child->sk_state) == TCP_NEW_SYN_RECV)
+		return 1;
+	return 0;
+}
+
+static int aq_migrate_return(struct kretprobe_instance *ri,
+			     struct pt_regs *regs)
+{
+	struct aq_migration *m = (struct aq_migration *)ri->data;
+	struct sock *to_sk = (struct sock *)regs_return_value(regs);
+	struct aq_listener *from, *to = NULL;
+
+	if (!to_sk)
+		return 0;
+	rcu_read_lock();
+	from = aq_listener_get(m->from, false);
+	if (READ_ONCE(to_sk->sk_state) == TCP_LISTEN)
+		to = aq_listener_get(to_sk, true);
+	aq_listener_migrate(from, m->from, to, to_sk);
+	rcu_read_unlock();
 	return 0;
 }
 
@@ -243,10 +302,12 @@ static struct aq_probe aq_tcp_table[AQ_PROBE_COUNT];
  * inet_csk_complete_hashdance() may carry an inlined copy of
  * inet_csk_reqsk_queue_add() that a probe on the latter never sees (6.1
  * on), so the final-ACK path is counted there. Where the hashdance makes a
- * real call instead (5.10), the call is recognised by its child and not
- * counted twice, and the hashdance probe is disarmed: the call sees every
- * child from then on. Both run with softirqs off, so the per-CPU note
- * cannot be interleaved.
+ * real call instead (5.10), the call is told by its return address and
+ * not counted twice, and the hashdance probe is disarmed: the call sees
+ * every child from then on. The per-CPU note says whether the hashdance
+ * probe counted the child it called with: with softirqs off, nothing runs
+ * on this CPU between the two. A call from inet_csk_listen_stop() is a
+ * reuseport migration, counted where reuseport chose the new listener.
  */
 static DEFINE_PER_CPU(const struct sock *, aq_hashdance_child);
 
@@ -265,10 +326,19 @@ static int aq_hashdance(struct kprobe *p, struct pt_regs *regs)
 
 static int aq_queue_add(struct kprobe *p, struct pt_regs *regs)
 {
+	struct aq_probe *hashdance = &aq_tcp_table[AQ_PROBE_HASHDANCE];
+
 	aq_hit(AQ_PROBE_QUEUE_ADD);
-	if (this_cpu_read(aq_hashdance_child) == aq_sk_arg(regs, 2)) {
+	if (aq_probe_called_from(regs, hashdance)) {
+		bool counted = this_cpu_read(aq_hashdance_child) ==
+			       aq_sk_arg(regs, 2);
+
 		this_cpu_write(aq_hashdance_child, NULL);
-		aq_probe_disarm(&aq_tcp_table[AQ_PROBE_HASHDANCE]);
+		aq_probe_disarm(hashdance);
+		if (counted)
+			return 0;
+	} else if (aq_probe_called_from(regs,
+					&aq_tcp_table[AQ_PROBE_LISTEN_STOP])) {
 		return 0;
 	}
 	aq_enqueue(aq_sk_arg(regs, 0),
@@ -297,17 +367,23 @@ static int aq_accept_return(struct kretprobe_instance *ri,
 }
 
 static struct aq_probe aq_tcp_table[AQ_PROBE_COUNT] = {
-	[AQ_PROBE_LISTEN_STOP] = AQ_KPROBE("inet_csk_listen_stop",
-		aq_listen_stop),
+	[AQ_PROBE_LISTEN_STOP] = AQ_KRETPROBE("inet_csk_listen_stop",
+		aq_listen_stop_entry, aq_listen_stop_return,
+		sizeof(struct sock *), AQ_PROBE_QUEUE),
+	[AQ_PROBE_MIGRATE] = AQ_KRETPROBE("reuseport_migrate_sock",
+		aq_migrate_entry, aq_migrate_return,
+		sizeof(struct aq_migration),
+		AQ_PROBE_QUEUE | AQ_COMPAT_MIGRATE_REQ_FLAGS),
 	[AQ_PROBE_LISTEN] = AQ_KRETPROBE("inet_listen",
 		aq_listen_entry, aq_probe_listen_return,
 		sizeof(struct sock *), 0),
-	[AQ_PROBE_HASHDANCE] = AQ_KPROBE("inet_csk_complete_hashdance",
-		aq_hashdance),
-	[AQ_PROBE_QUEUE_ADD] = AQ_KPROBE("inet_csk_reqsk_queue_add", aq_queue_add),
+	[AQ_PROBE_HASHDANCE] = AQ_KPROBE_FLAGS("inet_csk_complete_hashdance",
+		aq_hashdance, AQ_PROBE_QUEUE),
+	[AQ_PROBE_QUEUE_ADD] = AQ_KPROBE_FLAGS("inet_csk_reqsk_queue_add",
+		aq_queue_add, AQ_PROBE_QUEUE),
 	[AQ_PROBE_ACCEPT] = AQ_KRETPROBE("inet_csk_accept",
 		aq_accept_entry, aq_accept_return,
-		sizeof(struct sock *), AQ_PROBE_SLEEPS),
+		sizeof(struct sock *), AQ_PROBE_SLEEPS | AQ_PROBE_QUEUE),
 	[AQ_PROBE_SYN] = AQ_KRETPROBE("tcp_conn_request",
 		aq_syn_entry, aq_syn_return,
 		sizeof(struct aq_call), 0),

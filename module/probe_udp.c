@@ -126,13 +126,14 @@ static int aq_udp_unhash(struct kprobe *p, struct pt_regs *regs)
 }
 
 static struct aq_probe aq_udp_table[AQ_PROBE_COUNT] = {
-	[AQ_PROBE_UNHASH] = AQ_KPROBE("udp_lib_unhash", aq_udp_unhash),
+	[AQ_PROBE_UNHASH] = AQ_KPROBE_FLAGS("udp_lib_unhash", aq_udp_unhash,
+		AQ_PROBE_QUEUE),
 	[AQ_PROBE_ENQUEUE] = AQ_KRETPROBE("__udp_enqueue_schedule_skb",
 		aq_udp_enqueue_entry, aq_udp_enqueue_return,
-		sizeof(struct aq_udp_call), 0),
+		sizeof(struct aq_udp_call), AQ_PROBE_QUEUE),
 	[AQ_PROBE_RECV] = AQ_KRETPROBE("__skb_recv_udp",
 		aq_udp_recv_entry, aq_udp_recv_return,
-		sizeof(struct sock *), AQ_PROBE_SLEEPS),
+		sizeof(struct sock *), AQ_PROBE_SLEEPS | AQ_PROBE_QUEUE),
 };
 
 AQ_PROBE_SET(aq_udp_probes, aq_udp_table, true);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The probe registry; see probes.h. */
 #include <linux/cpumask.h>
+#include <linux/kallsyms.h>
+#include <linux/kernel.h>
 #include <linux/kprobes.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
@@ -110,24 +112,30 @@ static unsigned long aq_probe_missed(struct aq_probe *p)
 	return missed;
 }
 
-unsigned long aq_probes_missed(void)
+static unsigned long aq_probes_missed_of(unsigned int flags)
 {
 	unsigned long missed = 0;
 	unsigned int s, i;
 
 	for (s = 0; s < aq_nsets; s++)
 		for (i = 0; i < aq_sets[s]->count; i++)
-			missed += aq_probe_missed(&aq_sets[s]->probes[i]);
+			if ((aq_sets[s]->probes[i].flags & flags) == flags)
+				missed += aq_probe_missed(&aq_sets[s]->probes[i]);
 	return missed;
+}
+
+unsigned long aq_probes_missed(void)
+{
+	return aq_probes_missed_of(0);
 }
 
 void aq_probes_resync_on_miss(void)
 {
-	unsigned long missed = aq_probes_missed();
+	unsigned long missed = aq_probes_missed_of(AQ_PROBE_QUEUE);
 
 	if (unlikely(missed != READ_ONCE(aq_missed_seen))) {
 		WRITE_ONCE(aq_missed_seen, missed);
-		aq_queue_resync_all();
+		aq_queue_check_all();
 	}
 }
 
@@ -191,6 +199,38 @@ static void aq_probe_set_handlers(struct aq_probe *p)
 	}
 }
 
+/*
+ * Where the probed function's code lies, from kallsyms' "name+off/size",
+ * for aq_probe_called_from(); left empty if that cannot be read.
+ */
+static void aq_probe_find_text(struct aq_probe *p)
+{
+	char sym[KSYM_SYMBOL_LEN], *plus, *slash;
+	unsigned long addr = (unsigned long)aq_probe_kprobe(p)->addr;
+	unsigned long offset, size;
+
+	p->text_start = 0;
+	p->text_end = 0;
+	sprint_symbol(sym, addr);
+	plus = strrchr(sym, '+');
+	slash = plus ? strchr(plus, '/') : NULL;
+	if (!slash)
+		return;
+	*slash = '\0';
+	if (kstrtoul(plus + 1, 16, &offset) ||
+	    sscanf(slash + 1, "0x%lx", &size) != 1 || offset > addr)
+		return;
+	p->text_start = addr - offset;
+	p->text_end = p->text_start + size;
+}
+
+bool aq_probe_called_from(struct pt_regs *regs, const struct aq_probe *p)
+{
+	unsigned long ret = regs_get_kernel_stack_nth(regs, 0);
+
+	return ret >= p->text_start && ret < p->text_end;
+}
+
 static int aq_probe_register(struct aq_probe *p)
 {
 	struct kprobe *kp = aq_probe_kprobe(p);
@@ -233,6 +273,7 @@ static int aq_probe_register(struct aq_probe *p)
 			unregister_kprobe(kp);
 		return -EOPNOTSUPP;
 	}
+	aq_probe_find_text(p);
 	WRITE_ONCE(p->registered, true);
 	return 0;
 }
@@ -284,7 +325,7 @@ int aq_probes_register(void)
 	int err;
 
 	aq_for_each_probe(p, set, i) {
-		if (set->udp)
+		if (set->udp || (p->flags & AQ_PROBE_ABSENT))
 			continue;
 		err = aq_probe_register(p);
 		if (!err)
@@ -297,7 +338,7 @@ int aq_probes_register(void)
 		pr_err("cannot probe %s (error %d)\n", p->symbol, err);
 		goto err_unregister;
 	}
-	aq_missed_seen = aq_probes_missed();
+	aq_missed_seen = aq_probes_missed_of(AQ_PROBE_QUEUE);
 	/* Events seen while only some probes were in place do not count. */
 	aq_queue_resync_all();
 	return 0;
@@ -398,6 +439,7 @@ bool aq_probes_info(unsigned int i, struct aq_probe_info *info)
 		return false;
 	index = p - set->probes;
 	info->symbol = p->symbol;
+	info->absent = p->flags & AQ_PROBE_ABSENT;
 	info->kretprobe = aq_probe_is_kretprobe(p);
 	info->registered = p->registered;
 	info->armed = p->registered && !p->disarmed;

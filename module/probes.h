@@ -31,6 +31,13 @@ enum aq_probe_flags {
 	AQ_PROBE_SLEEPS = 1 << 0,
 	/* IPv6 may be a module that is not loaded: go on without it. */
 	AQ_PROBE_OPTIONAL = 1 << 1,
+	/*
+	 * Its events move a listener's queue model: a missed hit makes the
+	 * listeners compare their queues with the kernel's.
+	 */
+	AQ_PROBE_QUEUE = 1 << 2,
+	/* Not on this kernel (see the compat header): never registered. */
+	AQ_PROBE_ABSENT = 1 << 3,
 };
 
 struct aq_probe {
@@ -51,6 +58,9 @@ struct aq_probe {
 	bool disarm_asked;
 	bool disarmed;
 	unsigned long missed_before;	/* by earlier registrations */
+	/* The probed function's code, for aq_probe_called_from(). */
+	unsigned long text_start;
+	unsigned long text_end;
 };
 
 struct aq_probe_set {
@@ -99,9 +109,9 @@ bool aq_probes_udp_registered(void);
 unsigned long aq_probes_missed(void);
 
 /*
- * A missed hit leaves the queue models unsure: if there are new misses,
- * every listener starts again from the kernel's own queue length at its
- * next event.
+ * A missed hit of an AQ_PROBE_QUEUE probe leaves the queue models unsure:
+ * if there are new misses, every listener compares its queue length with
+ * the kernel's at its next event.
  */
 void aq_probes_resync_on_miss(void);
 
@@ -136,8 +146,17 @@ static inline bool aq_probe_disarming(const struct aq_probe *p)
 	return READ_ONCE(p->disarm_asked);
 }
 
+/*
+ * From a kprobe's handler at a function's entry: whether the function was
+ * called from the code of probe @p's function (a real call, not an
+ * inlined copy). False if another tool's kretprobe on the function has
+ * already replaced the return address.
+ */
+bool aq_probe_called_from(struct pt_regs *regs, const struct aq_probe *p);
+
 struct aq_probe_info {
 	const char *symbol;
+	bool absent;	/* the function is not on this kernel */
 	bool kretprobe;
 	bool registered;
 	bool armed;

@@ -116,9 +116,9 @@ static void aq_show_totals(struct seq_file *m)
 		   READ_ONCE(aq_max_memory), aq_probes_missed(),
 		   aq_queue_resyncs());
 	aq_listeners_get_closed(&closed);
-	seq_printf(m, "closed listeners %llu enqueued %llu accepted %llu drained %llu drops %llu\n",
+	seq_printf(m, "closed listeners %llu enqueued %llu accepted %llu drained %llu migrated %llu drops %llu\n",
 		   closed.listeners, closed.enqueued, closed.accepted,
-		   closed.drained, closed.drops);
+		   closed.drained, closed.migrated, closed.drops);
 }
 
 static void aq_show_header(struct seq_file *m)
@@ -136,9 +136,11 @@ static void aq_show_row(struct seq_file *m, struct aq_listener *l)
 {
 	struct aq_row *row = &((struct aq_reader *)m->private)->row;
 	char local[AQ_LOCAL_MAX], p50[24], p99[24], max[24];
+	char comm[AQ_COMM_MAX];
 
 	if (!aq_listener_read_row(l, row))
 		return;
+	aq_format_comm(comm, sizeof(comm), row->comm);
 	aq_format_local(local, sizeof(local), l);
 	aq_format_percentile(p50, sizeof(p50), row->wait_hist,
 			     row->wait_max_ns, 50);
@@ -153,8 +155,7 @@ static void aq_show_row(struct seq_file *m, struct aq_listener *l)
 	seq_printf(m, "%5u %10u %-8s %-27s %7u %6u %6u %10llu %10llu %8llu %8s %8s %8s %7d %s\n",
 		   l->id, l->netns, aq_format_proto(l),
 		   local, row->backlog, row->qlen, row->qpeak, row->enqueued,
-		   row->accepted, row->drops, p50, p99, max, row->pid,
-		   row->comm);
+		   row->accepted, row->drops, p50, p99, max, row->pid, comm);
 }
 
 static void aq_show_qlen_hist(struct seq_file *m, const u64 *hist)
@@ -219,9 +220,10 @@ static void aq_show_detail(struct seq_file *m, struct aq_listener *l)
 
 	if (!aq_listener_read_detail(l, d))
 		return;
-	seq_printf(m, "listener %u drops_syn_acceptq %llu drops_ack_acceptq %llu drops_other %llu drained 0 untimed %llu resynced %llu observed_ns %llu qlen_area_ns %llu wait_sum_ns %llu waited %llu",
+	seq_printf(m, "listener %u drops_syn_acceptq %llu drops_ack_acceptq %llu drops_other %llu drained 0 migrated_in %llu migrated_out %llu untimed %llu resynced %llu observed_ns %llu qlen_area_ns %llu wait_sum_ns %llu waited %llu",
 		   l->id, d->drops_syn_acceptq, d->drops_ack_acceptq,
-		   d->drops_other, d->untimed, d->resynced, d->observed_ns,
+		   d->drops_other, d->migrated_in, d->migrated_out,
+		   d->untimed, d->resynced, d->observed_ns,
 		   d->qlen_area_ns, d->wait_sum_ns, d->waited);
 	seq_printf(m, " hol_age_ns %llu since_accept_ns %llu since_drop_ns %llu stalled %d overflowing %d",
 		   live->hol_age_ns, live->since_accept_ns,

@@ -25,6 +25,8 @@
 static atomic_long_t aq_resyncs;
 /* Bumped to make every listener re-read its queue length from the kernel. */
 static atomic_t aq_epoch;
+/* Bumped to make every listener compare its queue length with the kernel's. */
+static atomic_t aq_miss_epoch;
 
 static unsigned int aq_qlen_bucket(u32 len)
 {
@@ -69,6 +71,7 @@ void aq_queue_init(struct aq_listener *l, struct sock *sk, u32 queued,
 	l->qpeak = l->qlen;
 	l->drops_base = aq_sk_drops(sk);
 	l->epoch = atomic_read(&aq_epoch);
+	l->miss_epoch = atomic_read(&aq_miss_epoch);
 	l->start_ns = now;
 	l->qlen_since_ns = now;
 }
@@ -105,22 +108,31 @@ static void aq_qlen_set(struct aq_listener *l, u32 qlen, u64 now)
 }
 
 /*
- * After a missed probe hit or a re-enable the model may be off: start again
- * from the kernel's own queue length, with no timestamps for what is queued.
+ * After a re-registration of the probes the model may be off: start again
+ * from the kernel's own queue length, with no timestamps for what is
+ * queued. After a missed probe hit it is off only if its length differs
+ * from the kernel's: a miss on another listener leaves this one exact.
  * The counts move so that enqueued = accepted + qlen keeps holding.
- * @now is the event's time, or 0 for the clock to be read if needed.
+ * @pending is what the kernel has already taken off its queue and the
+ * caller is about to count (the child an accept() returns). @now is the
+ * event's time, or 0 for the clock to be read if needed.
  */
-static void aq_sync(struct aq_listener *l, struct sock *sk, u64 now)
+static void aq_sync(struct aq_listener *l, struct sock *sk, u32 pending,
+		    u64 now)
 {
 	u32 epoch = atomic_read(&aq_epoch);
+	u32 miss_epoch = atomic_read(&aq_miss_epoch);
 	u32 kernel_qlen;
 
-	if (likely(l->epoch == epoch))
+	if (likely(l->epoch == epoch && l->miss_epoch == miss_epoch))
+		return;
+	kernel_qlen = aq_kernel_qlen(sk) + pending;
+	l->miss_epoch = miss_epoch;
+	if (l->epoch == epoch && kernel_qlen == l->qlen)
 		return;
 	l->epoch = epoch;
 	if (!now)
 		now = ktime_get_ns();
-	kernel_qlen = aq_kernel_qlen(sk);
 	if (kernel_qlen > l->qlen) {
 		l->enqueued += kernel_qlen - l->qlen;
 	} else {
@@ -143,12 +155,17 @@ static void aq_sync(struct aq_listener *l, struct sock *sk, u64 now)
 
 void aq_queue_sync(struct aq_listener *l, struct sock *sk, u64 now)
 {
-	aq_sync(l, sk, now);
+	aq_sync(l, sk, 0, now);
 }
 
 void aq_queue_resync_all(void)
 {
 	atomic_inc(&aq_epoch);
+}
+
+void aq_queue_check_all(void)
+{
+	atomic_inc(&aq_miss_epoch);
 }
 
 long aq_queue_resyncs(void)
@@ -220,7 +237,7 @@ void aq_listener_syn(struct aq_listener *l, struct sock *sk)
 
 	/* A SYN changes no queue: the clock is read only for a drop. */
 	spin_lock_irqsave(&l->lock, flags);
-	aq_sync(l, sk, 0);
+	aq_sync(l, sk, 0, 0);
 	l->backlog = READ_ONCE(sk->sk_max_ack_backlog);
 	l->qlen_hist[aq_qlen_bucket(kernel_qlen)]++;
 	/* Unix listeners count their refused connects instead. */
@@ -261,20 +278,50 @@ void aq_listener_synack_retrans(struct aq_listener *l)
 	spin_unlock_irqrestore(&l->lock, flags);
 }
 
-/* One more in the queue, timed if the ring has room. Under l->lock. */
-static void aq_enqueue_locked(struct aq_listener *l, u64 now)
+/*
+ * One more in the queue, queued at @since (an AQ_RING_UNTIMED entry for
+ * one that leaves untimed), kept if the ring has room. Under l->lock.
+ */
+static void aq_enqueue_locked(struct aq_listener *l, u64 since, u64 now)
 {
 	aq_qlen_set(l, l->qlen + 1, now);
 	l->enqueued++;
 	if (!l->untimed_tail &&
 	    (l->ring_count < l->ring_cap || aq_ring_grow(l))) {
-		l->ring[(l->ring_head + l->ring_count) & (l->ring_cap - 1)] = now;
+		l->ring[(l->ring_head + l->ring_count) & (l->ring_cap - 1)] =
+			since;
 		l->ring_count++;
 	} else {
 		if (!l->untimed_tail)
-			l->tail_since_ns = now;
+			l->tail_since_ns = aq_ring_since(since);
 		l->untimed_tail++;
 	}
+}
+
+/*
+ * The head of the queue leaves: returns when it was queued (see
+ * AQ_RING_UNTIMED), or AQ_RING_UNTIMED | 0 if the model held nothing. The
+ * caller counts it. Under l->lock.
+ */
+static u64 aq_dequeue_locked(struct aq_listener *l, u64 now)
+{
+	u64 since;
+
+	if (!l->qlen)
+		return AQ_RING_UNTIMED;
+	aq_qlen_set(l, l->qlen - 1, now);
+	if (l->untimed_head) {
+		l->untimed_head--;
+		return AQ_RING_UNTIMED | l->untimed_since_ns;
+	}
+	if (l->ring_count) {
+		since = l->ring[l->ring_head];
+		l->ring_head = (l->ring_head + 1) & (l->ring_cap - 1);
+		l->ring_count--;
+		return since;
+	}
+	l->untimed_tail--;
+	return AQ_RING_UNTIMED | l->tail_since_ns;
 }
 
 void aq_listener_enqueue(struct aq_listener *l, struct sock *sk,
@@ -286,7 +333,7 @@ void aq_listener_enqueue(struct aq_listener *l, struct sock *sk,
 
 	spin_lock_irqsave(&l->lock, flags);
 	now = ktime_get_ns();
-	aq_sync(l, sk, now);
+	aq_sync(l, sk, 0, now);
 	if (synack_ns && now >= synack_ns) {
 		/* Below the first bucket's edge but still a handshake. */
 		handshake_ns = max_t(u64, now - synack_ns, 1);
@@ -298,7 +345,7 @@ void aq_listener_enqueue(struct aq_listener *l, struct sock *sk,
 				syn->handshake_max_ns = handshake_ns;
 		}
 	}
-	aq_enqueue_locked(l, now);
+	aq_enqueue_locked(l, now, now);
 	spin_unlock_irqrestore(&l->lock, flags);
 }
 
@@ -313,7 +360,7 @@ void aq_listener_datagram(struct aq_listener *l, struct sock *sk,
 
 	spin_lock_irqsave(&l->lock, flags);
 	now = ktime_get_ns();
-	aq_sync(l, sk, now);
+	aq_sync(l, sk, 0, now);
 	l->backlog = READ_ONCE(sk->sk_rcvbuf);
 	l->qlen_hist[aq_qlen_bucket(seen_len)]++;
 	udp = aq_udp_get(l);
@@ -324,7 +371,7 @@ void aq_listener_datagram(struct aq_listener *l, struct sock *sk,
 			l->received_early--;
 			l->enqueued++;
 		} else {
-			aq_enqueue_locked(l, now);
+			aq_enqueue_locked(l, now, now);
 		}
 	} else if (err == -ENOMEM && udp) {
 		/* The receive buffer was full; -ENOBUFS is memory pressure. */
@@ -340,7 +387,11 @@ static void aq_claim(struct aq_listener *l)
 	char comm[TASK_COMM_LEN];
 	unsigned long flags;
 
-	if (READ_ONCE(l->pid))
+	/*
+	 * A receive in softirq (a sockmap verdict) runs on whatever task it
+	 * interrupted, whose alloc_lock it might deadlock on: it names none.
+	 */
+	if (READ_ONCE(l->pid) || !in_task())
 		return;
 	/* Outside l->lock, as in aq_listener_listen(). */
 	get_task_comm(comm, current);
@@ -352,14 +403,26 @@ static void aq_claim(struct aq_listener *l)
 	spin_unlock_irqrestore(&l->lock, flags);
 }
 
+/* A wait that ended at @now, of a connection queued at @since. */
+static void aq_wait_count(struct aq_listener *l, u64 since, u64 now)
+{
+	u64 wait = now > since ? now - since : 0;
+
+	l->wait_hist[aq_wait_bucket(wait)]++;
+	l->wait_sum_ns += wait;
+	if (wait > l->wait_max_ns)
+		l->wait_max_ns = wait;
+}
+
 void aq_listener_dequeue(struct aq_listener *l, struct sock *sk)
 {
 	unsigned long flags;
-	u64 now, wait;
+	u64 now, since;
 
 	spin_lock_irqsave(&l->lock, flags);
 	now = ktime_get_ns();
-	aq_sync(l, sk, now);
+	/* The kernel has already taken the one counted here. */
+	aq_sync(l, sk, 1, now);
 	if (!l->qlen) {
 		l->accepted++;
 		l->untimed++;
@@ -370,26 +433,44 @@ void aq_listener_dequeue(struct aq_listener *l, struct sock *sk)
 			l->enqueued++;
 		goto out;
 	}
-	aq_qlen_set(l, l->qlen - 1, now);
+	since = aq_dequeue_locked(l, now);
 	l->accepted++;
-	if (l->untimed_head) {
-		l->untimed_head--;
+	if (since & AQ_RING_UNTIMED)
 		l->untimed++;
-	} else if (l->ring_count) {
-		wait = now - l->ring[l->ring_head];
-		l->ring_head = (l->ring_head + 1) & (l->ring_cap - 1);
-		l->ring_count--;
-		l->wait_hist[aq_wait_bucket(wait)]++;
-		l->wait_sum_ns += wait;
-		if (wait > l->wait_max_ns)
-			l->wait_max_ns = wait;
-	} else {
-		l->untimed_tail--;
-		l->untimed++;
-	}
+	else
+		aq_wait_count(l, since, now);
 out:
 	aq_watch_accepted(l, now);
 	spin_unlock_irqrestore(&l->lock, flags);
+}
+
+void aq_listener_migrate(struct aq_listener *from, struct sock *from_sk,
+			 struct aq_listener *to, struct sock *to_sk)
+{
+	u64 now = ktime_get_ns(), since = AQ_RING_UNTIMED;
+	unsigned long flags;
+
+	if (from) {
+		spin_lock_irqsave(&from->lock, flags);
+		/* The kernel took it off the queue before choosing @to_sk. */
+		aq_sync(from, from_sk, 1, now);
+		if (!from->qlen)
+			/* An enqueue was missed: count it, untimed. */
+			from->enqueued++;
+		since = aq_dequeue_locked(from, now);
+		from->migrated_out++;
+		spin_unlock_irqrestore(&from->lock, flags);
+	}
+	if (!to)
+		return;
+	if (since == AQ_RING_UNTIMED)
+		since |= now;
+	spin_lock_irqsave(&to->lock, flags);
+	/* The kernel queues it at the tail right after the probe. */
+	aq_sync(to, to_sk, 0, now);
+	aq_enqueue_locked(to, since, now);
+	to->migrated_in++;
+	spin_unlock_irqrestore(&to->lock, flags);
 }
 
 void aq_listener_received(struct aq_listener *l, struct sock *sk)
@@ -461,6 +542,8 @@ void aq_queue_reset(struct aq_listener *l)
 	l->waited = 0;
 	l->enqueued = l->qlen;
 	l->accepted = 0;
+	l->migrated_in = 0;
+	l->migrated_out = 0;
 	l->qpeak = l->qlen;
 	l->untimed = 0;
 	l->resynced = 0;

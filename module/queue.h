@@ -42,6 +42,11 @@ void aq_queue_init(struct aq_listener *l, struct sock *sk, u32 queued,
 		   u64 now);
 /* Makes every listener re-read its queue length from the kernel. */
 void aq_queue_resync_all(void);
+/*
+ * After a missed probe hit: every listener compares its queue length with
+ * the kernel's at its next event, and re-reads it if they differ.
+ */
+void aq_queue_check_all(void);
 /* Under l->lock: catches up with a resync asked for since the last event. */
 void aq_queue_sync(struct aq_listener *l, struct sock *sk, u64 now);
 /*
@@ -65,6 +70,13 @@ void aq_listener_syn(struct aq_listener *l, struct sock *sk);
 void aq_listener_enqueue(struct aq_listener *l, struct sock *sk,
 			 u64 synack_ns);
 void aq_listener_dequeue(struct aq_listener *l, struct sock *sk);
+/*
+ * inet_csk_listen_stop() of @from_sk took the head of its queue and
+ * reuseport chose @to_sk to queue it: the connection moves, with its
+ * enqueue time, from @from to @to (either NULL where not tracked).
+ */
+void aq_listener_migrate(struct aq_listener *from, struct sock *from_sk,
+			 struct aq_listener *to, struct sock *to_sk);
 void aq_listener_drops(struct aq_listener *l, struct sock *sk, u32 delta,
 		       enum aq_drop_cause cause);
 /*

@@ -9,6 +9,7 @@
 #ifndef AQUEUE_TABLE_H
 #define AQUEUE_TABLE_H
 
+#include <linux/bits.h>
 #include <linux/in6.h>
 #include <linux/llist.h>
 #include <linux/net.h>
@@ -63,6 +64,11 @@ struct aq_listener {
 	bool sk_pinned;
 	bool sk_ref;	/* a reference is held (dropped after unpinning) */
 	bool unlinked;	/* out of the table: no CPU may remember it */
+	/*
+	 * In inet_csk_listen_stop(), which may hand the queue to another
+	 * member of its reuseport group: retired when that returns.
+	 */
+	bool closing;
 	/* watch.c's, under lock (with its live state below, in a hole). */
 	u8 stalled:1;		/* a stall event was sent, no recovery yet */
 	u8 drop_logged:1;
@@ -93,7 +99,7 @@ struct aq_listener {
 	u32 untimed_tail;
 	u32 ring_head;
 	u32 ring_count;
-	u32 ring_cap;
+	u32 ring_cap;	/* a power of two; see AQ_RING_UNTIMED */
 	/*
 	 * UDP: datagrams received before their enqueue's probe ran (another
 	 * CPU may take one as soon as it is queued): that enqueue is then
@@ -102,6 +108,7 @@ struct aq_listener {
 	u32 received_early;
 	u64 *ring;
 	u32 epoch;
+	u32 miss_epoch;
 	u32 drops_base;
 	u64 drops;
 	u64 drops_syn_acceptq;
@@ -109,6 +116,9 @@ struct aq_listener {
 	u64 waited;		/* unix: connects that slept on a full queue */
 	u64 enqueued;
 	u64 accepted;
+	/* Handed over by reuseport when a member of the group closed. */
+	u64 migrated_in;
+	u64 migrated_out;
 	u64 untimed;
 	u64 resynced;
 	u64 start_ns;
@@ -141,6 +151,19 @@ struct aq_listener {
 	 */
 	char path[];
 };
+
+/*
+ * An entry of a listener's ring is the time its connection joined the
+ * queue or, with this bit set, a time by which it had: a connection that
+ * reuseport handed over from a queue where it had no time. It leaves
+ * untimed.
+ */
+#define AQ_RING_UNTIMED BIT_ULL(63)
+
+static inline u64 aq_ring_since(u64 entry)
+{
+	return entry & ~AQ_RING_UNTIMED;
+}
 
 static inline bool aq_is_udp(const struct aq_listener *l)
 {

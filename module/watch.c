@@ -52,7 +52,7 @@ static u64 aq_hol_age(const struct aq_listener *l, u64 now)
 	if (l->untimed_head)
 		return aq_since(l->untimed_since_ns, now);
 	if (l->ring_count)
-		return aq_since(l->ring[l->ring_head], now);
+		return aq_since(aq_ring_since(l->ring[l->ring_head]), now);
 	if (l->untimed_tail)
 		return aq_since(l->tail_since_ns, now);
 	return 0;

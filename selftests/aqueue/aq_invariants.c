@@ -21,9 +21,10 @@ int aq_row_invariants(const struct aq_row *r, bool quiet, char *err,
 		AQ_INV(cond, fmt, ##__VA_ARGS__);			\
 } while (0)
 
-	AQ_INV(r->enqueued == r->accepted + r->qnow,
-	       "enqueued %" PRId64 " != accepted %" PRId64 " + qnow %" PRId64,
-	       r->enqueued, r->accepted, r->qnow);
+	/* migrated_out moves only while the listener closes */
+	AQ_INV(r->enqueued == r->accepted + r->qnow + r->migrated_out,
+	       "enqueued %" PRId64 " != accepted %" PRId64 " + qnow %" PRId64 " + migrated_out %" PRId64,
+	       r->enqueued, r->accepted, r->qnow, r->migrated_out);
 	AQ_INV(r->qpeak >= r->qnow, "qpeak %" PRId64 " < qnow %" PRId64,
 	       r->qpeak, r->qnow);
 	AQ_INV_QUIET(r->drops == r->drops_syn_acceptq + r->drops_ack_acceptq +
@@ -65,8 +66,14 @@ int aq_row_invariants(const struct aq_row *r, bool quiet, char *err,
 		       r->p50_us, r->p99_us);
 		/*
 		 * p50/p99: the upper edge (µs, floor or ceil) of a
-		 * non-empty bucket.
+		 * non-empty bucket, or the longest wait where that is less.
 		 */
+		AQ_INV(r->p99_us <= r->max_us, "p99 %" PRId64 " > max %" PRId64,
+		       r->p99_us, r->max_us);
+		if (r->p50_us == r->max_us)
+			p50_edge = true;
+		if (r->p99_us == r->max_us)
+			p99_edge = true;
 		for (i = 0; i < h->n; i++) {
 			int64_t hi = aq_wait_bucket_hi(h->low[i]);
 			int64_t f = hi / 1000, c = (hi + 999) / 1000;
@@ -144,11 +151,12 @@ int aq_snap_invariants(const struct aq_snap *s, char *err, size_t errsz)
 {
 	int i;
 
-	if (s->closed_enqueued != s->closed_accepted + s->closed_drained) {
+	if (s->closed_enqueued != s->closed_accepted + s->closed_drained +
+				  s->closed_migrated) {
 		snprintf(err, errsz,
-			 "closed: enqueued %" PRId64 " != accepted %" PRId64 " + drained %" PRId64,
+			 "closed: enqueued %" PRId64 " != accepted %" PRId64 " + drained %" PRId64 " + migrated %" PRId64,
 			 s->closed_enqueued, s->closed_accepted,
-			 s->closed_drained);
+			 s->closed_drained, s->closed_migrated);
 		return -1;
 	}
 	if (s->enabled > 1) {

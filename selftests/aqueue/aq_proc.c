@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A strict parser of /proc/aqueue (format 2), as documented in the README:
+ * A strict parser of /proc/aqueue (format 3), as documented in the README:
  * the version line, the `state` and `closed` lines, the table header, one
  * row per listener (comm is the rest of the line and may hold spaces), an
  * empty line, then per listener its detail, `qlen` and `wait_ns` lines, and
@@ -196,7 +196,7 @@ static bool aq_parse_version(struct aq_parser *ps, char *line)
 
 /*
  * "KEYWORD key N key N ...", the file's totals: every key of kv once; keys
- * that format 2 does not define go to s->extra.
+ * that format 3 does not define go to s->extra.
  */
 static bool aq_parse_totals(struct aq_parser *ps, char *line,
 			    const char *keyword, const char *nth,
@@ -245,6 +245,7 @@ static bool aq_parse_closed(struct aq_parser *ps, char *line)
 		{ "enqueued", &s->closed_enqueued },
 		{ "accepted", &s->closed_accepted },
 		{ "drained", &s->closed_drained },
+		{ "migrated", &s->closed_migrated },
 		{ "drops", &s->closed_drops },
 	};
 
@@ -349,6 +350,8 @@ static bool aq_parse_detail(struct aq_parser *ps, char **tok, int ntok,
 		{ "drops_ack_acceptq", &d->drops_ack_acceptq },
 		{ "drops_other", &d->drops_other },
 		{ "drained", &d->drained },
+		{ "migrated_in", &d->migrated_in },
+		{ "migrated_out", &d->migrated_out },
 		{ "untimed", &d->untimed },
 		{ "resynced", &d->resynced },
 		{ "observed_ns", &d->observed_ns },
@@ -363,7 +366,8 @@ static bool aq_parse_detail(struct aq_parser *ps, char **tok, int ntok,
 	};
 	char why[128];
 
-	if (!aq_parse_kv(tok + 2, ntok - 2, kv, 15, NULL, 0, why, sizeof(why)))
+	if (!aq_parse_kv(tok + 2, ntok - 2, kv, sizeof(kv) / sizeof(kv[0]),
+			 NULL, 0, why, sizeof(why)))
 		return aq_refuse(ps, "detail: %s", why);
 	d->have_detail = true;
 	return true;

@@ -26,6 +26,7 @@ struct aq_row {
 	bool have_detail, have_qlen, have_wait;
 	int64_t drops_syn_acceptq, drops_ack_acceptq, drops_other;
 	int64_t drained, untimed, resynced;
+	int64_t migrated_in, migrated_out;
 	int64_t observed_ns, qlen_area_ns, wait_sum_ns, waited;
 	/* format 2: the live state, at the end of the detail line */
 	int64_t hol_age_ns, since_accept_ns, since_drop_ns, stalled;
@@ -51,6 +52,7 @@ struct aq_snap {
 	int64_t max_memory_bytes, missed, resyncs;
 	int64_t closed_listeners, closed_enqueued, closed_accepted;
 	int64_t closed_drained, closed_drops;
+	int64_t closed_migrated;
 	int nrows, cap;
 	struct aq_row *rows;
 	size_t bytes;		/* size of the text parsed */

@@ -22,6 +22,7 @@
 #include <ctype.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/prctl.h>
 
 #include "kselftest_harness.h"
 
@@ -632,7 +633,45 @@ static void many_in_netns(struct __test_metadata *_metadata, void *arg)
 	world_free(&w);
 }
 
+/*
+ * A process name is the user's to choose, newlines and all
+ * (PR_SET_NAME): it must not split its row, forge another or hide the
+ * listeners after it.
+ */
+static void comm_in_netns(struct __test_metadata *_metadata, void *arg)
+{
+	static const char *const names[] = { "a\nlistener 9", "b\\x\t\x7f" };
+	static const char *const shown[] = { "a\\012listener 9",
+					     "b\\134x\\011\\177" };
+	struct aq_snap s;
+	struct aq_row *r;
+	int fds[3], i;
+
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, prctl(PR_SET_NAME, names[i], 0, 0, 0));
+		fds[i] = aq_listen_tcp("127.0.0.1", 0, 4, 0);
+		ASSERT_LE(0, fds[i]);
+	}
+	ASSERT_EQ(0, prctl(PR_SET_NAME, "after", 0, 0, 0));
+	fds[2] = aq_listen_tcp("127.0.0.1", 0, 4, 0);
+	ASSERT_LE(0, fds[2]);
+	aq_snapshot(_metadata, &s);
+	EXPECT_EQ(3, s.nrows);
+	for (i = 0; i < 3; i++) {
+		r = aq_row_of(_metadata, &s, fds[i]);
+		ASSERT_NE(NULL, r);
+		EXPECT_STREQ(i < 2 ? shown[i] : "after", r->comm);
+	}
+	aq_snap_free(&s);
+	aq_close_fds(fds, 3);
+}
+
 AQ_FIXTURE(reads, NULL, AQ_MODULE_REQUIRED)
+
+TEST_F(reads, hostile_process_names)
+{
+	aq_in_netns(_metadata, comm_in_netns, NULL);
+}
 
 TEST_F_TIMEOUT(reads, small_and_odd_sized_reads, 300)
 {

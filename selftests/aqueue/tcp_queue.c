@@ -610,7 +610,7 @@ TEST_F(tcpq, dual_stack_and_v4_mapped)
 }
 
 /*
- * The lines as format 2 defines them: the parser already refuses anything
+ * The lines as format 3 defines them: the parser already refuses anything
  * else, but tolerates unknown keys on the state and closed lines so that
  * this one test reports them.
  */
@@ -631,7 +631,7 @@ static void format_in_netns(struct __test_metadata *_metadata, void *argp)
 	ASSERT_EQ(1, aq_wait_rqueue(lfd, 1));
 	aq_snapshot(_metadata, &s);
 	EXPECT_STREQ("", s.extra)
-		TH_LOG("keys that format 2 does not define: %s", s.extra);
+		TH_LOG("keys that format 3 does not define: %s", s.extra);
 	aq_get_comm(comm, sizeof(comm));
 	EXPECT_STREQ(comm, aq_row_of(_metadata, &s, lfd)->comm);
 	aq_snap_free(&s);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * A strict parser for /proc/aqueue, formats 1 and 2 (format 2 adds the
- * live keys at the end of the detail line, and requires them).
+ * A strict parser for /proc/aqueue, formats 1 to 3 (format 2 adds the
+ * live keys at the end of the detail line, and requires them; format 3
+ * the reuseport migration keys of the detail and closed lines).
  *
  * Fields are separated by one or more spaces (only spaces: a tab is part
  * of a field). Numbers are unsigned decimal and must fit in 64 bits. Every
@@ -214,10 +215,10 @@ static int parse_local(struct ctx *c, struct aq_listener *l, const char *s)
 	return 0;
 }
 
-#define MAX_FIELDS	16	/* in one table: a bit each in parse_fields() */
+#define MAX_FIELDS	32	/* in one table: a bit each in parse_fields() */
 
 /*
- * Member M of struct T, a key of format 1 (FIELD) or 2 (LIVE); the
+ * Member M of struct T, a key of format 1 (FIELD), 2 (LIVE) or 3 (F3); the
  * _Generic, 0 when it selects, refuses to compile for a M that is not a
  * uint64_t.
  */
@@ -225,6 +226,7 @@ static int parse_local(struct ctx *c, struct aq_listener *l, const char *s)
 	(offsetof(struct T, M) + _Generic(((struct T *)0)->M, uint64_t: 0))
 #define FIELD(T, M)	{ #M, FIELD_OFF(T, M), 1 }
 #define LIVE(T, M)	{ #M, FIELD_OFF(T, M), 2 }
+#define F3(T, M)	{ #M, FIELD_OFF(T, M), 3 }
 #define NFIELDS(f)	(sizeof(f) / sizeof((f)[0]) - 1)
 
 static const struct aq_field state_fields[] = {
@@ -239,7 +241,7 @@ static const struct aq_field state_fields[] = {
 static const struct aq_field closed_fields[] = {
 	FIELD(aq_closed, listeners), FIELD(aq_closed, enqueued),
 	FIELD(aq_closed, accepted), FIELD(aq_closed, drained),
-	FIELD(aq_closed, drops),
+	F3(aq_closed, migrated), FIELD(aq_closed, drops),
 	{ NULL, 0, 0 },
 };
 
@@ -248,6 +250,7 @@ static const struct aq_field detail_fields[] = {
 	FIELD(aq_listener, drops_syn_acceptq),
 	FIELD(aq_listener, drops_ack_acceptq),
 	FIELD(aq_listener, drops_other), FIELD(aq_listener, drained),
+	F3(aq_listener, migrated_in), F3(aq_listener, migrated_out),
 	FIELD(aq_listener, untimed), FIELD(aq_listener, resynced),
 	FIELD(aq_listener, observed_ns), FIELD(aq_listener, qlen_area_ns),
 	FIELD(aq_listener, wait_sum_ns), FIELD(aq_listener, waited),
@@ -575,6 +578,7 @@ static void parse_detail(struct ctx *c, struct tokens *tk)
 		}
 		copy_fields(c, detail_fields, l, &t);
 		l->has_live = c->s->format >= 2;
+		l->has_migrate = c->s->format >= 3;
 		l->has_detail = 1;
 	} else {
 		bad(c, "listener %llu: unknown line kind %.30s",
@@ -635,7 +639,7 @@ enum aq_parse_result aq_parse(const char *text, size_t len, const char *name,
 			if (parse_u64(tk->t[2], &v))
 				v = UINT64_MAX;
 			s->format = v;
-			if (v != AQUEUE_FORMAT_VERSION && v != 1) {
+			if (v < 1 || v > AQUEUE_FORMAT_VERSION) {
 				ret = AQ_PARSE_VERSION;
 				goto out;
 			}

@@ -34,6 +34,9 @@ struct aq_listener {
 	int has_detail, has_qlen, has_wait;
 	uint64_t drops_syn_acceptq, drops_ack_acceptq, drops_other;
 	uint64_t drained, untimed, resynced;
+	/* format 3: handed over by reuseport; has_migrate says it was there */
+	int has_migrate;
+	uint64_t migrated_in, migrated_out;
 	uint64_t observed_ns, qlen_area_ns, wait_sum_ns, waited;
 	/* format 2: the live state; has_live says it was there */
 	int has_live;
@@ -63,6 +66,7 @@ struct aq_state {
 
 struct aq_closed {
 	uint64_t listeners, enqueued, accepted, drained, drops;
+	uint64_t migrated;	/* format 3 (0 before) */
 };
 
 struct aq_snapshot {

@@ -28,6 +28,7 @@ const struct aq_metric aq_metrics[] = {
 	CLOSED(enqueued, "aqueue_closed_enqueued_total", "Connections enqueued on listeners since closed."),
 	CLOSED(accepted, "aqueue_closed_accepted_total", "Connections accepted on listeners since closed."),
 	CLOSED(drained, "aqueue_closed_drained_total", "Connections still queued when their listener closed."),
+	CLOSED(migrated, "aqueue_closed_migrated_total", "Connections handed to another member of their reuseport group when their listener closed."),
 	CLOSED(drops, "aqueue_closed_drops_total", "Drops on listeners since closed."),
 
 	L(AQ_G_ROW, backlog, AQ_UNIT_ONE, "aqueue_listener_backlog", "gauge", "The listener's backlog (sk_max_ack_backlog); the accept queue holds backlog+1 connections."),
@@ -45,6 +46,8 @@ const struct aq_metric aq_metrics[] = {
 	L(AQ_G_DETAIL, drops_ack_acceptq, AQ_UNIT_ONE, "aqueue_listener_drops_ack_acceptq_total", "counter", "Final ACKs dropped because the accept queue was full."),
 	L(AQ_G_DETAIL, drops_other, AQ_UNIT_ONE, "aqueue_listener_drops_other_total", "counter", "Drops for any other cause."),
 	L(AQ_G_DETAIL, drained, AQ_UNIT_ONE, "aqueue_listener_drained_total", "counter", "Connections still queued when the listener closed (0 for a live listener)."),
+	L(AQ_G_MIGRATE, migrated_in, AQ_UNIT_ONE, "aqueue_listener_migrated_in_total", "counter", "Connections a closing member of the listener's reuseport group handed to it (counted in enqueued)."),
+	L(AQ_G_MIGRATE, migrated_out, AQ_UNIT_ONE, "aqueue_listener_migrated_out_total", "counter", "Connections the listener, closing, handed to another member of its reuseport group."),
 	L(AQ_G_DETAIL, untimed, AQ_UNIT_ONE, "aqueue_listener_untimed_total", "counter", "Connections accepted without a known enqueue time."),
 	L(AQ_G_DETAIL, resynced, AQ_UNIT_ONE, "aqueue_listener_resynced_total", "counter", "Times the listener was re-synchronised with the kernel's queue length."),
 	L(AQ_G_DETAIL, observed_ns, AQ_UNIT_NS, "aqueue_listener_observed_seconds_total", "counter", "Time since tracking began or the last reset."),
@@ -112,6 +115,8 @@ int aq_group_present(const struct aq_listener *l, enum aq_group g)
 		return l->has_detail;
 	case AQ_G_LIVE:
 		return l->has_live;
+	case AQ_G_MIGRATE:
+		return l->has_migrate;
 	case AQ_G_UDP:
 		return l->has_udp;
 	case AQ_G_SYN:

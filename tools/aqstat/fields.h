@@ -22,6 +22,7 @@ enum aq_group {
 	AQ_G_PCT,	/* the row's p50/p99/max: "-" is AQ_FIELD_UNSET */
 	AQ_G_DETAIL,	/* the "listener ID drops_syn_acceptq ..." line */
 	AQ_G_LIVE,	/* format 2's live state, on the detail line */
+	AQ_G_MIGRATE,	/* format 3's reuseport hand-overs, on the detail line */
 	AQ_G_HIST,	/* the qlen and wait_ns histograms */
 	AQ_G_UDP,	/* the "udp" and "qbytes" lines */
 	AQ_G_SYN,	/* the "syn", "synq" and "handshake_ns" lines */

@@ -140,6 +140,7 @@ static void listener(FILE *f, const struct aq_listener *l)
 	o.more = 0;
 	group(&o, AQ_G_DETAIL, l, l->has_detail);
 	group(&o, AQ_G_LIVE, l, l->has_live);
+	group(&o, AQ_G_MIGRATE, l, l->has_migrate);
 	newline(&o);
 	hists(&o, AQ_G_HIST, l);
 	if (l->has_udp) {

@@ -221,6 +221,7 @@ int show_prometheus(FILE *out, const struct aq_snapshot *s,
 	prom_listeners(out, AQ_G_ROW, v, n);
 	prom_listeners(out, AQ_G_DETAIL, v, n);
 	prom_listeners(out, AQ_G_LIVE, v, n);
+	prom_listeners(out, AQ_G_MIGRATE, v, n);
 	prom_listeners(out, AQ_G_PCT, v, n);
 	/* the times first, as the exposition has always listed them */
 	prom_hists(out, AQ_UNIT_NS, v, n);

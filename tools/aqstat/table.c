@@ -23,11 +23,12 @@ static void print_summary(const struct aq_snapshot *s, size_t shown)
 	else
 		cprintf("aqueue: global state unknown (no valid state line)\n");
 	if (s->has_closed)
-		cprintf("closed: %llu listeners, enqueued %llu, accepted %llu, drained %llu, drops %llu\n",
+		cprintf("closed: %llu listeners, enqueued %llu, accepted %llu, drained %llu, migrated %llu, drops %llu\n",
 			(unsigned long long)s->closed.listeners,
 			(unsigned long long)s->closed.enqueued,
 			(unsigned long long)s->closed.accepted,
 			(unsigned long long)s->closed.drained,
+			(unsigned long long)s->closed.migrated,
 			(unsigned long long)s->closed.drops);
 	if (s->malformed)
 		cprintf("warning: %u malformed line%s in the input skipped (details on stderr)\n",
