@@ -269,6 +269,23 @@ static int64_t idx_low(int i)
 	return i ? (int64_t)512 << i : 0;
 }
 
+/* The probes the module disarmed or that missed hits, at the first mismatch. */
+static void dump_disarmed(struct soak *s)
+{
+	static char buf[16384];
+	char *line, *save = NULL;
+	ssize_t n;
+
+	n = aq_read_file(AQ_CONTROL_PATH, buf, sizeof(buf));
+	if (n < 0)
+		return;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		if (!strncmp(line, "probe ", 6) &&
+		    (strstr(line, " armed 0") || !strstr(line, " missed 0 ")))
+			ksft_print_msg("soak: control: %s\n", line);
+}
+
 /* A mismatch: the listener, the field, both values, the phase, the seed. */
 static void mismatch(struct soak *s, const struct lst *l, const char *field,
 		     long long aq, long long kernel, const char *oracle)
@@ -292,6 +309,8 @@ static void mismatch(struct soak *s, const struct lst *l, const char *field,
 		strcpy(seen[nseen++], what);
 	if (++s->printed > 60)
 		return;
+	if (s->printed == 1)
+		dump_disarmed(s);
 	if (l)
 		ksft_print_msg("MISMATCH seed %" PRIu64 " epoch %d phase %d (%s): netns %" PRId64 " %s %s (%s): %s %lld, %s %lld\n",
 			       s->seed, s->epoch, s->phase, s->phase_name,
