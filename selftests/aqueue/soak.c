@@ -187,6 +187,7 @@ struct soak {
 	long long prev_closed_migrated;
 	bool have_migrated_field;
 	long long mig_ok_since_check;	/* TCPMigrateReqSuccess at closes */
+	char closed_log[2048];		/* the closes since the last check */
 	/* statistics */
 	long long comparisons, wait_exact, wait_edge, wait_loose;
 	long long mismatches, repeats, printed;
@@ -1308,6 +1309,8 @@ static void check_all(struct soak *s)
 	}
 	/* The closed totals. */
 	if (s->have_prev) {
+		long long before = s->printed;
+
 		struct aq_snap *p = &s->prev;
 		long long dmig = have_cm ? closed_mig - s->prev_closed_migrated : 0;
 
@@ -1331,7 +1334,15 @@ static void check_all(struct soak *s)
 				"closed migrated (no such field)", dmig,
 				s->mig_ok_since_check,
 				"TcpExtTCPMigrateReqSuccess at the closes");
+		if (s->printed > before && s->printed <= 60) {
+			char *line, *save = NULL;
+
+			for (line = strtok_r(s->closed_log, "\n", &save); line;
+			     line = strtok_r(NULL, "\n", &save))
+				ksft_print_msg("%s\n", line);
+		}
 	}
+	s->closed_log[0] = 0;
 	compare(s, NULL, "closed enqueued", snap.closed_enqueued,
 		snap.closed_accepted + snap.closed_drained +
 		(have_cm ? closed_mig : 0), "accepted + drained + migrated");
@@ -1384,6 +1395,20 @@ static void close_listener(struct soak *s, int li)
 					n->retired.mig_ok += mig[j].in;
 		}
 	}
+	enter_ns(s, l->ns);
+	if (strlen(s->closed_log) < sizeof(s->closed_log) - 200) {
+		struct aq_row *q = l->tracked ? row_of(s, &snap, l) : NULL;
+
+		snprintf(s->closed_log + strlen(s->closed_log),
+			 sizeof(s->closed_log) - strlen(s->closed_log),
+			 "  closed netns %" PRId64 " %s %s (%s): queue %ld, row qnow %lld enqueued %lld accepted %lld migrated_in %lld migrated_out %lld\n",
+			 s->ns[l->ns].ino, l->proto, l->local, kind_name[l->kind],
+			 diag_q(s, l), q ? (long long)q->qnow : -1LL,
+			 q ? (long long)q->enqueued : -1LL,
+			 q ? (long long)q->accepted : -1LL,
+			 q ? (long long)q->migrated_in : -1LL,
+			 q ? (long long)q->migrated_out : -1LL);
+	}
 	aq_snap_free(&snap);
 	enter_ns(s, l->ns);
 	close(l->fd);
@@ -1393,7 +1418,9 @@ static void close_listener(struct soak *s, int li)
 	l->w = NULL;
 	l->nw = l->capw = 0;
 	read_mibs(s, l->ns, &after);
-	s->mig_ok_since_check += after.mig_ok - before.mig_ok;
+	/* The module sees the migrations out of the listeners it tracks. */
+	if (l->tracked && !filter_unknown(s, l))
+		s->mig_ok_since_check += after.mig_ok - before.mig_ok;
 }
 
 /* After `reset`: every expectation starts again from the kernel's now. */
