@@ -85,7 +85,7 @@
 #define MAXACC		16384
 #define NBUCKETS	AQUEUE_WAIT_BUCKETS
 
-#define WAIT_SLACK_NS	3000000LL	/* 3 ms */
+#define WAIT_SLACK_NS	3000000LL	/* 3 ms, times the kernel's slowdown */
 #define WAIT_SLACK_PCT	3
 
 /* SYN floods: spoofed sources routed into a veth whose peer is down. */
@@ -196,6 +196,24 @@ struct soak {
 };
 
 /* ---------------------------------------------------------------- util */
+
+/*
+ * How much slower than a stock kernel this one is ($AQ_SLOWDOWN, 20 on the
+ * debug kernel): the wait slack grows by it, the hold times by its power
+ * of two, so that a held connection still names one bucket.
+ */
+static long long slowdown = 1;
+static int slowdown_shift;
+
+static void read_slowdown(void)
+{
+	const char *env = getenv("AQ_SLOWDOWN");
+
+	slowdown = env && atoll(env) > 1 ? atoll(env) : 1;
+	slowdown_shift = 0;
+	while ((2LL << slowdown_shift) <= slowdown)
+		slowdown_shift++;
+}
 
 static int sh(const char *cmd)
 {
@@ -1064,8 +1082,10 @@ static bool waits_match(struct soak *s, const struct lst *l,
 			s->wait_loose++;
 			continue;
 		}
-		lo = lo - WAIT_SLACK_NS - lo * WAIT_SLACK_PCT / 100;
-		hi = hi + WAIT_SLACK_NS / 10 + hi * WAIT_SLACK_PCT / 100;
+		lo = lo - WAIT_SLACK_NS * slowdown -
+		     lo * WAIT_SLACK_PCT / 100;
+		hi = hi + WAIT_SLACK_NS * slowdown / 10 +
+		     hi * WAIT_SLACK_PCT / 100;
 		if (lo < 0)
 			lo = 0;
 		blo[i] = wait_idx(lo);
@@ -1561,7 +1581,7 @@ static long room(struct soak *s, int li)
 /* The geometric middle of a wait bucket from 16 ms to 134 ms. */
 static int64_t hold_ns(struct soak *s)
 {
-	int b = 24 + aq_rand_below(&s->rng, 3);
+	int b = 24 + slowdown_shift + aq_rand_below(&s->rng, 3);
 
 	return (int64_t)(((int64_t)1 << b) * 1.4142);
 }
@@ -2070,6 +2090,7 @@ TEST_F_TIMEOUT(soak, differential, SOAK_DEFAULT_S + 300)
 	/* Lines, not a pipe's buffer: a dying test keeps what it said. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	s->md = _metadata;
+	read_slowdown();
 	s->seed = env && *env ? strtoull(env, NULL, 0) : aq_seed();
 	s->rng.s = s->seed ? s->seed : 1;
 	ksft_print_msg("soak: seed %" PRIu64 " (replay: SOAK_SEED=%" PRIu64 "), %d s\n",
