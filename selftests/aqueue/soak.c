@@ -7,7 +7,8 @@
  *
  * The schedule comes from one seed, printed first; SOAK_SEED=N replays it
  * (the phases, their order, sizes and hold times; not the kernel's timing).
- * SOAK_MINUTES sets the length (default: SOAK_DEFAULT_S seconds).
+ * SOAK_MINUTES sets the length (default: SOAK_DEFAULT_S seconds, what
+ * make check runs); tools/vmtest/run passes both into the guest.
  *
  * Epochs: each opens a set of listeners in every namespace (tcp, tcp6, a
  * reuseport group, a SYN-flood target, unix stream and seqpacket, a watched
@@ -553,10 +554,6 @@ static void accept_n(struct soak *s, int li, long n, int threads)
 }
 
 /* --------------------------------------------------------------- clients */
-
-struct client {
-	int fd;
-};
 
 static int *cfds;
 static int ncfds;
