@@ -60,7 +60,6 @@
 #include "kselftest_harness.h"
 
 #include "aq_clock.h"
-#include "aq_ctl.h"
 #include "aq_diag.h"
 #include "aq_file.h"
 #include "aq_fixture.h"
