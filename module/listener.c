@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* A tracked listener's life; see listener.h. */
+#include <linux/cred.h>
+#include <linux/pid.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/spinlock.h>
@@ -83,6 +85,7 @@ struct aq_listener *aq_listener_get_after_accept(struct sock *sk)
 void aq_listener_listen(struct sock *sk)
 {
 	char comm[TASK_COMM_LEN];
+	struct pid *owner, *old;
 	struct aq_listener *l;
 	unsigned long flags;
 	bool created = false;
@@ -99,13 +102,14 @@ void aq_listener_listen(struct sock *sk)
 	}
 	if (!l)
 		return;
+	owner = get_task_pid(current, PIDTYPE_TGID);
 	spin_lock_irqsave(&l->lock, flags);
 	l->backlog = READ_ONCE(sk->sk_max_ack_backlog);
-	l->pid = task_tgid_nr(current);
-	memcpy(l->comm, comm, sizeof(l->comm));
+	old = aq_table_set_owner(l, owner, comm);
 	if (created)
 		aq_watch_opened(l);
 	spin_unlock_irqrestore(&l->lock, flags);
+	put_pid(old);
 }
 
 /*
@@ -193,15 +197,32 @@ static bool aq_listener_refresh(struct aq_listener *l)
 	return true;
 }
 
-bool aq_listener_read_row(struct aq_listener *l, struct aq_row *row)
+/*
+ * As ss -p: a reader sees the process that owns a listener only if it may
+ * look at the process (the same user, or CAP_SYS_PTRACE), and by its pid in
+ * the reader's pid namespace, where it must exist. Under l->lock.
+ */
+static void aq_owner_for(const struct aq_listener *l,
+			 const struct aq_viewer *v, struct aq_row *row)
+{
+	row->pid = 0;
+	row->comm[0] = '\0';
+	if (!l->owner || !(v->privileged || uid_eq(v->uid, l->owner_uid)))
+		return;
+	row->pid = pid_nr_ns(l->owner, v->pid_ns);
+	if (row->pid)
+		memcpy(row->comm, l->comm, sizeof(row->comm));
+}
+
+bool aq_listener_read_row(struct aq_listener *l, const struct aq_viewer *v,
+			  struct aq_row *row)
 {
 	unsigned long flags;
 
 	if (!aq_listener_refresh(l))
 		return false;
 	spin_lock_irqsave(&l->lock, flags);
-	row->pid = l->pid;
-	memcpy(row->comm, l->comm, sizeof(row->comm));
+	aq_owner_for(l, v, row);
 	row->backlog = l->backlog;
 	row->qlen = l->qlen;
 	row->qpeak = l->qpeak;

@@ -8,7 +8,9 @@
 #ifndef AQUEUE_LISTENER_H
 #define AQUEUE_LISTENER_H
 
+#include <linux/pid_namespace.h>
 #include <linux/sched.h>
+#include <linux/uidgid.h>
 #include <linux/types.h>
 
 #include "aqueue_format.h"
@@ -69,12 +71,21 @@ struct aq_detail {
 	};
 };
 
+/* Who reads /proc/aqueue, for what it may see of the listeners' owners. */
+struct aq_viewer {
+	struct pid_namespace *pid_ns;
+	kuid_t uid;
+	bool privileged;	/* CAP_SYS_PTRACE in the initial namespace */
+};
+
 /*
  * Under rcu_read_lock(). Return false, and copy nothing, if the socket
  * turned out to be no longer listening: the listener is then retired and
- * must not be shown.
+ * must not be shown. The owner is left out (pid 0, comm empty) where @v
+ * may not see it.
  */
-bool aq_listener_read_row(struct aq_listener *l, struct aq_row *row);
+bool aq_listener_read_row(struct aq_listener *l, const struct aq_viewer *v,
+			  struct aq_row *row);
 bool aq_listener_read_detail(struct aq_listener *l, struct aq_detail *detail);
 
 /* What the listeners that closed had when they went away. */

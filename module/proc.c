@@ -31,6 +31,7 @@
 struct aq_reader {
 	u32 netns;	/* the reader's network namespace */
 	bool all;	/* privileged reader in the initial namespace */
+	bool privileged;	/* may see every listener's owner */
 	/* What the listener being shown had, too big for the stack. */
 	union {
 		struct aq_row row;
@@ -134,11 +135,18 @@ static void aq_show_header(struct seq_file *m)
 
 static void aq_show_row(struct seq_file *m, struct aq_listener *l)
 {
-	struct aq_row *row = &((struct aq_reader *)m->private)->row;
+	struct aq_reader *r = m->private;
+	struct aq_row *row = &r->row;
 	char local[AQ_LOCAL_MAX], p50[24], p99[24], max[24];
 	char comm[AQ_COMM_MAX];
+	/* As the file's opener, as procfs judges its readers. */
+	struct aq_viewer viewer = {
+		.pid_ns = task_active_pid_ns(current),
+		.uid = m->file->f_cred->euid,
+		.privileged = r->privileged,
+	};
 
-	if (!aq_listener_read_row(l, row))
+	if (!aq_listener_read_row(l, &viewer, row))
 		return;
 	aq_format_comm(comm, sizeof(comm), row->comm);
 	aq_format_local(local, sizeof(local), l);
@@ -269,6 +277,7 @@ static int aq_proc_open(struct inode *inode, struct file *file)
 	r->netns = net->ns.inum;
 	r->all = net_eq(net, &init_net) &&
 		 file_ns_capable(file, &init_user_ns, CAP_NET_ADMIN);
+	r->privileged = file_ns_capable(file, &init_user_ns, CAP_SYS_PTRACE);
 	return 0;
 }
 

@@ -385,6 +385,7 @@ void aq_listener_datagram(struct aq_listener *l, struct sock *sk,
 static void aq_claim(struct aq_listener *l)
 {
 	char comm[TASK_COMM_LEN];
+	struct pid *owner;
 	unsigned long flags;
 
 	/*
@@ -395,12 +396,12 @@ static void aq_claim(struct aq_listener *l)
 		return;
 	/* Outside l->lock, as in aq_listener_listen(). */
 	get_task_comm(comm, current);
+	owner = get_task_pid(current, PIDTYPE_TGID);
 	spin_lock_irqsave(&l->lock, flags);
-	if (!l->pid) {
-		l->pid = task_tgid_nr(current);
-		memcpy(l->comm, comm, sizeof(l->comm));
-	}
+	if (!l->pid)
+		owner = aq_table_set_owner(l, owner, comm);
 	spin_unlock_irqrestore(&l->lock, flags);
+	put_pid(owner);
 }
 
 /* A wait that ended at @now, of a connection queued at @since. */

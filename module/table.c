@@ -11,6 +11,7 @@
 #include <linux/atomic.h>
 #include <linux/cpumask.h>
 #include <linux/llist.h>
+#include <linux/pid.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
@@ -95,6 +96,7 @@ static void aq_listener_free(struct aq_listener *l)
 	aq_table_uncharge(l->ring_cap * sizeof(*l->ring));
 	if (l->sk_ref)
 		sock_put(l->sk);
+	put_pid(l->owner);
 	kfree(l->ring);
 	if (aq_is_udp(l)) {
 		if (l->udp)

@@ -10,13 +10,16 @@
 #define AQUEUE_TABLE_H
 
 #include <linux/bits.h>
+#include <linux/cred.h>
 #include <linux/in6.h>
 #include <linux/llist.h>
 #include <linux/net.h>
 #include <linux/percpu.h>
 #include <linux/rhashtable.h>
 #include <linux/sched.h>
+#include <linux/uidgid.h>
 #include <linux/spinlock.h>
+#include <linux/string.h>
 #include <linux/types.h>
 
 #include "aqueue_format.h"
@@ -88,8 +91,14 @@ struct aq_listener {
 		struct in6_addr addr;	/* IPv4 in the first four bytes */
 		u8 path_len;		/* unix: of path[] below, 0: unbound */
 	};
-	pid_t pid;
+	pid_t pid;		/* in the initial pid namespace, for the log */
 	char comm[TASK_COMM_LEN];
+	/*
+	 * The same process for /proc/aqueue's readers, who may see it only
+	 * as ss -p would (see aq_listener_read_row()); under lock.
+	 */
+	struct pid *owner;
+	kuid_t owner_uid;
 
 	spinlock_t lock;	/* everything below */
 	u32 backlog;
@@ -163,6 +172,24 @@ struct aq_listener {
 static inline u64 aq_ring_since(u64 entry)
 {
 	return entry & ~AQ_RING_UNTIMED;
+}
+
+/*
+ * Under l->lock: the current task, as @owner (a reference handed over)
+ * named @comm, owns @l. Returns the previous owner, to be put after the
+ * unlock.
+ */
+static inline struct pid *aq_table_set_owner(struct aq_listener *l,
+					     struct pid *owner,
+					     const char *comm)
+{
+	struct pid *old = l->owner;
+
+	l->owner = owner;
+	l->owner_uid = current_euid();
+	l->pid = task_tgid_nr(current);
+	memcpy(l->comm, comm, sizeof(l->comm));
+	return old;
 }
 
 static inline bool aq_is_udp(const struct aq_listener *l)

@@ -16,7 +16,9 @@
  * after moving back to the initial namespace. Each reader's text must
  * parse strictly, hold every listener it should see and none it should
  * not (by namespace inode, protocol and address), and contain nothing
- * that looks like a kernel address; the control file is scanned too.
+ * that looks like a kernel address; the control file is scanned too. The
+ * pid and comm of a listener's owner are shown as ss -p would: to root
+ * and to the owner's own uid, and hidden (0, -) from everyone else.
  */
 #include <fcntl.h>
 #include <grp.h>
@@ -332,6 +334,25 @@ static void check_reader(struct __test_metadata *_metadata, struct vis *v,
 				       seen ? "visible" : "missing");
 		}
 	}
+	/*
+	 * The owners, as ss -p shows them: to root, and to the uid that
+	 * called listen(); never the pid and comm of another user's process.
+	 */
+	for (i = 0, k = 0; i < s.nrows; i++) {
+		const struct aq_row *row = &s.rows[i];
+		bool own = r == R_USERNS_NET && row->netns == v->own_ns[r];
+
+		if (row->pid > 0)
+			k++;
+		if (r == R_NOBODY || r == R_NOBODY_A || r == R_USERNS ||
+		    (r == R_USERNS_NET && !own))
+			EXPECT_TRUE(row->pid == 0 && !strcmp(row->comm, "-"))
+				TH_LOG("%s: sees pid %" PRId64 " comm %s of listener %s",
+				       reader_name[r], row->pid, row->comm,
+				       row->local);
+	}
+	if (r == R_ROOT || r == R_ROOT_A || r == R_USERNS_NET)
+		EXPECT_LT(0, k) TH_LOG("%s: sees no owner at all", reader_name[r]);
 	if (r == R_EMPTY)
 		EXPECT_EQ(0, s.nrows) TH_LOG("%s", reader_name[r]);
 	if (r == R_USERNS_NET) {
