@@ -10,7 +10,7 @@ TOP_DIR=$(cd "$VMTEST_DIR/../.." && pwd)
 # Debian 11's and 12's kernels by series, Debian 13's 6.12 and the newest
 # 7.x of trixie-backports and of unstable by their suite.
 # shellcheck disable=SC2034 # used by the scripts that source this file
-SUPPORTED_SERIES="5.10 6.1 6.12 trixie trixie-backports unstable"
+SUPPORTED_SERIES="5.10 6.1 6.1-rt 6.12 trixie trixie-backports unstable"
 
 die() {
 	echo "vmtest: $*" >&2
