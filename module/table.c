@@ -190,6 +190,11 @@ static void aq_table_forget(struct aq_listener *l)
 	call_rcu(&l->rcu, aq_listener_free_rcu);
 }
 
+/*
+ * An entry's id is reserved before it enters the table, and the entry is
+ * stored there only under the ids' lock and only if no unlink came first:
+ * an unlink racing the insertion never leaves it in the ids.
+ */
 bool aq_table_unlink(struct aq_listener *l)
 {
 	unsigned long flags;
@@ -197,6 +202,7 @@ bool aq_table_unlink(struct aq_listener *l)
 	if (rhashtable_remove_fast(&aq_table, &l->node, aq_table_params))
 		return false;
 	xa_lock_irqsave(&aq_ids, flags);
+	WRITE_ONCE(l->unlinked, true);
 	__xa_erase(&aq_ids, l->id);
 	xa_unlock_irqrestore(&aq_ids, flags);
 	atomic_dec(&aq_tracked);
@@ -269,32 +275,46 @@ untracked:
 	return NULL;
 }
 
+static void aq_table_release_id(u32 id)
+{
+	unsigned long flags;
+
+	xa_lock_irqsave(&aq_ids, flags);
+	__xa_erase(&aq_ids, id);
+	xa_unlock_irqrestore(&aq_ids, flags);
+}
+
 struct aq_listener *aq_table_insert(struct aq_listener *l, bool from_listen)
 {
 	struct aq_listener *old;
 	unsigned long flags;
 	int err;
 
-	old = rhashtable_lookup_get_insert_fast(&aq_table, &l->node,
-						aq_table_params);
-	if (old) {
-		sock_put(l->sk);
-		aq_cache_free(aq_listener_cache_of(l->family), l);
-		return IS_ERR(old) ? NULL : old;
-	}
-
+	/* Reserved: readers see nothing at the id until the entry is in. */
 	xa_lock_irqsave(&aq_ids, flags);
-	err = __xa_alloc_cyclic(&aq_ids, &l->id, l, xa_limit_32b,
+	err = __xa_alloc_cyclic(&aq_ids, &l->id, NULL, xa_limit_32b,
 				&aq_next_id, GFP_ATOMIC | __GFP_NOWARN);
 	xa_unlock_irqrestore(&aq_ids, flags);
 	if (err < 0) {
-		if (!rhashtable_remove_fast(&aq_table, &l->node,
-					    aq_table_params))
-			aq_table_forget(l);
+		sock_put(l->sk);
+		aq_cache_free(aq_listener_cache_of(l->family), l);
 		aq_count_untracked(from_listen);
 		return NULL;
 	}
 	atomic_inc(&aq_tracked);
+	old = rhashtable_lookup_get_insert_fast(&aq_table, &l->node,
+						aq_table_params);
+	if (old) {
+		atomic_dec(&aq_tracked);
+		aq_table_release_id(l->id);
+		sock_put(l->sk);
+		aq_cache_free(aq_listener_cache_of(l->family), l);
+		return IS_ERR(old) ? NULL : old;
+	}
+	xa_lock_irqsave(&aq_ids, flags);
+	if (!l->unlinked)
+		__xa_store(&aq_ids, l->id, l, GFP_ATOMIC | __GFP_NOWARN);
+	xa_unlock_irqrestore(&aq_ids, flags);
 	return l;
 }
 

@@ -14,6 +14,9 @@
  *    them as migrated, not drained;
  *  - a re-synchronisation with the kernel's queue inside accept() (after
  *    the probes were registered again): the child being taken counts once;
+ *  - the first event of a listener aqueue did not track yet (it was
+ *    filtered out) racing that listener's close: no row, no id, nothing
+ *    left behind to read;
  *  - a probe hit missed on one listener (more blocked accept() callers
  *    than the kretprobe's instances) leaves another listener's queue, and
  *    the times of what it holds, as they are.
@@ -244,6 +247,58 @@ static void resync_in_netns(struct __test_metadata *_metadata, void *arg)
 TEST_F(mix, resync_inside_accept)
 {
 	aq_in_netns(_metadata, resync_in_netns, NULL);
+	AQ_FINISH(&self->c);
+}
+
+struct racer {
+	uint16_t port;
+	int fd;
+};
+
+static void *connect_once(void *arg)
+{
+	struct racer *r = arg;
+	int fd = aq_connect_nb(LOCALHOST, r->port, false);
+
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+static void *close_listener(void *arg)
+{
+	close(((struct racer *)arg)->fd);
+	return NULL;
+}
+
+static void first_event_in_netns(struct __test_metadata *_metadata, void *arg)
+{
+	static const char other[] = "filter port 1\n", any[] = "filter port any\n";
+	struct racer r;
+	struct aq_snap s;
+	pthread_t t[2];
+	int i;
+
+	for (i = 0; i < 300; i++) {
+		ASSERT_EQ(0, aq_ctl_write(other, strlen(other)));
+		r.fd = aq_listen_tcp(LOCALHOST, 0, 16, 0);
+		ASSERT_LE(0, r.fd);
+		r.port = aq_port_of(r.fd);
+		ASSERT_EQ(0, aq_ctl_write(any, strlen(any)));
+		ASSERT_EQ(0, pthread_create(&t[0], NULL, connect_once, &r));
+		ASSERT_EQ(0, pthread_create(&t[1], NULL, close_listener, &r));
+		pthread_join(t[0], NULL);
+		pthread_join(t[1], NULL);
+	}
+	aq_snapshot(_metadata, &s);
+	EXPECT_EQ(0, s.nrows);
+	EXPECT_EQ(0, s.tracked);
+	aq_snap_free(&s);
+}
+
+TEST_F(mix, first_event_racing_close)
+{
+	aq_in_netns(_metadata, first_event_in_netns, NULL);
 	AQ_FINISH(&self->c);
 }
 
