@@ -74,8 +74,15 @@ int aq_enable(void)
 		aq_rows_stale = false;
 	}
 	err = aq_probes_register();
-	if (err)
+	if (err) {
+		/*
+		 * The probes that did register until one failed may have
+		 * made rows: let go of their sockets, as a disable does.
+		 */
+		aq_listeners_unpin();
+		aq_rows_stale = true;
 		return err;
+	}
 	WRITE_ONCE(aq_enabled, true);
 	aq_look_start();
 	err = aq_udp_apply();
