@@ -69,6 +69,7 @@
 #include "aq_proc.h"
 #include "aq_rng.h"
 #include "aq_sock.h"
+#include "aq_syn.h"
 #include "aq_unix.h"
 
 #ifndef MSG_FASTOPEN
@@ -149,12 +150,6 @@ struct acc {
 	int64_t a0, a1;
 };
 
-struct mig {
-	int64_t id;
-	long long in, out;
-	bool have;
-};
-
 struct soak {
 	struct __test_metadata *md;
 	struct aq_rng rng;
@@ -184,8 +179,6 @@ struct soak {
 	long long exp_closed_drops;
 	struct aq_snap prev;
 	bool have_prev;
-	long long prev_closed_migrated;
-	bool have_migrated_field;
 	long long mig_ok_since_check;	/* TCPMigrateReqSuccess at closes */
 	char closed_log[2048];		/* the closes since the last check */
 	/* statistics */
@@ -838,112 +831,16 @@ static void open_epoch_listeners(struct soak *s)
 
 /* ----------------------------------------------------------- snapshots */
 
-/*
- * /proc/aqueue, read in the initial namespace (all rows, with their netns),
- * with the fields the parser does not know yet (migrated, migrated_in,
- * migrated_out) taken out of the text first and returned beside it.
- */
-static int read_aqueue(struct soak *s, struct aq_snap *snap, struct mig *mig,
-		       int maxmig, int *nmig, long long *closed_migrated,
-		       bool *have_closed_migrated)
+/* /proc/aqueue, read in the initial namespace (all rows, with their netns). */
+static int read_aqueue(struct soak *s, struct aq_snap *snap)
 {
 	static char text[1 << 20];
-	char *line, *out, *next;
-	bool strip;
 	ssize_t n;
 
 	enter_ns(s, -1);
 	n = aq_read_file(AQ_PROC_PATH, text, sizeof(text));
 	if (n < 0)
 		return -1;
-	/* Format 2 has no migration fields: its parser refuses them. */
-	strip = !strncmp(text, "aqueue format 2\n", 16);
-	*nmig = 0;
-	*have_closed_migrated = false;
-	*closed_migrated = 0;
-	out = text;
-	for (line = text; line && *line; line = next) {
-		char *nl = strchr(line, '\n'), *tok, *save = NULL;
-		char buf[4096], res[4096];
-		int64_t id = -1;
-		bool detail = false, closed = false;
-		struct mig m = { .in = 0, .out = 0, .have = false };
-		size_t len;
-
-		next = nl ? nl + 1 : NULL;
-		len = nl ? (size_t)(nl - line) : strlen(line);
-		if (len >= sizeof(buf))
-			len = sizeof(buf) - 1;
-		memcpy(buf, line, len);
-		buf[len] = 0;
-		res[0] = 0;
-		if (!strncmp(buf, "closed ", 7))
-			closed = true;
-		if (!strncmp(buf, "listener ", 9) && strstr(buf, " drops_syn_acceptq ")) {
-			detail = true;
-			id = strtoll(buf + 9, NULL, 10);
-		}
-		if (closed || detail) {
-			char *toks[128];
-			int nt = 0, i;
-
-			for (tok = strtok_r(buf, " ", &save); tok && nt < 128;
-			     tok = strtok_r(NULL, " ", &save))
-				toks[nt++] = tok;
-			for (i = 0; i < nt; i++) {
-				if (i + 1 < nt && closed &&
-				    !strcmp(toks[i], "migrated")) {
-					*closed_migrated = atoll(toks[++i]);
-					*have_closed_migrated = true;
-					if (strip)
-						continue;
-					strcat(res, res[0] ? " " : "");
-					strcat(res, toks[i - 1]);
-					strcat(res, " ");
-					strcat(res, toks[i]);
-					continue;
-				}
-				if (i + 1 < nt && detail &&
-				    !strcmp(toks[i], "migrated_in")) {
-					m.in = atoll(toks[++i]);
-					m.have = true;
-					if (strip)
-						continue;
-					strcat(res, res[0] ? " " : "");
-					strcat(res, toks[i - 1]);
-					strcat(res, " ");
-					strcat(res, toks[i]);
-					continue;
-				}
-				if (i + 1 < nt && detail &&
-				    !strcmp(toks[i], "migrated_out")) {
-					m.out = atoll(toks[++i]);
-					m.have = true;
-					if (strip)
-						continue;
-					strcat(res, res[0] ? " " : "");
-					strcat(res, toks[i - 1]);
-					strcat(res, " ");
-					strcat(res, toks[i]);
-					continue;
-				}
-				if (res[0])
-					strcat(res, " ");
-				strcat(res, toks[i]);
-			}
-			if (detail && *nmig < maxmig) {
-				m.id = id;
-				mig[(*nmig)++] = m;
-			}
-		} else {
-			memcpy(res, buf, len + 1);
-		}
-		len = strlen(res);
-		memmove(out, res, len);
-		out += len;
-		*out++ = '\n';
-	}
-	*out = 0;
 	memset(snap, 0, sizeof(*snap));
 	return aq_parse(text, snap, false);
 }
@@ -1178,11 +1075,8 @@ static void check_all(struct soak *s)
 {
 	struct __test_metadata *_metadata = s->md;
 	static struct oracle o1, o2;
-	static struct mig mig[MAXL];
 	struct aq_snap snap;
-	long long closed_mig = 0;
-	bool have_cm = false;
-	int nmig = 0, tries, i, ns;
+	int tries, i, ns;
 	struct {
 		long long ovf, rqd, rqc, cks, migin;
 		int tracked_tcp, tcp;
@@ -1191,8 +1085,7 @@ static void check_all(struct soak *s)
 	quiesce(s);
 	for (tries = 0;; tries++) {
 		read_oracle(s, &o1);
-		ASSERT_EQ(0, read_aqueue(s, &snap, mig, MAXL, &nmig, &closed_mig,
-					 &have_cm))
+		ASSERT_EQ(0, read_aqueue(s, &snap))
 			TH_LOG("cannot parse /proc/aqueue: %s", snap.err);
 		read_oracle(s, &o2);
 		if (oracle_same(s, &o1, &o2))
@@ -1206,7 +1099,6 @@ static void check_all(struct soak *s)
 		struct lst *l = &s->l[i];
 		struct aq_row *r;
 		char why[512];
-		int j;
 
 		if (!l->open)
 			continue;
@@ -1256,9 +1148,7 @@ static void check_all(struct soak *s)
 			sum[l->ns].rqd += r->synq_full_drops;
 			sum[l->ns].rqc += r->synq_full_cookies;
 			sum[l->ns].cks += r->syn_cookies;
-			for (j = 0; j < nmig; j++)
-				if (mig[j].id == r->id)
-					sum[l->ns].migin += mig[j].in;
+			sum[l->ns].migin += r->migrated_in;
 			/* The group's members share the port: compare once. */
 			if (first_open_member(s, l) == i) {
 				long long synq = 0;
@@ -1328,7 +1218,7 @@ static void check_all(struct soak *s)
 		long long before = s->printed;
 
 		struct aq_snap *p = &s->prev;
-		long long dmig = have_cm ? closed_mig - s->prev_closed_migrated : 0;
+		long long dmig = snap.closed_migrated - p->closed_migrated;
 
 		compare(s, NULL, "closed listeners",
 			snap.closed_listeners - p->closed_listeners,
@@ -1346,8 +1236,7 @@ static void check_all(struct soak *s)
 			snap.closed_drops - p->closed_drops,
 			s->exp_closed_drops, "drops of the closed rows");
 		if (s->mig_ok_since_check || dmig)
-			compare(s, NULL, have_cm ? "closed migrated" :
-				"closed migrated (no such field)", dmig,
+			compare(s, NULL, "closed migrated", dmig,
 				s->mig_ok_since_check,
 				"TcpExtTCPMigrateReqSuccess at the closes");
 		if (s->printed > before && s->printed <= 60) {
@@ -1361,12 +1250,11 @@ static void check_all(struct soak *s)
 	s->closed_log[0] = 0;
 	compare(s, NULL, "closed enqueued", snap.closed_enqueued,
 		snap.closed_accepted + snap.closed_drained +
-		(have_cm ? closed_mig : 0), "accepted + drained + migrated");
+		snap.closed_migrated, "accepted + drained + migrated");
 	if (s->have_prev)
 		aq_snap_free(&s->prev);
 	s->prev = snap;
 	s->have_prev = true;
-	s->prev_closed_migrated = closed_mig;
 	s->exp_closed_n = s->exp_closed_enq = s->exp_closed_acc = 0;
 	s->exp_closed_q = s->exp_closed_drops = 0;
 	s->mig_ok_since_check = 0;
@@ -1380,20 +1268,15 @@ static void close_listener(struct soak *s, int li)
 {
 	struct lst *l = &s->l[li];
 	struct aq_snap snap;
-	static struct mig mig[MAXL];
 	struct mibs before, after;
-	long long cm;
-	bool hcm;
-	int nmig;
 	struct aq_row *r;
 
 	quiesce(s);
 	read_mibs(s, l->ns, &before);
-	if (read_aqueue(s, &snap, mig, MAXL, &nmig, &cm, &hcm) == 0 &&
+	if (read_aqueue(s, &snap) == 0 &&
 	    l->tracked && !filter_unknown(s, l) &&
 	    (r = row_of(s, &snap, l))) {
 		struct nsstate *n = &s->ns[l->ns];
-		int j;
 
 		s->exp_closed_n++;
 		s->exp_closed_enq += r->enqueued;
@@ -1406,9 +1289,7 @@ static void close_listener(struct soak *s, int li)
 			n->retired.reqq_drop += r->synq_full_drops;
 			n->retired.reqq_cookies += r->synq_full_cookies;
 			n->retired.cookies_sent += r->syn_cookies;
-			for (j = 0; j < nmig; j++)
-				if (mig[j].id == r->id)
-					n->retired.mig_ok += mig[j].in;
+			n->retired.mig_ok += r->migrated_in;
 		}
 	}
 	enter_ns(s, l->ns);
@@ -1467,69 +1348,13 @@ static void rebase(struct soak *s)
 
 /* --------------------------------------------------------------- floods */
 
-static uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static uint32_t csum_add(uint32_t sum, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	return sum;
-}
-
 /* One bare SYN from 198.18.0.src:sport to FLOOD_ADDR:dport. */
 static int send_syn(int raw, int src, uint16_t sport, uint16_t dport)
 {
-	struct {
-		struct iphdr ip;
-		struct tcphdr tcp;
-	} pkt;
-	struct {
-		uint32_t saddr, daddr;
-		uint8_t zero, proto;
-		uint16_t len;
-	} pseudo;
-	struct sockaddr_in to = { .sin_family = AF_INET };
 	char srcs[32];
-	uint32_t sum;
 
 	snprintf(srcs, sizeof(srcs), "198.18.0.%d", src);
-	memset(&pkt, 0, sizeof(pkt));
-	pkt.ip.version = 4;
-	pkt.ip.ihl = 5;
-	pkt.ip.ttl = 64;
-	pkt.ip.protocol = IPPROTO_TCP;
-	pkt.ip.tot_len = htons(sizeof(pkt));
-	inet_pton(AF_INET, srcs, &pkt.ip.saddr);
-	inet_pton(AF_INET, FLOOD_ADDR, &pkt.ip.daddr);
-	pkt.tcp.source = htons(sport);
-	pkt.tcp.dest = htons(dport);
-	pkt.tcp.seq = htonl(0x5e000000u + sport);
-	pkt.tcp.doff = 5;
-	pkt.tcp.syn = 1;
-	pkt.tcp.window = htons(65535);
-	pseudo.saddr = pkt.ip.saddr;
-	pseudo.daddr = pkt.ip.daddr;
-	pseudo.zero = 0;
-	pseudo.proto = IPPROTO_TCP;
-	pseudo.len = htons(sizeof(pkt.tcp));
-	sum = csum_add(0, &pseudo, sizeof(pseudo));
-	sum = csum_add(sum, &pkt.tcp, sizeof(pkt.tcp));
-	pkt.tcp.check = htons(csum_fold(sum));
-	to.sin_addr.s_addr = pkt.ip.daddr;
-	if (sendto(raw, &pkt, sizeof(pkt), 0, (struct sockaddr *)&to,
-		   sizeof(to)) != sizeof(pkt))
-		return -errno;
-	return 0;
+	return aq_send_syn(raw, srcs, FLOOD_ADDR, sport, dport);
 }
 
 /* ---------------------------------------------------------------- phases */
@@ -1825,8 +1650,7 @@ static void ph_reset(struct soak *s)
 	if (s->have_prev) {
 		s->prev.closed_listeners = s->prev.closed_enqueued = 0;
 		s->prev.closed_accepted = s->prev.closed_drained = 0;
-		s->prev.closed_drops = 0;
-		s->prev_closed_migrated = 0;
+		s->prev.closed_drops = s->prev.closed_migrated = 0;
 	}
 }
 
