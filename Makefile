@@ -30,8 +30,8 @@ INSTALL_MOD_PATH ?= $(DESTDIR)
 INSTALL_MOD_DIR ?= extra
 DEPMOD ?= depmod
 
-# Debian 11's and 12's kernels (with 12's PREEMPT_RT 6.1, where aqueue
-# refuses to load), Debian 13's 6.12 (trixie) and the newest 7.x of
+# Debian 11's and 12's kernels (with 12's PREEMPT_RT 6.1), Debian 13's
+# 6.12 (trixie) and the newest 7.x of
 # trixie-backports and of unstable (doc/install.md, "Supported kernels").
 KERNELS ?= 5.10 6.1 6.1-rt 6.12 trixie trixie-backports unstable
 DEMO_KERNEL ?= 6.1

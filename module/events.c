@@ -74,7 +74,7 @@ static const char *const aq_event_names[] = {
 	[AQ_EV_RECOVER] = "recover",
 };
 
-static DEFINE_SPINLOCK(aq_ev_lock);	/* the ring, its head, aq_ev_dead */
+static DEFINE_RAW_SPINLOCK(aq_ev_lock);	/* the ring, its head, aq_ev_dead */
 static struct aq_event *aq_ev_ring;
 static u32 aq_ev_mask;
 static u64 aq_ev_head;			/* sequence number of the next event */
@@ -95,9 +95,9 @@ void aq_event_emit(struct aq_listener *l, enum aq_event_type type, u64 now,
 	struct aq_event *ev;
 	unsigned long flags;
 
-	spin_lock_irqsave(&aq_ev_lock, flags);
+	raw_spin_lock_irqsave(&aq_ev_lock, flags);
 	if (!aq_ev_ring || aq_ev_dead) {
-		spin_unlock_irqrestore(&aq_ev_lock, flags);
+		raw_spin_unlock_irqrestore(&aq_ev_lock, flags);
 		return;
 	}
 	ev = &aq_ev_ring[aq_ev_head & aq_ev_mask];
@@ -115,7 +115,7 @@ void aq_event_emit(struct aq_listener *l, enum aq_event_type type, u64 now,
 	aq_format_local(ev->local, sizeof(ev->local), l);
 	ev->seq = aq_ev_head;
 	WRITE_ONCE(aq_ev_head, aq_ev_head + 1);
-	spin_unlock_irqrestore(&aq_ev_lock, flags);
+	raw_spin_unlock_irqrestore(&aq_ev_lock, flags);
 
 	/* Pairs with the barrier in prepare_to_wait() of a reader. */
 	if (wq_has_sleeper(&aq_ev_wq))
@@ -188,11 +188,11 @@ static bool aq_ev_next_line(struct aq_ev_reader *r)
 	unsigned long flags;
 	u64 head, oldest;
 
-	spin_lock_irqsave(&aq_ev_lock, flags);
+	raw_spin_lock_irqsave(&aq_ev_lock, flags);
 	for (;;) {
 		head = aq_ev_head;
 		if (r->next == head) {
-			spin_unlock_irqrestore(&aq_ev_lock, flags);
+			raw_spin_unlock_irqrestore(&aq_ev_lock, flags);
 			return false;
 		}
 		oldest = head > aq_ev_mask + 1 ? head - aq_ev_mask - 1 : 0;
@@ -200,7 +200,7 @@ static bool aq_ev_next_line(struct aq_ev_reader *r)
 			u64 lost = oldest - r->next;
 
 			r->next = oldest;
-			spin_unlock_irqrestore(&aq_ev_lock, flags);
+			raw_spin_unlock_irqrestore(&aq_ev_lock, flags);
 			aq_ev_format_lost(r, lost);
 			return true;
 		}
@@ -209,7 +209,7 @@ static bool aq_ev_next_line(struct aq_ev_reader *r)
 		if (r->all || r->ev.netns == r->netns)
 			break;
 	}
-	spin_unlock_irqrestore(&aq_ev_lock, flags);
+	raw_spin_unlock_irqrestore(&aq_ev_lock, flags);
 	aq_ev_format(r);
 	return true;
 }
@@ -286,9 +286,9 @@ static int aq_ev_open(struct inode *inode, struct file *file)
 	r->all = net_eq(net, &init_net) &&
 		 file_ns_capable(file, &init_user_ns, CAP_NET_ADMIN);
 	/* A reader sees what happens from now on. */
-	spin_lock_irqsave(&aq_ev_lock, flags);
+	raw_spin_lock_irqsave(&aq_ev_lock, flags);
 	r->next = aq_ev_head;
-	spin_unlock_irqrestore(&aq_ev_lock, flags);
+	raw_spin_unlock_irqrestore(&aq_ev_lock, flags);
 	file->private_data = r;
 	return nonseekable_open(inode, file);
 }
@@ -326,11 +326,11 @@ void aq_event_log_drop(struct aq_listener *l)
 	unsigned long flags;
 	pid_t pid;
 
-	spin_lock_irqsave(&l->lock, flags);
+	raw_spin_lock_irqsave(&l->lock, flags);
 	pid = l->pid;
 	qlen = l->qlen;
 	backlog = l->backlog;
-	spin_unlock_irqrestore(&l->lock, flags);
+	raw_spin_unlock_irqrestore(&l->lock, flags);
 	aq_format_local(local, sizeof(local), l);
 	pr_info_ratelimited("listener %u %s %s (pid %d) dropped; queue %u, backlog %u\n",
 			    l->id, aq_format_proto(l), local, pid, qlen,
@@ -348,10 +348,10 @@ int aq_events_init(void)
 	ring = vzalloc(array_size(size, sizeof(*ring)));
 	if (!ring)
 		return -ENOMEM;
-	spin_lock_irqsave(&aq_ev_lock, flags);
+	raw_spin_lock_irqsave(&aq_ev_lock, flags);
 	aq_ev_ring = ring;
 	aq_ev_mask = size - 1;
-	spin_unlock_irqrestore(&aq_ev_lock, flags);
+	raw_spin_unlock_irqrestore(&aq_ev_lock, flags);
 	aq_events_size = size;
 
 	aq_ev_entry = proc_create(AQUEUE_EVENTS_PROC_NAME, 0400, NULL,
@@ -370,9 +370,9 @@ void aq_events_exit(void)
 	unsigned long flags;
 	int tries;
 
-	spin_lock_irqsave(&aq_ev_lock, flags);
+	raw_spin_lock_irqsave(&aq_ev_lock, flags);
 	aq_ev_dead = true;
-	spin_unlock_irqrestore(&aq_ev_lock, flags);
+	raw_spin_unlock_irqrestore(&aq_ev_lock, flags);
 	/* Blocked readers return 0; proc_remove() waits for them. */
 	wake_up_interruptible_all(&aq_ev_wq);
 	proc_remove(aq_ev_entry);

@@ -16,7 +16,7 @@
 #include "table.h"
 #include "watch.h"
 
-static DEFINE_SPINLOCK(aq_closed_lock);
+static DEFINE_RAW_SPINLOCK(aq_closed_lock);
 static struct aq_closed aq_closed;
 
 /*
@@ -42,11 +42,11 @@ static struct aq_listener *aq_listener_create(struct sock *sk, u32 queued,
 	if (added != l)
 		return added;
 
-	/* Probes may have filled its queue before it had an id to mark. */
-	spin_lock_irqsave(&l->lock, flags);
-	if (aq_listener_busy(l))
+	/* A listener found with a queue already: the watch looks at it. */
+	raw_spin_lock_irqsave(&l->lock, flags);
+	if (aq_listener_busy(l) && !l->watched)
 		aq_table_watch(l);
-	spin_unlock_irqrestore(&l->lock, flags);
+	raw_spin_unlock_irqrestore(&l->lock, flags);
 
 	/*
 	 * A socket that stopped listening after the caller looked at it may
@@ -84,17 +84,11 @@ struct aq_listener *aq_listener_get_after_accept(struct sock *sk)
 
 void aq_listener_listen(struct sock *sk)
 {
-	char comm[TASK_COMM_LEN];
 	struct pid *owner, *old;
 	struct aq_listener *l;
 	unsigned long flags;
 	bool created = false;
 
-	/*
-	 * get_task_comm() takes the task's alloc_lock, which is softirq-unsafe:
-	 * never under l->lock, which the SYN path takes in softirq.
-	 */
-	get_task_comm(comm, current);
 	l = aq_table_lookup(sk);
 	if (!l) {
 		l = aq_listener_create(sk, 0, true);
@@ -103,12 +97,12 @@ void aq_listener_listen(struct sock *sk)
 	if (!l)
 		return;
 	owner = get_task_pid(current, PIDTYPE_TGID);
-	spin_lock_irqsave(&l->lock, flags);
+	raw_spin_lock_irqsave(&l->lock, flags);
 	l->backlog = READ_ONCE(sk->sk_max_ack_backlog);
-	old = aq_table_set_owner(l, owner, comm);
+	old = aq_table_set_owner(l, owner);
 	if (created)
 		aq_watch_opened(l);
-	spin_unlock_irqrestore(&l->lock, flags);
+	raw_spin_unlock_irqrestore(&l->lock, flags);
 	put_pid(old);
 }
 
@@ -123,26 +117,26 @@ static void aq_listener_retire(struct aq_listener *l, struct sock *sk)
 	u64 enqueued, accepted, drained, migrated, drops;
 	unsigned long flags;
 
-	spin_lock_irqsave(&l->lock, flags);
+	raw_spin_lock_irqsave(&l->lock, flags);
 	aq_queue_sync(l, sk, ktime_get_ns());
 	enqueued = l->enqueued;
 	accepted = l->accepted;
 	drained = l->qlen;
 	migrated = l->migrated_out;
 	drops = l->drops;
-	spin_unlock_irqrestore(&l->lock, flags);
+	raw_spin_unlock_irqrestore(&l->lock, flags);
 
 	if (!aq_table_unlink(l))
 		return;
 	aq_watch_closed(l);
-	spin_lock_irqsave(&aq_closed_lock, flags);
+	raw_spin_lock_irqsave(&aq_closed_lock, flags);
 	aq_closed.listeners++;
 	aq_closed.enqueued += enqueued;
 	aq_closed.accepted += accepted;
 	aq_closed.drained += drained;
 	aq_closed.migrated += migrated;
 	aq_closed.drops += drops;
-	spin_unlock_irqrestore(&aq_closed_lock, flags);
+	raw_spin_unlock_irqrestore(&aq_closed_lock, flags);
 }
 
 void aq_listener_closing(struct aq_listener *l)
@@ -188,10 +182,10 @@ static bool aq_listener_refresh(struct aq_listener *l)
 		return true;
 	drops = aq_sk_drops(sk);
 	backlog = aq_kernel_backlog(sk);
-	spin_lock_irqsave(&l->lock, flags);
+	raw_spin_lock_irqsave(&l->lock, flags);
 	log = aq_queue_drops_seen(l, drops, 0);
 	l->backlog = backlog;
-	spin_unlock_irqrestore(&l->lock, flags);
+	raw_spin_unlock_irqrestore(&l->lock, flags);
 	if (log)
 		aq_event_log_drop(l);
 	return true;
@@ -221,7 +215,7 @@ bool aq_listener_read_row(struct aq_listener *l, const struct aq_viewer *v,
 
 	if (!aq_listener_refresh(l))
 		return false;
-	spin_lock_irqsave(&l->lock, flags);
+	raw_spin_lock_irqsave(&l->lock, flags);
 	aq_owner_for(l, v, row);
 	row->backlog = l->backlog;
 	row->qlen = l->qlen;
@@ -231,7 +225,7 @@ bool aq_listener_read_row(struct aq_listener *l, const struct aq_viewer *v,
 	row->drops = l->drops;
 	row->wait_max_ns = l->wait_max_ns;
 	memcpy(row->wait_hist, l->wait_hist, sizeof(row->wait_hist));
-	spin_unlock_irqrestore(&l->lock, flags);
+	raw_spin_unlock_irqrestore(&l->lock, flags);
 	return true;
 }
 
@@ -251,7 +245,7 @@ bool aq_listener_read_detail(struct aq_listener *l, struct aq_detail *d)
 		else if (l->family != AF_UNIX)
 			d->synq_len = aq_kernel_synq_len(l->sk);
 	}
-	spin_lock_irqsave(&l->lock, flags);
+	raw_spin_lock_irqsave(&l->lock, flags);
 	d->qlen_area_ns = l->qlen_area_ns;
 	if (now > l->qlen_since_ns)
 		d->qlen_area_ns += (u64)l->qlen * (now - l->qlen_since_ns);
@@ -280,7 +274,7 @@ bool aq_listener_read_detail(struct aq_listener *l, struct aq_detail *d)
 		else
 			memset(&d->syn, 0, sizeof(d->syn));
 	}
-	spin_unlock_irqrestore(&l->lock, flags);
+	raw_spin_unlock_irqrestore(&l->lock, flags);
 	return true;
 }
 
@@ -288,9 +282,9 @@ void aq_listeners_get_closed(struct aq_closed *closed)
 {
 	unsigned long flags;
 
-	spin_lock_irqsave(&aq_closed_lock, flags);
+	raw_spin_lock_irqsave(&aq_closed_lock, flags);
 	*closed = aq_closed;
-	spin_unlock_irqrestore(&aq_closed_lock, flags);
+	raw_spin_unlock_irqrestore(&aq_closed_lock, flags);
 }
 
 void aq_listeners_watch(bool all)
@@ -298,14 +292,15 @@ void aq_listeners_watch(bool all)
 	struct aq_listener *l;
 	unsigned long index, flags;
 
+	aq_table_sync();
 	rcu_read_lock();
 	aq_table_for_each(l, index, !all) {
 		if (!aq_listener_refresh(l))
 			continue;
-		spin_lock_irqsave(&l->lock, flags);
+		raw_spin_lock_irqsave(&l->lock, flags);
 		aq_watch_tick(l, ktime_get_ns());
 		aq_watch_update_mark(l);
-		spin_unlock_irqrestore(&l->lock, flags);
+		raw_spin_unlock_irqrestore(&l->lock, flags);
 	}
 	rcu_read_unlock();
 }
@@ -314,6 +309,7 @@ bool aq_listener_exists(u32 id)
 {
 	bool exists;
 
+	aq_table_sync();
 	rcu_read_lock();
 	exists = aq_table_by_id(id);
 	rcu_read_unlock();
@@ -324,6 +320,7 @@ int aq_listener_reset_one(u32 id)
 {
 	struct aq_listener *l;
 
+	aq_table_sync();
 	rcu_read_lock();
 	l = aq_table_by_id(id);
 	if (l)
@@ -337,14 +334,15 @@ void aq_listeners_reset(void)
 	struct aq_listener *l;
 	unsigned long index, flags;
 
+	aq_table_sync();
 	rcu_read_lock();
 	aq_table_for_each(l, index, false)
 		aq_queue_reset(l);
 	rcu_read_unlock();
 
-	spin_lock_irqsave(&aq_closed_lock, flags);
+	raw_spin_lock_irqsave(&aq_closed_lock, flags);
 	memset(&aq_closed, 0, sizeof(aq_closed));
-	spin_unlock_irqrestore(&aq_closed_lock, flags);
+	raw_spin_unlock_irqrestore(&aq_closed_lock, flags);
 	aq_table_reset_stats();
 	aq_queue_reset_resyncs();
 }
@@ -354,6 +352,7 @@ void aq_listeners_unpin(void)
 	struct aq_listener *l;
 	unsigned long index;
 
+	aq_table_sync();
 	rcu_read_lock();
 	aq_table_for_each(l, index, false) {
 		aq_listener_refresh(l);

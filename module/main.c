@@ -67,10 +67,6 @@ static int __init aqueue_init(void)
 {
 	int err;
 
-	if (AQ_COMPAT_PREEMPT_RT) {
-		pr_err("PREEMPT_RT kernels are not supported yet: the probe handlers take locks that sleep there; not loading\n");
-		return -EOPNOTSUPP;
-	}
 	if (aq_accept_maxactive < 1) {
 		pr_err("accept_maxactive must be at least 1\n");
 		return -EINVAL;

@@ -153,7 +153,7 @@ static int aq_unix_wait(struct kprobe *p, struct pt_regs *regs)
 #define AQ_FOUND_SLOTS 256
 
 static struct aq_found_slot {
-	spinlock_t lock;
+	raw_spinlock_t lock;
 	const struct task_struct *task;
 	const struct sock *other;
 } aq_found[AQ_FOUND_SLOTS];
@@ -163,7 +163,7 @@ void aq_probe_unix_init(void)
 	unsigned int i;
 
 	for (i = 0; i < AQ_FOUND_SLOTS; i++)
-		spin_lock_init(&aq_found[i].lock);
+		raw_spin_lock_init(&aq_found[i].lock);
 }
 
 static struct aq_found_slot *aq_found_slot(void)
@@ -184,10 +184,10 @@ static int aq_unix_connect_entry(struct kretprobe_instance *ri,
 	    READ_ONCE(sock->sk->sk_sndtimeo) == MAX_SCHEDULE_TIMEOUT)
 		return 1;
 	slot = aq_found_slot();
-	spin_lock_irqsave(&slot->lock, irqflags);
+	raw_spin_lock_irqsave(&slot->lock, irqflags);
 	WRITE_ONCE(slot->task, current);
 	slot->other = NULL;
-	spin_unlock_irqrestore(&slot->lock, irqflags);
+	raw_spin_unlock_irqrestore(&slot->lock, irqflags);
 	return 0;
 }
 
@@ -213,10 +213,10 @@ static int aq_unix_find_return(struct kretprobe_instance *ri,
 	if (IS_ERR_OR_NULL(other))
 		return 0;
 	slot = aq_found_slot();
-	spin_lock_irqsave(&slot->lock, flags);
+	raw_spin_lock_irqsave(&slot->lock, flags);
 	if (slot->task == current)
 		slot->other = other;
-	spin_unlock_irqrestore(&slot->lock, flags);
+	raw_spin_unlock_irqrestore(&slot->lock, flags);
 	return 0;
 }
 
@@ -227,12 +227,12 @@ static int aq_unix_connect_return(struct kretprobe_instance *ri,
 	const struct sock *other = NULL;
 	unsigned long flags;
 
-	spin_lock_irqsave(&slot->lock, flags);
+	raw_spin_lock_irqsave(&slot->lock, flags);
 	if (slot->task == current) {
 		other = slot->other;
 		WRITE_ONCE(slot->task, NULL);
 	}
-	spin_unlock_irqrestore(&slot->lock, flags);
+	raw_spin_unlock_irqrestore(&slot->lock, flags);
 	if (other && (int)regs_return_value(regs) == -EAGAIN)
 		aq_probe_update((struct sock *)other, false,
 				aq_listener_refused);

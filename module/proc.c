@@ -88,6 +88,7 @@ static void *aq_seek(struct seq_file *m, loff_t *pos)
 static void *aq_seq_start(struct seq_file *m, loff_t *pos)
 	__acquires(RCU)
 {
+	aq_table_sync();
 	rcu_read_lock();
 	return aq_seek(m, pos);
 }

@@ -18,10 +18,6 @@
 #include "table.h"
 #include "watch.h"
 
-/* The ring of enqueue times grows on demand up to this many entries. */
-#define AQ_RING_MIN	8U
-#define AQ_RING_MAX	65536U
-
 static atomic_long_t aq_resyncs;
 /* Bumped to make every listener re-read its queue length from the kernel. */
 static atomic_t aq_epoch;
@@ -84,7 +80,7 @@ static void aq_unlock_log_drop(struct aq_listener *l, unsigned long flags,
 			       bool log)
 	__releases(&l->lock)
 {
-	spin_unlock_irqrestore(&l->lock, flags);
+	raw_spin_unlock_irqrestore(&l->lock, flags);
 	if (unlikely(log))
 		aq_event_log_drop(l);
 }
@@ -178,29 +174,6 @@ void aq_queue_reset_resyncs(void)
 	atomic_long_set(&aq_resyncs, 0);
 }
 
-static bool aq_ring_grow(struct aq_listener *l)
-{
-	u32 cap = l->ring_cap ? l->ring_cap * 2 : AQ_RING_MIN;
-	u64 *ring;
-	u32 i;
-
-	if (cap > AQ_RING_MAX ||
-	    !aq_table_charge((cap - l->ring_cap) * sizeof(*ring)))
-		return false;
-	ring = kmalloc_array(cap, sizeof(*ring), GFP_ATOMIC | __GFP_NOWARN);
-	if (!ring) {
-		aq_table_uncharge((cap - l->ring_cap) * sizeof(*ring));
-		return false;
-	}
-	for (i = 0; i < l->ring_count; i++)
-		ring[i] = l->ring[(l->ring_head + i) & (l->ring_cap - 1)];
-	kfree(l->ring);
-	l->ring = ring;
-	l->ring_cap = cap;
-	l->ring_head = 0;
-	return true;
-}
-
 /*
  * Drops are the kernel's own sk_drops counted from when tracking began.
  * Concurrent probes read it at different moments, so keep the largest
@@ -236,7 +209,7 @@ void aq_listener_syn(struct aq_listener *l, struct sock *sk)
 	bool log = false;
 
 	/* A SYN changes no queue: the clock is read only for a drop. */
-	spin_lock_irqsave(&l->lock, flags);
+	raw_spin_lock_irqsave(&l->lock, flags);
 	aq_sync(l, sk, 0, 0);
 	l->backlog = READ_ONCE(sk->sk_max_ack_backlog);
 	l->qlen_hist[aq_qlen_bucket(kernel_qlen)]++;
@@ -256,14 +229,14 @@ void aq_listener_syn_done(struct aq_listener *l,
 	struct aq_syn *syn;
 	unsigned long flags;
 
-	spin_lock_irqsave(&l->lock, flags);
+	raw_spin_lock_irqsave(&l->lock, flags);
 	syn = aq_syn_get(l);
 	if (syn) {
 		syn->synq_full_drops += outcome->synq_full_drops;
 		syn->synq_full_cookies += outcome->synq_full_cookies;
 		syn->syn_cookies += outcome->syn_cookies;
 	}
-	spin_unlock_irqrestore(&l->lock, flags);
+	raw_spin_unlock_irqrestore(&l->lock, flags);
 }
 
 void aq_listener_synack_retrans(struct aq_listener *l)
@@ -271,11 +244,11 @@ void aq_listener_synack_retrans(struct aq_listener *l)
 	struct aq_syn *syn;
 	unsigned long flags;
 
-	spin_lock_irqsave(&l->lock, flags);
+	raw_spin_lock_irqsave(&l->lock, flags);
 	syn = aq_syn_get(l);
 	if (syn)
 		syn->synack_retrans++;
-	spin_unlock_irqrestore(&l->lock, flags);
+	raw_spin_unlock_irqrestore(&l->lock, flags);
 }
 
 /*
@@ -286,8 +259,7 @@ static void aq_enqueue_locked(struct aq_listener *l, u64 since, u64 now)
 {
 	aq_qlen_set(l, l->qlen + 1, now);
 	l->enqueued++;
-	if (!l->untimed_tail &&
-	    (l->ring_count < l->ring_cap || aq_ring_grow(l))) {
+	if (!l->untimed_tail && aq_table_ring_room(l)) {
 		l->ring[(l->ring_head + l->ring_count) & (l->ring_cap - 1)] =
 			since;
 		l->ring_count++;
@@ -331,7 +303,7 @@ void aq_listener_enqueue(struct aq_listener *l, struct sock *sk,
 	unsigned long flags;
 	u64 now, handshake_ns;
 
-	spin_lock_irqsave(&l->lock, flags);
+	raw_spin_lock_irqsave(&l->lock, flags);
 	now = ktime_get_ns();
 	aq_sync(l, sk, 0, now);
 	if (synack_ns && now >= synack_ns) {
@@ -346,7 +318,7 @@ void aq_listener_enqueue(struct aq_listener *l, struct sock *sk,
 		}
 	}
 	aq_enqueue_locked(l, now, now);
-	spin_unlock_irqrestore(&l->lock, flags);
+	raw_spin_unlock_irqrestore(&l->lock, flags);
 }
 
 void aq_listener_datagram(struct aq_listener *l, struct sock *sk,
@@ -358,7 +330,7 @@ void aq_listener_datagram(struct aq_listener *l, struct sock *sk,
 	bool log;
 	u64 now;
 
-	spin_lock_irqsave(&l->lock, flags);
+	raw_spin_lock_irqsave(&l->lock, flags);
 	now = ktime_get_ns();
 	aq_sync(l, sk, 0, now);
 	l->backlog = READ_ONCE(sk->sk_rcvbuf);
@@ -384,23 +356,20 @@ void aq_listener_datagram(struct aq_listener *l, struct sock *sk,
 
 static void aq_claim(struct aq_listener *l)
 {
-	char comm[TASK_COMM_LEN];
 	struct pid *owner;
 	unsigned long flags;
 
 	/*
 	 * A receive in softirq (a sockmap verdict) runs on whatever task it
-	 * interrupted, whose alloc_lock it might deadlock on: it names none.
+	 * interrupted: that task is not the owner.
 	 */
 	if (READ_ONCE(l->pid) || !in_task())
 		return;
-	/* Outside l->lock, as in aq_listener_listen(). */
-	get_task_comm(comm, current);
 	owner = get_task_pid(current, PIDTYPE_TGID);
-	spin_lock_irqsave(&l->lock, flags);
+	raw_spin_lock_irqsave(&l->lock, flags);
 	if (!l->pid)
-		owner = aq_table_set_owner(l, owner, comm);
-	spin_unlock_irqrestore(&l->lock, flags);
+		owner = aq_table_set_owner(l, owner);
+	raw_spin_unlock_irqrestore(&l->lock, flags);
 	put_pid(owner);
 }
 
@@ -420,7 +389,7 @@ void aq_listener_dequeue(struct aq_listener *l, struct sock *sk)
 	unsigned long flags;
 	u64 now, since;
 
-	spin_lock_irqsave(&l->lock, flags);
+	raw_spin_lock_irqsave(&l->lock, flags);
 	now = ktime_get_ns();
 	/* The kernel has already taken the one counted here. */
 	aq_sync(l, sk, 1, now);
@@ -442,7 +411,7 @@ void aq_listener_dequeue(struct aq_listener *l, struct sock *sk)
 		aq_wait_count(l, since, now);
 out:
 	aq_watch_accepted(l, now);
-	spin_unlock_irqrestore(&l->lock, flags);
+	raw_spin_unlock_irqrestore(&l->lock, flags);
 }
 
 void aq_listener_migrate(struct aq_listener *from, struct sock *from_sk,
@@ -452,7 +421,7 @@ void aq_listener_migrate(struct aq_listener *from, struct sock *from_sk,
 	unsigned long flags;
 
 	if (from) {
-		spin_lock_irqsave(&from->lock, flags);
+		raw_spin_lock_irqsave(&from->lock, flags);
 		/* The kernel took it off the queue before choosing @to_sk. */
 		aq_sync(from, from_sk, 1, now);
 		if (!from->qlen)
@@ -460,18 +429,18 @@ void aq_listener_migrate(struct aq_listener *from, struct sock *from_sk,
 			from->enqueued++;
 		since = aq_dequeue_locked(from, now);
 		from->migrated_out++;
-		spin_unlock_irqrestore(&from->lock, flags);
+		raw_spin_unlock_irqrestore(&from->lock, flags);
 	}
 	if (!to)
 		return;
 	if (since == AQ_RING_UNTIMED)
 		since |= now;
-	spin_lock_irqsave(&to->lock, flags);
+	raw_spin_lock_irqsave(&to->lock, flags);
 	/* The kernel queues it at the tail right after the probe. */
 	aq_sync(to, to_sk, 0, now);
 	aq_enqueue_locked(to, since, now);
 	to->migrated_in++;
-	spin_unlock_irqrestore(&to->lock, flags);
+	raw_spin_unlock_irqrestore(&to->lock, flags);
 }
 
 void aq_listener_received(struct aq_listener *l, struct sock *sk)
@@ -488,7 +457,7 @@ void aq_listener_drops(struct aq_listener *l, struct sock *sk, u32 delta,
 	unsigned long flags;
 	bool log;
 
-	spin_lock_irqsave(&l->lock, flags);
+	raw_spin_lock_irqsave(&l->lock, flags);
 	log = aq_drops_seen(l, kernel_drops, 0);
 	if (delta) {
 		if (cause == AQ_DROP_SYN_ACCEPTQ_FULL)
@@ -502,7 +471,7 @@ void aq_listener_ack_overflow(struct aq_listener *l, struct sock *sk)
 	unsigned long flags;
 	bool log;
 
-	spin_lock_irqsave(&l->lock, flags);
+	raw_spin_lock_irqsave(&l->lock, flags);
 	/* sk_drops as it is about to be: the kernel's count catches up. */
 	log = aq_drops_seen(l, aq_sk_drops(sk) + 1, 0);
 	l->drops_ack_acceptq++;
@@ -514,7 +483,7 @@ void aq_listener_refused(struct aq_listener *l)
 	unsigned long flags;
 	bool log;
 
-	spin_lock_irqsave(&l->lock, flags);
+	raw_spin_lock_irqsave(&l->lock, flags);
 	log = aq_watch_dropped(l, 1, ktime_get_ns());
 	l->drops++;
 	aq_unlock_log_drop(l, flags, log);
@@ -524,9 +493,9 @@ void aq_listener_waited(struct aq_listener *l)
 {
 	unsigned long flags;
 
-	spin_lock_irqsave(&l->lock, flags);
+	raw_spin_lock_irqsave(&l->lock, flags);
 	l->waited++;
-	spin_unlock_irqrestore(&l->lock, flags);
+	raw_spin_unlock_irqrestore(&l->lock, flags);
 }
 
 void aq_queue_reset(struct aq_listener *l)
@@ -534,7 +503,7 @@ void aq_queue_reset(struct aq_listener *l)
 	unsigned long flags;
 	u64 now;
 
-	spin_lock_irqsave(&l->lock, flags);
+	raw_spin_lock_irqsave(&l->lock, flags);
 	now = ktime_get_ns();
 	l->drops_base += (u32)l->drops;
 	l->drops = 0;
@@ -562,5 +531,5 @@ void aq_queue_reset(struct aq_listener *l)
 	} else if (l->syn) {
 		memset(l->syn, 0, sizeof(*l->syn));
 	}
-	spin_unlock_irqrestore(&l->lock, flags);
+	raw_spin_unlock_irqrestore(&l->lock, flags);
 }

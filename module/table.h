@@ -52,6 +52,22 @@ struct aq_udp {
 };
 
 /*
+ * A listener's ring of enqueue times is allocated at its first enqueue
+ * and doubles as its queue grows, up to AQ_RING_MAX.
+ */
+#define AQ_RING_MIN	8U
+#define AQ_RING_MAX	65536U
+
+/*
+ * What the probes leave to process context for an entry (table.c): bits
+ * of ops_pending.
+ */
+#define AQ_OP_PUBLISH	BIT(0)	/* into the ids */
+#define AQ_OP_MARK	BIT(1)	/* the watch's mark follows watched */
+#define AQ_OP_GROW_RING	BIT(2)	/* PREEMPT_RT: a ring for the next burst */
+#define AQ_OP_RETIRE	BIT(3)	/* out of the ids, freed after a grace period */
+
+/*
  * One tracked listener. Its queue model is described in queue.h, its live
  * state in watch.h.
  */
@@ -75,12 +91,15 @@ struct aq_listener {
 	/* watch.c's, under lock (with its live state below, in a hole). */
 	u8 stalled:1;		/* a stall event was sent, no recovery yet */
 	u8 drop_logged:1;
-	u8 watched:1;		/* marked in the ids for the watch's pass */
+	u8 watched:1;		/* to be marked in the ids for the watch's pass */
+	u8 op_queued:1;		/* table.c's: op_node is queued */
+	u8 ops_pending;		/* table.c's: AQ_OP_* */
 	u32 id;
 	union {
 		struct rcu_head rcu;
 		struct llist_node free_node;	/* after the grace period */
 	};
+	struct llist_node op_node;
 
 	/* Identity, copied when tracking begins so readers never touch sk. */
 	u32 netns;
@@ -98,9 +117,14 @@ struct aq_listener {
 	 * as ss -p would (see aq_listener_read_row()); under lock.
 	 */
 	struct pid *owner;
+	/*
+	 * The owner before, kept rather than put: a probe must not free it,
+	 * and it may be the last reference (see aq_table_set_owner()).
+	 */
+	struct pid *owner_before;
 	kuid_t owner_uid;
 
-	spinlock_t lock;	/* everything below */
+	raw_spinlock_t lock;	/* everything below */
 	u32 backlog;
 	u32 qlen;
 	u32 qpeak;
@@ -175,22 +199,11 @@ static inline u64 aq_ring_since(u64 entry)
 }
 
 /*
- * Under l->lock: the current task, as @owner (a reference handed over)
- * named @comm, owns @l. Returns the previous owner, to be put after the
- * unlock.
+ * Under l->lock: the current task, as @owner (a reference handed over),
+ * owns @l. Returns a reference for the caller to put after the unlock,
+ * never the last one.
  */
-static inline struct pid *aq_table_set_owner(struct aq_listener *l,
-					     struct pid *owner,
-					     const char *comm)
-{
-	struct pid *old = l->owner;
-
-	l->owner = owner;
-	l->owner_uid = current_euid();
-	l->pid = task_tgid_nr(current);
-	memcpy(l->comm, comm, sizeof(l->comm));
-	return old;
-}
+struct pid *aq_table_set_owner(struct aq_listener *l, struct pid *owner);
 
 static inline bool aq_is_udp(const struct aq_listener *l)
 {
@@ -211,6 +224,11 @@ static const struct rhashtable_params aq_table_params __maybe_unused = {
 	.key_offset = offsetof(struct aq_listener, sk),
 	.head_offset = offsetof(struct aq_listener, node),
 	.automatic_shrinking = true,
+	/*
+	 * Room for a burst of new listeners before the table's worker grows
+	 * it: on PREEMPT_RT a table fuller than that takes none (table.c).
+	 */
+	.min_size = 256,
 };
 
 /*
@@ -254,6 +272,12 @@ struct aq_listener *aq_table_insert(struct aq_listener *l, bool from_listen);
  */
 bool aq_table_unlink(struct aq_listener *l);
 
+/*
+ * Applies to the ids what the probes changed so far: the readers of ids
+ * call it first, from process context.
+ */
+void aq_table_sync(void);
+
 /* Under rcu_read_lock(): the entry with id @id, or NULL. */
 struct aq_listener *aq_table_by_id(u32 id);
 /* Under rcu_read_lock(): the first entry with an id of at least *@id. */
@@ -268,7 +292,8 @@ struct aq_listener *aq_table_next(unsigned long *index, bool busy);
 
 /*
  * The entries the watch looks at every period are marked: those with a
- * queue, a burst of drops or a stall. Under l->lock.
+ * queue, a burst of drops or a stall. Under l->lock; the mark follows at
+ * the next aq_table_sync().
  */
 void aq_table_watch(struct aq_listener *l);
 void aq_table_unwatch(struct aq_listener *l);
@@ -279,9 +304,13 @@ void aq_table_unwatch(struct aq_listener *l);
  */
 struct aq_syn *aq_table_syn_alloc(void);
 struct aq_udp *aq_table_udp_alloc(void);
-/* Memory for a listener's ring, held against max_memory. */
-bool aq_table_charge(size_t bytes);
-void aq_table_uncharge(size_t bytes);
+/*
+ * Under l->lock, from a probe: true if the ring has room for one more
+ * time, grown if need be. On PREEMPT_RT, where a probe cannot allocate,
+ * it is grown ahead from process context, and a burst that fills it
+ * before then leaves untimed.
+ */
+bool aq_table_ring_room(struct aq_listener *l);
 
 /* Stops tracking the listeners that the filter in force leaves out. */
 void aq_table_refilter(void);

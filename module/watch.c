@@ -124,13 +124,13 @@ void aq_watch_closed(struct aq_listener *l)
 	unsigned long flags;
 	u64 now;
 
-	spin_lock_irqsave(&l->lock, flags);
+	raw_spin_lock_irqsave(&l->lock, flags);
 	now = ktime_get_ns();
 	if (l->burst_drops)
 		aq_burst_end(l, now);
 	l->stalled = false;
 	aq_event_emit(l, AQ_EV_CLOSE, now, 0, 0);
-	spin_unlock_irqrestore(&l->lock, flags);
+	raw_spin_unlock_irqrestore(&l->lock, flags);
 }
 
 void aq_watch_tick(struct aq_listener *l, u64 now)

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -21,6 +22,13 @@ const char *aq_module_path(void)
 	snprintf(path, sizeof(path), "/lib/modules/%s/extra/aqueue.ko",
 		 u.release);
 	return path;
+}
+
+bool aq_kernel_preempt_rt(void)
+{
+	struct utsname u;
+
+	return !uname(&u) && strstr(u.version, "PREEMPT_RT");
 }
 
 int aq_is_loaded(void)

@@ -6,6 +6,8 @@
 #ifndef AQ_MODULE_H
 #define AQ_MODULE_H
 
+#include <stdbool.h>
+
 #include "aqueue_format.h"
 #include "aq_file.h"
 
@@ -18,6 +20,12 @@
 const char *aq_module_path(void);
 
 int aq_is_loaded(void);
+
+/*
+ * A PREEMPT_RT kernel, where the module sizes a listener's ring by its
+ * backlog up front instead of growing it in the probes.
+ */
+bool aq_kernel_preempt_rt(void);
 
 /*
  * Returns 0 or -errno from finit_module. $AQ_LOAD_PARAMS goes before the
