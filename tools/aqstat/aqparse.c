@@ -10,6 +10,11 @@
  * or is a table row (starts with the listener's id). A line that does not
  * parse completely is reported and skipped; so is a last line without its
  * newline, since a cut-off histogram line would otherwise look valid.
+ *
+ * What a newer module may add without a new format number, a KEY VALUE
+ * pair in a line of keys or a "listener ID KIND ..." line of a new KIND,
+ * is skipped and counted (unknown_keys), never a reason to drop the line:
+ * the figures this parser knows are all still there.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -65,6 +70,28 @@ static void note(struct ctx *c, const char *fmt, ...)
 	vfprintf(c->warn, fmt, ap);
 	va_end(ap);
 	fputc('\n', c->warn);
+}
+
+/* A key a module could add: a lower-case letter, then [a-z0-9_]. */
+static int is_key(const char *s)
+{
+	if (*s < 'a' || *s > 'z')
+		return 0;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(s);
+}
+
+/*
+ * A key or a line kind this parser does not know, in a format it knows:
+ * what a newer module adds. Counted, the first one kept for the warning
+ * aq_parse() gives once, never a reason to drop the line.
+ */
+static void unknown(struct ctx *c, const char *what)
+{
+	if (!c->s->unknown_keys++) {
+		snprintf(c->s->first_unknown, sizeof(c->s->first_unknown),
+			 "%s", what);
+		c->s->first_unknown_line = c->lineno;
+	}
 }
 
 /* Splits @line in place at spaces. */
@@ -289,6 +316,7 @@ static int parse_fields(struct ctx *c, const char *what, struct tokens *tk,
 			int first, const struct aq_field *f, void *dst)
 {
 	uint64_t seen = 0, tmp[MAX_FIELDS];
+	int nunknown = 0, first_unknown = 0;
 
 	if ((tk->n - first) % 2) {
 		bad(c, "%s: key %s has no value", what, tk->t[tk->n - 1]);
@@ -302,8 +330,14 @@ static int parse_fields(struct ctx *c, const char *what, struct tokens *tk,
 			    !strcmp(tk->t[i], f[k].key))
 				break;
 		if (!f[k].key) {
-			bad(c, "%s: unknown field %.40s", what, tk->t[i]);
-			return -1;
+			/* a newer module's key: skipped, the line kept */
+			if (!is_key(tk->t[i])) {
+				bad(c, "%s: %.40s is not a key", what, tk->t[i]);
+				return -1;
+			}
+			if (!nunknown++)
+				first_unknown = i;
+			continue;
 		}
 		if (seen & (1ULL << k)) {
 			bad(c, "%s: field %s appears twice", what, f[k].key);
@@ -321,6 +355,8 @@ static int parse_fields(struct ctx *c, const char *what, struct tokens *tk,
 	for (int k = 0; f[k].key; k++)
 		if (seen & (1ULL << k))
 			*(uint64_t *)((char *)dst + f[k].off) = tmp[k];
+	while (nunknown--)
+		unknown(c, tk->t[first_unknown]);
 	return 0;
 }
 
@@ -580,6 +616,8 @@ static void parse_detail(struct ctx *c, struct tokens *tk)
 		l->has_live = c->s->format >= 2;
 		l->has_migrate = c->s->format >= 3;
 		l->has_detail = 1;
+	} else if (is_key(tk->t[2])) {
+		unknown(c, tk->t[2]);	/* a newer module's line kind */
 	} else {
 		bad(c, "listener %llu: unknown line kind %.30s",
 		    (unsigned long long)id, tk->t[2]);
@@ -711,6 +749,10 @@ enum aq_parse_result aq_parse(const char *text, size_t len, const char *name,
 			bad(&c, "unknown keyword %.30s", tk->t[0]);
 		}
 	}
+	if (s->unknown_keys && warn)
+		fprintf(warn, "aqstat: %s: %u unknown key%s skipped (the first, %s, on line %u): the module is newer than this aqstat; every other figure is shown\n",
+			name, s->unknown_keys, s->unknown_keys == 1 ? "" : "s",
+			s->first_unknown, s->first_unknown_line);
 	if (c.lineno == 1) {	/* just the version line */
 		note(&c, "nothing after the version line");
 		goto out;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * A strict parser for /proc/aqueue (formats 1 and 2, see README.md and
- * include/aqueue_format.h). Malformed lines are reported and skipped,
+ * A strict parser for /proc/aqueue (formats 1 to 3, see doc/interface.md
+ * and include/aqueue_format.h). Malformed lines are reported and skipped,
  * never half-used: a row either parses completely or is dropped.
  */
 #ifndef AQPARSE_H
@@ -77,6 +77,14 @@ struct aq_snapshot {
 	struct aq_listener *l;
 	size_t n, cap;
 	unsigned int malformed;	/* lines reported and skipped */
+	/*
+	 * Keys (and "listener ID KIND" kinds) this parser does not know, in
+	 * lines it kept: a newer module's additions. The first one's name
+	 * and line, for the one warning.
+	 */
+	unsigned int unknown_keys;
+	char first_unknown[48];
+	unsigned int first_unknown_line;
 };
 
 /*
@@ -115,6 +123,12 @@ enum aq_parse_result {
 enum aq_parse_result aq_parse(const char *text, size_t len, const char *name,
 			      FILE *warn, struct aq_snapshot *s);
 void aq_snapshot_free(struct aq_snapshot *s);
+
+/* After AQ_PARSE_VERSION: the input is of a format newer than this parser. */
+static inline int aq_format_newer(const struct aq_snapshot *s)
+{
+	return s->format > AQUEUE_FORMAT_VERSION && s->format != UINT64_MAX;
+}
 
 const char *aq_proto_name(enum aq_proto p);
 

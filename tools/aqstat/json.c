@@ -178,7 +178,8 @@ int show_json(FILE *out, const struct aq_snapshot *s,
 
 	fprintf(out, "{\"format\": %llu, \"source\": ", (unsigned long long)s->format);
 	json_str(out, source);
-	fprintf(out, ", \"malformed_lines\": %u,\n \"state\": ", s->malformed);
+	fprintf(out, ", \"malformed_lines\": %u, \"unknown_keys\": %u,\n \"state\": ",
+		s->malformed, s->unknown_keys);
 	global(out, AQ_G_STATE, &s->state, s->has_state);
 	fputs(",\n \"closed\": ", out);
 	global(out, AQ_G_CLOSED, &s->closed, s->has_closed);

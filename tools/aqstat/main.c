@@ -251,10 +251,13 @@ static int prometheus_to_file(void)
 		show_prometheus(of.f, &s, &opt.filter);
 		aq_snapshot_free(&s);
 	} else {
-		show_prometheus_down(of.f);
+		show_prometheus_down(of.f, &s);
 	}
 	outfile_commit(&of);
-	/* the file says that the module is not loaded: that is no failure */
+	/*
+	 * the file says that the module is not loaded: that is no failure; a
+	 * format newer than aqstat's is (exit 4), and the file says that too
+	 */
 	return r == EX_NOMODULE ? EX_OK : r;
 }
 

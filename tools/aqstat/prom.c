@@ -98,11 +98,23 @@ static void prom_global(FILE *f, const char *name, const char *type,
 	fprintf(f, "%s %llu\n", name, (unsigned long long)v);
 }
 
-static void prom_up(FILE *f, int up)
+/*
+ * aqueue_up and what says why it is 0: aqueue_format_newer tells "aqstat
+ * is older than the module" from "the module is not loaded".
+ */
+static void prom_up(FILE *f, int up, const struct aq_snapshot *s)
 {
+	int newer = s && aq_format_newer(s);
+
 	prom_global(f, "aqueue_up", "gauge",
-		    "1 if aqstat read the aqueue module's figures, 0 if the module is not loaded or they could not be read.",
+		    "1 if aqstat read the aqueue module's figures; 0 if it could not: the module is not loaded, or aqueue_format_newer is 1, or the file is not readable.",
 		    (uint64_t)up);
+	prom_global(f, "aqueue_format_newer", "gauge",
+		    "1 if /proc/aqueue is of a format newer than this aqstat reads: aqstat is older than the module (aqueue_up is then 0).",
+		    (uint64_t)newer);
+	prom_global(f, "aqueue_format", "gauge",
+		    "The format version of /proc/aqueue as read (0 when it could not be read).",
+		    s && s->format != UINT64_MAX ? s->format : 0);
 }
 
 /* One sample a metric of group @g of the global struct @base. */
@@ -210,10 +222,13 @@ int show_prometheus(FILE *out, const struct aq_snapshot *s,
 	size_t n;
 	const struct aq_listener **v = select_listeners(s, f, &n);
 
-	prom_up(out, 1);
+	prom_up(out, 1, s);
 	prom_global(out, "aqueue_parse_malformed_lines", "gauge",
-		    "Lines of /proc/aqueue that aqstat could not parse in this read.",
+		    "Lines of /proc/aqueue that aqstat could not parse in this read (their figures are missing).",
 		    s->malformed);
+	prom_global(out, "aqueue_parse_unknown_keys", "gauge",
+		    "Keys of /proc/aqueue that this aqstat does not know, skipped in this read (a newer module; every known figure is kept).",
+		    s->unknown_keys);
 	if (s->has_state)
 		prom_globals(out, AQ_G_STATE, &s->state);
 	if (s->has_closed)
@@ -230,7 +245,7 @@ int show_prometheus(FILE *out, const struct aq_snapshot *s,
 	return EX_OK;
 }
 
-void show_prometheus_down(FILE *out)
+void show_prometheus_down(FILE *out, const struct aq_snapshot *s)
 {
-	prom_up(out, 0);
+	prom_up(out, 0, s);
 }

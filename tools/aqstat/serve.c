@@ -88,7 +88,7 @@ static void metrics(int fd, const struct serve_opts *o, long long deadline)
 		show_prometheus(f, &s, o->filter);
 		aq_snapshot_free(&s);
 	} else {
-		show_prometheus_down(f);
+		show_prometheus_down(f, &s);
 	}
 	if (fclose(f))
 		die(EX_ERR, "out of memory");

@@ -71,6 +71,9 @@ hist_ok() {
 prom_ok() { promtool_ok "$T/out" && hist_ok "$T/out"; }
 maxwidth() { "$PY" -c 'import sys; print(max([len(l.rstrip("\n")) for l in open(sys.argv[1], encoding="utf-8")] + [0]))' "$1"; }
 
+# the labels of samples/one-listener.txt's (and live.txt's) listener
+L1='{id="1",netns="4026531840",proto="tcp6",address="::",port="5000",comm="smoke"'
+
 # --- command line
 t help "run 0 --help && has '--prometheus' $T/out && has 'Exit status' $T/out && has 'ctl' $T/out"
 t usage-errors "run 2 --bogus && run 2 -p 70000 && run 2 -w 0 && run 2 -n 0 && run 2 -j --prometheus && run 2 -w 1 -j && run 2 extra"
@@ -107,7 +110,23 @@ t hist-gaps-and-units "run 0 -H -f $S/basic.txt &&
 	has '[256K, 512K)         184 |' $T/out && has '(empty)' $T/out"
 
 # --- malformed input
-t unknown-version "run 4 -f $S/unknown-version.txt && has 'unknown format version 99' $T/err && [ ! -s $T/out ]"
+t unknown-version "run 4 -f $S/unknown-version.txt && has 'is format 99, newer than this aqstat' $T/err && has 'older than the module' $T/err &&
+	hasnt modprobe $T/err && [ ! -s $T/out ]"
+# item 6: a newer module's key (and line kind) is skipped, the line and its
+# figures kept; the newer format is told from a module not loaded
+sed -e 's/ stalled 1 overflowing 1$/ stalled 1 future_key 7 overflowing 1/' -e '$a listener 1 future_kind 0:1' $S/live.txt >"$T/nk.txt"
+t unknown-key-keeps-line "grep -q future_key $T/nk.txt && run 0 -f $T/nk.txt && row 1 | grep -q ' 1/2 stalled+overflow ' &&
+	has '2 unknown keys skipped (the first, future_key, on line 7)' $T/err && hasnt 'line ignored' $T/err && hasnt warning $T/out &&
+	run 0 --strict -j -f $T/nk.txt && json 'j[\"unknown_keys\"] == 2 and j[\"malformed_lines\"] == 0 and j[\"listeners\"][0][\"stalled\"] == 1 and j[\"listeners\"][0][\"hol_age_ns\"] == 2000000000' &&
+	run 0 --prometheus -f $T/nk.txt && prom_ok && has 'aqueue_parse_unknown_keys 2' $T/out && has 'aqueue_parse_malformed_lines 0' $T/out &&
+	has 'aqueue_listener_stalled$L1} 1' $T/out"
+t unknown-key-not-a-key "sed 's/ stalled 1 / stalled 1 Bad-Key 7 /' $S/live.txt >$T/bk.txt && run 0 -j -f $T/bk.txt &&
+	has 'Bad-Key is not a key' $T/err && json 'j[\"malformed_lines\"] >= 1 and j[\"unknown_keys\"] == 0'"
+t newer-format-prometheus "run 4 --prometheus -o $T/aq.prom -f $S/unknown-version.txt && cp $T/aq.prom $T/out && prom_ok &&
+	has 'aqueue_up 0' $T/out && has 'aqueue_format_newer 1' $T/out && has 'aqueue_format 99' $T/out &&
+	AQSTAT_PROC=$T/nonexistent run 0 --prometheus -o $T/aq.prom && cp $T/aq.prom $T/out &&
+	has 'aqueue_up 0' $T/out && has 'aqueue_format_newer 0' $T/out &&
+	run 0 --prometheus -f $S/live.txt && has 'aqueue_up 1' $T/out && has 'aqueue_format_newer 0' $T/out && has 'aqueue_format 2' $T/out"
 t huge-version "run 4 -f $S/huge-version.txt && has 'unknown format version' $T/err"
 t not-aqueue "run 4 -f $S/not-aqueue.txt && has 'not aqueue output' $T/err && run 4 -f $S/empty.txt"
 t bad-header "run 4 -f $S/bad-header.txt && has 'table header' $T/err"
@@ -130,7 +149,6 @@ t json-empty "run 0 -j -f $S/empty-table.txt && json 'j[\"listeners\"] == [] and
 t json-many "run 0 -j -f $S/many.txt && json 'len(j[\"listeners\"]) == 200 and sorted(set(l[\"proto\"] for l in j[\"listeners\"])) == [\"tcp\", \"tcp6\", \"udp\", \"udp6\", \"unix\"] and j[\"listeners\"][3][\"proto\"] == \"unix\" and j[\"listeners\"][3][\"port\"] is None and j[\"listeners\"][3][\"address\"] == \"/run/app4.sock\"'"
 
 # --- Prometheus
-L1='{id="1",netns="4026531840",proto="tcp6",address="::",port="5000",comm="smoke"'
 t prom-one-listener "run 0 --prometheus -f $S/one-listener.txt && prom_ok && hasnt 'pid=' $T/out &&
 	has 'aqueue_listener_drops_total$L1} 4' $T/out &&
 	has 'aqueue_listener_queue_length$L1} 1' $T/out &&
