@@ -76,6 +76,16 @@ struct aq_snapshot {
 	struct aq_closed closed;
 	struct aq_listener *l;
 	size_t n, cap;
+	/*
+	 * id -> 1 + index in l (0: an empty slot), open addressing over
+	 * nslots (a power of two, at least twice n): finding a listener by
+	 * id costs the same for 10 listeners as for 65,536
+	 */
+	struct aq_slot {
+		uint64_t id;
+		size_t x;
+	} *slot;
+	size_t nslots;
 	unsigned int malformed;	/* lines reported and skipped */
 	/*
 	 * Keys (and "listener ID KIND" kinds) this parser does not know, in
@@ -123,6 +133,9 @@ enum aq_parse_result {
 enum aq_parse_result aq_parse(const char *text, size_t len, const char *name,
 			      FILE *warn, struct aq_snapshot *s);
 void aq_snapshot_free(struct aq_snapshot *s);
+
+/* The listener with id @id, or NULL; constant time. */
+struct aq_listener *aq_snapshot_find(const struct aq_snapshot *s, uint64_t id);
 
 /* After AQ_PARSE_VERSION: the input is of a format newer than this parser. */
 static inline int aq_format_newer(const struct aq_snapshot *s)

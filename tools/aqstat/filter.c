@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
+#include <stdlib.h>
+
 #include "die.h"
 #include "filter.h"
 
@@ -39,6 +41,15 @@ int wanted(const struct aq_filter *f, const struct aq_listener *l)
 	return 1;
 }
 
+/* qsort() order of pointers into one array: the input's. */
+static int by_input_order(const void *a, const void *b)
+{
+	const struct aq_listener *x = *(const struct aq_listener *const *)a;
+	const struct aq_listener *y = *(const struct aq_listener *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 const struct aq_listener **select_listeners(const struct aq_snapshot *s,
 					    const struct aq_filter *f,
 					    size_t *n)
@@ -49,6 +60,11 @@ const struct aq_listener **select_listeners(const struct aq_snapshot *s,
 	for (size_t i = 0; i < s->n; i++)
 		if (wanted(f, &s->l[i]))
 			v[(*n)++] = &s->l[i];
+	if (f->top && *n > f->top) {
+		qsort(v, *n, sizeof(*v), by_saturation);
+		*n = f->top;
+		qsort(v, *n, sizeof(*v), by_input_order);
+	}
 	return v;
 }
 

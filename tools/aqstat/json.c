@@ -34,9 +34,25 @@ static void json_str(FILE *f, const char *s)
 	putc('"', f);
 }
 
+/* @v in decimal: printf is the most of -j's time at 65,536 listeners */
+static void json_u64(FILE *f, uint64_t v)
+{
+	char buf[24], *p = buf + sizeof(buf);
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	fwrite(p, 1, (size_t)(buf + sizeof(buf) - p), f);
+}
+
 static void key(struct jobj *o, const char *k)
 {
-	fprintf(o->f, "%s\"%s\": ", o->more ? ", " : "", k);
+	if (o->more)
+		fputs(", ", o->f);
+	putc('"', o->f);
+	fputs(k, o->f);
+	fputs("\": ", o->f);
 	o->more = 1;
 }
 
@@ -50,7 +66,7 @@ static void newline(struct jobj *o)
 static void num(struct jobj *o, const char *k, uint64_t v)
 {
 	key(o, k);
-	fprintf(o->f, "%llu", (unsigned long long)v);
+	json_u64(o->f, v);
 }
 
 static void str(struct jobj *o, const char *k, const char *v)
@@ -107,9 +123,11 @@ static void hists(struct jobj *o, enum aq_group g, const struct aq_listener *l)
 		for (unsigned int i = 0; i < h->n; i++) {
 			if (!b[i])
 				continue;
-			fprintf(o->f, "%s{\"low\": %llu, \"count\": %llu}",
-				first ? "" : ", ", (unsigned long long)h->low(i),
-				(unsigned long long)b[i]);
+			fputs(first ? "{\"low\": " : ", {\"low\": ", o->f);
+			json_u64(o->f, h->low(i));
+			fputs(", \"count\": ", o->f);
+			json_u64(o->f, b[i]);
+			putc('}', o->f);
 			first = 0;
 		}
 		putc(']', o->f);

@@ -38,6 +38,8 @@ static struct {
 	const char **files;	/* --file, in order; frame i reads files[i] */
 	int nfiles;
 	const char *output;	/* -o */
+	enum aq_buckets buckets;	/* --buckets */
+	int buckets_set;
 	struct aq_filter filter;
 } opt;
 
@@ -59,6 +61,8 @@ static void print_usage(FILE *f)
 "  -n, --count COUNT     stop after COUNT frames (implies -w 1 without -w)\n"
 "  -j, --json            one JSON object: state, closed totals, listeners, histograms\n"
 "      --prometheus      Prometheus text exposition format\n"
+"      --buckets MODE    with --prometheus and serve: the histograms' buckets,\n"
+"                        coarse (default), all (the module's 40 and 32) or none\n"
 "  -o, --output FILE     with --prometheus: replace FILE atomically (write, fsync,\n"
 "                        rename); without the module it holds aqueue_up 0 (exit 0)\n"
 "Filters (repeatable; kinds and families combine with OR):\n"
@@ -69,6 +73,7 @@ static void print_usage(FILE *f)
 "  -4, --ipv4            IPv4 only\n"
 "  -6, --ipv6            IPv6 only\n"
 "      --netns INODE     network namespace (inode, as in ls -Li /proc/PID/ns/net)\n"
+"      --top N           only the N most saturated of the listeners the filters keep\n"
 "aqstat events:\n"
 "  -n, --count COUNT     exit after COUNT events\n"
 "      --raw             the module's lines as they are (CLOCK_MONOTONIC timestamps)\n"
@@ -109,13 +114,15 @@ static int next_slot(int *n, const char *option)
 /* Returns the exit code when the command line says to stop here. */
 static int parse_options(int argc, char **argv)
 {
-	enum { O_PROM = 256, O_NETNS, O_STRICT, O_RAW };
+	enum { O_PROM = 256, O_NETNS, O_STRICT, O_RAW, O_BUCKETS, O_TOP };
 	static const struct option longopts[] = {
 		{ "histograms", no_argument, NULL, 'H' },
 		{ "watch", required_argument, NULL, 'w' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "prometheus", no_argument, NULL, O_PROM },
+		{ "buckets", required_argument, NULL, O_BUCKETS },
+		{ "top", required_argument, NULL, O_TOP },
 		{ "output", required_argument, NULL, 'o' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "tcp", no_argument, NULL, 't' },
@@ -163,6 +170,22 @@ static int parse_options(int argc, char **argv)
 			break;
 		case 'o':
 			opt.output = optarg;
+			break;
+		case O_BUCKETS:
+			if (!strcmp(optarg, "coarse"))
+				opt.buckets = AQ_BUCKETS_COARSE;
+			else if (!strcmp(optarg, "all"))
+				opt.buckets = AQ_BUCKETS_ALL;
+			else if (!strcmp(optarg, "none"))
+				opt.buckets = AQ_BUCKETS_NONE;
+			else
+				die(EX_USAGE, "bad --buckets '%s' (coarse, all or none)", optarg);
+			opt.buckets_set = 1;
+			break;
+		case O_TOP:
+			f->top = (size_t)arg_u64("--top", optarg, 16777216);
+			if (!f->top)
+				die(EX_USAGE, "bad --top '0'");
 			break;
 		case 'p':
 			f->ports[next_slot(&f->nports, "-p")] =
@@ -219,7 +242,7 @@ static int run_events(void)
 	};
 
 	if (opt.interval > 0 || opt.json || opt.prom || opt.hist || opt.nfiles ||
-	    opt.output)
+	    opt.output || opt.buckets_set || opt.filter.top)
 		die(EX_USAGE, "events takes the filters, -n COUNT, --raw and --strict only");
 	return events(&o);
 }
@@ -229,11 +252,12 @@ static int run_serve(const char *where)
 	struct serve_opts o = {
 		.listen = where, .file = opt.nfiles ? opt.files[0] : NULL,
 		.strict = opt.strict, .filter = &opt.filter,
+		.buckets = opt.buckets,
 	};
 
 	if (opt.interval > 0 || opt.count || opt.json || opt.prom || opt.hist ||
 	    opt.raw || opt.output || opt.nfiles > 1)
-		die(EX_USAGE, "serve takes the filters, -f FILE and --strict only");
+		die(EX_USAGE, "serve takes the filters, --top, --buckets, -f FILE and --strict only");
 	if (!where)
 		die(EX_USAGE, "serve needs a port: aqstat serve [ADDR:]PORT");
 	return serve(&o);
@@ -248,7 +272,7 @@ static int prometheus_to_file(void)
 
 	outfile_open(&of, opt.output);
 	if (r == EX_OK) {
-		show_prometheus(of.f, &s, &opt.filter);
+		show_prometheus(of.f, &s, &opt.filter, opt.buckets);
 		aq_snapshot_free(&s);
 	} else {
 		show_prometheus_down(of.f, &s);
@@ -275,7 +299,7 @@ static int run_once(void)
 	if (opt.json)
 		ret = show_json(stdout, &s, &opt.filter, file ? file : proc_path());
 	else if (opt.prom)
-		ret = show_prometheus(stdout, &s, &opt.filter);
+		ret = show_prometheus(stdout, &s, &opt.filter, opt.buckets);
 	else
 		ret = show_table(&s, &opt.filter, opt.hist);
 	aq_snapshot_free(&s);
@@ -325,6 +349,8 @@ int main(int argc, char **argv)
 			die(EX_USAGE, "-H is for the table; -j and --prometheus always include the histograms");
 		if (opt.output && !opt.prom)
 			die(EX_USAGE, "-o is for --prometheus");
+		if (opt.buckets_set && !opt.prom)
+			die(EX_USAGE, "--buckets is for --prometheus and serve");
 		columns_init();
 		if (opt.interval > 0) {
 			struct watch_opts w = {

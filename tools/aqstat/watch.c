@@ -23,13 +23,11 @@ struct rates {
 static const struct aq_listener *match(const struct aq_snapshot *s,
 				       const struct aq_listener *l)
 {
-	for (size_t i = 0; i < s->n; i++) {
-		const struct aq_listener *p = &s->l[i];
+	const struct aq_listener *p = aq_snapshot_find(s, l->id);
 
-		if (p->id == l->id && p->netns == l->netns &&
-		    p->proto == l->proto && !strcmp(p->local, l->local))
-			return p;
-	}
+	if (p && p->netns == l->netns && p->proto == l->proto &&
+	    !strcmp(p->local, l->local))
+		return p;
 	return NULL;
 }
 

@@ -149,7 +149,7 @@ t json-empty "run 0 -j -f $S/empty-table.txt && json 'j[\"listeners\"] == [] and
 t json-many "run 0 -j -f $S/many.txt && json 'len(j[\"listeners\"]) == 200 and sorted(set(l[\"proto\"] for l in j[\"listeners\"])) == [\"tcp\", \"tcp6\", \"udp\", \"udp6\", \"unix\"] and j[\"listeners\"][3][\"proto\"] == \"unix\" and j[\"listeners\"][3][\"port\"] is None and j[\"listeners\"][3][\"address\"] == \"/run/app4.sock\"'"
 
 # --- Prometheus
-t prom-one-listener "run 0 --prometheus -f $S/one-listener.txt && prom_ok && hasnt 'pid=' $T/out &&
+t prom-one-listener "run 0 --prometheus --buckets all -f $S/one-listener.txt && prom_ok && hasnt 'pid=' $T/out &&
 	has 'aqueue_listener_drops_total$L1} 4' $T/out &&
 	has 'aqueue_listener_queue_length$L1} 1' $T/out &&
 	has 'aqueue_listener_wait_seconds_bucket$L1,le=\"1.073741824\"} 0' $T/out &&
@@ -160,6 +160,19 @@ t prom-one-listener "run 0 --prometheus -f $S/one-listener.txt && prom_ok && has
 	has 'aqueue_listener_queue_length_at_syn_bucket$L1,le=\"3\"} 7' $T/out &&
 	has 'aqueue_listener_wait_max_seconds$L1} 1.524096' $T/out &&
 	has '# TYPE aqueue_listener_wait_seconds histogram' $T/out"
+# item 3: the histograms bounded by default, all or none on request; a
+# coarse bucket's count is the same as with all (cumulative)
+nbuckets() { grep -c "^aqueue_listener_$1_bucket{id=\"$2\"," "$T/out"; }
+t prom-buckets "run 0 --prometheus -f $S/basic.txt && prom_ok && [ \$(nbuckets wait_seconds 2) = 14 ] && [ \$(nbuckets queue_length_at_syn 2) = 10 ] &&
+	grep '_bucket{' $T/out | sort >$T/coarse && [ \$(grep -c '{id=\"2\",' $T/out) = 45 ] &&
+	run 0 --prometheus --buckets all -f $S/basic.txt && prom_ok && [ \$(nbuckets wait_seconds 2) = 40 ] && [ \$(nbuckets queue_length_at_syn 2) = 32 ] &&
+	grep '_bucket{' $T/out | sort | comm -13 - $T/coarse >$T/diff && [ ! -s $T/diff ] &&
+	run 0 --prometheus --buckets none -f $S/basic.txt && prom_ok && hasnt _bucket $T/out && has aqueue_listener_wait_p99_seconds $T/out &&
+	[ \$(grep -c '{id=\"2\",' $T/out) = 17 ] &&
+	run 2 --buckets all && run 2 --prometheus --buckets some"
+t top-n "run 0 -j --top 3 -f $S/many.txt && json '[l[\"id\"] for l in j[\"listeners\"]] == sorted(l[\"id\"] for l in j[\"listeners\"]) and len(j[\"listeners\"]) == 3 and 137 in [l[\"id\"] for l in j[\"listeners\"]]' &&
+	run 0 --prometheus --top 5 -u -f $S/many.txt && prom_ok && [ \$(grep -c '^aqueue_listener_backlog{' $T/out) = 5 ] && hasnt 'proto=\"tcp' $T/out &&
+	run 0 --top 2 -f $S/many.txt && [ \$(grep -c 'worker ' $T/out) = 2 ] && grep 'worker ' $T/out | head -1 | grep -q '^137 ' && run 2 --top 0"
 # the module's p50/p99 are bucket edges (2.15s here), the longest wait 1.52s:
 # shown at most the longest; JSON keeps the module's figures
 t pct-at-most-max "run 0 --prometheus -f $S/one-listener.txt &&
@@ -187,6 +200,14 @@ t hist-check-catches-errors "run 0 --prometheus -f $S/one-listener.txt && hist_o
 	bad 's/le=\"+Inf\"} 2/le=\"+Inf\"} 3/' hist_ok &&
 	bad 's/le=\"1.073741824\"} 0/le=\"1.073741824\"} 3/' hist_ok &&
 	bad '/le=\"+Inf\"/d' hist_ok"
+
+# item 3: parsing is linear: 65,536 listeners (the module's default
+# max_listeners) in a few seconds at most (a quadratic parser took 30 s)
+t scale-65536 "$PY mkscale.py 65536 $T/big.txt && s=\$(date +%s%N) && timeout 20 $AQ -j -f $T/big.txt >$T/out 2>$T/err &&
+	e=\$(date +%s%N) && echo \"-j took \$(( (e - s) / 1000000 )) ms\" && [ \$(( (e - s) / 1000000 )) -lt 5000 ] && [ ! -s $T/err ] &&
+	[ \$(grep -c '\"comm\"' $T/out) = 65536 ] && timeout 20 $AQ --prometheus --top 10 -f $T/big.txt >$T/out && prom_ok &&
+	[ \$(grep -c '^aqueue_listener_backlog{' $T/out) = 10 ]"
+rm -f "$T/big.txt"
 
 # --- serve, on port 0: the port the kernel chose is read from the "serving" line
 # get URL: the status printed, the body in $T/out
