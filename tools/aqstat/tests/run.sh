@@ -69,6 +69,7 @@ hist_ok() {
 	}' "$1"
 }
 prom_ok() { promtool_ok "$T/out" && hist_ok "$T/out"; }
+count() { run 0 -j -f $S/many.txt "$@" && "$PY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["listeners"]))' "$T/out"; }
 maxwidth() { "$PY" -c 'import sys; print(max([len(l.rstrip("\n")) for l in open(sys.argv[1], encoding="utf-8")] + [0]))' "$1"; }
 
 # the labels of samples/one-listener.txt's (and live.txt's) listener
@@ -77,6 +78,24 @@ L1='{id="1",netns="4026531840",proto="tcp6",address="::",port="5000",comm="smoke
 # --- command line
 t help "run 0 --help && has '--prometheus' $T/out && has 'Exit status' $T/out && has 'ctl' $T/out"
 t usage-errors "run 2 --bogus && run 2 -p 70000 && run 2 -w 0 && run 2 -n 0 && run 2 -j --prometheus && run 2 -w 1 -j && run 2 extra"
+# item 7: ss's habits (-n -l -p -a change nothing), port lists, -c COUNT,
+# the old -n COUNT and -p PORTS kept; a usage error is short
+t ss-habits "run 0 -tlnp -f $S/basic.txt && [ \$(grep -c '^ *[0-9]' $T/out) = 3 ] && run 0 -tnap -f $S/basic.txt &&
+	run 0 -t -n -l -p -f $S/basic.txt && [ \$(grep -c '^ *[0-9]' $T/out) = 3 ] &&
+	run 0 --numeric --listening --processes -f $S/basic.txt"
+t port-lists "[ \$(count -P 10137,10138) = 2 ] && [ \$(count --port 10137,10138,10141 -p 10140) = 4 ] &&
+	[ \$(count -p 10137,10138) = 2 ] && [ \$(count -tp 10137) = 0 ] && [ \$(count -tp 10136) = 1 ] &&
+	AQSTAT_EVENTS=$S/events.txt run 0 events --raw --port 8080,1 -6 && [ \$(wc -l < $T/out) = 2 ] &&
+	run 2 -P 80, && run 2 -P ,80 && run 2 -P 80,,443 && run 2 -P 80,65536 && has 'bad port' $T/err"
+t count-spellings "run 0 -c 2 -w 0.01 -f $S/basic.txt && [ \$(grep -c '^aqstat -w' $T/out) = 2 ] &&
+	run 0 -w 0.01 -n 2 -f $S/basic.txt && [ \$(grep -c '^aqstat -w' $T/out) = 2 ] &&
+	run 0 --count=3 -w 0.01 -f $S/basic.txt && [ \$(grep -c '^aqstat -w' $T/out) = 3 ] &&
+	run 0 -tn 2 -w 0.01 -f $S/basic.txt && [ \$(grep -c '^aqstat -w' $T/out) = 2 ] &&
+	AQSTAT_EVENTS=$S/events.txt run 0 events --raw -c 2 && [ \$(wc -l < $T/out) = 2 ] &&
+	run 0 -f -n -j 2>/dev/null || has 'cannot read -n' $T/err"
+t usage-error-short "for a in --bogus -y '-w 0' '-P x' '-j --prometheus' extra; do run 2 \$a || exit 1;
+	[ \$(wc -l < $T/err) -le 2 ] || { echo \"aqstat \$a: \$(wc -l < $T/err) lines\"; cat $T/err; exit 1; }
+	has \"Try 'aqstat --help'\" $T/err && [ ! -s $T/out ] || exit 1; done"
 
 # --- the table
 t table-one-listener "run 0 -f $S/one-listener.txt &&
@@ -257,7 +276,6 @@ t serve-bad-address "serve_refuses localhost:9100 && has 'bad address' $T/err &&
 	serve_refuses '[127.0.0.1]:9100' && serve_refuses 127.0.0.1:65536 && has 'bad port' $T/err && run 2 serve"
 
 # --- filters (many.txt: 200 listeners, proto cycles tcp tcp6 udp udp6 unix by id % 5, netns by id % 4)
-count() { run 0 -j -f $S/many.txt "$@" && "$PY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["listeners"]))' "$T/out"; }
 t filters "[ \$(count -t) = 80 ] && [ \$(count -u) = 80 ] && [ \$(count -x) = 40 ] && [ \$(count -4) = 80 ] &&
 	[ \$(count -6) = 80 ] && [ \$(count -t -4) = 40 ] && [ \$(count -t -x) = 120 ] && [ \$(count --netns 4026531840) = 50 ] &&
 	[ \$(count -p 10137) = 1 ] && [ \$(count -p 10137 -p 10138) = 2 ] && [ \$(count -p 10137 -t) = 0 ]"
