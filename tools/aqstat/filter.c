@@ -68,25 +68,45 @@ const struct aq_listener **select_listeners(const struct aq_snapshot *s,
 	return v;
 }
 
+static int aq_is_udp(const struct aq_listener *l)
+{
+	return l->proto == AQ_UDP || l->proto == AQ_UDP6;
+}
+
 /* How full the queue is: it holds backlog + 1 connections at most. */
 static long double saturation(uint64_t q, uint64_t backlog)
 {
 	return (long double)q / ((long double)backlog + 1);
 }
 
+/*
+ * How full @l's queue is now, 0 to 1: connections over the backlog+1
+ * the accept queue holds; for a UDP socket, whose limit is in bytes,
+ * receive buffer bytes in use over its size (datagrams over bytes would
+ * mean nothing).
+ */
+static long double fullness(const struct aq_listener *l)
+{
+	if (aq_is_udp(l))
+		return l->has_udp && l->backlog ?
+			(long double)l->rmem_now / (long double)l->backlog : 0;
+	return saturation(l->qnow, l->backlog);
+}
+
 int by_saturation(const void *a, const void *b)
 {
 	const struct aq_listener *x = *(const struct aq_listener *const *)a;
 	const struct aq_listener *y = *(const struct aq_listener *const *)b;
-	long double sx = saturation(x->qnow, x->backlog);
-	long double sy = saturation(y->qnow, y->backlog);
+	long double sx = fullness(x);
+	long double sy = fullness(y);
 
 	if (sx != sy)
 		return sx > sy ? -1 : 1;
 	if (x->drops != y->drops)
 		return x->drops > y->drops ? -1 : 1;
-	sx = saturation(x->qpeak, x->backlog);
-	sy = saturation(y->qpeak, y->backlog);
+	/* the peak is in entries: for connections only */
+	sx = aq_is_udp(x) ? 0 : saturation(x->qpeak, x->backlog);
+	sy = aq_is_udp(y) ? 0 : saturation(y->qpeak, y->backlog);
 	if (sx != sy)
 		return sx > sy ? -1 : 1;
 	return x->id < y->id ? -1 : x->id > y->id;

@@ -95,7 +95,7 @@ static void group(struct jobj *o, enum aq_group g, const void *base,
 	for (const struct aq_metric *m = aq_metrics; m->key; m++) {
 		uint64_t v;
 
-		if (m->group != g)
+		if (m->group != g || m->prom_only)
 			continue;
 		v = aq_metric_get(base, m);
 		if (!present || (g == AQ_G_PCT && v == AQ_FIELD_UNSET))
@@ -112,7 +112,7 @@ static void hists(struct jobj *o, enum aq_group g, const struct aq_listener *l)
 		const uint64_t *b = aq_hist_get(l, h);
 		int first = 1;
 
-		if (h->group != g)
+		if (h->group != g || h->prom_only)
 			continue;
 		if (!aq_hist_present(l, h)) {
 			null(o, h->key);

@@ -209,7 +209,7 @@ static void prom_listeners(struct prom *p, enum aq_group g)
 
 			if (g == AQ_G_PCT)
 				x = aq_wait_pct_us(l, x);
-			if (!aq_group_present(l, g) ||
+			if (!(m->kinds & aq_kind(l)) || !aq_group_present(l, g) ||
 			    (g == AQ_G_PCT && x == AQ_FIELD_UNSET))
 				continue;
 			if (!header++)
@@ -289,7 +289,8 @@ static void prom_hists(struct prom *p, enum aq_unit unit)
 			continue;
 		for (size_t i = 0; i < p->n; i++) {
 			/* a sum comes from the detail line */
-			if (!aq_hist_present(p->v[i], h) ||
+			if (!(h->kinds & aq_kind(p->v[i])) ||
+			    !aq_hist_present(p->v[i], h) ||
 			    (h->has_sum && !p->v[i]->has_detail))
 				continue;
 			if (!header++)
@@ -332,6 +333,7 @@ int show_prometheus(FILE *out, const struct aq_snapshot *s,
 	prom_listeners(&p, AQ_G_LIVE);
 	prom_listeners(&p, AQ_G_MIGRATE);
 	prom_listeners(&p, AQ_G_PCT);
+	prom_listeners(&p, AQ_G_UDP);
 	/* the times first, as the exposition has always listed them */
 	prom_hists(&p, AQ_UNIT_NS);
 	prom_hists(&p, AQ_UNIT_ONE);

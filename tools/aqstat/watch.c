@@ -98,6 +98,7 @@ static void watch_frame(const struct watch_opts *o, const struct aq_snapshot *s,
 	size_t n;
 	const struct aq_listener **v = select_listeners(s, o->filter, &n);
 	struct listener_table lt;
+	size_t nconn;
 	char when[32];
 	time_t now = time(NULL);
 
@@ -117,12 +118,25 @@ static void watch_frame(const struct watch_opts *o, const struct aq_snapshot *s,
 	}
 	printf("\n%s\n", prev ? "per-second rates over the last interval"
 			      : "first frame: rates since tracking began (or the last reset)");
-	listener_table_init(&lt, hdr, sizeof(hdr) / sizeof(*hdr), v, n);
+	nconn = udp_last(v, n);
 	for (size_t i = 0; i < n; i++) {
 		const struct aq_listener *l = v[i];
 		struct rates r;
 		char *row[LISTENER_COLS_MAX];
-		int c = listener_cells(&lt, row, l);
+		int c;
+
+		/* TCP and unix listeners, then UDP sockets: their own units */
+		if (i == 0 || i == nconn) {
+			if (i)
+				table_print(&lt.t);
+			if (i == nconn)
+				printf("%sUDP sockets: DGRAMS datagrams queued, RCVBUF receive buffer bytes used/size; rates in datagrams\n",
+				       i ? "\n" : "");
+			listener_table_init(&lt, hdr, sizeof(hdr) / sizeof(*hdr),
+					    v + i, i == nconn ? n - nconn : nconn,
+					    i == nconn);
+		}
+		c = listener_cells(&lt, row, l);
 
 		interval_rates(l, prev ? match(prev, l) : NULL, wall_s, &r);
 		row[c++] = fmt_u64(l->qpeak);

@@ -106,7 +106,14 @@ t table-comm-with-spaces "run 0 -f $S/basic.txt && row 2 | grep -q ' 456 nginx: 
 t table-units-utf8 "run 0 -f $S/basic.txt && row 2 | grep -q \" 66µs 525µs 1.83ms \" && [ \"\$(row 1 | awk \"{print \\\$4, \\\$8, \\\$9, \\\$10, \\\$11, \\\$12, \\\$13}\")\" = \"5/4 3 - - - 123 server\" ]"
 t table-units-ascii "LC_ALL=C run 0 -f $S/basic.txt && row 3 | grep -q ' 3us   4us    4us '"
 t table-no-netns-single-ns "run 0 -f $S/basic.txt && hasnt NETNS $T/out"
-t table-netns-many-ns "run 0 -f $S/many.txt && has NETNS $T/out && row 137 | grep -q '^137 4026532840 udp   10.1.0.137:10137 *129/128 '"
+t table-netns-many-ns "run 0 -f $S/many.txt && has NETNS $T/out && row 137 | grep -q '^137 4026532840 udp   10.1.0.137:10137 *129  *-/128 '"
+# item 4: a UDP socket's datagrams and its buffer's bytes in columns of
+# their own, in a table of their own; its fullness is bytes over bytes
+t table-udp-units "run 0 -f $S/syn-udp.txt && hasnt 4/4608 $T/out && row 2 | grep -q 'udp   127.0.0.1:5353  *4  *3328/4608 ' &&
+	row 1 | grep -q ' 0/8 ' && has 'UDP sockets: DGRAMS datagrams queued, RCVBUF receive buffer bytes used/size' $T/out &&
+	grep -q '^ID  *PROTO  *LOCAL  *DGRAMS  *RCVBUF ' $T/out && grep -q '^ID  *PROTO  *LOCAL  *QUEUE  *PEAK ' $T/out &&
+	[ \"\$(awk '\$1 ~ /^[0-9]+\$/ {printf \"%s \", \$1}' $T/out)\" = '1 2 ' ] &&
+	run 0 -w 1 -c 1 -f $S/syn-udp.txt && hasnt 4/4608 $T/out && row 2 | grep -q ' 4  *3328/4608 '"
 t table-many-fits-120 "run 0 -f $S/many.txt && [ \$(maxwidth $T/out) -le 120 ] && [ \$(grep -c 'worker ' $T/out) = 200 ]"
 t table-fits "run 0 -f $S/basic.txt && [ \$(maxwidth $T/out) -le 100 ] && grep ^ID $T/out > $T/o2 && [ \$(maxwidth $T/o2) -le 80 ]"
 t table-columns-clip "COLUMNS=60 run 0 -f $S/many.txt && [ \$(maxwidth $T/out) -le 60 ]"
@@ -189,9 +196,9 @@ t prom-buckets "run 0 --prometheus -f $S/basic.txt && prom_ok && [ \$(nbuckets w
 	run 0 --prometheus --buckets none -f $S/basic.txt && prom_ok && hasnt _bucket $T/out && has aqueue_listener_wait_p99_seconds $T/out &&
 	[ \$(grep -c '{id=\"2\",' $T/out) = 17 ] &&
 	run 2 --buckets all && run 2 --prometheus --buckets some"
-t top-n "run 0 -j --top 3 -f $S/many.txt && json '[l[\"id\"] for l in j[\"listeners\"]] == sorted(l[\"id\"] for l in j[\"listeners\"]) and len(j[\"listeners\"]) == 3 and 137 in [l[\"id\"] for l in j[\"listeners\"]]' &&
-	run 0 --prometheus --top 5 -u -f $S/many.txt && prom_ok && [ \$(grep -c '^aqueue_listener_backlog{' $T/out) = 5 ] && hasnt 'proto=\"tcp' $T/out &&
-	run 0 --top 2 -f $S/many.txt && [ \$(grep -c 'worker ' $T/out) = 2 ] && grep 'worker ' $T/out | head -1 | grep -q '^137 ' && run 2 --top 0"
+t top-n "run 0 -j --top 3 -f $S/many.txt && json '[l[\"id\"] for l in j[\"listeners\"]] == [174, 181, 195]' &&
+	run 0 --prometheus --top 5 -u -f $S/many.txt && prom_ok && [ \$(grep -c '^aqueue_listener_queue_length{' $T/out) = 5 ] && hasnt 'proto=\"tcp' $T/out &&
+	run 0 --top 2 -f $S/many.txt && [ \$(grep -c 'worker ' $T/out) = 2 ] && grep 'worker ' $T/out | head -1 | grep -q '^195 ' && run 2 --top 0"
 # the module's p50/p99 are bucket edges (2.15s here), the longest wait 1.52s:
 # shown at most the longest; JSON keeps the module's figures
 t pct-at-most-max "run 0 --prometheus -f $S/one-listener.txt &&
@@ -201,7 +208,20 @@ t pct-at-most-max "run 0 --prometheus -f $S/one-listener.txt &&
 	grep -q '^aqueue_listener_wait_p99_seconds{id=\"3\",.*} 0.000004\$' $T/out &&
 	run 0 -j -f $S/one-listener.txt && json 'j[\"listeners\"][0][\"p99_us\"] == 2147484'"
 t prom-escaping "run 0 --prometheus -f $S/ipv6.txt && prom_ok && has 'comm=\"we\\\"ird\\\\name\"' $T/out && has 'address=\"2001:db8:85a3::8a2e:370:7334\",port=\"65535\"' $T/out"
-t prom-many "run 0 --prometheus -f $S/many.txt && prom_ok && [ \$(grep -c '^aqueue_listener_backlog{' $T/out) = 200 ]"
+t prom-many "run 0 --prometheus -f $S/many.txt && prom_ok && [ \$(grep -c '^aqueue_listener_queue_length{' $T/out) = 200 ]"
+# item 4: one unit per metric: a UDP socket's buffer is not a backlog, its
+# queue not an accept queue; no SYN-only series for it
+t prom-udp-units "run 0 --prometheus -f $S/many.txt && prom_ok && [ \$(grep -c '^aqueue_listener_backlog{' $T/out) = 120 ] &&
+	! grep -q '^aqueue_listener_backlog{.*proto=\"udp' $T/out && [ \$(grep -c '^aqueue_listener_receive_buffer_bytes{' $T/out) = 80 ] &&
+	! grep -q '^aqueue_listener_receive_buffer_bytes{.*proto=\"\(tcp\|unix\)' $T/out &&
+	! grep -q '^aqueue_listener_\(drops_syn_acceptq_total\|drops_ack_acceptq_total\|queue_length_at_syn_bucket\){.*proto=\"udp' $T/out &&
+	run 0 --prometheus -f $S/syn-udp.txt && prom_ok &&
+	grep -q '^aqueue_listener_receive_buffer_bytes{id=\"2\",.*} 4608\$' $T/out &&
+	grep -q '^aqueue_listener_receive_buffer_used_bytes{id=\"2\",.*} 3328\$' $T/out &&
+	grep -q '^aqueue_listener_drops_receive_buffer_total{id=\"2\",.*} 36\$' $T/out &&
+	grep -q '^aqueue_listener_queue_length_at_datagram_count{id=\"2\",.*} 40\$' $T/out &&
+	grep -q '^aqueue_listener_queue_length_at_syn_count{id=\"1\",.*} 21\$' $T/out &&
+	run 0 -j -f $S/syn-udp.txt && json 'j[\"listeners\"][1][\"backlog\"] == 4608 and \"receive_buffer_bytes\" not in j[\"listeners\"][1]'"
 t prom-empty "run 0 --prometheus -f $S/empty-table.txt && prom_ok && has 'aqueue_tracked_listeners 0' $T/out"
 t prom-malformed-counted "run 0 --prometheus -f $S/truncated.txt && prom_ok && has 'aqueue_parse_malformed_lines 3' $T/out"
 t prom-every-sample "n=0; for s in $S/*.txt; do \"\$AQ\" --prometheus -f \$s >$T/out 2>/dev/null || continue;
@@ -225,8 +245,21 @@ t hist-check-catches-errors "run 0 --prometheus -f $S/one-listener.txt && hist_o
 t scale-65536 "$PY mkscale.py 65536 $T/big.txt && s=\$(date +%s%N) && timeout 20 $AQ -j -f $T/big.txt >$T/out 2>$T/err &&
 	e=\$(date +%s%N) && echo \"-j took \$(( (e - s) / 1000000 )) ms\" && [ \$(( (e - s) / 1000000 )) -lt 5000 ] && [ ! -s $T/err ] &&
 	[ \$(grep -c '\"comm\"' $T/out) = 65536 ] && timeout 20 $AQ --prometheus --top 10 -f $T/big.txt >$T/out && prom_ok &&
-	[ \$(grep -c '^aqueue_listener_backlog{' $T/out) = 10 ]"
+	[ \$(grep -c '^aqueue_listener_queue_length{' $T/out) = 10 ]"
 rm -f "$T/big.txt"
+
+# item 5: "drops" are packets (sk_drops, as doc/interface.md defines them)
+# in the metrics' help, the man page and the alerts, never "connection
+# attempts"
+t drops-one-meaning "run 0 --prometheus -f $S/basic.txt && grep -q '^# HELP aqueue_listener_drops_total Packets the listener dropped' $T/out &&
+	! grep -qi 'connection attempts' $T/out ../aqstat.8 ../../../contrib/prometheus/aqueue-alerts.yml &&
+	grep -q 'packets per second dropped' ../../../contrib/prometheus/aqueue-alerts.yml"
+# items 4, 6: the alert rules, by promtool's unit tests (an accept-queue
+# alert only for accept-queue drops, a UDP one for the receive buffer; no
+# AqueueDown for a newer module, AqueueAqstatOlderThanModule instead)
+t contrib-alert-rules "command -v \"$PROMTOOL\" >/dev/null && cd ../../../contrib/prometheus &&
+	\"$PROMTOOL\" check rules aqueue-alerts.yml && \"$PROMTOOL\" test rules aqueue-alerts.test.yml &&
+	grep -q 'alert: AqueueUdpReceiveBufferOverflow' aqueue-alerts.yml && grep -q 'alert: AqueueAqstatOlderThanModule' aqueue-alerts.yml"
 
 # --- serve, on port 0: the port the kernel chose is read from the "serving" line
 # get URL: the status printed, the body in $T/out
