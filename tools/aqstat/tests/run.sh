@@ -121,6 +121,30 @@ t table-state-column "run 0 -f $S/live.txt && row 1 | grep -q ' 1/2 stalled+over
 	sed 's/ overflowing 1\$/ overflowing 0/' $S/live.txt >$T/stalled.txt && run 0 -f $T/stalled.txt &&
 	row 1 | grep -q ' 1/2 stalled  *3 ' && run 0 -w 1 -n 1 -f $T/stalled.txt && row 1 | grep -q ' 1/2 stalled  *3 ' &&
 	run 0 -f $S/basic.txt && hasnt STATE $T/out"
+# item 1: at 80 columns a long unix path is cut in its middle, COMM at
+# its end, and every number stays
+sed -e 's#^    3 4026531840 tcp   0.0.0.0:22                 #    3 4026531840 unix  /var/lib/kubelet/pod-resources/kubelet.sock #' $S/basic.txt >"$T/long.txt"
+t table-narrow-keeps-numbers "grep -q kubelet.sock $T/long.txt && COLUMNS=80 run 0 -f $T/long.txt && [ \$(maxwidth $T/out) -le 80 ] &&
+	grep -q '^ID PROTO LOCAL .* DROPS  *P50  *P99  *MAX  *PID COMM\$' $T/out &&
+	row 3 | grep -q ' unix  /var/.*….*\.sock  *2/128  *3  *40  *38  *0  *3µs  *4µs  *4µs 789 sshd\$' &&
+	row 2 | grep -q ' 0/4096  *7 18234 18234  *0 66µs 525µs 1.83ms 456 nginx…\$'"
+# item 2: -w like top: at 80x24 with 200 listeners the frame's header and
+# the worst row of the frame (by drops/s) are on screen, nothing wraps or
+# scrolls away; a resize is followed
+sed -e 's/ 999999 / 1004999 /' -e 's/observed_ns 10000000000 /observed_ns 11000000000 /' $S/many.txt >"$T/many-2.txt"
+t watch-fits-height "LINES=24 COLUMNS=80 run 0 -w 0.01 -c 2 -f $S/many.txt -f $T/many-2.txt && sed -n '/frame 2/,\$p' $T/out >$T/f2 &&
+	[ \$(wc -l < $T/f2) -le 23 ] && [ \$(maxwidth $T/f2) -le 80 ] && grep -q '^137 udp .* 5000 ' $T/f2 && has 'more listeners' $T/f2 &&
+	grep -q '^ ID .*DROPS/s' $T/f2"
+if command -v tmux >/dev/null; then
+	t watch-tmux-80x24 "tmux -L aqstat-test kill-server 2>/dev/null; tmux -L aqstat-test new-session -d -s w -x 80 -y 24 \"$AQ -w 1 -c 3 -f $S/many.txt -f $T/many-2.txt; sleep 5\" &&
+		i=0; while ! tmux -L aqstat-test capture-pane -p -t w | grep -q 'frame 2'; do sleep 0.1; i=\$((i + 1)); [ \$i -lt 50 ] || break; done;
+		tmux -L aqstat-test capture-pane -p -t w >$T/cap; tmux -L aqstat-test resize-window -t w -x 120 -y 30;
+		i=0; while ! tmux -L aqstat-test capture-pane -p -t w | grep -q 'frame 3'; do sleep 0.1; i=\$((i + 1)); [ \$i -lt 50 ] || break; done;
+		tmux -L aqstat-test capture-pane -p -t w >$T/cap3; tmux -L aqstat-test kill-server;
+		cat $T/cap; head -1 $T/cap | grep -q '^aqstat -w 1 .* frame 2 ' && sed -n 3p $T/cap | grep -q '^ ID .*DROPS/s' &&
+		grep -q '^137 udp .* 5000 ' $T/cap && has 'more listeners' $T/cap && [ \$(maxwidth $T/cap) -le 80 ] &&
+		head -1 $T/cap3 | grep -q 'frame 3' && grep -q ' PID COMM\$' $T/cap3 && [ \$(grep -c worker $T/cap3) -ge 24 ]"
+fi
 t table-empty "run 0 -f $S/empty-table.txt && has 'no listeners tracked' $T/out"
 t table-ipv6 "run 0 -f $S/ipv6.txt && row 3 | grep -qF '[2001:db8:85a3::8a2e:370:7334]:65535' && row 2 | grep -qF 'we\"ird\\name' && [ -z \"\$(row 6)\" ] && has 'not in brackets' $T/err"
 
