@@ -10,6 +10,11 @@
  * or is a table row (starts with the listener's id). A line that does not
  * parse completely is reported and skipped; so is a last line without its
  * newline, since a cut-off histogram line would otherwise look valid.
+ *
+ * What a newer module may add without a new format number, a KEY VALUE
+ * pair in a line of keys or a "listener ID KIND ..." line of a new KIND,
+ * is skipped and counted (unknown_keys), never a reason to drop the line:
+ * the figures this parser knows are all still there.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -37,6 +42,7 @@ struct ctx {
 	FILE *warn;
 	struct aq_snapshot *s;
 	unsigned int lineno;
+	size_t last;	/* 1 + index of the listener of the last detail line */
 };
 
 static void bad(struct ctx *c, const char *fmt, ...)
@@ -65,6 +71,28 @@ static void note(struct ctx *c, const char *fmt, ...)
 	vfprintf(c->warn, fmt, ap);
 	va_end(ap);
 	fputc('\n', c->warn);
+}
+
+/* A key a module could add: a lower-case letter, then [a-z0-9_]. */
+static int is_key(const char *s)
+{
+	if (*s < 'a' || *s > 'z')
+		return 0;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(s);
+}
+
+/*
+ * A key or a line kind this parser does not know, in a format it knows:
+ * what a newer module adds. Counted, the first one kept for the warning
+ * aq_parse() gives once, never a reason to drop the line.
+ */
+static void unknown(struct ctx *c, const char *what)
+{
+	if (!c->s->unknown_keys++) {
+		snprintf(c->s->first_unknown, sizeof(c->s->first_unknown),
+			 "%s", what);
+		c->s->first_unknown_line = c->lineno;
+	}
 }
 
 /* Splits @line in place at spaces. */
@@ -289,21 +317,33 @@ static int parse_fields(struct ctx *c, const char *what, struct tokens *tk,
 			int first, const struct aq_field *f, void *dst)
 {
 	uint64_t seen = 0, tmp[MAX_FIELDS];
+	int nunknown = 0, first_unknown = 0;
 
 	if ((tk->n - first) % 2) {
 		bad(c, "%s: key %s has no value", what, tk->t[tk->n - 1]);
 		return -1;
 	}
-	for (int i = first; i < tk->n; i += 2) {
-		int k;
+	for (int i = first, next = 0; i < tk->n; i += 2) {
+		int k = next;
 
-		for (k = 0; f[k].key; k++)
-			if (f[k].format <= c->s->format &&
-			    !strcmp(tk->t[i], f[k].key))
-				break;
+		/* the keys come in the table's order: try the next one first */
+		if (!f[k].key || f[k].format > c->s->format ||
+		    strcmp(tk->t[i], f[k].key))
+			for (k = 0; f[k].key; k++)
+				if (f[k].format <= c->s->format &&
+				    !strcmp(tk->t[i], f[k].key))
+					break;
+		if (f[k].key)
+			next = k + 1;
 		if (!f[k].key) {
-			bad(c, "%s: unknown field %.40s", what, tk->t[i]);
-			return -1;
+			/* a newer module's key: skipped, the line kept */
+			if (!is_key(tk->t[i])) {
+				bad(c, "%s: %.40s is not a key", what, tk->t[i]);
+				return -1;
+			}
+			if (!nunknown++)
+				first_unknown = i;
+			continue;
 		}
 		if (seen & (1ULL << k)) {
 			bad(c, "%s: field %s appears twice", what, f[k].key);
@@ -321,6 +361,8 @@ static int parse_fields(struct ctx *c, const char *what, struct tokens *tk,
 	for (int k = 0; f[k].key; k++)
 		if (seen & (1ULL << k))
 			*(uint64_t *)((char *)dst + f[k].off) = tmp[k];
+	while (nunknown--)
+		unknown(c, tk->t[first_unknown]);
 	return 0;
 }
 
@@ -373,12 +415,65 @@ static int header_ok(struct tokens *tk)
 	return 1;
 }
 
-static struct aq_listener *find(struct aq_snapshot *s, uint64_t id)
+static size_t slot_of(uint64_t id, size_t nslots)
 {
-	for (size_t i = s->n; i-- > 0;)	/* rows come in id order */
-		if (s->l[i].id == id)
-			return &s->l[i];
-	return NULL;
+	/*
+	 * Fibonacci hashing, the product's top bits: consecutive ids (the
+	 * module numbers its listeners so) land in distinct slots
+	 */
+	return (size_t)((id * 0x9e3779b97f4a7c15ULL) >>
+			(64 - __builtin_ctzll((unsigned long long)nslots)));
+}
+
+struct aq_listener *aq_snapshot_find(const struct aq_snapshot *s, uint64_t id)
+{
+	if (!s->nslots)
+		return NULL;
+	for (size_t i = slot_of(id, s->nslots);; i = (i + 1) & (s->nslots - 1)) {
+		const struct aq_slot *sl = &s->slot[i];
+
+		if (!sl->x)
+			return NULL;
+		if (sl->id == id)
+			return &s->l[sl->x - 1];
+	}
+}
+
+static void slot_put(struct aq_slot *slot, size_t nslots, uint64_t id, size_t x)
+{
+	size_t i = slot_of(id, nslots);
+
+	while (slot[i].x)
+		i = (i + 1) & (nslots - 1);
+	slot[i].id = id;
+	slot[i].x = x;
+}
+
+/* Room for one more listener in @s: its array, and its slots. */
+static int snapshot_grow(struct aq_snapshot *s)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		struct aq_listener *nl = realloc(s->l, cap * sizeof(*nl));
+
+		if (!nl)
+			return -1;
+		s->l = nl;
+		s->cap = cap;
+	}
+	if (2 * (s->n + 1) > s->nslots) {
+		size_t nslots = s->nslots ? s->nslots * 2 : 32;
+		struct aq_slot *slot = calloc(nslots, sizeof(*slot));
+
+		if (!slot)
+			return -1;
+		for (size_t i = 0; i < s->n; i++)
+			slot_put(slot, nslots, s->l[i].id, i + 1);
+		free(s->slot);
+		s->slot = slot;
+		s->nslots = nslots;
+	}
+	return 0;
 }
 
 static void free_listener(struct aq_listener *l)
@@ -432,7 +527,7 @@ static int parse_row(struct ctx *c, const char *raw, size_t rawlen,
 			return 0;
 	if (want_u64(c, "pid", tk->t[13], &l.pid))
 		return 0;
-	if (find(s, l.id)) {
+	if (aq_snapshot_find(s, l.id)) {
 		bad(c, "listener %llu appears twice in the table",
 		    (unsigned long long)l.id);
 		return 0;
@@ -442,16 +537,11 @@ static int parse_row(struct ctx *c, const char *raw, size_t rawlen,
 	l.comm = strndup(raw + commoff, rawlen - commoff);
 	if (!l.local || !l.addr || !l.comm)
 		goto nomem;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 16;
-		struct aq_listener *nl = realloc(s->l, cap * sizeof(*nl));
-
-		if (!nl)
-			goto nomem;
-		s->l = nl;
-		s->cap = cap;
-	}
-	s->l[s->n++] = l;
+	if (snapshot_grow(s))
+		goto nomem;
+	s->l[s->n] = l;
+	s->n++;
+	slot_put(s->slot, s->nslots, l.id, s->n);
 	return 0;
 nomem:
 	free_listener(&l);
@@ -541,7 +631,13 @@ static void parse_detail(struct ctx *c, struct tokens *tk)
 	}
 	if (want_u64(c, "listener id", tk->t[1], &id))
 		return;
-	l = find(c->s, id);
+	/* a listener's lines come together: look up the last one first */
+	if (c->last && c->s->l[c->last - 1].id == id)
+		l = &c->s->l[c->last - 1];
+	else
+		l = aq_snapshot_find(c->s, id);
+	if (l)
+		c->last = (size_t)(l - c->s->l) + 1;
 	if (!l) {
 		bad(c, "listener %llu is not in the table",
 		    (unsigned long long)id);
@@ -580,6 +676,8 @@ static void parse_detail(struct ctx *c, struct tokens *tk)
 		l->has_live = c->s->format >= 2;
 		l->has_migrate = c->s->format >= 3;
 		l->has_detail = 1;
+	} else if (is_key(tk->t[2])) {
+		unknown(c, tk->t[2]);	/* a newer module's line kind */
 	} else {
 		bad(c, "listener %llu: unknown line kind %.30s",
 		    (unsigned long long)id, tk->t[2]);
@@ -711,6 +809,10 @@ enum aq_parse_result aq_parse(const char *text, size_t len, const char *name,
 			bad(&c, "unknown keyword %.30s", tk->t[0]);
 		}
 	}
+	if (s->unknown_keys && warn)
+		fprintf(warn, "aqstat: %s: %u unknown key%s skipped (the first, %s, on line %u): the module is newer than this aqstat; every other figure is shown\n",
+			name, s->unknown_keys, s->unknown_keys == 1 ? "" : "s",
+			s->first_unknown, s->first_unknown_line);
 	if (c.lineno == 1) {	/* just the version line */
 		note(&c, "nothing after the version line");
 		goto out;
@@ -745,8 +847,10 @@ void aq_snapshot_free(struct aq_snapshot *s)
 	for (size_t i = 0; i < s->n; i++)
 		free_listener(&s->l[i]);
 	free(s->l);
+	free(s->slot);
 	s->l = NULL;
-	s->n = s->cap = 0;
+	s->slot = NULL;
+	s->n = s->cap = s->nslots = 0;
 }
 
 char *aq_read_file(const char *path, size_t *len)

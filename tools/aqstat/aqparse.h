@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * A strict parser for /proc/aqueue (formats 1 and 2, see README.md and
- * include/aqueue_format.h). Malformed lines are reported and skipped,
+ * A strict parser for /proc/aqueue (formats 1 to 3, see doc/interface.md
+ * and include/aqueue_format.h). Malformed lines are reported and skipped,
  * never half-used: a row either parses completely or is dropped.
  */
 #ifndef AQPARSE_H
@@ -76,7 +76,25 @@ struct aq_snapshot {
 	struct aq_closed closed;
 	struct aq_listener *l;
 	size_t n, cap;
+	/*
+	 * id -> 1 + index in l (0: an empty slot), open addressing over
+	 * nslots (a power of two, at least twice n): finding a listener by
+	 * id costs the same for 10 listeners as for 65,536
+	 */
+	struct aq_slot {
+		uint64_t id;
+		size_t x;
+	} *slot;
+	size_t nslots;
 	unsigned int malformed;	/* lines reported and skipped */
+	/*
+	 * Keys (and "listener ID KIND" kinds) this parser does not know, in
+	 * lines it kept: a newer module's additions. The first one's name
+	 * and line, for the one warning.
+	 */
+	unsigned int unknown_keys;
+	char first_unknown[48];
+	unsigned int first_unknown_line;
 };
 
 /*
@@ -115,6 +133,15 @@ enum aq_parse_result {
 enum aq_parse_result aq_parse(const char *text, size_t len, const char *name,
 			      FILE *warn, struct aq_snapshot *s);
 void aq_snapshot_free(struct aq_snapshot *s);
+
+/* The listener with id @id, or NULL; constant time. */
+struct aq_listener *aq_snapshot_find(const struct aq_snapshot *s, uint64_t id);
+
+/* After AQ_PARSE_VERSION: the input is of a format newer than this parser. */
+static inline int aq_format_newer(const struct aq_snapshot *s)
+{
+	return s->format > AQUEUE_FORMAT_VERSION && s->format != UINT64_MAX;
+}
 
 const char *aq_proto_name(enum aq_proto p);
 

@@ -30,6 +30,8 @@ void die(int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vcomplain(fmt, ap);
 	va_end(ap);
+	if (code == EX_USAGE)
+		fputs("Try 'aqstat --help' for more information.\n", stderr);
 	exit(code);
 }
 

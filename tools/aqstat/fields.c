@@ -1,8 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 #include "fields.h"
 
+#define MK(G, T, MEMBER, UNIT, NAME, TYPE, HELP, KINDS, PROM_ONLY) \
+	{ G, #MEMBER, offsetof(struct T, MEMBER), UNIT, NAME, TYPE, HELP, \
+	  KINDS, PROM_ONLY }
 #define M(G, T, MEMBER, UNIT, NAME, TYPE, HELP) \
-	{ G, #MEMBER, offsetof(struct T, MEMBER), UNIT, NAME, TYPE, HELP }
+	MK(G, T, MEMBER, UNIT, NAME, TYPE, HELP, AQ_K_ALL, 0)
+/* a listener's figure written for some kinds of listener only */
+#define LK(G, MEMBER, UNIT, NAME, TYPE, HELP, KINDS) \
+	MK(G, aq_listener, MEMBER, UNIT, NAME, TYPE, HELP, KINDS, 0)
+/* the same figure under another name, for other kinds (not in JSON) */
+#define ALIAS(G, MEMBER, UNIT, NAME, TYPE, HELP, KINDS) \
+	MK(G, aq_listener, MEMBER, UNIT, NAME, TYPE, HELP, KINDS, 1)
 #define STATE(MEMBER, NAME, TYPE, HELP) \
 	M(AQ_G_STATE, aq_state, MEMBER, AQ_UNIT_ONE, NAME, TYPE, HELP)
 #define CLOSED(MEMBER, NAME, HELP) \
@@ -31,20 +40,21 @@ const struct aq_metric aq_metrics[] = {
 	CLOSED(migrated, "aqueue_closed_migrated_total", "Connections handed to another member of their reuseport group when their listener closed."),
 	CLOSED(drops, "aqueue_closed_drops_total", "Drops on listeners since closed."),
 
-	L(AQ_G_ROW, backlog, AQ_UNIT_ONE, "aqueue_listener_backlog", "gauge", "The listener's backlog (sk_max_ack_backlog); the accept queue holds backlog+1 connections."),
-	L(AQ_G_ROW, qnow, AQ_UNIT_ONE, "aqueue_listener_queue_length", "gauge", "Connections in the accept queue now."),
-	L(AQ_G_ROW, qpeak, AQ_UNIT_ONE, "aqueue_listener_queue_peak", "gauge", "Longest accept queue seen since tracking began or the last reset."),
-	L(AQ_G_ROW, enqueued, AQ_UNIT_ONE, "aqueue_listener_enqueued_total", "counter", "Connections that joined the accept queue."),
-	L(AQ_G_ROW, accepted, AQ_UNIT_ONE, "aqueue_listener_accepted_total", "counter", "Connections taken from the accept queue by accept()."),
-	L(AQ_G_ROW, drops, AQ_UNIT_ONE, "aqueue_listener_drops_total", "counter", "Connection attempts the listener dropped (its sk_drops since tracking began)."),
+	LK(AQ_G_ROW, backlog, AQ_UNIT_ONE, "aqueue_listener_backlog", "gauge", "The listener's backlog (sk_max_ack_backlog); the accept queue holds backlog+1 connections. TCP and unix listeners.", AQ_K_CONN),
+	ALIAS(AQ_G_ROW, backlog, AQ_UNIT_ONE, "aqueue_listener_receive_buffer_bytes", "gauge", "A UDP socket's receive buffer size (SO_RCVBUF), in bytes.", AQ_K_UDP),
+	L(AQ_G_ROW, qnow, AQ_UNIT_ONE, "aqueue_listener_queue_length", "gauge", "Entries in the queue now: connections in a TCP or unix listener's accept queue, datagrams in a UDP socket's receive queue."),
+	L(AQ_G_ROW, qpeak, AQ_UNIT_ONE, "aqueue_listener_queue_peak", "gauge", "Longest queue seen since tracking began or the last reset, in entries as aqueue_listener_queue_length."),
+	L(AQ_G_ROW, enqueued, AQ_UNIT_ONE, "aqueue_listener_enqueued_total", "counter", "Entries that joined the queue: connections (TCP, unix), datagrams (UDP)."),
+	L(AQ_G_ROW, accepted, AQ_UNIT_ONE, "aqueue_listener_accepted_total", "counter", "Entries taken from the queue: connections by accept(), datagrams by recvmsg()."),
+	L(AQ_G_ROW, drops, AQ_UNIT_ONE, "aqueue_listener_drops_total", "counter", "Packets the listener dropped: its sk_drops since tracking began (TCP: SYNs and final ACKs, a retransmitted SYN once more each time, and other packets of pending handshakes; unix: connects refused because the queue was full; UDP: datagrams)."),
 
 	L(AQ_G_PCT, p50_us, AQ_UNIT_US, "aqueue_listener_wait_p50_seconds", "gauge", "Upper edge of the wait histogram bucket holding the median time in queue, at most the longest wait seen."),
 	L(AQ_G_PCT, p99_us, AQ_UNIT_US, "aqueue_listener_wait_p99_seconds", "gauge", "Upper edge of the wait histogram bucket holding the 99th percentile time in queue, at most the longest wait seen."),
 	L(AQ_G_PCT, max_us, AQ_UNIT_US, "aqueue_listener_wait_max_seconds", "gauge", "Longest time in the accept queue seen."),
 
-	L(AQ_G_DETAIL, drops_syn_acceptq, AQ_UNIT_ONE, "aqueue_listener_drops_syn_acceptq_total", "counter", "SYNs dropped because the accept queue was full."),
-	L(AQ_G_DETAIL, drops_ack_acceptq, AQ_UNIT_ONE, "aqueue_listener_drops_ack_acceptq_total", "counter", "Final ACKs dropped because the accept queue was full."),
-	L(AQ_G_DETAIL, drops_other, AQ_UNIT_ONE, "aqueue_listener_drops_other_total", "counter", "Drops for any other cause."),
+	LK(AQ_G_DETAIL, drops_syn_acceptq, AQ_UNIT_ONE, "aqueue_listener_drops_syn_acceptq_total", "counter", "SYNs dropped because the accept queue was full (packets, a retransmitted SYN counted again). TCP listeners.", AQ_K_TCP),
+	LK(AQ_G_DETAIL, drops_ack_acceptq, AQ_UNIT_ONE, "aqueue_listener_drops_ack_acceptq_total", "counter", "Final ACKs dropped because the accept queue was full (packets). TCP listeners.", AQ_K_TCP),
+	L(AQ_G_DETAIL, drops_other, AQ_UNIT_ONE, "aqueue_listener_drops_other_total", "counter", "Packets dropped for any other cause (the rest of aqueue_listener_drops_total)."),
 	L(AQ_G_DETAIL, drained, AQ_UNIT_ONE, "aqueue_listener_drained_total", "counter", "Connections still queued when the listener closed (0 for a live listener)."),
 	L(AQ_G_MIGRATE, migrated_in, AQ_UNIT_ONE, "aqueue_listener_migrated_in_total", "counter", "Connections a closing member of the listener's reuseport group handed to it (counted in enqueued)."),
 	L(AQ_G_MIGRATE, migrated_out, AQ_UNIT_ONE, "aqueue_listener_migrated_out_total", "counter", "Connections the listener, closing, handed to another member of its reuseport group."),
@@ -63,8 +73,8 @@ const struct aq_metric aq_metrics[] = {
 	L(AQ_G_LIVE, stalled, AQ_UNIT_ONE, "aqueue_listener_stalled", "gauge", "1 while connections wait and neither the head of the queue nor the last accept() is younger than the module's stall_threshold_ms."),
 	L(AQ_G_LIVE, overflowing, AQ_UNIT_ONE, "aqueue_listener_overflowing", "gauge", "1 while a burst of drops lasts: from a drop until the module's burst_gap_ms passed without one."),
 
-	JSON_ONLY(AQ_G_UDP, rmem_now, AQ_UNIT_ONE),
-	JSON_ONLY(AQ_G_UDP, drops_rcvbuf, AQ_UNIT_ONE),
+	LK(AQ_G_UDP, rmem_now, AQ_UNIT_ONE, "aqueue_listener_receive_buffer_used_bytes", "gauge", "Bytes of a UDP socket's receive buffer in use now.", AQ_K_UDP),
+	LK(AQ_G_UDP, drops_rcvbuf, AQ_UNIT_ONE, "aqueue_listener_drops_receive_buffer_total", "counter", "Datagrams a UDP socket dropped because its receive buffer was full.", AQ_K_UDP),
 
 	JSON_ONLY(AQ_G_SYN, synq_now, AQ_UNIT_ONE),
 	JSON_ONLY(AQ_G_SYN, synq_full_drops, AQ_UNIT_ONE),
@@ -76,25 +86,32 @@ const struct aq_metric aq_metrics[] = {
 	{ .key = NULL },
 };
 
-#define H(G, MEMBER, KEY, TITLE, N, LOW, UNIT, NAME, HELP, HAS_SUM, SUM) \
+#define HK(G, MEMBER, KEY, TITLE, N, LOW, UNIT, NAME, HELP, HAS_SUM, SUM, KINDS, PROM_ONLY) \
 	{ G, KEY, TITLE, offsetof(struct aq_listener, MEMBER), \
 	  offsetof(struct aq_listener, has_##MEMBER), N, LOW, UNIT, NAME, \
-	  HELP, HAS_SUM, offsetof(struct aq_listener, SUM) }
+	  HELP, HAS_SUM, offsetof(struct aq_listener, SUM), KINDS, PROM_ONLY }
+#define H(G, MEMBER, KEY, TITLE, N, LOW, UNIT, NAME, HELP, HAS_SUM, SUM) \
+	HK(G, MEMBER, KEY, TITLE, N, LOW, UNIT, NAME, HELP, HAS_SUM, SUM, AQ_K_ALL, 0)
 #define H_JSON_ONLY(G, MEMBER, KEY, TITLE, N, LOW, UNIT) \
 	H(G, MEMBER, KEY, TITLE, N, LOW, UNIT, NULL, NULL, 0, id)
 
 const struct aq_hist_metric aq_hist_metrics[] = {
-	H(AQ_G_HIST, qlen, "qlen_hist",
-	  "qlen: accept queue length seen by each arriving SYN",
-	  AQUEUE_QLEN_BUCKETS, aq_qlen_low, AQ_UNIT_ONE,
-	  "aqueue_listener_queue_length_at_syn",
-	  "Accept queue length seen by each arriving SYN. The module keeps no sum: _sum is NaN.",
-	  0, id),
+	HK(AQ_G_HIST, qlen, "qlen_hist",
+	   "qlen: accept queue length seen by each arriving SYN",
+	   AQUEUE_QLEN_BUCKETS, aq_qlen_low, AQ_UNIT_ONE,
+	   "aqueue_listener_queue_length_at_syn",
+	   "Accept queue length seen by each arriving SYN (unix: each connect). TCP and unix listeners. The module keeps no sum: _sum is NaN.",
+	   0, id, AQ_K_CONN, 0),
+	HK(AQ_G_HIST, qlen, "qlen_hist", NULL,
+	   AQUEUE_QLEN_BUCKETS, aq_qlen_low, AQ_UNIT_ONE,
+	   "aqueue_listener_queue_length_at_datagram",
+	   "Datagrams in a UDP socket's receive queue seen by each arriving datagram. The module keeps no sum: _sum is NaN.",
+	   0, id, AQ_K_UDP, 1),
 	H(AQ_G_HIST, wait, "wait_ns_hist",
 	  "wait_ns: time in the accept queue, ns (1K ~ 1us, 1M ~ 1ms, 1G ~ 1.07s)",
 	  AQUEUE_WAIT_BUCKETS, aq_wait_low, AQ_UNIT_NS,
 	  "aqueue_listener_wait_seconds",
-	  "Time connections spent in the accept queue, enqueue to accept() (timed accepts only).",
+	  "Time entries spent in the queue: connections from the end of the handshake to accept(), datagrams to recvmsg() (timed ones only).",
 	  1, wait_sum_ns),
 	H_JSON_ONLY(AQ_G_UDP, qbytes, "qbytes_hist",
 		    "qbytes: receive buffer bytes in use seen by each arriving datagram",
@@ -123,5 +140,19 @@ int aq_group_present(const struct aq_listener *l, enum aq_group g)
 		return l->has_syn;
 	default:
 		return 1;
+	}
+}
+
+unsigned int aq_kind(const struct aq_listener *l)
+{
+	switch (l->proto) {
+	case AQ_TCP:
+	case AQ_TCP6:
+		return AQ_K_TCP;
+	case AQ_UDP:
+	case AQ_UDP6:
+		return AQ_K_UDP;
+	default:
+		return AQ_K_UNIX;
 	}
 }

@@ -34,6 +34,17 @@ enum aq_unit {
 	AQ_UNIT_US,	/* microseconds: seconds in Prometheus */
 };
 
+/* The kinds of listener a per-listener metric is written for. */
+enum {
+	AQ_K_TCP = 1,		/* tcp, tcp6: connections */
+	AQ_K_UNIX = 2,		/* unix, unix-seq: connections */
+	AQ_K_UDP = 4,		/* udp, udp6: datagrams, the buffer in bytes */
+	AQ_K_CONN = AQ_K_TCP | AQ_K_UNIX,
+	AQ_K_ALL = AQ_K_TCP | AQ_K_UNIX | AQ_K_UDP,
+};
+
+unsigned int aq_kind(const struct aq_listener *l);
+
 struct aq_metric {
 	enum aq_group group;
 	const char *key;	/* the JSON key */
@@ -42,6 +53,13 @@ struct aq_metric {
 	const char *name;	/* Prometheus; NULL: not exported */
 	const char *type;	/* "gauge" or "counter" */
 	const char *help;
+	/*
+	 * Prometheus: the kinds of listener it is written for, so that a
+	 * metric holds one unit (a UDP socket's backlog is bytes: another
+	 * metric); prom_only: a second name of a figure JSON has once
+	 */
+	unsigned int kinds;
+	int prom_only;
 };
 
 struct aq_hist_metric {
@@ -61,6 +79,8 @@ struct aq_hist_metric {
 	const char *help;
 	int has_sum;		/* the detail line has the sum, at sum_off */
 	size_t sum_off;
+	unsigned int kinds;	/* as in struct aq_metric */
+	int prom_only;
 };
 
 /* Both tables end with an entry whose key is NULL. */

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
+#include <stdlib.h>
+
 #include "die.h"
 #include "filter.h"
 
@@ -39,6 +41,15 @@ int wanted(const struct aq_filter *f, const struct aq_listener *l)
 	return 1;
 }
 
+/* qsort() order of pointers into one array: the input's. */
+static int by_input_order(const void *a, const void *b)
+{
+	const struct aq_listener *x = *(const struct aq_listener *const *)a;
+	const struct aq_listener *y = *(const struct aq_listener *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 const struct aq_listener **select_listeners(const struct aq_snapshot *s,
 					    const struct aq_filter *f,
 					    size_t *n)
@@ -49,7 +60,17 @@ const struct aq_listener **select_listeners(const struct aq_snapshot *s,
 	for (size_t i = 0; i < s->n; i++)
 		if (wanted(f, &s->l[i]))
 			v[(*n)++] = &s->l[i];
+	if (f->top && *n > f->top) {
+		qsort(v, *n, sizeof(*v), by_saturation);
+		*n = f->top;
+		qsort(v, *n, sizeof(*v), by_input_order);
+	}
 	return v;
+}
+
+static int aq_is_udp(const struct aq_listener *l)
+{
+	return l->proto == AQ_UDP || l->proto == AQ_UDP6;
 }
 
 /* How full the queue is: it holds backlog + 1 connections at most. */
@@ -58,19 +79,34 @@ static long double saturation(uint64_t q, uint64_t backlog)
 	return (long double)q / ((long double)backlog + 1);
 }
 
+/*
+ * How full @l's queue is now, 0 to 1: connections over the backlog+1
+ * the accept queue holds; for a UDP socket, whose limit is in bytes,
+ * receive buffer bytes in use over its size (datagrams over bytes would
+ * mean nothing).
+ */
+static long double fullness(const struct aq_listener *l)
+{
+	if (aq_is_udp(l))
+		return l->has_udp && l->backlog ?
+			(long double)l->rmem_now / (long double)l->backlog : 0;
+	return saturation(l->qnow, l->backlog);
+}
+
 int by_saturation(const void *a, const void *b)
 {
 	const struct aq_listener *x = *(const struct aq_listener *const *)a;
 	const struct aq_listener *y = *(const struct aq_listener *const *)b;
-	long double sx = saturation(x->qnow, x->backlog);
-	long double sy = saturation(y->qnow, y->backlog);
+	long double sx = fullness(x);
+	long double sy = fullness(y);
 
 	if (sx != sy)
 		return sx > sy ? -1 : 1;
 	if (x->drops != y->drops)
 		return x->drops > y->drops ? -1 : 1;
-	sx = saturation(x->qpeak, x->backlog);
-	sy = saturation(y->qpeak, y->backlog);
+	/* the peak is in entries: for connections only */
+	sx = aq_is_udp(x) ? 0 : saturation(x->qpeak, x->backlog);
+	sy = aq_is_udp(y) ? 0 : saturation(y->qpeak, y->backlog);
 	if (sx != sy)
 		return sx > sy ? -1 : 1;
 	return x->id < y->id ? -1 : x->id > y->id;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * Which listeners to show (the -p, -t, -u, -x, -4, -6 and --netns
+ * Which listeners to show (the -p, -t, -u, -x, -4, -6, --netns and --top
  * options) and in what order.
  */
 #ifndef AQSTAT_FILTER_H
@@ -20,11 +20,15 @@ struct aq_filter {
 	uint64_t netns[AQ_FILTER_MAX];
 	int nnetns;
 	int kind_tcp, kind_udp, kind_unix, fam4, fam6;
+	size_t top;	/* --top: the most saturated this many; 0: all */
 };
 
 int wanted(const struct aq_filter *f, const struct aq_listener *l);
 
-/* Pointers to the wanted listeners, in id (input) order; free() them. */
+/*
+ * Pointers to the wanted listeners, in id (input) order; free() them.
+ * With f->top, only the f->top first of them by_saturation().
+ */
 const struct aq_listener **select_listeners(const struct aq_snapshot *s,
 					    const struct aq_filter *f,
 					    size_t *n);

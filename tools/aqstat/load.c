@@ -20,6 +20,7 @@ int load_snapshot(const char *file, int strict, struct aq_snapshot *s)
 	size_t len;
 	char *text;
 
+	memset(s, 0, sizeof(*s));
 	text = aq_read_file(path, &len);
 	if (!text) {
 		int e = errno;
@@ -46,9 +47,12 @@ int load_snapshot(const char *file, int strict, struct aq_snapshot *s)
 		if (s->format == UINT64_MAX)
 			complain("%s: unknown format version (out of range); this aqstat reads formats 1 to %d",
 				 path, AQUEUE_FORMAT_VERSION);
+		else if (aq_format_newer(s))
+			complain("%s is format %llu, newer than this aqstat (it reads formats 1 to %d):\n"
+				 "this aqstat is older than the module. Install the aqstat built from the same aqueue source as the module.",
+				 path, (unsigned long long)s->format, AQUEUE_FORMAT_VERSION);
 		else
-			complain("%s: unknown format version %llu; this aqstat reads formats 1 to %d.\n"
-				 "Use the aqstat built from the same aqueue source as the module.",
+			complain("%s: unknown format version %llu; this aqstat reads formats 1 to %d",
 				 path, (unsigned long long)s->format, AQUEUE_FORMAT_VERSION);
 		return EX_FORMAT;
 	case AQ_PARSE_HEADER:

@@ -15,7 +15,9 @@ const char *proc_path(void);
 
 /*
  * Reads @file (NULL: proc_path()) into @s. Returns EX_OK, or the exit
- * code after saying why on stderr; @s then holds nothing to free.
+ * code after saying why on stderr; @s then holds nothing to free, and
+ * s->format the version seen when it is one aqstat does not read
+ * (aq_format_newer()), else 0.
  * @strict makes malformed lines a failure (EX_MALFORMED).
  */
 int load_snapshot(const char *file, int strict, struct aq_snapshot *s);

@@ -38,6 +38,8 @@ static struct {
 	const char **files;	/* --file, in order; frame i reads files[i] */
 	int nfiles;
 	const char *output;	/* -o */
+	enum aq_buckets buckets;	/* --buckets */
+	int buckets_set;
 	struct aq_filter filter;
 } opt;
 
@@ -45,10 +47,10 @@ static void print_usage(FILE *f)
 {
 	fprintf(f,
 "usage: aqstat [OPTIONS]            the listeners, most saturated first\n"
-"       aqstat -w SECONDS [-n COUNT] watch: per-interval rates, redrawn in place\n"
+"       aqstat -w SECONDS [-c COUNT] watch: per-interval rates, redrawn in place\n"
 "       aqstat -j | --prometheus     JSON, or Prometheus text (node_exporter textfile)\n"
 "       aqstat ctl [WORD...]         write a command to the control file, or print it\n"
-"       aqstat events [-n COUNT]     follow the event stream (stalls, drop bursts, ...)\n"
+"       aqstat events [-c COUNT]     follow the event stream (stalls, drop bursts, ...)\n"
 "       aqstat serve [ADDR:]PORT     Prometheus metrics over HTTP at /metrics\n"
 "\n"
 "Reads %s (format %d) from the aqueue kernel module.\n"
@@ -56,24 +58,31 @@ static void print_usage(FILE *f)
 "Output:\n"
 "  -H, --histograms      add each listener's histograms (queue length, time in queue)\n"
 "  -w, --watch SECONDS   refresh every SECONDS (may be fractional), show deltas\n"
-"  -n, --count COUNT     stop after COUNT frames (implies -w 1 without -w)\n"
+"  -c, --count COUNT     stop after COUNT frames (implies -w 1 without -w)\n"
 "  -j, --json            one JSON object: state, closed totals, listeners, histograms\n"
 "      --prometheus      Prometheus text exposition format\n"
+"      --buckets MODE    with --prometheus and serve: the histograms' buckets,\n"
+"                        coarse (default), all (the module's 40 and 32) or none\n"
 "  -o, --output FILE     with --prometheus: replace FILE atomically (write, fsync,\n"
 "                        rename); without the module it holds aqueue_up 0 (exit 0)\n"
 "Filters (repeatable; kinds and families combine with OR):\n"
-"  -p, --port PORT       local port\n"
+"  -P, --port PORT[,PORT...]  local ports\n"
 "  -t, --tcp             TCP (tcp and tcp6)\n"
 "  -u, --udp             UDP (udp and udp6)\n"
 "  -x, --unix            unix domain\n"
 "  -4, --ipv4            IPv4 only\n"
 "  -6, --ipv6            IPv6 only\n"
 "      --netns INODE     network namespace (inode, as in ls -Li /proc/PID/ns/net)\n"
+"      --top N           only the N most saturated of the listeners the filters keep\n"
+"As with ss, and changing nothing: -n (numeric: aqstat resolves no names),\n"
+"  -l (listening: aqstat shows only listeners), -p (processes: always shown),\n"
+"  -a; so 'aqstat -tlnp' works. Older spellings kept: -n COUNT, -p PORT[,PORT...].\n"
 "aqstat events:\n"
-"  -n, --count COUNT     exit after COUNT events\n"
+"  -c, --count COUNT     exit after COUNT events\n"
 "      --raw             the module's lines as they are (CLOCK_MONOTONIC timestamps)\n"
 "aqstat serve: ADDR a numeric IPv4 address or [IPv6], 127.0.0.1 when left out;\n"
-"  takes the filters, -f and --strict; serves one request at a time until killed\n"
+"  takes the filters, --top, --buckets, -f and --strict; serves one request at a\n"
+"  time until killed\n"
 "Input:\n"
 "  -f, --file PATH       read a saved copy instead of %s; repeat for -w:\n"
 "                        frame N reads the Nth file (the last one repeats)\n"
@@ -106,18 +115,106 @@ static int next_slot(int *n, const char *option)
 	return (*n)++;
 }
 
+/* PORT[,PORT...] into the filter, as the control file's "filter port" */
+static void add_ports(struct aq_filter *f, const char *list)
+{
+	char *copy = xstrdup(list), *save = NULL;
+
+	if (!*list || *list == ',' || list[strlen(list) - 1] == ',' || strstr(list, ",,"))
+		die(EX_USAGE, "bad port list '%s' (PORT[,PORT...], 0 to 65535)", list);
+	for (char *p = strtok_r(copy, ",", &save); p; p = strtok_r(NULL, ",", &save))
+		f->ports[next_slot(&f->nports, "ports")] =
+			(long)arg_u64("port", p, 65535);
+	free(copy);
+}
+
+/* Whether @s is a count or a port list: digits and commas, a digit first. */
+static int numeric_word(const char *s)
+{
+	return s && *s >= '0' && *s <= '9' && strspn(s, "0123456789,") == strlen(s);
+}
+
+#define SHORT_FLAGS	"Hjtux46hVnlpa"	/* the short options without an argument */
+#define SHORT_ARGS	"wcoPf"		/* and those with one */
+
+/*
+ * The spellings of aqstat before it followed ss: "-n COUNT" and "-p
+ * PORTS", where ss has -n (numeric) and -p (processes) without an
+ * argument, which aqstat now takes and ignores. A -n or -p that ends a
+ * group of short flags and is followed by a number (a port list) is the
+ * old option: rewritten into --count or --port in a copy of @argv. The
+ * argument of an option that takes one is never looked at.
+ */
+static char **old_spellings(int *argc, char **argv)
+{
+	char **nv = xmalloc(((size_t)*argc * 2 + 1) * sizeof(*nv));
+	int n = 0, i;
+
+	nv[n++] = argv[0];
+	for (i = 1; i < *argc; i++) {
+		const char *a = argv[i];
+		size_t len = strlen(a);
+
+		if (!strcmp(a, "--"))
+			break;
+		if (a[0] == '-' && a[1] == '-') {
+			static const char *const with_arg[] = {
+				"--watch", "--count", "--output", "--port", "--netns",
+				"--file", "--buckets", "--top",
+			};
+
+			nv[n++] = argv[i];
+			for (size_t k = 0; k < sizeof(with_arg) / sizeof(*with_arg); k++)
+				if (!strcmp(a, with_arg[k]) && i + 1 < *argc)
+					nv[n++] = argv[++i];
+			continue;
+		}
+		if (a[0] != '-' || len < 2) {
+			nv[n++] = argv[i];
+			continue;
+		}
+		/* a group of short options: up to the first that takes an argument */
+		size_t k = 1;
+
+		while (k < len && strchr(SHORT_FLAGS, a[k]))
+			k++;
+		if (k == len && (a[len - 1] == 'n' || a[len - 1] == 'p') &&
+		    i + 1 < *argc && numeric_word(argv[i + 1])) {
+			if (len > 2)
+				nv[n++] = xasprintf("%.*s", (int)len - 1, a);
+			nv[n++] = a[len - 1] == 'n' ? "--count" : "--port";
+			nv[n++] = argv[++i];
+			continue;
+		}
+		nv[n++] = argv[i];
+		if (k == len - 1 && strchr(SHORT_ARGS, a[k]) && i + 1 < *argc)
+			nv[n++] = argv[++i];	/* -w SECONDS, -f PATH, ... */
+	}
+	for (; i < *argc; i++)
+		nv[n++] = argv[i];
+	nv[n] = NULL;
+	*argc = n;
+	return nv;
+}
+
 /* Returns the exit code when the command line says to stop here. */
 static int parse_options(int argc, char **argv)
 {
-	enum { O_PROM = 256, O_NETNS, O_STRICT, O_RAW };
+	enum { O_PROM = 256, O_NETNS, O_STRICT, O_RAW, O_BUCKETS, O_TOP };
 	static const struct option longopts[] = {
 		{ "histograms", no_argument, NULL, 'H' },
 		{ "watch", required_argument, NULL, 'w' },
-		{ "count", required_argument, NULL, 'n' },
+		{ "count", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "prometheus", no_argument, NULL, O_PROM },
+		{ "buckets", required_argument, NULL, O_BUCKETS },
+		{ "top", required_argument, NULL, O_TOP },
 		{ "output", required_argument, NULL, 'o' },
-		{ "port", required_argument, NULL, 'p' },
+		{ "port", required_argument, NULL, 'P' },
+		{ "numeric", no_argument, NULL, 'n' },
+		{ "listening", no_argument, NULL, 'l' },
+		{ "processes", no_argument, NULL, 'p' },
+		{ "all", no_argument, NULL, 'a' },
 		{ "tcp", no_argument, NULL, 't' },
 		{ "udp", no_argument, NULL, 'u' },
 		{ "unix", no_argument, NULL, 'x' },
@@ -135,7 +232,7 @@ static int parse_options(int argc, char **argv)
 	int c;
 
 	opt.files = xmalloc((size_t)argc * sizeof(*opt.files));
-	while ((c = getopt_long(argc, argv, "Hw:n:jo:p:tux46f:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "Hw:c:jo:P:tux46f:hVnlpa", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'H':
 			opt.hist = 1;
@@ -150,7 +247,12 @@ static int parse_options(int argc, char **argv)
 				die(EX_USAGE, "bad interval '%s' (seconds, 0.01 to 86400)", optarg);
 			break;
 		}
-		case 'n':
+		case 'n':	/* ss: numeric, which aqstat always is */
+		case 'l':	/* ss: listening sockets, all aqstat shows */
+		case 'p':	/* ss: processes, which aqstat always shows */
+		case 'a':	/* ss: all sockets; aqstat shows all it tracks */
+			break;
+		case 'c':
 			opt.count = (long)arg_u64("count", optarg, 1000000000);
 			if (!opt.count)
 				die(EX_USAGE, "bad count '0'");
@@ -164,9 +266,24 @@ static int parse_options(int argc, char **argv)
 		case 'o':
 			opt.output = optarg;
 			break;
-		case 'p':
-			f->ports[next_slot(&f->nports, "-p")] =
-				(long)arg_u64("port", optarg, 65535);
+		case O_BUCKETS:
+			if (!strcmp(optarg, "coarse"))
+				opt.buckets = AQ_BUCKETS_COARSE;
+			else if (!strcmp(optarg, "all"))
+				opt.buckets = AQ_BUCKETS_ALL;
+			else if (!strcmp(optarg, "none"))
+				opt.buckets = AQ_BUCKETS_NONE;
+			else
+				die(EX_USAGE, "bad --buckets '%s' (coarse, all or none)", optarg);
+			opt.buckets_set = 1;
+			break;
+		case O_TOP:
+			f->top = (size_t)arg_u64("--top", optarg, 16777216);
+			if (!f->top)
+				die(EX_USAGE, "bad --top '0'");
+			break;
+		case 'P':
+			add_ports(f, optarg);
 			break;
 		case 't':
 			f->kind_tcp = 1;
@@ -203,8 +320,8 @@ static int parse_options(int argc, char **argv)
 			printf("aqstat %s (reads /proc/aqueue format %d)\n", AQSTAT_VERSION,
 			       AQUEUE_FORMAT_VERSION);
 			return EX_OK;
-		default:
-			print_usage(stderr);
+		default:	/* getopt said what is wrong */
+			fputs("Try 'aqstat --help' for more information.\n", stderr);
 			return EX_USAGE;
 		}
 	}
@@ -219,8 +336,8 @@ static int run_events(void)
 	};
 
 	if (opt.interval > 0 || opt.json || opt.prom || opt.hist || opt.nfiles ||
-	    opt.output)
-		die(EX_USAGE, "events takes the filters, -n COUNT, --raw and --strict only");
+	    opt.output || opt.buckets_set || opt.filter.top)
+		die(EX_USAGE, "events takes the filters, -c COUNT, --raw and --strict only");
 	return events(&o);
 }
 
@@ -229,11 +346,12 @@ static int run_serve(const char *where)
 	struct serve_opts o = {
 		.listen = where, .file = opt.nfiles ? opt.files[0] : NULL,
 		.strict = opt.strict, .filter = &opt.filter,
+		.buckets = opt.buckets,
 	};
 
 	if (opt.interval > 0 || opt.count || opt.json || opt.prom || opt.hist ||
 	    opt.raw || opt.output || opt.nfiles > 1)
-		die(EX_USAGE, "serve takes the filters, -f FILE and --strict only");
+		die(EX_USAGE, "serve takes the filters, --top, --buckets, -f FILE and --strict only");
 	if (!where)
 		die(EX_USAGE, "serve needs a port: aqstat serve [ADDR:]PORT");
 	return serve(&o);
@@ -248,13 +366,16 @@ static int prometheus_to_file(void)
 
 	outfile_open(&of, opt.output);
 	if (r == EX_OK) {
-		show_prometheus(of.f, &s, &opt.filter);
+		show_prometheus(of.f, &s, &opt.filter, opt.buckets);
 		aq_snapshot_free(&s);
 	} else {
-		show_prometheus_down(of.f);
+		show_prometheus_down(of.f, &s);
 	}
 	outfile_commit(&of);
-	/* the file says that the module is not loaded: that is no failure */
+	/*
+	 * the file says that the module is not loaded: that is no failure; a
+	 * format newer than aqstat's is (exit 4), and the file says that too
+	 */
 	return r == EX_NOMODULE ? EX_OK : r;
 }
 
@@ -272,7 +393,7 @@ static int run_once(void)
 	if (opt.json)
 		ret = show_json(stdout, &s, &opt.filter, file ? file : proc_path());
 	else if (opt.prom)
-		ret = show_prometheus(stdout, &s, &opt.filter);
+		ret = show_prometheus(stdout, &s, &opt.filter, opt.buckets);
 	else
 		ret = show_table(&s, &opt.filter, opt.hist);
 	aq_snapshot_free(&s);
@@ -297,6 +418,7 @@ int main(int argc, char **argv)
 		argc--;
 	}
 
+	argv = old_spellings(&argc, argv);
 	ret = parse_options(argc, argv);
 	if (ret >= 0)
 		return ret;
@@ -322,6 +444,8 @@ int main(int argc, char **argv)
 			die(EX_USAGE, "-H is for the table; -j and --prometheus always include the histograms");
 		if (opt.output && !opt.prom)
 			die(EX_USAGE, "-o is for --prometheus");
+		if (opt.buckets_set && !opt.prom)
+			die(EX_USAGE, "--buckets is for --prometheus and serve");
 		columns_init();
 		if (opt.interval > 0) {
 			struct watch_opts w = {

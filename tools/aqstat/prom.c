@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
+#define _GNU_SOURCE
 #include <stdlib.h>
+#include <string.h>
 
 #include "die.h"
 #include "fields.h"
@@ -29,11 +31,15 @@ static void prom_label(FILE *f, const char *name, const char *s, int more)
 	fprintf(f, "\"%s", more ? "," : "");
 }
 
-static void prom_labels(FILE *f, const struct aq_listener *l, const char *extra)
+/* The labels of @l, without the braces: id, netns, proto, address, port, comm. */
+static char *prom_labels(const struct aq_listener *l)
 {
-	char num[32];
+	char *buf = NULL, num[32];
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
 
-	putc('{', f);
+	if (!f)
+		die(EX_ERR, "out of memory");
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)l->id);
 	prom_label(f, "id", num, 1);
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)l->netns);
@@ -49,39 +55,60 @@ static void prom_labels(FILE *f, const struct aq_listener *l, const char *extra)
 	 * no pid label: it churns; id identifies the listener, comm names
 	 * the program
 	 */
-	prom_label(f, "comm", l->comm, extra != NULL);
-	if (extra)
-		fputs(extra, f);
-	putc('}', f);
+	prom_label(f, "comm", l->comm, 0);
+	if (fclose(f))
+		die(EX_ERR, "out of memory");
+	return buf;
 }
 
-/* Nanoseconds as exact decimal seconds. */
-static char *ns_to_s(uint64_t ns)
+#define VALUE_MAX	48	/* the longest sample value, with its NUL */
+
+/* @v in decimal into @buf (VALUE_MAX bytes); returns its end. */
+static char *put_u64(char *buf, uint64_t v)
 {
-	char frac[16];
-	int n;
+	char tmp[24], *p = tmp + sizeof(tmp);
 
-	if (!(ns % 1000000000ULL))
-		return xasprintf("%llu", (unsigned long long)(ns / 1000000000ULL));
-	n = snprintf(frac, sizeof(frac), "%09llu",
-		     (unsigned long long)(ns % 1000000000ULL));
-	while (n > 0 && frac[n - 1] == '0')
-		frac[--n] = '\0';
-	return xasprintf("%llu.%s", (unsigned long long)(ns / 1000000000ULL), frac);
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	memcpy(buf, p, (size_t)(tmp + sizeof(tmp) - p));
+	buf += tmp + sizeof(tmp) - p;
+	*buf = '\0';
+	return buf;
 }
 
-/* The sample value of @v, in seconds where the unit is a time. */
-static char *prom_value(uint64_t v, enum aq_unit unit)
+/* Nanoseconds as exact decimal seconds, into @buf. */
+static void ns_to_s(char *buf, uint64_t ns)
+{
+	uint64_t frac = ns % 1000000000ULL;
+	char *p = put_u64(buf, ns / 1000000000ULL);
+
+	if (!frac)
+		return;
+	*p++ = '.';
+	for (uint64_t d = 100000000ULL; frac; d /= 10) {
+		*p++ = (char)('0' + frac / d);
+		frac %= d;
+	}
+	*p = '\0';
+}
+
+/* The sample value of @v into @buf, in seconds where the unit is a time. */
+static void prom_value(char *buf, uint64_t v, enum aq_unit unit)
 {
 	switch (unit) {
 	case AQ_UNIT_NS:
-		return ns_to_s(v);
+		ns_to_s(buf, v);
+		break;
 	case AQ_UNIT_US:
 		if (v > UINT64_MAX / 1000)
-			return xasprintf("%.9g", (double)v / 1e6);
-		return ns_to_s(v * 1000);
+			snprintf(buf, VALUE_MAX, "%.9g", (double)v / 1e6);
+		else
+			ns_to_s(buf, v * 1000);
+		break;
 	default:
-		return fmt_u64(v);
+		put_u64(buf, v);
 	}
 }
 
@@ -98,11 +125,23 @@ static void prom_global(FILE *f, const char *name, const char *type,
 	fprintf(f, "%s %llu\n", name, (unsigned long long)v);
 }
 
-static void prom_up(FILE *f, int up)
+/*
+ * aqueue_up and what says why it is 0: aqueue_format_newer tells "aqstat
+ * is older than the module" from "the module is not loaded".
+ */
+static void prom_up(FILE *f, int up, const struct aq_snapshot *s)
 {
+	int newer = s && aq_format_newer(s);
+
 	prom_global(f, "aqueue_up", "gauge",
-		    "1 if aqstat read the aqueue module's figures, 0 if the module is not loaded or they could not be read.",
+		    "1 if aqstat read the aqueue module's figures; 0 if it could not: the module is not loaded, or aqueue_format_newer is 1, or the file is not readable.",
 		    (uint64_t)up);
+	prom_global(f, "aqueue_format_newer", "gauge",
+		    "1 if /proc/aqueue is of a format newer than this aqstat reads: aqstat is older than the module (aqueue_up is then 0).",
+		    (uint64_t)newer);
+	prom_global(f, "aqueue_format", "gauge",
+		    "The format version of /proc/aqueue as read (0 when it could not be read).",
+		    s && s->format != UINT64_MAX ? s->format : 0);
 }
 
 /* One sample a metric of group @g of the global struct @base. */
@@ -114,123 +153,200 @@ static void prom_globals(FILE *f, enum aq_group g, const void *base)
 				    aq_metric_get(base, m));
 }
 
+/* One --prometheus output: its listeners, their labels, its buckets. */
+struct prom {
+	FILE *f;
+	const struct aq_listener **v;
+	size_t n;
+	char **labels;		/* of v[i], from prom_labels() */
+	size_t *label_len;
+	char *line;		/* room for the longest sample line */
+	enum aq_buckets buckets;
+};
+
+static char *put(char *dst, const char *s, size_t n)
+{
+	memcpy(dst, s, n);
+	return dst + n;
+}
+
+/*
+ * One line NAME SUFFIX{LABELS[,le="LE"]} VALUE, put together in p->line
+ * and written at once: 65,536 listeners make millions of them.
+ */
+static void sample(struct prom *p, const char *name, const char *suffix,
+		   size_t i, const char *le, const char *value)
+{
+	char *o = p->line;
+
+	o = put(o, name, strlen(name));
+	o = put(o, suffix, strlen(suffix));
+	*o++ = '{';
+	o = put(o, p->labels[i], p->label_len[i]);
+	if (le) {
+		o = put(o, ",le=\"", 5);
+		o = put(o, le, strlen(le));
+		*o++ = '"';
+	}
+	o = put(o, "} ", 2);
+	o = put(o, value, strlen(value));
+	*o++ = '\n';
+	fwrite(p->line, 1, (size_t)(o - p->line), p->f);
+}
+
 /* One family a metric of group @g, one sample in it a listener. */
-static void prom_listeners(FILE *f, enum aq_group g,
-			   const struct aq_listener **v, size_t n)
+static void prom_listeners(struct prom *p, enum aq_group g)
 {
 	for (const struct aq_metric *m = aq_metrics; m->key; m++) {
 		int header = 0;
 
 		if (m->group != g || !m->name)
 			continue;
-		for (size_t i = 0; i < n; i++) {
-			uint64_t x = aq_metric_get(v[i], m);
-			char *val;
+		for (size_t i = 0; i < p->n; i++) {
+			const struct aq_listener *l = p->v[i];
+			uint64_t x = aq_metric_get(l, m);
+			char val[VALUE_MAX];
 
 			if (g == AQ_G_PCT)
-				x = aq_wait_pct_us(v[i], x);
-			if (!aq_group_present(v[i], g) ||
+				x = aq_wait_pct_us(l, x);
+			if (!(m->kinds & aq_kind(l)) || !aq_group_present(l, g) ||
 			    (g == AQ_G_PCT && x == AQ_FIELD_UNSET))
 				continue;
 			if (!header++)
-				prom_family(f, m->name, m->type, m->help);
-			val = prom_value(x, m->unit);
-			fputs(m->name, f);
-			prom_labels(f, v[i], NULL);
-			fprintf(f, " %s\n", val);
-			free(val);
+				prom_family(p->f, m->name, m->type, m->help);
+			prom_value(val, x, m->unit);
+			sample(p, m->name, "", i, NULL, val);
 		}
 	}
 }
 
-/* Bucket i's le: its upper bound, inclusive. */
-static char *prom_le(const struct aq_hist_metric *h, unsigned int i)
+/*
+ * Whether bucket @i of @h has its own sample in the output. Every one
+ * with --buckets all; the coarse layout keeps one edge in two (times) or
+ * in four (lengths) of the module's log2 edges, and the last, +Inf: the
+ * counts stay exact at the edges kept (they are cumulative), a quantile
+ * is known to within a factor of four (times) instead of two.
+ */
+static int bucket_shown(const struct prom *p, const struct aq_hist_metric *h,
+			unsigned int i)
+{
+	if (i == h->n - 1 || p->buckets == AQ_BUCKETS_ALL)
+		return 1;
+	if (h->unit == AQ_UNIT_NS)	/* le 4.096us, 16us, ... 68.7s */
+		return i % 2 == 0 && i >= 2 && i <= 26;
+	/* le 0, 3, 15, 63, ... 65535 */
+	return i == 0 || (i % 2 == 0 && i <= 16);
+}
+
+/* Bucket i's le: its upper bound, inclusive, into @buf. */
+static void prom_le(char *buf, const struct aq_hist_metric *h, unsigned int i)
 {
 	if (i == h->n - 1)
-		return xstrdup("+Inf");
+		strcpy(buf, "+Inf");
 	/*
 	 * bucket i holds [low(i), low(i+1)): for times an approximation at
 	 * the edges that the log2 layout cannot avoid
 	 */
-	if (h->unit == AQ_UNIT_NS)
-		return ns_to_s(h->low(i + 1));
-	return fmt_u64(h->low(i + 1) - 1);
+	else if (h->unit == AQ_UNIT_NS)
+		ns_to_s(buf, h->low(i + 1));
+	else
+		put_u64(buf, h->low(i + 1) - 1);
 }
 
-static void prom_hist(FILE *f, const struct aq_hist_metric *h,
-		      const struct aq_listener *l)
+static void prom_hist(struct prom *p, const struct aq_hist_metric *h, size_t li)
 {
+	const struct aq_listener *l = p->v[li];
 	const uint64_t *b = aq_hist_get(l, h);
+	char le[VALUE_MAX], val[VALUE_MAX];
 	uint64_t cum = 0;
-	char *sum;
 
 	for (unsigned int i = 0; i < h->n; i++) {
-		char *le = prom_le(h, i), *lab = xasprintf("le=\"%s\"", le);
-
 		cum += b[i];
-		fprintf(f, "%s_bucket", h->name);
-		prom_labels(f, l, lab);
-		fprintf(f, " %llu\n", (unsigned long long)cum);
-		free(le);
-		free(lab);
+		if (!bucket_shown(p, h, i))
+			continue;
+		prom_le(le, h, i);
+		put_u64(val, cum);
+		sample(p, h->name, "_bucket", li, le, val);
 	}
-	sum = h->has_sum ? prom_value(aq_hist_sum(l, h), h->unit) : xstrdup("NaN");
-	fprintf(f, "%s_sum", h->name);
-	prom_labels(f, l, NULL);
-	fprintf(f, " %s\n%s_count", sum, h->name);
-	prom_labels(f, l, NULL);
-	fprintf(f, " %llu\n", (unsigned long long)cum);
-	free(sum);
+	if (h->has_sum)
+		prom_value(val, aq_hist_sum(l, h), h->unit);
+	else
+		strcpy(val, "NaN");
+	sample(p, h->name, "_sum", li, NULL, val);
+	put_u64(val, cum);
+	sample(p, h->name, "_count", li, NULL, val);
 }
 
 /* The histograms in @unit, one family each, cumulative buckets. */
-static void prom_hists(FILE *f, enum aq_unit unit,
-		       const struct aq_listener **v, size_t n)
+static void prom_hists(struct prom *p, enum aq_unit unit)
 {
+	if (p->buckets == AQ_BUCKETS_NONE)
+		return;
 	for (const struct aq_hist_metric *h = aq_hist_metrics; h->key; h++) {
 		int header = 0;
 
 		if (h->unit != unit || !h->name)
 			continue;
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < p->n; i++) {
 			/* a sum comes from the detail line */
-			if (!aq_hist_present(v[i], h) ||
-			    (h->has_sum && !v[i]->has_detail))
+			if (!(h->kinds & aq_kind(p->v[i])) ||
+			    !aq_hist_present(p->v[i], h) ||
+			    (h->has_sum && !p->v[i]->has_detail))
 				continue;
 			if (!header++)
-				prom_family(f, h->name, "histogram", h->help);
-			prom_hist(f, h, v[i]);
+				prom_family(p->f, h->name, "histogram", h->help);
+			prom_hist(p, h, i);
 		}
 	}
 }
 
 int show_prometheus(FILE *out, const struct aq_snapshot *s,
-		    const struct aq_filter *f)
+		    const struct aq_filter *f, enum aq_buckets buckets)
 {
-	size_t n;
-	const struct aq_listener **v = select_listeners(s, f, &n);
+	struct prom p = { .f = out, .buckets = buckets };
+	size_t longest = 0;
 
-	prom_up(out, 1);
+	p.v = select_listeners(s, f, &p.n);
+	p.labels = xmalloc(p.n * sizeof(*p.labels));
+	p.label_len = xmalloc(p.n * sizeof(*p.label_len));
+	for (size_t i = 0; i < p.n; i++) {
+		p.labels[i] = prom_labels(p.v[i]);
+		p.label_len[i] = strlen(p.labels[i]);
+		if (p.label_len[i] > longest)
+			longest = p.label_len[i];
+	}
+	/* a name and its suffix, le="...", a value: well within 256 */
+	p.line = xmalloc(longest + 256);
+	prom_up(out, 1, s);
 	prom_global(out, "aqueue_parse_malformed_lines", "gauge",
-		    "Lines of /proc/aqueue that aqstat could not parse in this read.",
+		    "Lines of /proc/aqueue that aqstat could not parse in this read (their figures are missing).",
 		    s->malformed);
+	prom_global(out, "aqueue_parse_unknown_keys", "gauge",
+		    "Keys of /proc/aqueue that this aqstat does not know, skipped in this read (a newer module; every known figure is kept).",
+		    s->unknown_keys);
 	if (s->has_state)
 		prom_globals(out, AQ_G_STATE, &s->state);
 	if (s->has_closed)
 		prom_globals(out, AQ_G_CLOSED, &s->closed);
-	prom_listeners(out, AQ_G_ROW, v, n);
-	prom_listeners(out, AQ_G_DETAIL, v, n);
-	prom_listeners(out, AQ_G_LIVE, v, n);
-	prom_listeners(out, AQ_G_MIGRATE, v, n);
-	prom_listeners(out, AQ_G_PCT, v, n);
+	prom_listeners(&p, AQ_G_ROW);
+	prom_listeners(&p, AQ_G_DETAIL);
+	prom_listeners(&p, AQ_G_LIVE);
+	prom_listeners(&p, AQ_G_MIGRATE);
+	prom_listeners(&p, AQ_G_PCT);
+	prom_listeners(&p, AQ_G_UDP);
 	/* the times first, as the exposition has always listed them */
-	prom_hists(out, AQ_UNIT_NS, v, n);
-	prom_hists(out, AQ_UNIT_ONE, v, n);
-	free(v);
+	prom_hists(&p, AQ_UNIT_NS);
+	prom_hists(&p, AQ_UNIT_ONE);
+	for (size_t i = 0; i < p.n; i++)
+		free(p.labels[i]);
+	free(p.labels);
+	free(p.label_len);
+	free(p.line);
+	free(p.v);
 	return EX_OK;
 }
 
-void show_prometheus_down(FILE *out)
+void show_prometheus_down(FILE *out, const struct aq_snapshot *s)
 {
-	prom_up(out, 0);
+	prom_up(out, 0, s);
 }

@@ -11,10 +11,20 @@
 #include "aqparse.h"
 #include "filter.h"
 
+/* Which histogram buckets --prometheus writes (--buckets). */
+enum aq_buckets {
+	AQ_BUCKETS_COARSE,	/* the default: about one edge in three */
+	AQ_BUCKETS_ALL,		/* every edge of the module's */
+	AQ_BUCKETS_NONE,	/* no histogram */
+};
+
 /* Every metric of @s, after aqueue_up 1. */
 int show_prometheus(FILE *out, const struct aq_snapshot *s,
-		    const struct aq_filter *f);
-/* aqueue_up 0 alone: the module's figures could not be read. */
-void show_prometheus_down(FILE *out);
+		    const struct aq_filter *f, enum aq_buckets buckets);
+/*
+ * aqueue_up 0 and why: the module's figures could not be read. @s, as
+ * load_snapshot() left it on failure, or NULL.
+ */
+void show_prometheus_down(FILE *out, const struct aq_snapshot *s);
 
 #endif /* AQSTAT_PROM_H */

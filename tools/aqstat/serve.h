@@ -8,12 +8,14 @@
 #define AQSTAT_SERVE_H
 
 #include "filter.h"
+#include "prom.h"
 
 struct serve_opts {
 	const char *listen;	/* [ADDR:]PORT; ADDR 127.0.0.1 when left out */
 	const char *file;	/* NULL: /proc/aqueue */
 	int strict;
 	const struct aq_filter *filter;
+	enum aq_buckets buckets;
 };
 
 /* Serves until killed; returns only on a setup error's exit code. */

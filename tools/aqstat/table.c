@@ -112,7 +112,7 @@ static void print_hist(const char *title, const uint64_t *h, unsigned int n,
 static void print_hists(const struct aq_listener *l, enum aq_group g)
 {
 	for (const struct aq_hist_metric *h = aq_hist_metrics; h->key; h++)
-		if (h->group == g)
+		if (h->group == g && !h->prom_only)
 			print_hist(h->title, aq_hist_get(l, h), h->n, h->low,
 				   aq_hist_present(l, h));
 }
@@ -146,9 +146,25 @@ static void print_histograms(const struct aq_listener *l)
 	free(comm);
 }
 
+/*
+ * The queue in its own unit: connections over the backlog for a TCP or
+ * unix listener, datagrams alone for a UDP socket (whose limit is its
+ * receive buffer, in bytes: fmt_rcvbuf()).
+ */
 static char *fmt_queue(const struct aq_listener *l)
 {
+	if (aq_kind(l) == AQ_K_UDP)
+		return fmt_u64(l->qnow);
 	return xasprintf("%llu/%llu", (unsigned long long)l->qnow,
+			 (unsigned long long)l->backlog);
+}
+
+/* A UDP socket's receive buffer: bytes in use over its size. */
+static char *fmt_rcvbuf(const struct aq_listener *l)
+{
+	if (!l->has_udp)
+		return xasprintf("-/%llu", (unsigned long long)l->backlog);
+	return xasprintf("%llu/%llu", (unsigned long long)l->rmem_now,
 			 (unsigned long long)l->backlog);
 }
 
@@ -168,18 +184,31 @@ static const char *live_state(const struct aq_listener *l)
 }
 
 void listener_table_init(struct listener_table *lt, const char *const *hdr,
-			 int n, const struct aq_listener **v, size_t nv)
+			 int n, const struct aq_listener **v, size_t nv, int udp)
 {
 	int nc = 0;
 
 	memset(lt, 0, sizeof(*lt));
 	lt->netns = distinct_netns(v, nv);
 	lt->state = any_live_state(v, nv);
+	lt->udp = udp;
 	for (int i = 0; i < n && nc < LISTENER_COLS_MAX; i++) {
-		if ((i == 1 && !lt->netns) || (i == 5 && !lt->state))
+		const char *h = hdr[i];
+
+		if ((!strcmp(h, "NETNS") && !lt->netns) ||
+		    (!strcmp(h, "STATE") && !lt->state))
 			continue;
-		lt->hdr[nc] = hdr[i];
-		lt->align[nc++] = (i == 2 || i == 3 || i == 5 || i == n - 1) ? 'l' : 'r';
+		if (!strcmp(h, "QUEUE") && udp) {
+			/* datagrams, and the buffer in bytes: two columns */
+			lt->hdr[nc] = "DGRAMS";
+			lt->align[nc++] = 'r';
+			lt->hdr[nc] = "RCVBUF";
+			lt->align[nc++] = 'r';
+			continue;
+		}
+		lt->hdr[nc] = h;
+		lt->align[nc++] = (!strcmp(h, "PROTO") || !strcmp(h, "LOCAL") ||
+				   !strcmp(h, "STATE") || i == n - 1) ? 'l' : 'r';
 	}
 	lt->t.ncols = nc;
 	lt->t.hdr = lt->hdr;
@@ -197,9 +226,28 @@ int listener_cells(const struct listener_table *lt, char **row,
 	row[c++] = xstrdup(aq_proto_name(l->proto));
 	row[c++] = printable(l->local);
 	row[c++] = fmt_queue(l);
+	if (lt->udp)
+		row[c++] = fmt_rcvbuf(l);
 	if (lt->state)
 		row[c++] = xstrdup(live_state(l));
 	return c;
+}
+
+size_t udp_last(const struct aq_listener **v, size_t n)
+{
+	size_t k = 0;
+	const struct aq_listener **udp = xmalloc(n * sizeof(*udp));
+	size_t nudp = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (aq_kind(v[i]) == AQ_K_UDP)
+			udp[nudp++] = v[i];
+		else
+			v[k++] = v[i];
+	}
+	memcpy(v + k, udp, nudp * sizeof(*udp));
+	free(udp);
+	return k;
 }
 
 int show_table(const struct aq_snapshot *s, const struct aq_filter *f,
@@ -213,8 +261,10 @@ int show_table(const struct aq_snapshot *s, const struct aq_filter *f,
 	const struct aq_listener **v = select_listeners(s, f, &n);
 	struct listener_table lt;
 
+	size_t nconn;
+
 	qsort(v, n, sizeof(*v), by_saturation);
-	listener_table_init(&lt, hdr, sizeof(hdr) / sizeof(*hdr), v, n);
+	nconn = udp_last(v, n);
 	print_summary(s, n);
 	if (!n) {
 		printf(s->n ? "no listener matches the filters\n"
@@ -225,7 +275,21 @@ int show_table(const struct aq_snapshot *s, const struct aq_filter *f,
 	for (size_t i = 0; i < n; i++) {
 		const struct aq_listener *l = v[i];
 		char *row[LISTENER_COLS_MAX];
-		int c = listener_cells(&lt, row, l);
+		int c;
+
+		/* TCP and unix listeners, then UDP sockets: their own units */
+		if (i == 0 || i == nconn) {
+			if (i)
+				table_print(&lt.t);
+			if (i && nconn)
+				putchar('\n');
+			if (i == nconn)
+				cprintf("UDP sockets: DGRAMS datagrams queued, RCVBUF receive buffer bytes used/size\n");
+			listener_table_init(&lt, hdr, sizeof(hdr) / sizeof(*hdr),
+					    v + i, i == nconn ? n - nconn : nconn,
+					    i == nconn);
+		}
+		c = listener_cells(&lt, row, l);
 
 		row[c++] = fmt_u64(l->qpeak);
 		row[c++] = fmt_u64(l->enqueued);

@@ -66,6 +66,11 @@ char *printable(const char *s)
 	return o;
 }
 
+const char *ellipsis(void)
+{
+	return utf8 ? "\xe2\x80\xa6" : "~";
+}
+
 size_t width(const char *s)
 {
 	size_t w = 0;

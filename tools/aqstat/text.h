@@ -16,6 +16,8 @@ void text_init(void);
 size_t utf8_len(const unsigned char *s);
 /* A copy safe for a terminal: control bytes and bad UTF-8 become '?'. */
 char *printable(const char *s);
+/* "…" in a UTF-8 locale, else "~". */
+const char *ellipsis(void);
 /* Columns a (printable) string takes: one per character. */
 size_t width(const char *s);
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 
 #include "columns.h"
 #include "die.h"
+#include "fields.h"
 #include "load.h"
 #include "table.h"
 #include "text.h"
@@ -23,13 +25,11 @@ struct rates {
 static const struct aq_listener *match(const struct aq_snapshot *s,
 				       const struct aq_listener *l)
 {
-	for (size_t i = 0; i < s->n; i++) {
-		const struct aq_listener *p = &s->l[i];
+	const struct aq_listener *p = aq_snapshot_find(s, l->id);
 
-		if (p->id == l->id && p->netns == l->netns &&
-		    p->proto == l->proto && !strcmp(p->local, l->local))
-			return p;
-	}
+	if (p && p->netns == l->netns && p->proto == l->proto &&
+	    !strcmp(p->local, l->local))
+		return p;
 	return NULL;
 }
 
@@ -90,6 +90,97 @@ static void interval_rates(const struct aq_listener *l,
 	}
 }
 
+struct frame_row {
+	const struct aq_listener *l;
+	struct rates r;
+};
+
+/* The worst first, by what the frame shows: drops/s, fullness, arrivals/s. */
+static int by_frame(const void *a, const void *b)
+{
+	const struct frame_row *x = a, *y = b;
+
+	if (x->r.drops != y->r.drops)
+		return x->r.drops > y->r.drops ? -1 : 1;
+	if (by_saturation(&x->l, &y->l) && (x->l->qnow || y->l->qnow))
+		return by_saturation(&x->l, &y->l);
+	if (x->r.arrivals != y->r.arrivals)
+		return x->r.arrivals > y->r.arrivals ? -1 : 1;
+	return by_saturation(&x->l, &y->l);
+}
+
+/* udp_last() for frame rows: UDP sockets last, each part in its order. */
+static size_t udp_rows_last(struct frame_row *rows, size_t n)
+{
+	struct frame_row *udp = xmalloc((n ? n : 1) * sizeof(*udp));
+	size_t k = 0, nudp = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (aq_kind(rows[i].l) == AQ_K_UDP)
+			udp[nudp++] = rows[i];
+		else
+			rows[k++] = rows[i];
+	}
+	memcpy(rows + k, udp, nudp * sizeof(*udp));
+	free(udp);
+	return k;
+}
+
+/*
+ * How many of the @n rows fit the screen's height, as top does: the
+ * frame's two lines, a table header, the line that says how many more
+ * there are, the cursor's line after it and, when a UDP socket is among
+ * them, its table's three.
+ */
+static size_t fit_height(const struct frame_row *rows, size_t n)
+{
+	int h = columns_height();
+	size_t room, udp = 0;
+
+	if (h <= 0)
+		return n;
+	/* and the last line's newline, which would scroll a full screen */
+	room = h > 5 ? (size_t)h - 5 : 1;
+	if (n <= room + 1)	/* the "more" line's place holds the last row */
+		return n;
+	for (size_t i = 0; i < room; i++)
+		udp |= aq_kind(rows[i].l) == AQ_K_UDP;
+	if (udp && room > 4)
+		room -= 3;
+	return room;
+}
+
+/* Column widths kept from frame to frame, by title. */
+static struct {
+	const char *title;
+	size_t width;
+} kept[2 * LISTENER_COLS_MAX];
+
+static void print_kept(struct listener_table *lt)
+{
+	size_t w[LISTENER_COLS_MAX];
+
+	for (int c = 0; c < lt->t.ncols; c++) {
+		w[c] = 0;
+		for (size_t k = 0; k < sizeof(kept) / sizeof(*kept) && kept[k].title; k++)
+			if (!strcmp(kept[k].title, lt->t.hdr[c]))
+				w[c] = kept[k].width;
+	}
+	lt->t.keep_width = w;
+	table_print(&lt->t);
+	for (int c = 0; c < lt->t.ncols; c++) {
+		size_t k;
+
+		for (k = 0; k < sizeof(kept) / sizeof(*kept) && kept[k].title; k++)
+			if (!strcmp(kept[k].title, lt->t.hdr[c]))
+				break;
+		if (k < sizeof(kept) / sizeof(*kept)) {
+			kept[k].title = lt->t.hdr[c];
+			kept[k].width = w[c];
+		}
+	}
+}
+
 static void watch_frame(const struct watch_opts *o, const struct aq_snapshot *s,
 			const struct aq_snapshot *prev, double wall_s, long frame)
 {
@@ -100,53 +191,88 @@ static void watch_frame(const struct watch_opts *o, const struct aq_snapshot *s,
 	size_t n;
 	const struct aq_listener **v = select_listeners(s, o->filter, &n);
 	struct listener_table lt;
+	struct frame_row *rows;
+	size_t nconn, shown, headlen;
+	char *head;
+	FILE *hf;
 	char when[32];
 	time_t now = time(NULL);
 
 	strftime(when, sizeof(when), "%H:%M:%S", localtime(&now));
-	qsort(v, n, sizeof(*v), by_saturation);
-	printf("aqstat -w %g  %s  frame %ld", o->interval, when, frame);
+	hf = open_memstream(&head, &headlen);
+	if (!hf)
+		die(EX_ERR, "out of memory");
+	fprintf(hf, "aqstat -w %g  %s  frame %ld", o->interval, when, frame);
 	if (s->has_state) {
-		printf("  %s  tracked %llu", s->state.enabled ? "enabled" : "DISABLED",
+		fprintf(hf, "  %s  tracked %llu", s->state.enabled ? "enabled" : "DISABLED",
 		       (unsigned long long)s->state.tracked);
 		if (prev && prev->has_state)
-			printf("  missed +%llu  untracked +%llu",
+			fprintf(hf, "  missed +%llu  untracked +%llu",
 			       (unsigned long long)(s->state.missed - prev->state.missed),
 			       (unsigned long long)(s->state.untracked_events -
 						    prev->state.untracked_events));
 		else
-			printf("  missed %llu", (unsigned long long)s->state.missed);
+			fprintf(hf, "  missed %llu", (unsigned long long)s->state.missed);
 	}
-	printf("\n%s\n", prev ? "per-second rates over the last interval"
+	fprintf(hf, "\n%s\n", prev ? "per-second rates over the last interval"
 			      : "first frame: rates since tracking began (or the last reset)");
-	listener_table_init(&lt, hdr, sizeof(hdr) / sizeof(*hdr), v, n);
+	if (fclose(hf))
+		die(EX_ERR, "out of memory");
+	cprintf("%s", head);	/* clipped: a wrapped line would push the table down */
+	free(head);
+	/* the frame's own figures decide the order: drops/s, fullness, arrivals/s */
+	rows = xmalloc((n ? n : 1) * sizeof(*rows));
 	for (size_t i = 0; i < n; i++) {
+		rows[i].l = v[i];
+		interval_rates(v[i], prev ? match(prev, v[i]) : NULL, wall_s, &rows[i].r);
+	}
+	qsort(rows, n, sizeof(*rows), by_frame);
+	shown = fit_height(rows, n);
+	nconn = udp_rows_last(rows, shown);
+	for (size_t i = 0; i < shown; i++)
+		v[i] = rows[i].l;
+	for (size_t i = 0; i < shown; i++) {
 		const struct aq_listener *l = v[i];
-		struct rates r;
+		const struct rates *rp = &rows[i].r;
 		char *row[LISTENER_COLS_MAX];
-		int c = listener_cells(&lt, row, l);
+		int c;
 
-		interval_rates(l, prev ? match(prev, l) : NULL, wall_s, &r);
+		/* TCP and unix listeners, then UDP sockets: their own units */
+		if (i == 0 || i == nconn) {
+			if (i)
+				print_kept(&lt);
+			if (i == nconn)
+				cprintf("%sUDP sockets: DGRAMS datagrams queued, RCVBUF receive buffer bytes used/size; rates in datagrams\n",
+					i ? "\n" : "");
+			listener_table_init(&lt, hdr, sizeof(hdr) / sizeof(*hdr),
+					    v + i, i == nconn ? shown - nconn : nconn,
+					    i == nconn);
+		}
+		c = listener_cells(&lt, row, l);
 		row[c++] = fmt_u64(l->qpeak);
-		row[c++] = fmt_rate(r.arrivals);
-		row[c++] = fmt_rate(r.accepts);
-		row[c++] = fmt_rate(r.drops);
-		if (r.p99_ns == AQ_FIELD_UNSET) {
+		row[c++] = fmt_rate(rp->arrivals);
+		row[c++] = fmt_rate(rp->accepts);
+		row[c++] = fmt_rate(rp->drops);
+		if (rp->p99_ns == AQ_FIELD_UNSET) {
 			row[c++] = xstrdup("-");
 		} else {
-			char *x = fmt_ns(r.p99_ns);
+			char *x = fmt_ns(rp->p99_ns);
 
-			row[c++] = r.p99_top ? xasprintf(">%s", x) : xstrdup(x);
+			row[c++] = rp->p99_top ? xasprintf(">%s", x) : xstrdup(x);
 			free(x);
 		}
 		row[c++] = fmt_u64(l->pid);
 		row[c++] = printable(l->comm);
 		table_add(&lt.t, row);
 	}
-	if (n)
-		table_print(&lt.t);
-	else
+	if (shown)
+		print_kept(&lt);
+	if (shown < n)
+		cprintf("%zu more listener%s, calmer than these (a taller window, --top or the filters show them)\n",
+			n - shown, n - shown == 1 ? "" : "s");
+	if (!n)
 		printf(s->n ? "no listener matches the filters\n" : "no listeners tracked\n");
+	free(rows);
 	free(v);
 }
 
@@ -158,13 +284,25 @@ static double mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static volatile sig_atomic_t resized;
+
+static void on_winch(int sig)
+{
+	(void)sig;
+	resized = 1;
+}
+
 int watch(const struct watch_opts *o)
 {
+	struct sigaction sa = { .sa_handler = on_winch };
 	struct aq_snapshot cur, prev;
 	int have_prev = 0, tty = isatty(STDOUT_FILENO);
 	double start = mono(), last = start;
 	struct timespec next;
 
+	/* a resize ends the wait: the next frame is drawn at once, to fit */
+	if (tty)
+		sigaction(SIGWINCH, &sa, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	for (long frame = 1; !o->count || frame <= o->count; frame++) {
 		const char *file = o->nfiles ?
@@ -173,6 +311,8 @@ int watch(const struct watch_opts *o)
 
 		load(file, o->strict, &cur);
 		now = mono();
+		if (tty)
+			columns_init();	/* the size now: it may have changed */
 		if (tty)
 			fputs("\033[H\033[2J", stdout);
 		else if (frame > 1)
@@ -194,7 +334,11 @@ int watch(const struct watch_opts *o)
 			next.tv_nsec -= 1000000000L;
 		}
 		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
-			;
+			if (resized) {
+				resized = 0;
+				clock_gettime(CLOCK_MONOTONIC, &next);
+				break;
+			}
 	}
 	if (have_prev)
 		aq_snapshot_free(&prev);

@@ -69,11 +69,33 @@ hist_ok() {
 	}' "$1"
 }
 prom_ok() { promtool_ok "$T/out" && hist_ok "$T/out"; }
+count() { run 0 -j -f $S/many.txt "$@" && "$PY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["listeners"]))' "$T/out"; }
 maxwidth() { "$PY" -c 'import sys; print(max([len(l.rstrip("\n")) for l in open(sys.argv[1], encoding="utf-8")] + [0]))' "$1"; }
+
+# the labels of samples/one-listener.txt's (and live.txt's) listener
+L1='{id="1",netns="4026531840",proto="tcp6",address="::",port="5000",comm="smoke"'
 
 # --- command line
 t help "run 0 --help && has '--prometheus' $T/out && has 'Exit status' $T/out && has 'ctl' $T/out"
 t usage-errors "run 2 --bogus && run 2 -p 70000 && run 2 -w 0 && run 2 -n 0 && run 2 -j --prometheus && run 2 -w 1 -j && run 2 extra"
+# item 7: ss's habits (-n -l -p -a change nothing), port lists, -c COUNT,
+# the old -n COUNT and -p PORTS kept; a usage error is short
+t ss-habits "run 0 -tlnp -f $S/basic.txt && [ \$(grep -c '^ *[0-9]' $T/out) = 3 ] && run 0 -tnap -f $S/basic.txt &&
+	run 0 -t -n -l -p -f $S/basic.txt && [ \$(grep -c '^ *[0-9]' $T/out) = 3 ] &&
+	run 0 --numeric --listening --processes -f $S/basic.txt"
+t port-lists "[ \$(count -P 10137,10138) = 2 ] && [ \$(count --port 10137,10138,10141 -p 10140) = 4 ] &&
+	[ \$(count -p 10137,10138) = 2 ] && [ \$(count -tp 10137) = 0 ] && [ \$(count -tp 10136) = 1 ] &&
+	AQSTAT_EVENTS=$S/events.txt run 0 events --raw --port 8080,1 -6 && [ \$(wc -l < $T/out) = 2 ] &&
+	run 2 -P 80, && run 2 -P ,80 && run 2 -P 80,,443 && run 2 -P 80,65536 && has 'bad port' $T/err"
+t count-spellings "run 0 -c 2 -w 0.01 -f $S/basic.txt && [ \$(grep -c '^aqstat -w' $T/out) = 2 ] &&
+	run 0 -w 0.01 -n 2 -f $S/basic.txt && [ \$(grep -c '^aqstat -w' $T/out) = 2 ] &&
+	run 0 --count=3 -w 0.01 -f $S/basic.txt && [ \$(grep -c '^aqstat -w' $T/out) = 3 ] &&
+	run 0 -tn 2 -w 0.01 -f $S/basic.txt && [ \$(grep -c '^aqstat -w' $T/out) = 2 ] &&
+	AQSTAT_EVENTS=$S/events.txt run 0 events --raw -c 2 && [ \$(wc -l < $T/out) = 2 ] &&
+	run 0 -f -n -j 2>/dev/null || has 'cannot read -n' $T/err"
+t usage-error-short "for a in --bogus -y '-w 0' '-P x' '-j --prometheus' extra; do run 2 \$a || exit 1;
+	[ \$(wc -l < $T/err) -le 2 ] || { echo \"aqstat \$a: \$(wc -l < $T/err) lines\"; cat $T/err; exit 1; }
+	has \"Try 'aqstat --help'\" $T/err && [ ! -s $T/out ] || exit 1; done"
 
 # --- the table
 t table-one-listener "run 0 -f $S/one-listener.txt &&
@@ -84,7 +106,14 @@ t table-comm-with-spaces "run 0 -f $S/basic.txt && row 2 | grep -q ' 456 nginx: 
 t table-units-utf8 "run 0 -f $S/basic.txt && row 2 | grep -q \" 66µs 525µs 1.83ms \" && [ \"\$(row 1 | awk \"{print \\\$4, \\\$8, \\\$9, \\\$10, \\\$11, \\\$12, \\\$13}\")\" = \"5/4 3 - - - 123 server\" ]"
 t table-units-ascii "LC_ALL=C run 0 -f $S/basic.txt && row 3 | grep -q ' 3us   4us    4us '"
 t table-no-netns-single-ns "run 0 -f $S/basic.txt && hasnt NETNS $T/out"
-t table-netns-many-ns "run 0 -f $S/many.txt && has NETNS $T/out && row 137 | grep -q '^137 4026532840 udp   10.1.0.137:10137 *129/128 '"
+t table-netns-many-ns "run 0 -f $S/many.txt && has NETNS $T/out && row 137 | grep -q '^137 4026532840 udp   10.1.0.137:10137 *129  *-/128 '"
+# item 4: a UDP socket's datagrams and its buffer's bytes in columns of
+# their own, in a table of their own; its fullness is bytes over bytes
+t table-udp-units "run 0 -f $S/syn-udp.txt && hasnt 4/4608 $T/out && row 2 | grep -q 'udp   127.0.0.1:5353  *4  *3328/4608 ' &&
+	row 1 | grep -q ' 0/8 ' && has 'UDP sockets: DGRAMS datagrams queued, RCVBUF receive buffer bytes used/size' $T/out &&
+	grep -q '^ID  *PROTO  *LOCAL  *DGRAMS  *RCVBUF ' $T/out && grep -q '^ID  *PROTO  *LOCAL  *QUEUE  *PEAK ' $T/out &&
+	[ \"\$(awk '\$1 ~ /^[0-9]+\$/ {printf \"%s \", \$1}' $T/out)\" = '1 2 ' ] &&
+	run 0 -w 1 -c 1 -f $S/syn-udp.txt && hasnt 4/4608 $T/out && row 2 | grep -q ' 4  *3328/4608 '"
 t table-many-fits-120 "run 0 -f $S/many.txt && [ \$(maxwidth $T/out) -le 120 ] && [ \$(grep -c 'worker ' $T/out) = 200 ]"
 t table-fits "run 0 -f $S/basic.txt && [ \$(maxwidth $T/out) -le 100 ] && grep ^ID $T/out > $T/o2 && [ \$(maxwidth $T/o2) -le 80 ]"
 t table-columns-clip "COLUMNS=60 run 0 -f $S/many.txt && [ \$(maxwidth $T/out) -le 60 ]"
@@ -92,6 +121,30 @@ t table-state-column "run 0 -f $S/live.txt && row 1 | grep -q ' 1/2 stalled+over
 	sed 's/ overflowing 1\$/ overflowing 0/' $S/live.txt >$T/stalled.txt && run 0 -f $T/stalled.txt &&
 	row 1 | grep -q ' 1/2 stalled  *3 ' && run 0 -w 1 -n 1 -f $T/stalled.txt && row 1 | grep -q ' 1/2 stalled  *3 ' &&
 	run 0 -f $S/basic.txt && hasnt STATE $T/out"
+# item 1: at 80 columns a long unix path is cut in its middle, COMM at
+# its end, and every number stays
+sed -e 's#^    3 4026531840 tcp   0.0.0.0:22                 #    3 4026531840 unix  /var/lib/kubelet/pod-resources/kubelet.sock #' $S/basic.txt >"$T/long.txt"
+t table-narrow-keeps-numbers "grep -q kubelet.sock $T/long.txt && COLUMNS=80 run 0 -f $T/long.txt && [ \$(maxwidth $T/out) -le 80 ] &&
+	grep -q '^ID PROTO LOCAL .* DROPS  *P50  *P99  *MAX  *PID COMM\$' $T/out &&
+	row 3 | grep -q ' unix  /var/.*….*\.sock  *2/128  *3  *40  *38  *0  *3µs  *4µs  *4µs 789 sshd\$' &&
+	row 2 | grep -q ' 0/4096  *7 18234 18234  *0 66µs 525µs 1.83ms 456 nginx…\$'"
+# item 2: -w like top: at 80x24 with 200 listeners the frame's header and
+# the worst row of the frame (by drops/s) are on screen, nothing wraps or
+# scrolls away; a resize is followed
+sed -e 's/ 999999 / 1004999 /' -e 's/observed_ns 10000000000 /observed_ns 11000000000 /' $S/many.txt >"$T/many-2.txt"
+t watch-fits-height "LINES=24 COLUMNS=80 run 0 -w 0.01 -c 2 -f $S/many.txt -f $T/many-2.txt && sed -n '/frame 2/,\$p' $T/out >$T/f2 &&
+	[ \$(wc -l < $T/f2) -le 23 ] && [ \$(maxwidth $T/f2) -le 80 ] && grep -q '^137 udp .* 5000 ' $T/f2 && has 'more listeners' $T/f2 &&
+	grep -q '^ ID .*DROPS/s' $T/f2"
+if command -v tmux >/dev/null; then
+	t watch-tmux-80x24 "tmux -L aqstat-test kill-server 2>/dev/null; tmux -L aqstat-test new-session -d -s w -x 80 -y 24 \"$AQ -w 1 -c 3 -f $S/many.txt -f $T/many-2.txt; sleep 5\" &&
+		i=0; while ! tmux -L aqstat-test capture-pane -p -t w | grep -q 'frame 2'; do sleep 0.1; i=\$((i + 1)); [ \$i -lt 50 ] || break; done;
+		tmux -L aqstat-test capture-pane -p -t w >$T/cap; tmux -L aqstat-test resize-window -t w -x 120 -y 30;
+		i=0; while ! tmux -L aqstat-test capture-pane -p -t w | grep -q 'frame 3'; do sleep 0.1; i=\$((i + 1)); [ \$i -lt 50 ] || break; done;
+		tmux -L aqstat-test capture-pane -p -t w >$T/cap3; tmux -L aqstat-test kill-server;
+		cat $T/cap; head -1 $T/cap | grep -q '^aqstat -w 1 .* frame 2 ' && sed -n 3p $T/cap | grep -q '^ ID .*DROPS/s' &&
+		grep -q '^137 udp .* 5000 ' $T/cap && has 'more listeners' $T/cap && [ \$(maxwidth $T/cap) -le 80 ] &&
+		head -1 $T/cap3 | grep -q 'frame 3' && grep -q ' PID COMM\$' $T/cap3 && [ \$(grep -c worker $T/cap3) -ge 24 ]"
+fi
 t table-empty "run 0 -f $S/empty-table.txt && has 'no listeners tracked' $T/out"
 t table-ipv6 "run 0 -f $S/ipv6.txt && row 3 | grep -qF '[2001:db8:85a3::8a2e:370:7334]:65535' && row 2 | grep -qF 'we\"ird\\name' && [ -z \"\$(row 6)\" ] && has 'not in brackets' $T/err"
 
@@ -107,7 +160,23 @@ t hist-gaps-and-units "run 0 -H -f $S/basic.txt &&
 	has '[256K, 512K)         184 |' $T/out && has '(empty)' $T/out"
 
 # --- malformed input
-t unknown-version "run 4 -f $S/unknown-version.txt && has 'unknown format version 99' $T/err && [ ! -s $T/out ]"
+t unknown-version "run 4 -f $S/unknown-version.txt && has 'is format 99, newer than this aqstat' $T/err && has 'older than the module' $T/err &&
+	hasnt modprobe $T/err && [ ! -s $T/out ]"
+# item 6: a newer module's key (and line kind) is skipped, the line and its
+# figures kept; the newer format is told from a module not loaded
+sed -e 's/ stalled 1 overflowing 1$/ stalled 1 future_key 7 overflowing 1/' -e '$a listener 1 future_kind 0:1' $S/live.txt >"$T/nk.txt"
+t unknown-key-keeps-line "grep -q future_key $T/nk.txt && run 0 -f $T/nk.txt && row 1 | grep -q ' 1/2 stalled+overflow ' &&
+	has '2 unknown keys skipped (the first, future_key, on line 7)' $T/err && hasnt 'line ignored' $T/err && hasnt warning $T/out &&
+	run 0 --strict -j -f $T/nk.txt && json 'j[\"unknown_keys\"] == 2 and j[\"malformed_lines\"] == 0 and j[\"listeners\"][0][\"stalled\"] == 1 and j[\"listeners\"][0][\"hol_age_ns\"] == 2000000000' &&
+	run 0 --prometheus -f $T/nk.txt && prom_ok && has 'aqueue_parse_unknown_keys 2' $T/out && has 'aqueue_parse_malformed_lines 0' $T/out &&
+	has 'aqueue_listener_stalled$L1} 1' $T/out"
+t unknown-key-not-a-key "sed 's/ stalled 1 / stalled 1 Bad-Key 7 /' $S/live.txt >$T/bk.txt && run 0 -j -f $T/bk.txt &&
+	has 'Bad-Key is not a key' $T/err && json 'j[\"malformed_lines\"] >= 1 and j[\"unknown_keys\"] == 0'"
+t newer-format-prometheus "run 4 --prometheus -o $T/aq.prom -f $S/unknown-version.txt && cp $T/aq.prom $T/out && prom_ok &&
+	has 'aqueue_up 0' $T/out && has 'aqueue_format_newer 1' $T/out && has 'aqueue_format 99' $T/out &&
+	AQSTAT_PROC=$T/nonexistent run 0 --prometheus -o $T/aq.prom && cp $T/aq.prom $T/out &&
+	has 'aqueue_up 0' $T/out && has 'aqueue_format_newer 0' $T/out &&
+	run 0 --prometheus -f $S/live.txt && has 'aqueue_up 1' $T/out && has 'aqueue_format_newer 0' $T/out && has 'aqueue_format 2' $T/out"
 t huge-version "run 4 -f $S/huge-version.txt && has 'unknown format version' $T/err"
 t not-aqueue "run 4 -f $S/not-aqueue.txt && has 'not aqueue output' $T/err && run 4 -f $S/empty.txt"
 t bad-header "run 4 -f $S/bad-header.txt && has 'table header' $T/err"
@@ -130,8 +199,7 @@ t json-empty "run 0 -j -f $S/empty-table.txt && json 'j[\"listeners\"] == [] and
 t json-many "run 0 -j -f $S/many.txt && json 'len(j[\"listeners\"]) == 200 and sorted(set(l[\"proto\"] for l in j[\"listeners\"])) == [\"tcp\", \"tcp6\", \"udp\", \"udp6\", \"unix\"] and j[\"listeners\"][3][\"proto\"] == \"unix\" and j[\"listeners\"][3][\"port\"] is None and j[\"listeners\"][3][\"address\"] == \"/run/app4.sock\"'"
 
 # --- Prometheus
-L1='{id="1",netns="4026531840",proto="tcp6",address="::",port="5000",comm="smoke"'
-t prom-one-listener "run 0 --prometheus -f $S/one-listener.txt && prom_ok && hasnt 'pid=' $T/out &&
+t prom-one-listener "run 0 --prometheus --buckets all -f $S/one-listener.txt && prom_ok && hasnt 'pid=' $T/out &&
 	has 'aqueue_listener_drops_total$L1} 4' $T/out &&
 	has 'aqueue_listener_queue_length$L1} 1' $T/out &&
 	has 'aqueue_listener_wait_seconds_bucket$L1,le=\"1.073741824\"} 0' $T/out &&
@@ -142,6 +210,19 @@ t prom-one-listener "run 0 --prometheus -f $S/one-listener.txt && prom_ok && has
 	has 'aqueue_listener_queue_length_at_syn_bucket$L1,le=\"3\"} 7' $T/out &&
 	has 'aqueue_listener_wait_max_seconds$L1} 1.524096' $T/out &&
 	has '# TYPE aqueue_listener_wait_seconds histogram' $T/out"
+# item 3: the histograms bounded by default, all or none on request; a
+# coarse bucket's count is the same as with all (cumulative)
+nbuckets() { grep -c "^aqueue_listener_$1_bucket{id=\"$2\"," "$T/out"; }
+t prom-buckets "run 0 --prometheus -f $S/basic.txt && prom_ok && [ \$(nbuckets wait_seconds 2) = 14 ] && [ \$(nbuckets queue_length_at_syn 2) = 10 ] &&
+	grep '_bucket{' $T/out | sort >$T/coarse && [ \$(grep -c '{id=\"2\",' $T/out) = 45 ] &&
+	run 0 --prometheus --buckets all -f $S/basic.txt && prom_ok && [ \$(nbuckets wait_seconds 2) = 40 ] && [ \$(nbuckets queue_length_at_syn 2) = 32 ] &&
+	grep '_bucket{' $T/out | sort | comm -13 - $T/coarse >$T/diff && [ ! -s $T/diff ] &&
+	run 0 --prometheus --buckets none -f $S/basic.txt && prom_ok && hasnt _bucket $T/out && has aqueue_listener_wait_p99_seconds $T/out &&
+	[ \$(grep -c '{id=\"2\",' $T/out) = 17 ] &&
+	run 2 --buckets all && run 2 --prometheus --buckets some"
+t top-n "run 0 -j --top 3 -f $S/many.txt && json '[l[\"id\"] for l in j[\"listeners\"]] == [174, 181, 195]' &&
+	run 0 --prometheus --top 5 -u -f $S/many.txt && prom_ok && [ \$(grep -c '^aqueue_listener_queue_length{' $T/out) = 5 ] && hasnt 'proto=\"tcp' $T/out &&
+	run 0 --top 2 -f $S/many.txt && [ \$(grep -c 'worker ' $T/out) = 2 ] && grep 'worker ' $T/out | head -1 | grep -q '^195 ' && run 2 --top 0"
 # the module's p50/p99 are bucket edges (2.15s here), the longest wait 1.52s:
 # shown at most the longest; JSON keeps the module's figures
 t pct-at-most-max "run 0 --prometheus -f $S/one-listener.txt &&
@@ -151,7 +232,20 @@ t pct-at-most-max "run 0 --prometheus -f $S/one-listener.txt &&
 	grep -q '^aqueue_listener_wait_p99_seconds{id=\"3\",.*} 0.000004\$' $T/out &&
 	run 0 -j -f $S/one-listener.txt && json 'j[\"listeners\"][0][\"p99_us\"] == 2147484'"
 t prom-escaping "run 0 --prometheus -f $S/ipv6.txt && prom_ok && has 'comm=\"we\\\"ird\\\\name\"' $T/out && has 'address=\"2001:db8:85a3::8a2e:370:7334\",port=\"65535\"' $T/out"
-t prom-many "run 0 --prometheus -f $S/many.txt && prom_ok && [ \$(grep -c '^aqueue_listener_backlog{' $T/out) = 200 ]"
+t prom-many "run 0 --prometheus -f $S/many.txt && prom_ok && [ \$(grep -c '^aqueue_listener_queue_length{' $T/out) = 200 ]"
+# item 4: one unit per metric: a UDP socket's buffer is not a backlog, its
+# queue not an accept queue; no SYN-only series for it
+t prom-udp-units "run 0 --prometheus -f $S/many.txt && prom_ok && [ \$(grep -c '^aqueue_listener_backlog{' $T/out) = 120 ] &&
+	! grep -q '^aqueue_listener_backlog{.*proto=\"udp' $T/out && [ \$(grep -c '^aqueue_listener_receive_buffer_bytes{' $T/out) = 80 ] &&
+	! grep -q '^aqueue_listener_receive_buffer_bytes{.*proto=\"\(tcp\|unix\)' $T/out &&
+	! grep -q '^aqueue_listener_\(drops_syn_acceptq_total\|drops_ack_acceptq_total\|queue_length_at_syn_bucket\){.*proto=\"udp' $T/out &&
+	run 0 --prometheus -f $S/syn-udp.txt && prom_ok &&
+	grep -q '^aqueue_listener_receive_buffer_bytes{id=\"2\",.*} 4608\$' $T/out &&
+	grep -q '^aqueue_listener_receive_buffer_used_bytes{id=\"2\",.*} 3328\$' $T/out &&
+	grep -q '^aqueue_listener_drops_receive_buffer_total{id=\"2\",.*} 36\$' $T/out &&
+	grep -q '^aqueue_listener_queue_length_at_datagram_count{id=\"2\",.*} 40\$' $T/out &&
+	grep -q '^aqueue_listener_queue_length_at_syn_count{id=\"1\",.*} 21\$' $T/out &&
+	run 0 -j -f $S/syn-udp.txt && json 'j[\"listeners\"][1][\"backlog\"] == 4608 and \"receive_buffer_bytes\" not in j[\"listeners\"][1]'"
 t prom-empty "run 0 --prometheus -f $S/empty-table.txt && prom_ok && has 'aqueue_tracked_listeners 0' $T/out"
 t prom-malformed-counted "run 0 --prometheus -f $S/truncated.txt && prom_ok && has 'aqueue_parse_malformed_lines 3' $T/out"
 t prom-every-sample "n=0; for s in $S/*.txt; do \"\$AQ\" --prometheus -f \$s >$T/out 2>/dev/null || continue;
@@ -169,6 +263,27 @@ t hist-check-catches-errors "run 0 --prometheus -f $S/one-listener.txt && hist_o
 	bad 's/le=\"+Inf\"} 2/le=\"+Inf\"} 3/' hist_ok &&
 	bad 's/le=\"1.073741824\"} 0/le=\"1.073741824\"} 3/' hist_ok &&
 	bad '/le=\"+Inf\"/d' hist_ok"
+
+# item 3: parsing is linear: 65,536 listeners (the module's default
+# max_listeners) in a few seconds at most (a quadratic parser took 30 s)
+t scale-65536 "$PY mkscale.py 65536 $T/big.txt && s=\$(date +%s%N) && timeout 20 $AQ -j -f $T/big.txt >$T/out 2>$T/err &&
+	e=\$(date +%s%N) && echo \"-j took \$(( (e - s) / 1000000 )) ms\" && [ \$(( (e - s) / 1000000 )) -lt 5000 ] && [ ! -s $T/err ] &&
+	[ \$(grep -c '\"comm\"' $T/out) = 65536 ] && timeout 20 $AQ --prometheus --top 10 -f $T/big.txt >$T/out && prom_ok &&
+	[ \$(grep -c '^aqueue_listener_queue_length{' $T/out) = 10 ]"
+rm -f "$T/big.txt"
+
+# item 5: "drops" are packets (sk_drops, as doc/interface.md defines them)
+# in the metrics' help, the man page and the alerts, never "connection
+# attempts"
+t drops-one-meaning "run 0 --prometheus -f $S/basic.txt && grep -q '^# HELP aqueue_listener_drops_total Packets the listener dropped' $T/out &&
+	! grep -qi 'connection attempts' $T/out ../aqstat.8 ../../../contrib/prometheus/aqueue-alerts.yml &&
+	grep -q 'packets per second dropped' ../../../contrib/prometheus/aqueue-alerts.yml"
+# items 4, 6: the alert rules, by promtool's unit tests (an accept-queue
+# alert only for accept-queue drops, a UDP one for the receive buffer; no
+# AqueueDown for a newer module, AqueueAqstatOlderThanModule instead)
+t contrib-alert-rules "command -v \"$PROMTOOL\" >/dev/null && cd ../../../contrib/prometheus &&
+	\"$PROMTOOL\" check rules aqueue-alerts.yml && \"$PROMTOOL\" test rules aqueue-alerts.test.yml &&
+	grep -q 'alert: AqueueUdpReceiveBufferOverflow' aqueue-alerts.yml && grep -q 'alert: AqueueAqstatOlderThanModule' aqueue-alerts.yml"
 
 # --- serve, on port 0: the port the kernel chose is read from the "serving" line
 # get URL: the status printed, the body in $T/out
@@ -218,7 +333,6 @@ t serve-bad-address "serve_refuses localhost:9100 && has 'bad address' $T/err &&
 	serve_refuses '[127.0.0.1]:9100' && serve_refuses 127.0.0.1:65536 && has 'bad port' $T/err && run 2 serve"
 
 # --- filters (many.txt: 200 listeners, proto cycles tcp tcp6 udp udp6 unix by id % 5, netns by id % 4)
-count() { run 0 -j -f $S/many.txt "$@" && "$PY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["listeners"]))' "$T/out"; }
 t filters "[ \$(count -t) = 80 ] && [ \$(count -u) = 80 ] && [ \$(count -x) = 40 ] && [ \$(count -4) = 80 ] &&
 	[ \$(count -6) = 80 ] && [ \$(count -t -4) = 40 ] && [ \$(count -t -x) = 120 ] && [ \$(count --netns 4026531840) = 50 ] &&
 	[ \$(count -p 10137) = 1 ] && [ \$(count -p 10137 -p 10138) = 2 ] && [ \$(count -p 10137 -t) = 0 ]"
