@@ -246,9 +246,7 @@ bool aq_listener_read_detail(struct aq_listener *l, struct aq_detail *d)
 			d->synq_len = aq_kernel_synq_len(l->sk);
 	}
 	raw_spin_lock_irqsave(&l->lock, flags);
-	d->qlen_area_ns = l->qlen_area_ns;
-	if (now > l->qlen_since_ns)
-		d->qlen_area_ns += (u64)l->qlen * (now - l->qlen_since_ns);
+	d->qlen_area_ns = aq_queue_qlen_area(l, now);
 	known_drops = l->drops_syn_acceptq + l->drops_ack_acceptq;
 	d->drops_syn_acceptq = l->drops_syn_acceptq;
 	d->drops_ack_acceptq = l->drops_ack_acceptq;

@@ -5,8 +5,8 @@
  */
 #include <linux/atomic.h>
 #include <linux/log2.h>
+#include <linux/overflow.h>
 #include <linux/sched.h>
-#include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
@@ -85,11 +85,23 @@ static void aq_unlock_log_drop(struct aq_listener *l, unsigned long flags,
 		aq_event_log_drop(l);
 }
 
+u64 aq_queue_qlen_area(const struct aq_listener *l, u64 now)
+{
+	u64 area, more;
+
+	if (now <= l->qlen_since_ns)
+		return l->qlen_area_ns;
+	/* Saturates rather than wraps: a reader's average stays an upper bound. */
+	if (check_mul_overflow((u64)l->qlen, now - l->qlen_since_ns, &more) ||
+	    check_add_overflow(l->qlen_area_ns, more, &area))
+		return U64_MAX;
+	return area;
+}
+
 /* Accumulates the queue-length integral up to @now; under l->lock. */
 static void aq_qlen_advance(struct aq_listener *l, u64 now)
 {
-	if (now > l->qlen_since_ns)
-		l->qlen_area_ns += (u64)l->qlen * (now - l->qlen_since_ns);
+	l->qlen_area_ns = aq_queue_qlen_area(l, now);
 	l->qlen_since_ns = now;
 }
 

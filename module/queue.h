@@ -103,4 +103,11 @@ void aq_listener_received(struct aq_listener *l, struct sock *sk);
 void aq_listener_refused(struct aq_listener *l);
 void aq_listener_waited(struct aq_listener *l);
 
+/*
+ * Under l->lock: the queue-length integral up to @now, in connection-
+ * nanoseconds; U64_MAX once it no longer fits (52 days of a standing
+ * queue of 4,096).
+ */
+u64 aq_queue_qlen_area(const struct aq_listener *l, u64 now);
+
 #endif /* AQUEUE_QUEUE_H */
