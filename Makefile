@@ -254,11 +254,13 @@ demo: deps
 
 # Not part of "make check": it takes about 15 minutes per kernel and judges
 # nothing. 6.1 unless KERNELS is given on the command line or in the
-# environment.
+# environment. Then aqstat's own, on the host: -j and --prometheus at
+# 2,500, 20,000 and 65,536 listeners.
 BENCH_KERNELS := $(if $(filter command line environment,$(origin KERNELS)),$(KERNELS),6.1)
 
 bench: deps
 	'$(TOP_DIR)/tools/bench/run' $(BENCH_KERNELS)
+	$(MAKE) -s --no-print-directory -C tools/aqstat bench
 
 # The soak selftest alone, for as long as SOAK_MINUTES says (default 30),
 # on SOAK_KERNELS: 6.1 unless KERNELS is given. SOAK_SEED=N replays a
