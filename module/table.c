@@ -384,7 +384,7 @@ static void aq_ops_work_fn(struct work_struct *work)
 	aq_table_sync();
 }
 
-/* Under l->lock, unless no one else can see @l yet. */
+/* Under l->lock, unless no one else can see @l yet (not even this list). */
 static void aq_table_request(struct aq_listener *l, u8 ops)
 {
 	l->ops_pending |= ops;
@@ -723,6 +723,7 @@ static u32 aq_table_new_id(void)
 struct aq_listener *aq_table_insert(struct aq_listener *l, bool from_listen)
 {
 	struct aq_listener *old;
+	unsigned long flags;
 
 	if (aq_table_insert_allocates()) {
 		aq_count_untracked(from_listen);
@@ -741,9 +742,14 @@ struct aq_listener *aq_table_insert(struct aq_listener *l, bool from_listen)
 	atomic_dec(&aq_tracked);
 	if (IS_ERR(old))
 		aq_count_untracked(from_listen);
-	/* Its socket is let go after a grace period. */
+	/*
+	 * Its socket is let go after a grace period. Under the lock: the
+	 * publication may be being applied.
+	 */
+	raw_spin_lock_irqsave(&l->lock, flags);
 	l->unlinked = true;
 	aq_table_request(l, AQ_OP_RETIRE);
+	raw_spin_unlock_irqrestore(&l->lock, flags);
 	return IS_ERR(old) ? NULL : old;
 
 unused:
