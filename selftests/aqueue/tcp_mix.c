@@ -50,14 +50,22 @@ static int write_sysctl(const char *path, const char *value)
 	return err;
 }
 
-/* Connects and waits for the handshake to complete. */
+/*
+ * Connects and waits for the handshake to complete: established, or
+ * already past it when a server that accepts and closes at once beat the
+ * wait (CLOSE_WAIT, seen on the debug kernel).
+ */
 static int connect_done(struct __test_metadata *_metadata, uint16_t port)
 {
-	int fd = aq_connect_nb(LOCALHOST, port, false);
+	int fd = aq_connect_nb(LOCALHOST, port, false), state;
 
 	EXPECT_LE(0, fd);
-	if (fd >= 0)
-		EXPECT_EQ(TCP_ESTABLISHED, aq_wait_state(fd, TCP_ESTABLISHED));
+	if (fd < 0)
+		return fd;
+	state = aq_wait_state(fd, TCP_ESTABLISHED);
+	if (state != TCP_CLOSE_WAIT) {
+		EXPECT_EQ(TCP_ESTABLISHED, state);
+	}
 	return fd;
 }
 
