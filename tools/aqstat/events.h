@@ -13,6 +13,7 @@ struct events_opts {
 	long count;	/* events to show, 0: until the stream ends */
 	int strict;	/* a malformed line ends it (EX_MALFORMED) */
 	int raw;
+	int json;	/* one JSON object a line (NDJSON) */
 };
 
 /* Follows the stream until it ends, or count events were shown. */

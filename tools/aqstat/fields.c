@@ -22,7 +22,7 @@
 #define JSON_ONLY(G, MEMBER, UNIT) L(G, MEMBER, UNIT, NULL, NULL, NULL)
 
 const struct aq_metric aq_metrics[] = {
-	STATE(enabled, "aqueue_enabled", "gauge", "1 if aqueue's probes are registered."),
+	M(AQ_G_STATE, aq_state, enabled, AQ_UNIT_BOOL, "aqueue_enabled", "gauge", "1 if aqueue's probes are registered."),
 	STATE(tracked, "aqueue_tracked_listeners", "gauge", "Listeners tracked now."),
 	STATE(max_listeners, "aqueue_max_listeners", "gauge", "Most listeners aqueue will track."),
 	STATE(untracked_listens, "aqueue_untracked_listens_total", "counter", "listen() calls not tracked because the limit was reached."),
@@ -70,8 +70,8 @@ const struct aq_metric aq_metrics[] = {
 	/* ages since an event: alerting has the counters' increase() */
 	JSON_ONLY(AQ_G_LIVE, since_accept_ns, AQ_UNIT_NS),
 	JSON_ONLY(AQ_G_LIVE, since_drop_ns, AQ_UNIT_NS),
-	L(AQ_G_LIVE, stalled, AQ_UNIT_ONE, "aqueue_listener_stalled", "gauge", "1 while connections wait and neither the head of the queue nor the last accept() is younger than the module's stall_threshold_ms."),
-	L(AQ_G_LIVE, overflowing, AQ_UNIT_ONE, "aqueue_listener_overflowing", "gauge", "1 while a burst of drops lasts: from a drop until the module's burst_gap_ms passed without one."),
+	L(AQ_G_LIVE, stalled, AQ_UNIT_BOOL, "aqueue_listener_stalled", "gauge", "1 while connections wait and neither the head of the queue nor the last accept() is younger than the module's stall_threshold_ms."),
+	L(AQ_G_LIVE, overflowing, AQ_UNIT_BOOL, "aqueue_listener_overflowing", "gauge", "1 while a burst of drops lasts: from a drop until the module's burst_gap_ms passed without one."),
 
 	LK(AQ_G_UDP, rmem_now, AQ_UNIT_ONE, "aqueue_listener_receive_buffer_used_bytes", "gauge", "Bytes of a UDP socket's receive buffer in use now.", AQ_K_UDP),
 	LK(AQ_G_UDP, drops_rcvbuf, AQ_UNIT_ONE, "aqueue_listener_drops_receive_buffer_total", "counter", "Datagrams a UDP socket dropped because its receive buffer was full.", AQ_K_UDP),

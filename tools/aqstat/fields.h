@@ -32,6 +32,7 @@ enum aq_unit {
 	AQ_UNIT_ONE,	/* a count, or bytes */
 	AQ_UNIT_NS,	/* nanoseconds: seconds in Prometheus */
 	AQ_UNIT_US,	/* microseconds: seconds in Prometheus */
+	AQ_UNIT_BOOL,	/* 0 or 1: false or true in JSON, 0 or 1 in Prometheus */
 };
 
 /* The kinds of listener a per-listener metric is written for. */

@@ -50,7 +50,7 @@ static void print_usage(FILE *f)
 "       aqstat -w SECONDS [-c COUNT] watch: per-interval rates, redrawn in place\n"
 "       aqstat -j | --prometheus     JSON, or Prometheus text (node_exporter textfile)\n"
 "       aqstat ctl [WORD...]         write a command to the control file, or print it\n"
-"       aqstat events [-c COUNT]     follow the event stream (stalls, drop bursts, ...)\n"
+"       aqstat events [-c COUNT] [-j] follow the event stream (stalls, drop bursts, ...)\n"
 "       aqstat serve [ADDR:]PORT     Prometheus metrics over HTTP at /metrics\n"
 "\n"
 "Reads %s (format %d) from the aqueue kernel module.\n"
@@ -59,7 +59,8 @@ static void print_usage(FILE *f)
 "  -H, --histograms      add each listener's histograms (queue length, time in queue)\n"
 "  -w, --watch SECONDS   refresh every SECONDS (may be fractional), show deltas\n"
 "  -c, --count COUNT     stop after COUNT frames (implies -w 1 without -w)\n"
-"  -j, --json            one JSON object: state, closed totals, listeners, histograms\n"
+"  -j, --json            one JSON object: state, closed totals, listeners, histograms;\n"
+"                        with -w one a frame, on one line (schema: aqstat(8), JSON)\n"
 "      --prometheus      Prometheus text exposition format\n"
 "      --buckets MODE    with --prometheus and serve: the histograms' buckets,\n"
 "                        coarse (default), all (the module's 40 and 32) or none\n"
@@ -79,6 +80,7 @@ static void print_usage(FILE *f)
 "  -a; so 'aqstat -tlnp' works. Older spellings kept: -n COUNT, -p PORT[,PORT...].\n"
 "aqstat events:\n"
 "  -c, --count COUNT     exit after COUNT events\n"
+"  -j, --json            one JSON object an event, on one line\n"
 "      --raw             the module's lines as they are (CLOCK_MONOTONIC timestamps)\n"
 "aqstat serve: ADDR a numeric IPv4 address or [IPv6], 127.0.0.1 when left out;\n"
 "  takes the filters, --top, --buckets, -f and --strict; serves one request at a\n"
@@ -332,12 +334,14 @@ static int run_events(void)
 {
 	struct events_opts o = {
 		.filter = &opt.filter, .count = opt.count,
-		.strict = opt.strict, .raw = opt.raw,
+		.strict = opt.strict, .raw = opt.raw, .json = opt.json,
 	};
 
-	if (opt.interval > 0 || opt.json || opt.prom || opt.hist || opt.nfiles ||
+	if (opt.interval > 0 || opt.prom || opt.hist || opt.nfiles ||
 	    opt.output || opt.buckets_set || opt.filter.top)
-		die(EX_USAGE, "events takes the filters, -c COUNT, --raw and --strict only");
+		die(EX_USAGE, "events takes the filters, -c COUNT, -j, --raw and --strict only");
+	if (opt.json && opt.raw)
+		die(EX_USAGE, "events: -j and --raw are exclusive");
 	return events(&o);
 }
 
@@ -438,8 +442,8 @@ int main(int argc, char **argv)
 			die(EX_USAGE, "-j and --prometheus are exclusive");
 		if (opt.count && opt.interval == 0)
 			opt.interval = 1;
-		if (opt.interval > 0 && (opt.json || opt.prom || opt.hist))
-			die(EX_USAGE, "-w does not combine with -j, --prometheus or -H");
+		if (opt.interval > 0 && (opt.prom || opt.hist))
+			die(EX_USAGE, "-w does not combine with --prometheus or -H");
 		if ((opt.json || opt.prom) && opt.hist)
 			die(EX_USAGE, "-H is for the table; -j and --prometheus always include the histograms");
 		if (opt.output && !opt.prom)
@@ -451,7 +455,8 @@ int main(int argc, char **argv)
 			struct watch_opts w = {
 				.interval = opt.interval, .count = opt.count,
 				.files = opt.files, .nfiles = opt.nfiles,
-				.strict = opt.strict, .filter = &opt.filter,
+				.strict = opt.strict, .json = opt.json,
+				.filter = &opt.filter,
 			};
 
 			ret = watch(&w);

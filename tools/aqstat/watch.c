@@ -11,16 +11,11 @@
 #include "columns.h"
 #include "die.h"
 #include "fields.h"
+#include "json.h"
 #include "load.h"
 #include "table.h"
 #include "text.h"
 #include "watch.h"
-
-struct rates {
-	double arrivals, accepts, drops;
-	uint64_t p99_ns;	/* AQ_FIELD_UNSET: nothing timed */
-	int p99_top;		/* in the open-ended last bucket */
-};
 
 static const struct aq_listener *match(const struct aq_snapshot *s,
 				       const struct aq_listener *l)
@@ -35,7 +30,7 @@ static const struct aq_listener *match(const struct aq_snapshot *s,
 
 static void interval_rates(const struct aq_listener *l,
 			   const struct aq_listener *p, double wall_s,
-			   struct rates *r)
+			   struct aq_rates *r)
 {
 	uint64_t dw[AQUEUE_WAIT_BUCKETS], total = 0, target, seen = 0;
 	double dt;
@@ -55,6 +50,8 @@ static void interval_rates(const struct aq_listener *l,
 	else
 		dt = wall_s;
 	r->arrivals = r->accepts = r->drops = 0;
+	r->seconds = dt;
+	r->since_start = reset;
 	if (dt > 0) {
 		r->arrivals = (double)(l->enqueued - (reset ? 0 : p->enqueued)) / dt;
 		r->accepts = (double)(l->accepted - (reset ? 0 : p->accepted)) / dt;
@@ -92,7 +89,7 @@ static void interval_rates(const struct aq_listener *l,
 
 struct frame_row {
 	const struct aq_listener *l;
-	struct rates r;
+	struct aq_rates r;
 };
 
 /* The worst first, by what the frame shows: drops/s, fullness, arrivals/s. */
@@ -233,7 +230,7 @@ static void watch_frame(const struct watch_opts *o, const struct aq_snapshot *s,
 		v[i] = rows[i].l;
 	for (size_t i = 0; i < shown; i++) {
 		const struct aq_listener *l = v[i];
-		const struct rates *rp = &rows[i].r;
+		const struct aq_rates *rp = &rows[i].r;
 		char *row[LISTENER_COLS_MAX];
 		int c;
 
@@ -276,6 +273,26 @@ static void watch_frame(const struct watch_opts *o, const struct aq_snapshot *s,
 	free(v);
 }
 
+/* -w -j: the frame as one JSON document on one line, every listener */
+static void json_frame(const struct watch_opts *o, const char *file,
+		       const struct aq_snapshot *s, const struct aq_snapshot *prev,
+		       double wall_s, long frame)
+{
+	size_t n;
+	const struct aq_listener **v = select_listeners(s, o->filter, &n);
+	struct aq_rates *r = xmalloc((n ? n : 1) * sizeof(*r));
+	struct json_frame fr = {
+		.frame = frame, .interval_s = prev ? wall_s : -1, .rates = r,
+	};
+
+	clock_gettime(CLOCK_REALTIME, &fr.when);
+	for (size_t i = 0; i < n; i++)
+		interval_rates(v[i], prev ? match(prev, v[i]) : NULL, wall_s, &r[i]);
+	show_json_frame(stdout, s, v, n, file ? file : proc_path(), &fr);
+	free(r);
+	free(v);
+}
+
 static double mono(void)
 {
 	struct timespec ts;
@@ -296,7 +313,7 @@ int watch(const struct watch_opts *o)
 {
 	struct sigaction sa = { .sa_handler = on_winch };
 	struct aq_snapshot cur, prev;
-	int have_prev = 0, tty = isatty(STDOUT_FILENO);
+	int have_prev = 0, tty = !o->json && isatty(STDOUT_FILENO);
 	double start = mono(), last = start;
 	struct timespec next;
 
@@ -315,9 +332,12 @@ int watch(const struct watch_opts *o)
 			columns_init();	/* the size now: it may have changed */
 		if (tty)
 			fputs("\033[H\033[2J", stdout);
-		else if (frame > 1)
+		else if (frame > 1 && !o->json)
 			putchar('\n');
-		watch_frame(o, &cur, have_prev ? &prev : NULL, now - last, frame);
+		if (o->json)
+			json_frame(o, file, &cur, have_prev ? &prev : NULL, now - last, frame);
+		else
+			watch_frame(o, &cur, have_prev ? &prev : NULL, now - last, frame);
 		if (fflush(stdout) == EOF || ferror(stdout))
 			die(EX_ERR, "writing output: %s", strerror(errno));
 		if (have_prev)

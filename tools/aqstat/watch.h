@@ -8,12 +8,22 @@
 
 #include "filter.h"
 
+/* A listener's figures over one interval of -w. */
+struct aq_rates {
+	double arrivals, accepts, drops;	/* per second */
+	uint64_t p99_ns;	/* AQ_FIELD_UNSET: nothing timed */
+	int p99_top;		/* in the open-ended last bucket: at least p99_ns */
+	double seconds;		/* the interval the rates are over */
+	int since_start;	/* over the time since tracking began or a reset */
+};
+
 struct watch_opts {
 	double interval;	/* seconds */
 	long count;		/* frames, 0: forever */
 	const char **files;	/* frame i reads files[i], the last repeats */
 	int nfiles;		/* 0: /proc/aqueue */
 	int strict;
+	int json;		/* one JSON document a frame (NDJSON) */
 	const struct aq_filter *filter;
 };
 
