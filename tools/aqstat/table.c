@@ -30,16 +30,17 @@ static void print_summary(const struct aq_snapshot *s, size_t shown)
 			(unsigned long long)s->closed.drained,
 			(unsigned long long)s->closed.migrated,
 			(unsigned long long)s->closed.drops);
+	/* warnings on stderr: "aqstat > file" keeps the table alone */
 	if (s->malformed)
-		cprintf("warning: %u malformed line%s in the input skipped (details on stderr)\n",
-			s->malformed, s->malformed == 1 ? "" : "s");
+		complain("warning: %u malformed line%s in the input skipped (each reported above)",
+			 s->malformed, s->malformed == 1 ? "" : "s");
 	if (s->has_state && (s->state.untracked_listens || s->state.untracked_events))
-		cprintf("warning: over the listener limit: %llu listens and %llu events not tracked\n",
-			(unsigned long long)s->state.untracked_listens,
-			(unsigned long long)s->state.untracked_events);
+		complain("warning: over the listener limit: %llu listens and %llu events not tracked",
+			 (unsigned long long)s->state.untracked_listens,
+			 (unsigned long long)s->state.untracked_events);
 	if (s->has_state && s->state.missed)
-		cprintf("warning: %llu probe hits were missed; figures may be short (see the control file)\n",
-		       (unsigned long long)s->state.missed);
+		complain("warning: %llu probe hits were missed; figures may be short (see the control file)",
+			 (unsigned long long)s->state.missed);
 }
 
 static const char *hist_unit(uint64_t v, uint64_t *scaled)

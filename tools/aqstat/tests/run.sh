@@ -97,6 +97,21 @@ t usage-error-short "for a in --bogus -y '-w 0' '-P x' '-j --prometheus' extra; 
 	[ \$(wc -l < $T/err) -le 2 ] || { echo \"aqstat \$a: \$(wc -l < $T/err) lines\"; cat $T/err; exit 1; }
 	has \"Try 'aqstat --help'\" $T/err && [ ! -s $T/out ] || exit 1; done"
 
+# item 10: the man page true to the code (options, exit codes, control
+# commands, event keys, NAME, labels: tests/mancheck.py); warnings on
+# stderr, never in the output; an unreadable file is exit 6, as it says
+t man-true-to-code "$PY mancheck.py $AQ"
+t warnings-on-stderr "run 0 -f $S/many.txt && hasnt warning $T/out && has 'warning: over the listener limit: 2 listens and 5 events' $T/err &&
+	has 'warning: 1 probe hits were missed' $T/err && run 0 -f $S/truncated.txt && hasnt warning $T/out && has 'warning: 3 malformed lines' $T/err"
+if [ "$(id -u)" = 0 ]; then
+	t unreadable-file-exit-6 "cp $S/basic.txt $T/unreadable && chmod 000 $T/unreadable && chmod 755 $T &&
+		{ setpriv --reuid=65534 --regid=65534 --clear-groups $AQ -f $T/unreadable >$T/out 2>$T/err; [ \$? = 6 ]; } && has 'Permission denied' $T/err &&
+		sed -n '/^.SH EXIT STATUS/,/^.SH ENV/p' ../aqstat.8 | grep -A4 '^.B 6\$' | grep -q 'file'"
+else
+	t unreadable-file-exit-6 "cp $S/basic.txt $T/unreadable && chmod 000 $T/unreadable && run 6 -f $T/unreadable && has 'Permission denied' $T/err &&
+		sed -n '/^.SH EXIT STATUS/,/^.SH ENV/p' ../aqstat.8 | grep -A4 '^.B 6\$' | grep -q 'file'"
+fi
+
 # --- the table
 t table-one-listener "run 0 -f $S/one-listener.txt &&
 	[ \"\$(row 1)\" = ' 1 tcp6  [::]:5000   1/2    3   3   2     4 1.52s 1.52s 1.52s 147 smoke' ]"
