@@ -27,8 +27,9 @@
 #include "text.h"
 #include "watch.h"
 
+/* from the build (tools/aqstat/Makefile), as the module's version */
 #ifndef AQSTAT_VERSION
-#define AQSTAT_VERSION "0.1"
+#define AQSTAT_VERSION "unknown"
 #endif
 
 static struct {

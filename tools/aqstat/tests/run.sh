@@ -112,6 +112,13 @@ else
 		sed -n '/^.SH EXIT STATUS/,/^.SH ENV/p' ../aqstat.8 | grep -A4 '^.B 6\$' | grep -q 'file'"
 fi
 
+# --version: from the build (git describe, VERSION, dkms.conf), as the
+# module's version, not a number written in the source
+t version-from-build "run 0 --version && v=\$(sed -n 's|^aqstat \\([^ ]*\\) (reads /proc/aqueue format 3)\$|\\1|p' $T/out) && echo \"version \$v\" &&
+	[ -n \"\$v\" ] && [ \"\$v\" != 0.1 ] && [ \"\$v\" != unknown ] &&
+	if [ -e ../../../.git ]; then [ \"\$v\" = \"\$(git -C ../../.. describe --tags --always --dirty)\" ]; fi &&
+	make -s -C .. OUTPUT=$T/vb/ CFLAGS=-O0 AQSTAT_VERSION=7.7.7-test >/dev/null && $T/vb/aqstat --version | grep -qx 'aqstat 7.7.7-test (reads /proc/aqueue format 3)'"
+
 # --- the table
 t table-one-listener "run 0 -f $S/one-listener.txt &&
 	[ \"\$(row 1)\" = ' 1 tcp6  [::]:5000   1/2    3   3   2     4 1.52s 1.52s 1.52s 147 smoke' ]"
