@@ -14,18 +14,18 @@
 #include <string.h>
 
 #include "columns.h"
-#include "ctl.h"
+#include "cmd_ctl.h"
 #include "die.h"
-#include "events.h"
-#include "filter.h"
-#include "json.h"
+#include "cmd_events.h"
+#include "row_filter.h"
+#include "show_json.h"
 #include "load.h"
 #include "outfile.h"
-#include "prom.h"
-#include "serve.h"
-#include "table.h"
+#include "show_prom.h"
+#include "cmd_serve.h"
+#include "show_table.h"
 #include "text.h"
-#include "watch.h"
+#include "cmd_watch.h"
 
 /* from the build (tools/aqstat/Makefile), as the module's version */
 #ifndef AQSTAT_VERSION
@@ -41,7 +41,7 @@ static struct {
 	const char *output;	/* -o */
 	enum aq_buckets buckets;	/* --buckets */
 	int buckets_set;
-	struct aq_filter filter;
+	struct aqs_filter filter;
 } opt;
 
 static void print_usage(FILE *f)
@@ -120,7 +120,7 @@ static int next_slot(int *n, const char *option)
 }
 
 /* PORT[,PORT...] into the filter, as the control file's "filter port" */
-static void add_ports(struct aq_filter *f, const char *list)
+static void add_ports(struct aqs_filter *f, const char *list)
 {
 	char *copy = xstrdup(list), *save = NULL;
 
@@ -232,7 +232,7 @@ static int parse_options(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct aq_filter *f = &opt.filter;
+	struct aqs_filter *f = &opt.filter;
 	int c;
 
 	opt.files = xmalloc((size_t)argc * sizeof(*opt.files));

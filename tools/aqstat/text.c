@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "aqparse.h"
+#include "parse_proc.h"
 #include "die.h"
 #include "text.h"
 

@@ -62,8 +62,8 @@ for word in ["port", "netns", "family", "kind"]:
     if not re.search(r'"filter %s"' % word, control):
         bad.append("filter %s is not in CONTROL" % word)
 events = section("EVENTS")
-keys = re.search(r"keys\[\] = \{(.*?)\};", code["aqevents.c"], re.S).group(1)
-names = re.search(r"events\[\] = \{(.*?)\};", code["aqevents.c"], re.S).group(1)
+keys = re.search(r"keys\[\] = \{(.*?)\};", code["parse_events.c"], re.S).group(1)
+names = re.search(r"events\[\] = \{(.*?)\};", code["parse_events.c"], re.S).group(1)
 for k in re.findall(r'"(\w+)"', keys) + re.findall(r'"(\w+)"', names) + ["lost", "comm"]:
     if not re.search(r"^\.(B|BR|RB) %s\b|\b%s\b" % (k, k), events, re.M):
         bad.append("event key or name %s is not in EVENTS" % k)

@@ -5,7 +5,7 @@
 
 #include "die.h"
 #include "fields.h"
-#include "json.h"
+#include "show_json.h"
 #include "text.h"
 
 /*
@@ -161,7 +161,7 @@ static void group(struct jobj *o, enum aq_group g, const void *base,
 }
 
 /* [{"low": L, "count": C}, ...] of the non-empty buckets */
-static void hists(struct jobj *o, enum aq_group g, const struct aq_listener *l)
+static void hists(struct jobj *o, enum aq_group g, const struct aqs_row *l)
 {
 	for (const struct aq_hist_metric *h = aq_hist_metrics; h->key; h++) {
 		const uint64_t *b = aq_hist_get(l, h);
@@ -209,7 +209,7 @@ static void rates(struct jobj *o, const struct aq_rates *r)
 	putc('}', o->f);
 }
 
-static void listener(FILE *f, const struct aq_listener *l, int oneline,
+static void listener(FILE *f, const struct aqs_row *l, int oneline,
 		     const struct aq_rates *r)
 {
 	struct jobj o = { f, 0, oneline };
@@ -271,7 +271,7 @@ static void global(FILE *f, enum aq_group g, const void *base, int present)
  * the listeners @v[0..n) (with their rates in a frame).
  */
 static void document(FILE *out, const struct aq_snapshot *s,
-		     const struct aq_listener **v, size_t n,
+		     const struct aqs_row **v, size_t n,
 		     const char *source, const struct json_frame *fr)
 {
 	const char *nl = fr ? "" : "\n ";
@@ -311,10 +311,10 @@ static void document(FILE *out, const struct aq_snapshot *s,
 }
 
 int show_json(FILE *out, const struct aq_snapshot *s,
-	      const struct aq_filter *f, const char *source)
+	      const struct aqs_filter *f, const char *source)
 {
 	size_t n;
-	const struct aq_listener **v = select_listeners(s, f, &n);
+	const struct aqs_row **v = select_listeners(s, f, &n);
 
 	document(out, s, v, n, source, NULL);
 	free(v);
@@ -322,7 +322,7 @@ int show_json(FILE *out, const struct aq_snapshot *s,
 }
 
 void show_json_frame(FILE *out, const struct aq_snapshot *s,
-		     const struct aq_listener **v, size_t n,
+		     const struct aqs_row **v, size_t n,
 		     const char *source, const struct json_frame *fr)
 {
 	document(out, s, v, n, source, fr);

@@ -11,16 +11,16 @@
 #include "columns.h"
 #include "die.h"
 #include "fields.h"
-#include "json.h"
+#include "show_json.h"
 #include "load.h"
-#include "table.h"
+#include "show_table.h"
 #include "text.h"
-#include "watch.h"
+#include "cmd_watch.h"
 
-static const struct aq_listener *match(const struct aq_snapshot *s,
-				       const struct aq_listener *l)
+static const struct aqs_row *match(const struct aq_snapshot *s,
+				       const struct aqs_row *l)
 {
-	const struct aq_listener *p = aq_snapshot_find(s, l->id);
+	const struct aqs_row *p = aq_snapshot_find(s, l->id);
 
 	if (p && p->netns == l->netns && p->proto == l->proto &&
 	    !strcmp(p->local, l->local))
@@ -28,8 +28,8 @@ static const struct aq_listener *match(const struct aq_snapshot *s,
 	return NULL;
 }
 
-static void interval_rates(const struct aq_listener *l,
-			   const struct aq_listener *p, double wall_s,
+static void interval_rates(const struct aqs_row *l,
+			   const struct aqs_row *p, double wall_s,
 			   struct aq_rates *r)
 {
 	uint64_t dw[AQUEUE_WAIT_BUCKETS], total = 0, target, seen = 0;
@@ -88,7 +88,7 @@ static void interval_rates(const struct aq_listener *l,
 }
 
 struct frame_row {
-	const struct aq_listener *l;
+	const struct aqs_row *l;
 	struct aq_rates r;
 };
 
@@ -113,7 +113,7 @@ static size_t udp_rows_last(struct frame_row *rows, size_t n)
 	size_t k = 0, nudp = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		if (aq_kind(rows[i].l) == AQ_K_UDP)
+		if (aqs_kind(rows[i].l) == AQ_K_UDP)
 			udp[nudp++] = rows[i];
 		else
 			rows[k++] = rows[i];
@@ -141,7 +141,7 @@ static size_t fit_height(const struct frame_row *rows, size_t n)
 	if (n <= room + 1)	/* the "more" line's place holds the last row */
 		return n;
 	for (size_t i = 0; i < room; i++)
-		udp |= aq_kind(rows[i].l) == AQ_K_UDP;
+		udp |= aqs_kind(rows[i].l) == AQ_K_UDP;
 	if (udp && room > 4)
 		room -= 3;
 	return room;
@@ -186,7 +186,7 @@ static void watch_frame(const struct watch_opts *o, const struct aq_snapshot *s,
 		"ARRIVALS/s", "ACCEPTS/s", "DROPS/s", "P99", "PID", "COMM",
 	};
 	size_t n;
-	const struct aq_listener **v = select_listeners(s, o->filter, &n);
+	const struct aqs_row **v = select_listeners(s, o->filter, &n);
 	struct listener_table lt;
 	struct frame_row *rows;
 	size_t nconn, shown, headlen;
@@ -229,7 +229,7 @@ static void watch_frame(const struct watch_opts *o, const struct aq_snapshot *s,
 	for (size_t i = 0; i < shown; i++)
 		v[i] = rows[i].l;
 	for (size_t i = 0; i < shown; i++) {
-		const struct aq_listener *l = v[i];
+		const struct aqs_row *l = v[i];
 		const struct aq_rates *rp = &rows[i].r;
 		char *row[LISTENER_COLS_MAX];
 		int c;
@@ -279,7 +279,7 @@ static void json_frame(const struct watch_opts *o, const char *file,
 		       double wall_s, long frame)
 {
 	size_t n;
-	const struct aq_listener **v = select_listeners(s, o->filter, &n);
+	const struct aqs_row **v = select_listeners(s, o->filter, &n);
 	struct aq_rates *r = xmalloc((n ? n : 1) * sizeof(*r));
 	struct json_frame fr = {
 		.frame = frame, .interval_s = prev ? wall_s : -1, .rates = r,

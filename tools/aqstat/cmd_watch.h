@@ -3,10 +3,10 @@
  * -w: the table redrawn every interval, with the rates over the interval
  * instead of the counters since tracking began.
  */
-#ifndef AQSTAT_WATCH_H
-#define AQSTAT_WATCH_H
+#ifndef AQSTAT_CMD_WATCH_H
+#define AQSTAT_CMD_WATCH_H
 
-#include "filter.h"
+#include "row_filter.h"
 
 /* A listener's figures over one interval of -w. */
 struct aq_rates {
@@ -24,9 +24,9 @@ struct watch_opts {
 	int nfiles;		/* 0: /proc/aqueue */
 	int strict;
 	int json;		/* one JSON document a frame (NDJSON) */
-	const struct aq_filter *filter;
+	const struct aqs_filter *filter;
 };
 
 int watch(const struct watch_opts *o);
 
-#endif /* AQSTAT_WATCH_H */
+#endif /* AQSTAT_CMD_WATCH_H */

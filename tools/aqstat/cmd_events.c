@@ -9,10 +9,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "aqevents.h"
+#include "parse_events.h"
 #include "die.h"
-#include "events.h"
-#include "json.h"
+#include "cmd_events.h"
+#include "show_json.h"
 #include "text.h"
 
 /* AQSTAT_EVENTS names a saved stream (read to its end) instead. */
@@ -121,7 +121,7 @@ static void event_json(const struct aq_event_line *e, int64_t mono_to_real_ns)
 int events(const struct events_opts *o)
 {
 	const char *path = events_path();
-	struct aq_listener filt;
+	struct aqs_row filt;
 	struct timespec mono, real;
 	uint64_t own_netns = 0;
 	size_t len = 0, cap = 1 << 16;

@@ -5,16 +5,16 @@
  * events -j: one object a line (NDJSON). The schema, and its version:
  * doc/aqstat-json.md and aqstat.schema.json.
  */
-#ifndef AQSTAT_JSON_H
-#define AQSTAT_JSON_H
+#ifndef AQSTAT_SHOW_JSON_H
+#define AQSTAT_SHOW_JSON_H
 
 #include <stdio.h>
 #include <time.h>
 
-#include "aqevents.h"
-#include "aqparse.h"
-#include "filter.h"
-#include "watch.h"
+#include "parse_events.h"
+#include "parse_proc.h"
+#include "row_filter.h"
+#include "cmd_watch.h"
 
 /*
  * "schema_version" of every document: raised when a member changes its
@@ -32,13 +32,13 @@ struct json_frame {
 
 /* @source: the file read, as the object's "source". */
 int show_json(FILE *out, const struct aq_snapshot *s,
-	      const struct aq_filter *f, const char *source);
+	      const struct aqs_filter *f, const char *source);
 /* A frame of -w -j: the listeners @v[0..n), on one line. */
 void show_json_frame(FILE *out, const struct aq_snapshot *s,
-		     const struct aq_listener **v, size_t n,
+		     const struct aqs_row **v, size_t n,
 		     const char *source, const struct json_frame *fr);
 /* events -j: the event @e, which happened at @when, on one line. */
 void show_json_event(FILE *out, const struct aq_event_line *e,
 		     const struct timespec *when);
 
-#endif /* AQSTAT_JSON_H */
+#endif /* AQSTAT_SHOW_JSON_H */

@@ -8,7 +8,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#include "ctl.h"
+#include "cmd_ctl.h"
 #include "die.h"
 #include "load.h"
 
