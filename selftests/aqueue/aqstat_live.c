@@ -223,7 +223,11 @@ static void expect_json_is_snap(struct __test_metadata *_metadata,
 	ASSERT_EQ((int)AQ_JARR, (int)ls->type);
 
 #define ST(f) EXPECT_EQ(s->f, jint(_metadata, st, #f)) TH_LOG("state " #f)
-	ST(enabled); ST(tracked); ST(max_listeners); ST(untracked_listens);
+	/* a flag is a JSON boolean (aqstat.schema.json, schema_version 1) */
+	EXPECT_EQ(1, jint(_metadata, j, "schema_version"));
+	EXPECT_TRUE(aq_json_get(st, "enabled") && aq_json_get(st, "enabled")->type == AQ_JBOOL &&
+		    aq_json_get(st, "enabled")->i == s->enabled) TH_LOG("state enabled");
+	ST(tracked); ST(max_listeners); ST(untracked_listens);
 	ST(untracked_events); ST(filtered_events); ST(memory_bytes);
 	ST(max_memory_bytes); ST(missed); ST(resyncs);
 #undef ST
@@ -668,7 +672,7 @@ TEST_F(live, module_not_loaded_says_how_to_load)
 {
 	static const char *const modes[][4] = {
 		{ NULL }, { "-j" }, { "--prometheus" }, { "-H" },
-		{ "-w", "1", "-n", "1" }, { "ctl" }, { "ctl", "enable" },
+		{ "-w", "1", "-c", "1" }, { "ctl" }, { "ctl", "enable" },
 	};
 	unsigned int i;
 
@@ -701,7 +705,7 @@ static void watch_in_netns(struct __test_metadata *_metadata, void *arg)
 	char local[64], *f1, *f2;
 
 	lfd = saturated(_metadata, cfd);
-	AQSTAT(&r, 60, "-w", "1", "-n", "2");
+	AQSTAT(&r, 60, "-w", "1", "-c", "2");
 	EXPECT_EQ(0, r.status) TH_LOG("%s", r.err);
 	f1 = strstr(r.out, "frame 1");
 	f2 = strstr(r.out, "frame 2");

@@ -8,21 +8,21 @@
 	MK(G, T, MEMBER, UNIT, NAME, TYPE, HELP, AQ_K_ALL, 0)
 /* a listener's figure written for some kinds of listener only */
 #define LK(G, MEMBER, UNIT, NAME, TYPE, HELP, KINDS) \
-	MK(G, aq_listener, MEMBER, UNIT, NAME, TYPE, HELP, KINDS, 0)
+	MK(G, aqs_row, MEMBER, UNIT, NAME, TYPE, HELP, KINDS, 0)
 /* the same figure under another name, for other kinds (not in JSON) */
 #define ALIAS(G, MEMBER, UNIT, NAME, TYPE, HELP, KINDS) \
-	MK(G, aq_listener, MEMBER, UNIT, NAME, TYPE, HELP, KINDS, 1)
+	MK(G, aqs_row, MEMBER, UNIT, NAME, TYPE, HELP, KINDS, 1)
 #define STATE(MEMBER, NAME, TYPE, HELP) \
 	M(AQ_G_STATE, aq_state, MEMBER, AQ_UNIT_ONE, NAME, TYPE, HELP)
 #define CLOSED(MEMBER, NAME, HELP) \
-	M(AQ_G_CLOSED, aq_closed, MEMBER, AQ_UNIT_ONE, NAME, "counter", HELP)
+	M(AQ_G_CLOSED, aqs_closed, MEMBER, AQ_UNIT_ONE, NAME, "counter", HELP)
 #define L(G, MEMBER, UNIT, NAME, TYPE, HELP) \
-	M(G, aq_listener, MEMBER, UNIT, NAME, TYPE, HELP)
+	M(G, aqs_row, MEMBER, UNIT, NAME, TYPE, HELP)
 /* the figures only JSON has: the Prometheus metrics would repeat others */
 #define JSON_ONLY(G, MEMBER, UNIT) L(G, MEMBER, UNIT, NULL, NULL, NULL)
 
 const struct aq_metric aq_metrics[] = {
-	STATE(enabled, "aqueue_enabled", "gauge", "1 if aqueue's probes are registered."),
+	M(AQ_G_STATE, aq_state, enabled, AQ_UNIT_BOOL, "aqueue_enabled", "gauge", "1 if aqueue's probes are registered."),
 	STATE(tracked, "aqueue_tracked_listeners", "gauge", "Listeners tracked now."),
 	STATE(max_listeners, "aqueue_max_listeners", "gauge", "Most listeners aqueue will track."),
 	STATE(untracked_listens, "aqueue_untracked_listens_total", "counter", "listen() calls not tracked because the limit was reached."),
@@ -70,8 +70,8 @@ const struct aq_metric aq_metrics[] = {
 	/* ages since an event: alerting has the counters' increase() */
 	JSON_ONLY(AQ_G_LIVE, since_accept_ns, AQ_UNIT_NS),
 	JSON_ONLY(AQ_G_LIVE, since_drop_ns, AQ_UNIT_NS),
-	L(AQ_G_LIVE, stalled, AQ_UNIT_ONE, "aqueue_listener_stalled", "gauge", "1 while connections wait and neither the head of the queue nor the last accept() is younger than the module's stall_threshold_ms."),
-	L(AQ_G_LIVE, overflowing, AQ_UNIT_ONE, "aqueue_listener_overflowing", "gauge", "1 while a burst of drops lasts: from a drop until the module's burst_gap_ms passed without one."),
+	L(AQ_G_LIVE, stalled, AQ_UNIT_BOOL, "aqueue_listener_stalled", "gauge", "1 while connections wait and neither the head of the queue nor the last accept() is younger than the module's stall_threshold_ms."),
+	L(AQ_G_LIVE, overflowing, AQ_UNIT_BOOL, "aqueue_listener_overflowing", "gauge", "1 while a burst of drops lasts: from a drop until the module's burst_gap_ms passed without one."),
 
 	LK(AQ_G_UDP, rmem_now, AQ_UNIT_ONE, "aqueue_listener_receive_buffer_used_bytes", "gauge", "Bytes of a UDP socket's receive buffer in use now.", AQ_K_UDP),
 	LK(AQ_G_UDP, drops_rcvbuf, AQ_UNIT_ONE, "aqueue_listener_drops_receive_buffer_total", "counter", "Datagrams a UDP socket dropped because its receive buffer was full.", AQ_K_UDP),
@@ -87,9 +87,9 @@ const struct aq_metric aq_metrics[] = {
 };
 
 #define HK(G, MEMBER, KEY, TITLE, N, LOW, UNIT, NAME, HELP, HAS_SUM, SUM, KINDS, PROM_ONLY) \
-	{ G, KEY, TITLE, offsetof(struct aq_listener, MEMBER), \
-	  offsetof(struct aq_listener, has_##MEMBER), N, LOW, UNIT, NAME, \
-	  HELP, HAS_SUM, offsetof(struct aq_listener, SUM), KINDS, PROM_ONLY }
+	{ G, KEY, TITLE, offsetof(struct aqs_row, MEMBER), \
+	  offsetof(struct aqs_row, has_##MEMBER), N, LOW, UNIT, NAME, \
+	  HELP, HAS_SUM, offsetof(struct aqs_row, SUM), KINDS, PROM_ONLY }
 #define H(G, MEMBER, KEY, TITLE, N, LOW, UNIT, NAME, HELP, HAS_SUM, SUM) \
 	HK(G, MEMBER, KEY, TITLE, N, LOW, UNIT, NAME, HELP, HAS_SUM, SUM, AQ_K_ALL, 0)
 #define H_JSON_ONLY(G, MEMBER, KEY, TITLE, N, LOW, UNIT) \
@@ -125,7 +125,7 @@ const struct aq_hist_metric aq_hist_metrics[] = {
 	{ .key = NULL },
 };
 
-int aq_group_present(const struct aq_listener *l, enum aq_group g)
+int aq_group_present(const struct aqs_row *l, enum aq_group g)
 {
 	switch (g) {
 	case AQ_G_DETAIL:
@@ -143,7 +143,7 @@ int aq_group_present(const struct aq_listener *l, enum aq_group g)
 	}
 }
 
-unsigned int aq_kind(const struct aq_listener *l)
+unsigned int aqs_kind(const struct aqs_row *l)
 {
 	switch (l->proto) {
 	case AQ_TCP:

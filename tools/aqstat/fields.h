@@ -12,12 +12,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "aqparse.h"
+#include "parse_proc.h"
 
 enum aq_group {
 	AQ_G_STATE,	/* struct aq_state: the "state" line */
-	AQ_G_CLOSED,	/* struct aq_closed: the "closed" line */
-	/* struct aq_listener from here on */
+	AQ_G_CLOSED,	/* struct aqs_closed: the "closed" line */
+	/* struct aqs_row from here on */
 	AQ_G_ROW,	/* the table row's counters */
 	AQ_G_PCT,	/* the row's p50/p99/max: "-" is AQ_FIELD_UNSET */
 	AQ_G_DETAIL,	/* the "listener ID drops_syn_acceptq ..." line */
@@ -32,6 +32,7 @@ enum aq_unit {
 	AQ_UNIT_ONE,	/* a count, or bytes */
 	AQ_UNIT_NS,	/* nanoseconds: seconds in Prometheus */
 	AQ_UNIT_US,	/* microseconds: seconds in Prometheus */
+	AQ_UNIT_BOOL,	/* 0 or 1: false or true in JSON, 0 or 1 in Prometheus */
 };
 
 /* The kinds of listener a per-listener metric is written for. */
@@ -43,7 +44,7 @@ enum {
 	AQ_K_ALL = AQ_K_TCP | AQ_K_UNIX | AQ_K_UDP,
 };
 
-unsigned int aq_kind(const struct aq_listener *l);
+unsigned int aqs_kind(const struct aqs_row *l);
 
 struct aq_metric {
 	enum aq_group group;
@@ -66,7 +67,7 @@ struct aq_hist_metric {
 	enum aq_group group;
 	const char *key;	/* the JSON key */
 	const char *title;	/* over its bars in the table's -H */
-	size_t off;		/* of the uint64_t[n] in struct aq_listener */
+	size_t off;		/* of the uint64_t[n] in struct aqs_row */
 	size_t has_off;		/* of the int that says it was read */
 	unsigned int n;
 	uint64_t (*low)(unsigned int i);	/* bucket i's lower bound */
@@ -87,8 +88,8 @@ struct aq_hist_metric {
 extern const struct aq_metric aq_metrics[];
 extern const struct aq_hist_metric aq_hist_metrics[];
 
-/* Whether @l has the figures of @g (a struct aq_listener group). */
-int aq_group_present(const struct aq_listener *l, enum aq_group g);
+/* Whether @l has the figures of @g (a struct aqs_row group). */
+int aq_group_present(const struct aqs_row *l, enum aq_group g);
 
 static inline uint64_t aq_metric_get(const void *base,
 				     const struct aq_metric *m)
@@ -96,13 +97,13 @@ static inline uint64_t aq_metric_get(const void *base,
 	return *(const uint64_t *)((const char *)base + m->off);
 }
 
-static inline const uint64_t *aq_hist_get(const struct aq_listener *l,
+static inline const uint64_t *aq_hist_get(const struct aqs_row *l,
 					  const struct aq_hist_metric *h)
 {
 	return (const uint64_t *)((const char *)l + h->off);
 }
 
-static inline int aq_hist_present(const struct aq_listener *l,
+static inline int aq_hist_present(const struct aqs_row *l,
 				  const struct aq_hist_metric *h)
 {
 	return *(const int *)((const char *)l + h->has_off);
@@ -113,7 +114,7 @@ static inline int aq_hist_present(const struct aq_listener *l,
  * upper edge of the bucket holding the percentile, which can pass the
  * longest wait it saw.
  */
-static inline uint64_t aq_wait_pct_us(const struct aq_listener *l, uint64_t us)
+static inline uint64_t aq_wait_pct_us(const struct aqs_row *l, uint64_t us)
 {
 	if (us == AQ_FIELD_UNSET || l->max_us == AQ_FIELD_UNSET)
 		return us;
@@ -121,7 +122,7 @@ static inline uint64_t aq_wait_pct_us(const struct aq_listener *l, uint64_t us)
 }
 
 /* Only where h->has_sum and the detail line was read. */
-static inline uint64_t aq_hist_sum(const struct aq_listener *l,
+static inline uint64_t aq_hist_sum(const struct aqs_row *l,
 				   const struct aq_hist_metric *h)
 {
 	return *(const uint64_t *)((const char *)l + h->sum_off);

@@ -34,7 +34,7 @@ int load_snapshot(const char *file, int strict, struct aq_snapshot *s)
 		complain("cannot read %s: %s", path, strerror(e));
 		return e == EACCES || e == EPERM ? EX_PERM : EX_ERR;
 	}
-	r = aq_parse(text, len, path, stderr, s);
+	r = aqs_parse(text, len, path, stderr, s);
 	free(text);
 	switch (r) {
 	case AQ_PARSE_OK:

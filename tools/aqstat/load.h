@@ -6,7 +6,7 @@
 #ifndef AQSTAT_LOAD_H
 #define AQSTAT_LOAD_H
 
-#include "aqparse.h"
+#include "parse_proc.h"
 
 #define AQ_DEFAULT_PROC		"/proc/" AQUEUE_PROC_NAME
 

@@ -14,21 +14,22 @@
 #include <string.h>
 
 #include "columns.h"
-#include "ctl.h"
+#include "cmd_ctl.h"
 #include "die.h"
-#include "events.h"
-#include "filter.h"
-#include "json.h"
+#include "cmd_events.h"
+#include "row_filter.h"
+#include "show_json.h"
 #include "load.h"
 #include "outfile.h"
-#include "prom.h"
-#include "serve.h"
-#include "table.h"
+#include "show_prom.h"
+#include "cmd_serve.h"
+#include "show_table.h"
 #include "text.h"
-#include "watch.h"
+#include "cmd_watch.h"
 
+/* from the build (tools/aqstat/Makefile), as the module's version */
 #ifndef AQSTAT_VERSION
-#define AQSTAT_VERSION "0.1"
+#define AQSTAT_VERSION "unknown"
 #endif
 
 static struct {
@@ -40,7 +41,7 @@ static struct {
 	const char *output;	/* -o */
 	enum aq_buckets buckets;	/* --buckets */
 	int buckets_set;
-	struct aq_filter filter;
+	struct aqs_filter filter;
 } opt;
 
 static void print_usage(FILE *f)
@@ -50,7 +51,7 @@ static void print_usage(FILE *f)
 "       aqstat -w SECONDS [-c COUNT] watch: per-interval rates, redrawn in place\n"
 "       aqstat -j | --prometheus     JSON, or Prometheus text (node_exporter textfile)\n"
 "       aqstat ctl [WORD...]         write a command to the control file, or print it\n"
-"       aqstat events [-c COUNT]     follow the event stream (stalls, drop bursts, ...)\n"
+"       aqstat events [-c N] [-j]    follow the event stream (stalls, drop bursts, ...)\n"
 "       aqstat serve [ADDR:]PORT     Prometheus metrics over HTTP at /metrics\n"
 "\n"
 "Reads %s (format %d) from the aqueue kernel module.\n"
@@ -59,7 +60,8 @@ static void print_usage(FILE *f)
 "  -H, --histograms      add each listener's histograms (queue length, time in queue)\n"
 "  -w, --watch SECONDS   refresh every SECONDS (may be fractional), show deltas\n"
 "  -c, --count COUNT     stop after COUNT frames (implies -w 1 without -w)\n"
-"  -j, --json            one JSON object: state, closed totals, listeners, histograms\n"
+"  -j, --json            one JSON object (state, totals, listeners, histograms);\n"
+"                        with -w one a frame, each on one line (see aqstat(8), JSON)\n"
 "      --prometheus      Prometheus text exposition format\n"
 "      --buckets MODE    with --prometheus and serve: the histograms' buckets,\n"
 "                        coarse (default), all (the module's 40 and 32) or none\n"
@@ -74,11 +76,13 @@ static void print_usage(FILE *f)
 "  -6, --ipv6            IPv6 only\n"
 "      --netns INODE     network namespace (inode, as in ls -Li /proc/PID/ns/net)\n"
 "      --top N           only the N most saturated of the listeners the filters keep\n"
-"As with ss, and changing nothing: -n (numeric: aqstat resolves no names),\n"
-"  -l (listening: aqstat shows only listeners), -p (processes: always shown),\n"
-"  -a; so 'aqstat -tlnp' works. Older spellings kept: -n COUNT, -p PORT[,PORT...].\n"
+"As with ss, and changing nothing: -n, --numeric (aqstat resolves no names),\n"
+"  -l, --listening (aqstat shows only listeners), -p, --processes (always\n"
+"  shown), -a, --all; so 'aqstat -tlnp' works. Older spellings kept:\n"
+"  -n COUNT, -p PORT[,PORT...].\n"
 "aqstat events:\n"
 "  -c, --count COUNT     exit after COUNT events\n"
+"  -j, --json            one JSON object an event, on one line\n"
 "      --raw             the module's lines as they are (CLOCK_MONOTONIC timestamps)\n"
 "aqstat serve: ADDR a numeric IPv4 address or [IPv6], 127.0.0.1 when left out;\n"
 "  takes the filters, --top, --buckets, -f and --strict; serves one request at a\n"
@@ -116,7 +120,7 @@ static int next_slot(int *n, const char *option)
 }
 
 /* PORT[,PORT...] into the filter, as the control file's "filter port" */
-static void add_ports(struct aq_filter *f, const char *list)
+static void add_ports(struct aqs_filter *f, const char *list)
 {
 	char *copy = xstrdup(list), *save = NULL;
 
@@ -228,7 +232,7 @@ static int parse_options(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct aq_filter *f = &opt.filter;
+	struct aqs_filter *f = &opt.filter;
 	int c;
 
 	opt.files = xmalloc((size_t)argc * sizeof(*opt.files));
@@ -332,12 +336,14 @@ static int run_events(void)
 {
 	struct events_opts o = {
 		.filter = &opt.filter, .count = opt.count,
-		.strict = opt.strict, .raw = opt.raw,
+		.strict = opt.strict, .raw = opt.raw, .json = opt.json,
 	};
 
-	if (opt.interval > 0 || opt.json || opt.prom || opt.hist || opt.nfiles ||
+	if (opt.interval > 0 || opt.prom || opt.hist || opt.nfiles ||
 	    opt.output || opt.buckets_set || opt.filter.top)
-		die(EX_USAGE, "events takes the filters, -c COUNT, --raw and --strict only");
+		die(EX_USAGE, "events takes the filters, -c COUNT, -j, --raw and --strict only");
+	if (opt.json && opt.raw)
+		die(EX_USAGE, "events: -j and --raw are exclusive");
 	return events(&o);
 }
 
@@ -438,8 +444,8 @@ int main(int argc, char **argv)
 			die(EX_USAGE, "-j and --prometheus are exclusive");
 		if (opt.count && opt.interval == 0)
 			opt.interval = 1;
-		if (opt.interval > 0 && (opt.json || opt.prom || opt.hist))
-			die(EX_USAGE, "-w does not combine with -j, --prometheus or -H");
+		if (opt.interval > 0 && (opt.prom || opt.hist))
+			die(EX_USAGE, "-w does not combine with --prometheus or -H");
 		if ((opt.json || opt.prom) && opt.hist)
 			die(EX_USAGE, "-H is for the table; -j and --prometheus always include the histograms");
 		if (opt.output && !opt.prom)
@@ -451,7 +457,8 @@ int main(int argc, char **argv)
 			struct watch_opts w = {
 				.interval = opt.interval, .count = opt.count,
 				.files = opt.files, .nfiles = opt.nfiles,
-				.strict = opt.strict, .filter = &opt.filter,
+				.strict = opt.strict, .json = opt.json,
+				.filter = &opt.filter,
 			};
 
 			ret = watch(&w);

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 #define _GNU_SOURCE
 #include <langinfo.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-#include "aqparse.h"
+#include "parse_proc.h"
 #include "die.h"
 #include "text.h"
 
@@ -79,6 +80,38 @@ size_t width(const char *s)
 		if (((unsigned char)*s & 0xc0) != 0x80)
 			w++;
 	return w;
+}
+
+static int octal(char c)
+{
+	return c >= '0' && c <= '7';
+}
+
+size_t unoctal(const char *s, char *out)
+{
+	char *o = out;
+
+	while (*s) {
+		if (s[0] == '\\' && octal(s[1]) && octal(s[2]) && octal(s[3]) &&
+		    s[1] <= '3') {
+			*o++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+			s += 4;
+		} else {
+			*o++ = *s++;
+		}
+	}
+	*o = '\0';
+	return (size_t)(o - out);
+}
+
+void rfc3339(char buf[40], const struct timespec *ts)
+{
+	struct tm tm;
+	size_t n;
+
+	gmtime_r(&ts->tv_sec, &tm);
+	n = strftime(buf, 40, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, 40 - n, ".%06ldZ", ts->tv_nsec / 1000);
 }
 
 char *fmt_u64(uint64_t v)

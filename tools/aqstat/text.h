@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Reads the locale's codeset (after setlocale): UTF-8 or not. */
 void text_init(void);
@@ -20,6 +21,18 @@ char *printable(const char *s);
 const char *ellipsis(void);
 /* Columns a (printable) string takes: one per character. */
 size_t width(const char *s);
+
+/*
+ * A name as /proc/aqueue and the event stream write it (a unix path, a
+ * comm), its \ooo octal escapes decoded into @out, which has room for
+ * strlen(@s) + 1 bytes; returns the decoded length. The bytes may hold
+ * NULs (abstract unix names can) and are NUL-terminated besides. A
+ * backslash not followed by three octal digits stays as it is.
+ */
+size_t unoctal(const char *s, char *out);
+
+/* @ts (CLOCK_REALTIME) as RFC 3339 in UTC with microseconds, in @buf. */
+void rfc3339(char buf[40], const struct timespec *ts);
 
 char *fmt_u64(uint64_t v);
 /* A time given in microseconds, in µs, ms or s; "-" for AQ_FIELD_UNSET. */

@@ -34,8 +34,8 @@ show() {
 	echo "\$ cat /proc/aqueue"
 	cat /proc/aqueue
 	echo
-	echo "\$ aqstat -H -p $port    # the same, sorted by saturation, histograms drawn"
-	aqstat -H -p "$port"
+	echo "\$ aqstat -H -P $port    # the same, sorted by saturation, histograms drawn"
+	aqstat -H -P "$port"
 	echo
 	echo "\$ netstat -ltn    # a listener's Recv-Q is its accept queue now"
 	netstat -ltn | grep -E "^Proto|:$port "
@@ -59,7 +59,7 @@ snapshot_for_prometheus() {
 	port=$1 tries=0
 	while :; do
 		before=$(kernel_counts "$port")
-		aqstat --prometheus -p "$port" >/tmp/aqueue.prom
+		aqstat --prometheus -P "$port" >/tmp/aqueue.prom
 		after=$(kernel_counts "$port")
 		netstat -ltn | grep -E "^Proto|:$port " >/tmp/netstat.txt
 		tries=$((tries + 1))
@@ -101,7 +101,7 @@ kill "$server" "$clients"
 children=
 
 echo "== 3. A server stopped (SIGSTOP) while clients keep coming, then resumed, followed by 'aqstat events'"
-aqstat events -p 8003 >/tmp/events.txt 2>&1 &
+aqstat events -P 8003 >/tmp/events.txt 2>&1 &
 follower=$!
 children="$follower"
 # Let it open the stream before the server listens, to see the "open".
@@ -120,11 +120,11 @@ kill "$clients" "$more" "$server"
 sleep 1
 kill "$follower"
 children=
-echo "\$ aqstat events -p 8003    # from before the server started, until it was killed"
+echo "\$ aqstat events -P 8003    # from before the server started, until it was killed"
 cat /tmp/events.txt
 echo
 
-echo "== 4. What Prometheus gets: 'aqstat --prometheus -p 8001' while the server of part 1 still held its queue, its clients gone"
+echo "== 4. What Prometheus gets: 'aqstat --prometheus -P 8001' while the server of part 1 still held its queue, its clients gone"
 echo "\$ netstat -ltn"
 cat /tmp/netstat.txt
 cat /tmp/kernel-before.txt

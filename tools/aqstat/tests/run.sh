@@ -77,7 +77,7 @@ L1='{id="1",netns="4026531840",proto="tcp6",address="::",port="5000",comm="smoke
 
 # --- command line
 t help "run 0 --help && has '--prometheus' $T/out && has 'Exit status' $T/out && has 'ctl' $T/out"
-t usage-errors "run 2 --bogus && run 2 -p 70000 && run 2 -w 0 && run 2 -n 0 && run 2 -j --prometheus && run 2 -w 1 -j && run 2 extra"
+t usage-errors "run 2 --bogus && run 2 -p 70000 && run 2 -w 0 && run 2 -n 0 && run 2 -j --prometheus && run 2 -w 1 --prometheus && run 2 extra"
 # item 7: ss's habits (-n -l -p -a change nothing), port lists, -c COUNT,
 # the old -n COUNT and -p PORTS kept; a usage error is short
 t ss-habits "run 0 -tlnp -f $S/basic.txt && [ \$(grep -c '^ *[0-9]' $T/out) = 3 ] && run 0 -tnap -f $S/basic.txt &&
@@ -96,6 +96,28 @@ t count-spellings "run 0 -c 2 -w 0.01 -f $S/basic.txt && [ \$(grep -c '^aqstat -
 t usage-error-short "for a in --bogus -y '-w 0' '-P x' '-j --prometheus' extra; do run 2 \$a || exit 1;
 	[ \$(wc -l < $T/err) -le 2 ] || { echo \"aqstat \$a: \$(wc -l < $T/err) lines\"; cat $T/err; exit 1; }
 	has \"Try 'aqstat --help'\" $T/err && [ ! -s $T/out ] || exit 1; done"
+
+# item 10: the man page true to the code (options, exit codes, control
+# commands, event keys, NAME, labels: tests/mancheck.py); warnings on
+# stderr, never in the output; an unreadable file is exit 6, as it says
+t man-true-to-code "$PY mancheck.py $AQ"
+t warnings-on-stderr "run 0 -f $S/many.txt && hasnt warning $T/out && has 'warning: over the listener limit: 2 listens and 5 events' $T/err &&
+	has 'warning: 1 probe hits were missed' $T/err && run 0 -f $S/truncated.txt && hasnt warning $T/out && has 'warning: 3 malformed lines' $T/err"
+if [ "$(id -u)" = 0 ]; then
+	t unreadable-file-exit-6 "cp $S/basic.txt $T/unreadable && chmod 000 $T/unreadable && chmod 755 $T &&
+		{ setpriv --reuid=65534 --regid=65534 --clear-groups $AQ -f $T/unreadable >$T/out 2>$T/err; [ \$? = 6 ]; } && has 'Permission denied' $T/err &&
+		sed -n '/^.SH EXIT STATUS/,/^.SH ENV/p' ../aqstat.8 | grep -A4 '^.B 6\$' | grep -q 'file'"
+else
+	t unreadable-file-exit-6 "cp $S/basic.txt $T/unreadable && chmod 000 $T/unreadable && run 6 -f $T/unreadable && has 'Permission denied' $T/err &&
+		sed -n '/^.SH EXIT STATUS/,/^.SH ENV/p' ../aqstat.8 | grep -A4 '^.B 6\$' | grep -q 'file'"
+fi
+
+# --version: from the build (git describe, VERSION, dkms.conf), as the
+# module's version, not a number written in the source
+t version-from-build "run 0 --version && v=\$(sed -n 's|^aqstat \\([^ ]*\\) (reads /proc/aqueue format 3)\$|\\1|p' $T/out) && echo \"version \$v\" &&
+	[ -n \"\$v\" ] && [ \"\$v\" != 0.1 ] && [ \"\$v\" != unknown ] &&
+	if [ -e ../../../.git ]; then [ \"\$v\" = \"\$(git -C ../../.. describe --tags --always --dirty)\" ]; fi &&
+	make -s -C .. OUTPUT=$T/vb/ CFLAGS=-O0 AQSTAT_VERSION=7.7.7-test >/dev/null && $T/vb/aqstat --version | grep -qx 'aqstat 7.7.7-test (reads /proc/aqueue format 3)'"
 
 # --- the table
 t table-one-listener "run 0 -f $S/one-listener.txt &&
@@ -192,11 +214,65 @@ t missing-fields "run 0 -j -f $S/missing-fields.txt && json 'len(j[\"listeners\"
 
 # --- JSON
 t json-one-listener "run 0 -j -f $S/one-listener.txt && json 'j[\"format\"] == 1 and j[\"state\"][\"max_listeners\"] == 65536 and j[\"closed\"][\"drops\"] == 0 and len(j[\"listeners\"]) == 1' &&
-	json 'j[\"listeners\"][0] == dict(id=1, netns=4026531840, proto=\"tcp6\", local=\"[::]:5000\", address=\"::\", port=5000, backlog=2, qnow=1, qpeak=3, enqueued=3, accepted=2, drops=4, p50_us=2147484, p99_us=2147484, max_us=1524096, pid=147, comm=\"smoke\", drops_syn_acceptq=4, drops_ack_acceptq=0, drops_other=0, drained=0, untimed=0, resynced=0, observed_ns=1584099000, qlen_area_ns=4312269500, wait_sum_ns=2968185500, waited=0, qlen_hist=[dict(low=0, count=1), dict(low=1, count=1), dict(low=2, count=5)], wait_ns_hist=[dict(low=1073741824, count=2)])'"
+	json 'j[\"listeners\"][0] == dict(id=1, netns=4026531840, proto=\"tcp6\", local=\"[::]:5000\", address=\"::\", port=5000, backlog=2, qnow=1, qpeak=3, enqueued=3, accepted=2, drops=4, p50_us=2147484, p99_us=2147484, max_us=1524096, pid=147, comm=\"smoke\", local_escaped=\"[::]:5000\", drops_syn_acceptq=4, drops_ack_acceptq=0, drops_other=0, drained=0, untimed=0, resynced=0, observed_ns=1584099000, qlen_area_ns=4312269500, wait_sum_ns=2968185500, waited=0, qlen_hist=[dict(low=0, count=1), dict(low=1, count=1), dict(low=2, count=5)], wait_ns_hist=[dict(low=1073741824, count=2)])'"
 t json-dash-is-null "run 0 -j -f $S/basic.txt && json '[l[\"p50_us\"] for l in j[\"listeners\"]] == [None, 66, 3] and j[\"listeners\"][1][\"comm\"] == \"nginx: worker process\"'"
 t json-escaping-ipv6 "run 0 -j -f $S/ipv6.txt && json '[l[\"address\"] for l in j[\"listeners\"]] == [\"::1\", \"fe80::1ff:fe23:4567:890a\", \"2001:db8:85a3::8a2e:370:7334\", \"::ffff:127.0.0.1\", \"192.168.1.1\"] and j[\"listeners\"][1][\"comm\"] == \"we\\\"ird\\\\name\" and j[\"listeners\"][2][\"port\"] == 65535'"
 t json-empty "run 0 -j -f $S/empty-table.txt && json 'j[\"listeners\"] == [] and j[\"state\"][\"tracked\"] == 0'"
 t json-many "run 0 -j -f $S/many.txt && json 'len(j[\"listeners\"]) == 200 and sorted(set(l[\"proto\"] for l in j[\"listeners\"])) == [\"tcp\", \"tcp6\", \"udp\", \"udp6\", \"unix\"] and j[\"listeners\"][3][\"proto\"] == \"unix\" and j[\"listeners\"][3][\"port\"] is None and j[\"listeners\"][3][\"address\"] == \"/run/app4.sock\"'"
+
+# item 9: the JSON schema (aqstat.schema.json) holds every document of
+# -j (each sample), -w -j (NDJSON, one a frame) and events -j (one an
+# event) and nothing it does not name; a schema version apart from the
+# /proc format; flags as true/false; names decoded from their \ooo escapes,
+# and no name can break a document or its line
+SCHEMA=../aqstat.schema.json
+# jcheck KIND [ndjson]: $T/out against the schema's $defs/KIND
+jcheck() { "$PY" jsoncheck.py "$SCHEMA" "$1" "$T/out" ${2:+"$2"}; }
+# py CHECK: python3 CHECK (asserts) over $T/out, opened as f
+py() { "$PY" -c "import json, sys
+f = open(sys.argv[1], encoding='utf-8')
+$1" "$T/out"; }
+t json-schema-every-sample "n=0; for s in $S/*.txt; do \"\$AQ\" -j -f \$s >$T/out 2>/dev/null || continue;
+	jcheck snapshot || { echo \"in \$s\"; exit 1; }; n=\$((n + 1)); done; [ \$n -ge 13 ] &&
+	json 'j[\"schema_version\"] == 1' && ! jcheck frame >/dev/null && ! jcheck event >/dev/null &&
+	run 0 -j -f $S/names.txt && json 'j[\"schema_version\"] == 1 and j[\"format\"] == 3'"
+t json-booleans "run 0 -j -f $S/live.txt && json 'j[\"state\"][\"enabled\"] is True and j[\"listeners\"][0][\"stalled\"] is True and j[\"listeners\"][0][\"overflowing\"] is True' &&
+	run 0 -j -f $S/names.txt && json 'j[\"state\"][\"enabled\"] is False and [(l[\"stalled\"], l[\"overflowing\"]) for l in j[\"listeners\"]] == [(True, False), (False, False), (False, True)]' &&
+	! grep -q '\"\\(enabled\\|stalled\\|overflowing\\)\": [01]' $T/out && run 0 --prometheus -f $S/names.txt && prom_ok && has 'aqueue_enabled 0' $T/out"
+# samples/names.txt: a unix path with a space, a quote and a backslash; an
+# abstract name with a NUL and a byte that is not UTF-8; comms with a
+# newline and a quote, UTF-8, an escape sequence
+names_decoded() { py 'j = json.load(f)
+L = j["listeners"]
+assert [l["local"] for l in L] == ["/run/my app\"q\\.sock", "@a\x00b\ufffdc", "127.0.0.1:80"], L
+assert [l["address"] for l in L] == ["/run/my app\"q\\.sock", "@a\x00b\ufffdc", "127.0.0.1"]
+assert [l["local_escaped"] for l in L] == [r"/run/my\040app\042q\134.sock", r"@a\000b\377c", "127.0.0.1:80"]
+assert [l["comm"] for l in L] == ["evil\n\"x\": 1}", "caf\u00e9", "\x1b[31mred"]'; }
+t json-names-decoded "run 0 -j -f $S/names.txt && jcheck snapshot && names_decoded &&
+	run 0 -f $S/names.txt && has 'evil\\012\"x\": 1}' $T/out && has '\\033[31mred' $T/out && hasnt \"\$(printf '\\033')\" $T/out"
+watch_json() { py 'F = [json.loads(l) for l in f]
+assert [d["frame"] for d in F] == [1, 2, 3] and F[0]["interval_s"] is None and F[1]["interval_s"] > 0
+r = [d["listeners"][0]["rates"] for d in F]
+assert [(x["arrivals_per_s"], x["accepts_per_s"], x["drops_per_s"], x["wait_p99_ns"]) for x in r] == [(100, 90, 5, 1900000), (100, 50, 10, 2048), (50, 40, 1, 2048)], r
+assert [x["since_start"] for x in r] == [True, False, True] and F[2]["source"].endswith("watch-3.txt")'; }
+t json-watch-ndjson "run 0 -w 0.01 -c 3 -j -f $S/watch-1.txt -f $S/watch-2.txt -f $S/watch-3.txt && [ \$(wc -l < $T/out) = 3 ] && jcheck frame ndjson &&
+	hasnt \"\$(printf '\\033')\" $T/out && watch_json &&
+	run 0 -w 0.01 -c 2 -j -f $S/names.txt && [ \$(wc -l < $T/out) = 2 ] && jcheck frame ndjson &&
+	run 0 -j -c 2 -w 0.01 --top 1 -f $S/many.txt && [ \$(wc -l < $T/out) = 2 ] && jcheck frame ndjson"
+events_json() { py 'E = [json.loads(l) for l in f]
+assert [x["event"] for x in E] == ["open", "overflow", "open", "stall", "lost", "overflow_end", "recover", "close"]
+assert E[2]["local"] == "@my app" and E[2]["local_escaped"] == r"@my\040app" and E[2]["port"] is None and E[2]["comm"] == "my app"
+assert E[4] == dict(schema_version=1, event="lost", monotonic_ns=1237500000000, time=E[4]["time"], lost=3)
+assert E[5]["drops"] == 1834 and E[5]["duration_ns"] == 1200000000 and "stalled_ns" not in E[5]
+assert E[6]["address"] == "::1" and E[6]["port"] == 8080 and E[6]["stalled_ns"] == 3600000000
+assert all(x["time"].endswith("Z") and x["time"][10] == "T" for x in E)'; }
+events_forged() { py 'E = [json.loads(l) for l in f]
+assert len(E) == 1 and E[0]["event"] == "open", E
+assert E[0]["local"] == "/run/a\nb\"" and E[0]["comm"] == "x\n{\"event\": \"forged\"}", E'; }
+printf '%s\n' '1234.500000000 open id 9 netns 4026531840 proto unix local /run/a\012b\042 qnow 0 backlog 4 pid 1 comm x\012{"event": "forged"}' >"$T/ev-names.txt"
+t json-events-ndjson "AQSTAT_EVENTS=$S/events.txt run 0 events -j && [ \$(wc -l < $T/out) = 8 ] && jcheck event ndjson && has 'unknown event' $T/err &&
+	events_json && AQSTAT_EVENTS=$S/events.txt run 0 events -j -x -c 1 && [ \$(wc -l < $T/out) = 1 ] && has '\"local\": \"@my app\"' $T/out &&
+	AQSTAT_EVENTS=$T/ev-names.txt run 0 events -j && [ \$(wc -l < $T/out) = 1 ] && jcheck event ndjson && events_forged"
 
 # --- Prometheus
 t prom-one-listener "run 0 --prometheus --buckets all -f $S/one-listener.txt && prom_ok && hasnt 'pid=' $T/out &&
@@ -380,7 +456,7 @@ t events-port-count "AQSTAT_EVENTS=$S/events.txt run 0 events --raw -p 8080 -6 &
 	AQSTAT_EVENTS=$S/events.txt run 0 events --raw -n 2 && [ \$(wc -l < $T/out) = 2 ]"
 t events-netns "AQSTAT_EVENTS=$S/events.txt run 0 events --raw --netns 4026532001 && [ \$(grep -c ' open ' $T/out) = 1 ]"
 t events-strict "AQSTAT_EVENTS=$S/events.txt run 8 events --strict"
-t events-usage "run 2 events -j && run 2 events -w 1 && run 2 --raw"
+t events-usage "run 2 events -j --raw && run 2 events -w 1 && run 2 --raw"
 t events-no-module "AQSTAT_EVENTS= run 3 events || [ -e /proc/aqueue_events ]"
 
 echo "$pass passed, $fail failed"

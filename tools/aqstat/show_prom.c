@@ -5,7 +5,7 @@
 
 #include "die.h"
 #include "fields.h"
-#include "prom.h"
+#include "show_prom.h"
 #include "text.h"
 
 /* Label value: UTF-8 with \\, \" and \n escaped. */
@@ -32,7 +32,7 @@ static void prom_label(FILE *f, const char *name, const char *s, int more)
 }
 
 /* The labels of @l, without the braces: id, netns, proto, address, port, comm. */
-static char *prom_labels(const struct aq_listener *l)
+static char *prom_labels(const struct aqs_row *l)
 {
 	char *buf = NULL, num[32];
 	size_t len = 0;
@@ -156,7 +156,7 @@ static void prom_globals(FILE *f, enum aq_group g, const void *base)
 /* One --prometheus output: its listeners, their labels, its buckets. */
 struct prom {
 	FILE *f;
-	const struct aq_listener **v;
+	const struct aqs_row **v;
 	size_t n;
 	char **labels;		/* of v[i], from prom_labels() */
 	size_t *label_len;
@@ -203,13 +203,13 @@ static void prom_listeners(struct prom *p, enum aq_group g)
 		if (m->group != g || !m->name)
 			continue;
 		for (size_t i = 0; i < p->n; i++) {
-			const struct aq_listener *l = p->v[i];
+			const struct aqs_row *l = p->v[i];
 			uint64_t x = aq_metric_get(l, m);
 			char val[VALUE_MAX];
 
 			if (g == AQ_G_PCT)
 				x = aq_wait_pct_us(l, x);
-			if (!(m->kinds & aq_kind(l)) || !aq_group_present(l, g) ||
+			if (!(m->kinds & aqs_kind(l)) || !aq_group_present(l, g) ||
 			    (g == AQ_G_PCT && x == AQ_FIELD_UNSET))
 				continue;
 			if (!header++)
@@ -255,7 +255,7 @@ static void prom_le(char *buf, const struct aq_hist_metric *h, unsigned int i)
 
 static void prom_hist(struct prom *p, const struct aq_hist_metric *h, size_t li)
 {
-	const struct aq_listener *l = p->v[li];
+	const struct aqs_row *l = p->v[li];
 	const uint64_t *b = aq_hist_get(l, h);
 	char le[VALUE_MAX], val[VALUE_MAX];
 	uint64_t cum = 0;
@@ -289,7 +289,7 @@ static void prom_hists(struct prom *p, enum aq_unit unit)
 			continue;
 		for (size_t i = 0; i < p->n; i++) {
 			/* a sum comes from the detail line */
-			if (!(h->kinds & aq_kind(p->v[i])) ||
+			if (!(h->kinds & aqs_kind(p->v[i])) ||
 			    !aq_hist_present(p->v[i], h) ||
 			    (h->has_sum && !p->v[i]->has_detail))
 				continue;
@@ -301,7 +301,7 @@ static void prom_hists(struct prom *p, enum aq_unit unit)
 }
 
 int show_prometheus(FILE *out, const struct aq_snapshot *s,
-		    const struct aq_filter *f, enum aq_buckets buckets)
+		    const struct aqs_filter *f, enum aq_buckets buckets)
 {
 	struct prom p = { .f = out, .buckets = buckets };
 	size_t longest = 0;

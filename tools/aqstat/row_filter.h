@@ -3,18 +3,18 @@
  * Which listeners to show (the -p, -t, -u, -x, -4, -6, --netns and --top
  * options) and in what order.
  */
-#ifndef AQSTAT_FILTER_H
-#define AQSTAT_FILTER_H
+#ifndef AQSTAT_ROW_FILTER_H
+#define AQSTAT_ROW_FILTER_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "aqparse.h"
+#include "parse_proc.h"
 
 #define AQ_FILTER_MAX	64	/* of each of -p and --netns */
 
 /* Each list or group is an OR; the lists and groups combine with AND. */
-struct aq_filter {
+struct aqs_filter {
 	long ports[AQ_FILTER_MAX];
 	int nports;
 	uint64_t netns[AQ_FILTER_MAX];
@@ -23,22 +23,22 @@ struct aq_filter {
 	size_t top;	/* --top: the most saturated this many; 0: all */
 };
 
-int wanted(const struct aq_filter *f, const struct aq_listener *l);
+int wanted(const struct aqs_filter *f, const struct aqs_row *l);
 
 /*
  * Pointers to the wanted listeners, in id (input) order; free() them.
  * With f->top, only the f->top first of them by_saturation().
  */
-const struct aq_listener **select_listeners(const struct aq_snapshot *s,
-					    const struct aq_filter *f,
+const struct aqs_row **select_listeners(const struct aq_snapshot *s,
+					    const struct aqs_filter *f,
 					    size_t *n);
 
 /* qsort() order: the fullest queue first, then drops, then the peak. */
 int by_saturation(const void *a, const void *b);
 
 /* Whether any listener is stalled or overflowing (the STATE column). */
-int any_live_state(const struct aq_listener **v, size_t n);
+int any_live_state(const struct aqs_row **v, size_t n);
 /* Whether the listeners live in more than one netns (the NETNS column). */
-int distinct_netns(const struct aq_listener **v, size_t n);
+int distinct_netns(const struct aqs_row **v, size_t n);
 
-#endif /* AQSTAT_FILTER_H */
+#endif /* AQSTAT_ROW_FILTER_H */

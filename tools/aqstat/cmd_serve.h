@@ -4,21 +4,21 @@
  * without node_exporter. One request at a time, each bounded in size and
  * time; /proc/aqueue is read afresh for each scrape.
  */
-#ifndef AQSTAT_SERVE_H
-#define AQSTAT_SERVE_H
+#ifndef AQSTAT_CMD_SERVE_H
+#define AQSTAT_CMD_SERVE_H
 
-#include "filter.h"
-#include "prom.h"
+#include "row_filter.h"
+#include "show_prom.h"
 
 struct serve_opts {
 	const char *listen;	/* [ADDR:]PORT; ADDR 127.0.0.1 when left out */
 	const char *file;	/* NULL: /proc/aqueue */
 	int strict;
-	const struct aq_filter *filter;
+	const struct aqs_filter *filter;
 	enum aq_buckets buckets;
 };
 
 /* Serves until killed; returns only on a setup error's exit code. */
 int serve(const struct serve_opts *o);
 
-#endif /* AQSTAT_SERVE_H */
+#endif /* AQSTAT_CMD_SERVE_H */

@@ -11,21 +11,16 @@
 #include "columns.h"
 #include "die.h"
 #include "fields.h"
+#include "show_json.h"
 #include "load.h"
-#include "table.h"
+#include "show_table.h"
 #include "text.h"
-#include "watch.h"
+#include "cmd_watch.h"
 
-struct rates {
-	double arrivals, accepts, drops;
-	uint64_t p99_ns;	/* AQ_FIELD_UNSET: nothing timed */
-	int p99_top;		/* in the open-ended last bucket */
-};
-
-static const struct aq_listener *match(const struct aq_snapshot *s,
-				       const struct aq_listener *l)
+static const struct aqs_row *match(const struct aq_snapshot *s,
+				       const struct aqs_row *l)
 {
-	const struct aq_listener *p = aq_snapshot_find(s, l->id);
+	const struct aqs_row *p = aq_snapshot_find(s, l->id);
 
 	if (p && p->netns == l->netns && p->proto == l->proto &&
 	    !strcmp(p->local, l->local))
@@ -33,9 +28,9 @@ static const struct aq_listener *match(const struct aq_snapshot *s,
 	return NULL;
 }
 
-static void interval_rates(const struct aq_listener *l,
-			   const struct aq_listener *p, double wall_s,
-			   struct rates *r)
+static void interval_rates(const struct aqs_row *l,
+			   const struct aqs_row *p, double wall_s,
+			   struct aq_rates *r)
 {
 	uint64_t dw[AQUEUE_WAIT_BUCKETS], total = 0, target, seen = 0;
 	double dt;
@@ -55,6 +50,8 @@ static void interval_rates(const struct aq_listener *l,
 	else
 		dt = wall_s;
 	r->arrivals = r->accepts = r->drops = 0;
+	r->seconds = dt;
+	r->since_start = reset;
 	if (dt > 0) {
 		r->arrivals = (double)(l->enqueued - (reset ? 0 : p->enqueued)) / dt;
 		r->accepts = (double)(l->accepted - (reset ? 0 : p->accepted)) / dt;
@@ -91,8 +88,8 @@ static void interval_rates(const struct aq_listener *l,
 }
 
 struct frame_row {
-	const struct aq_listener *l;
-	struct rates r;
+	const struct aqs_row *l;
+	struct aq_rates r;
 };
 
 /* The worst first, by what the frame shows: drops/s, fullness, arrivals/s. */
@@ -116,7 +113,7 @@ static size_t udp_rows_last(struct frame_row *rows, size_t n)
 	size_t k = 0, nudp = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		if (aq_kind(rows[i].l) == AQ_K_UDP)
+		if (aqs_kind(rows[i].l) == AQ_K_UDP)
 			udp[nudp++] = rows[i];
 		else
 			rows[k++] = rows[i];
@@ -144,7 +141,7 @@ static size_t fit_height(const struct frame_row *rows, size_t n)
 	if (n <= room + 1)	/* the "more" line's place holds the last row */
 		return n;
 	for (size_t i = 0; i < room; i++)
-		udp |= aq_kind(rows[i].l) == AQ_K_UDP;
+		udp |= aqs_kind(rows[i].l) == AQ_K_UDP;
 	if (udp && room > 4)
 		room -= 3;
 	return room;
@@ -189,7 +186,7 @@ static void watch_frame(const struct watch_opts *o, const struct aq_snapshot *s,
 		"ARRIVALS/s", "ACCEPTS/s", "DROPS/s", "P99", "PID", "COMM",
 	};
 	size_t n;
-	const struct aq_listener **v = select_listeners(s, o->filter, &n);
+	const struct aqs_row **v = select_listeners(s, o->filter, &n);
 	struct listener_table lt;
 	struct frame_row *rows;
 	size_t nconn, shown, headlen;
@@ -232,8 +229,8 @@ static void watch_frame(const struct watch_opts *o, const struct aq_snapshot *s,
 	for (size_t i = 0; i < shown; i++)
 		v[i] = rows[i].l;
 	for (size_t i = 0; i < shown; i++) {
-		const struct aq_listener *l = v[i];
-		const struct rates *rp = &rows[i].r;
+		const struct aqs_row *l = v[i];
+		const struct aq_rates *rp = &rows[i].r;
 		char *row[LISTENER_COLS_MAX];
 		int c;
 
@@ -276,6 +273,26 @@ static void watch_frame(const struct watch_opts *o, const struct aq_snapshot *s,
 	free(v);
 }
 
+/* -w -j: the frame as one JSON document on one line, every listener */
+static void json_frame(const struct watch_opts *o, const char *file,
+		       const struct aq_snapshot *s, const struct aq_snapshot *prev,
+		       double wall_s, long frame)
+{
+	size_t n;
+	const struct aqs_row **v = select_listeners(s, o->filter, &n);
+	struct aq_rates *r = xmalloc((n ? n : 1) * sizeof(*r));
+	struct json_frame fr = {
+		.frame = frame, .interval_s = prev ? wall_s : -1, .rates = r,
+	};
+
+	clock_gettime(CLOCK_REALTIME, &fr.when);
+	for (size_t i = 0; i < n; i++)
+		interval_rates(v[i], prev ? match(prev, v[i]) : NULL, wall_s, &r[i]);
+	show_json_frame(stdout, s, v, n, file ? file : proc_path(), &fr);
+	free(r);
+	free(v);
+}
+
 static double mono(void)
 {
 	struct timespec ts;
@@ -296,7 +313,7 @@ int watch(const struct watch_opts *o)
 {
 	struct sigaction sa = { .sa_handler = on_winch };
 	struct aq_snapshot cur, prev;
-	int have_prev = 0, tty = isatty(STDOUT_FILENO);
+	int have_prev = 0, tty = !o->json && isatty(STDOUT_FILENO);
 	double start = mono(), last = start;
 	struct timespec next;
 
@@ -315,9 +332,12 @@ int watch(const struct watch_opts *o)
 			columns_init();	/* the size now: it may have changed */
 		if (tty)
 			fputs("\033[H\033[2J", stdout);
-		else if (frame > 1)
+		else if (frame > 1 && !o->json)
 			putchar('\n');
-		watch_frame(o, &cur, have_prev ? &prev : NULL, now - last, frame);
+		if (o->json)
+			json_frame(o, file, &cur, have_prev ? &prev : NULL, now - last, frame);
+		else
+			watch_frame(o, &cur, have_prev ? &prev : NULL, now - last, frame);
 		if (fflush(stdout) == EOF || ferror(stdout))
 			die(EX_ERR, "writing output: %s", strerror(errno));
 		if (have_prev)

@@ -4,10 +4,10 @@
  * file in one write, or the file printed, with an answer for each way
  * that can fail.
  */
-#ifndef AQSTAT_CTL_H
-#define AQSTAT_CTL_H
+#ifndef AQSTAT_CMD_CTL_H
+#define AQSTAT_CMD_CTL_H
 
 /* @argv: the words after "ctl" */
 int run_ctl(int argc, char **argv);
 
-#endif /* AQSTAT_CTL_H */
+#endif /* AQSTAT_CMD_CTL_H */

@@ -13,8 +13,8 @@
 
 #include "die.h"
 #include "load.h"
-#include "prom.h"
-#include "serve.h"
+#include "show_prom.h"
+#include "cmd_serve.h"
 
 #define REQUEST_MAX	8192	/* bytes of request line and headers */
 /* to read the request and send the answer: well within a scrape timeout */

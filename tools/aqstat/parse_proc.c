@@ -25,7 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "aqparse.h"
+#include "parse_proc.h"
 
 #define MAX_TOKENS	160
 #define MAX_INPUT	(1UL << 30)
@@ -84,7 +84,7 @@ static int is_key(const char *s)
 /*
  * A key or a line kind this parser does not know, in a format it knows:
  * what a newer module adds. Counted, the first one kept for the warning
- * aq_parse() gives once, never a reason to drop the line.
+ * aqs_parse() gives once, never a reason to drop the line.
  */
 static void unknown(struct ctx *c, const char *what)
 {
@@ -200,7 +200,7 @@ uint64_t aq_wait_low(unsigned int i)
 }
 
 /* "ADDR:PORT" or "[ADDR6]:PORT" for IP listeners; anything for unix. */
-static int parse_local(struct ctx *c, struct aq_listener *l, const char *s)
+static int parse_local(struct ctx *c, struct aqs_row *l, const char *s)
 {
 	const char *colon = strrchr(s, ':');
 	unsigned char buf[16];
@@ -267,38 +267,38 @@ static const struct aq_field state_fields[] = {
 };
 
 static const struct aq_field closed_fields[] = {
-	FIELD(aq_closed, listeners), FIELD(aq_closed, enqueued),
-	FIELD(aq_closed, accepted), FIELD(aq_closed, drained),
-	F3(aq_closed, migrated), FIELD(aq_closed, drops),
+	FIELD(aqs_closed, listeners), FIELD(aqs_closed, enqueued),
+	FIELD(aqs_closed, accepted), FIELD(aqs_closed, drained),
+	F3(aqs_closed, migrated), FIELD(aqs_closed, drops),
 	{ NULL, 0, 0 },
 };
 
 /* The first key names the line: parse_detail() looks for it. */
 static const struct aq_field detail_fields[] = {
-	FIELD(aq_listener, drops_syn_acceptq),
-	FIELD(aq_listener, drops_ack_acceptq),
-	FIELD(aq_listener, drops_other), FIELD(aq_listener, drained),
-	F3(aq_listener, migrated_in), F3(aq_listener, migrated_out),
-	FIELD(aq_listener, untimed), FIELD(aq_listener, resynced),
-	FIELD(aq_listener, observed_ns), FIELD(aq_listener, qlen_area_ns),
-	FIELD(aq_listener, wait_sum_ns), FIELD(aq_listener, waited),
-	LIVE(aq_listener, hol_age_ns), LIVE(aq_listener, since_accept_ns),
-	LIVE(aq_listener, since_drop_ns), LIVE(aq_listener, stalled),
-	LIVE(aq_listener, overflowing),
+	FIELD(aqs_row, drops_syn_acceptq),
+	FIELD(aqs_row, drops_ack_acceptq),
+	FIELD(aqs_row, drops_other), FIELD(aqs_row, drained),
+	F3(aqs_row, migrated_in), F3(aqs_row, migrated_out),
+	FIELD(aqs_row, untimed), FIELD(aqs_row, resynced),
+	FIELD(aqs_row, observed_ns), FIELD(aqs_row, qlen_area_ns),
+	FIELD(aqs_row, wait_sum_ns), FIELD(aqs_row, waited),
+	LIVE(aqs_row, hol_age_ns), LIVE(aqs_row, since_accept_ns),
+	LIVE(aqs_row, since_drop_ns), LIVE(aqs_row, stalled),
+	LIVE(aqs_row, overflowing),
 	{ NULL, 0, 0 },
 };
 
 const struct aq_field aq_syn_fields[] = {
-	FIELD(aq_listener, synq_now), FIELD(aq_listener, synq_full_drops),
-	FIELD(aq_listener, synq_full_cookies), FIELD(aq_listener, syn_cookies),
-	FIELD(aq_listener, synack_retrans),
-	FIELD(aq_listener, handshake_sum_ns),
-	FIELD(aq_listener, handshake_max_ns),
+	FIELD(aqs_row, synq_now), FIELD(aqs_row, synq_full_drops),
+	FIELD(aqs_row, synq_full_cookies), FIELD(aqs_row, syn_cookies),
+	FIELD(aqs_row, synack_retrans),
+	FIELD(aqs_row, handshake_sum_ns),
+	FIELD(aqs_row, handshake_max_ns),
 	{ NULL, 0, 0 },
 };
 
 const struct aq_field aq_udp_fields[] = {
-	FIELD(aq_listener, rmem_now), FIELD(aq_listener, drops_rcvbuf),
+	FIELD(aqs_row, rmem_now), FIELD(aqs_row, drops_rcvbuf),
 	{ NULL, 0, 0 },
 };
 
@@ -425,7 +425,7 @@ static size_t slot_of(uint64_t id, size_t nslots)
 			(64 - __builtin_ctzll((unsigned long long)nslots)));
 }
 
-struct aq_listener *aq_snapshot_find(const struct aq_snapshot *s, uint64_t id)
+struct aqs_row *aq_snapshot_find(const struct aq_snapshot *s, uint64_t id)
 {
 	if (!s->nslots)
 		return NULL;
@@ -454,7 +454,7 @@ static int snapshot_grow(struct aq_snapshot *s)
 {
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 16;
-		struct aq_listener *nl = realloc(s->l, cap * sizeof(*nl));
+		struct aqs_row *nl = realloc(s->l, cap * sizeof(*nl));
 
 		if (!nl)
 			return -1;
@@ -476,7 +476,7 @@ static int snapshot_grow(struct aq_snapshot *s)
 	return 0;
 }
 
-static void free_listener(struct aq_listener *l)
+static void free_listener(struct aqs_row *l)
 {
 	free(l->local);
 	free(l->addr);
@@ -487,7 +487,7 @@ static void free_listener(struct aq_listener *l)
 static int parse_row(struct ctx *c, const char *raw, size_t rawlen,
 		     struct tokens *tk)
 {
-	struct aq_listener l;
+	struct aqs_row l;
 	struct aq_snapshot *s = c->s;
 	uint64_t *u[] = {
 		&l.backlog, &l.qnow, &l.qpeak, &l.enqueued, &l.accepted, &l.drops,
@@ -564,7 +564,7 @@ static int bucket_of(uint64_t low, int wait, unsigned int *idx)
 }
 
 /* A histogram line into @dst; @wait: time buckets, else length buckets. */
-static void parse_hist(struct ctx *c, struct aq_listener *l, struct tokens *tk,
+static void parse_hist(struct ctx *c, struct aqs_row *l, struct tokens *tk,
 		       int wait, uint64_t *dst, int *has)
 {
 	unsigned int n = wait ? AQUEUE_WAIT_BUCKETS : AQUEUE_QLEN_BUCKETS;
@@ -607,7 +607,7 @@ static void parse_hist(struct ctx *c, struct aq_listener *l, struct tokens *tk,
 }
 
 /* The syn and udp lines: @f's fields, once per listener. */
-static void parse_kv(struct ctx *c, struct aq_listener *l, struct tokens *tk,
+static void parse_kv(struct ctx *c, struct aqs_row *l, struct tokens *tk,
 		     const struct aq_field *f, int *has)
 {
 	if (*has) {
@@ -622,7 +622,7 @@ static void parse_kv(struct ctx *c, struct aq_listener *l, struct tokens *tk,
 
 static void parse_detail(struct ctx *c, struct tokens *tk)
 {
-	struct aq_listener *l, t;
+	struct aqs_row *l, t;
 	uint64_t id;
 
 	if (tk->n < 3) {
@@ -684,10 +684,133 @@ static void parse_detail(struct ctx *c, struct tokens *tk)
 	}
 }
 
-enum { P_PREAMBLE, P_TABLE, P_DETAILS };
+/* Where in the file a line is: before the table, in it, after it. */
+enum phase { P_PREAMBLE, P_TABLE, P_DETAILS };
 
-enum aq_parse_result aq_parse(const char *text, size_t len, const char *name,
-			      FILE *warn, struct aq_snapshot *s)
+/* The first line, "aqueue format N"; @nl: it ended in a newline. */
+static enum aq_parse_result parse_version(struct ctx *c, char *line, int nl,
+					  struct tokens *tk)
+{
+	uint64_t v;
+
+	tokenize(line, tk);
+	if (!nl || tk->n != 3 || strcmp(tk->t[0], "aqueue") ||
+	    strcmp(tk->t[1], "format") || parse_u64(tk->t[2], &v) == -1)
+		return AQ_PARSE_NOT_AQUEUE;
+	if (parse_u64(tk->t[2], &v))
+		v = UINT64_MAX;
+	c->s->format = v;
+	if (v < 1 || v > AQUEUE_FORMAT_VERSION)
+		return AQ_PARSE_VERSION;
+	return AQ_PARSE_OK;
+}
+
+/*
+ * Any line after the first: @line is a copy of the @n bytes at @raw
+ * (which the table row's comm is cut from), @nl says a newline ended it.
+ * A malformed line is reported and skipped; only running out of memory
+ * and a table header of another format end the parse.
+ */
+static enum aq_parse_result parse_line(struct ctx *c, enum phase *phase,
+				       char *line, const char *raw, size_t n,
+				       int nl, struct tokens *tk)
+{
+	if (memchr(line, '\0', n)) {
+		bad(c, "NUL byte in line");
+		return AQ_PARSE_OK;
+	}
+	if (!nl) {
+		bad(c, "truncated: no newline at the end of the input");
+		return AQ_PARSE_OK;
+	}
+	if (n == 0) {
+		if (*phase == P_TABLE)
+			*phase = P_DETAILS;
+		else
+			bad(c, "unexpected empty line");
+		return AQ_PARSE_OK;
+	}
+	if (line[n - 1] == '\r') {
+		bad(c, "carriage return at the end of the line");
+		return AQ_PARSE_OK;
+	}
+	tokenize(line, tk);
+	if (tk->overflow) {
+		bad(c, "more than %d fields", MAX_TOKENS);
+		return AQ_PARSE_OK;
+	}
+	if (!tk->n) {
+		bad(c, "blank line");
+		return AQ_PARSE_OK;
+	}
+	if (tk->t[0][0] >= '0' && tk->t[0][0] <= '9') {
+		if (*phase != P_TABLE)
+			bad(c, "table row outside the table");
+		else if (parse_row(c, raw, n, tk))
+			return AQ_PARSE_NOMEM;
+	} else if (!strcmp(tk->t[0], "state")) {
+		parse_state(c, tk);
+	} else if (!strcmp(tk->t[0], "closed")) {
+		parse_closed(c, tk);
+	} else if (!strcmp(tk->t[0], "id")) {
+		if (*phase != P_PREAMBLE) {
+			bad(c, "a second table header");
+			return AQ_PARSE_OK;
+		}
+		if (!header_ok(tk)) {
+			if (c->warn)
+				fprintf(c->warn, "aqstat: %s:%u: the table header is not the one of format %d\n",
+					c->name, c->lineno, AQUEUE_FORMAT_VERSION);
+			return AQ_PARSE_HEADER;
+		}
+		*phase = P_TABLE;
+	} else if (!strcmp(tk->t[0], "listener")) {
+		if (*phase == P_PREAMBLE) {
+			bad(c, "listener line before the table");
+			return AQ_PARSE_OK;
+		}
+		*phase = P_DETAILS;
+		parse_detail(c, tk);
+	} else {
+		bad(c, "unknown keyword %.30s", tk->t[0]);
+	}
+	return AQ_PARSE_OK;
+}
+
+/* After the last line: what is missing, and the unknown keys, said once. */
+static void parse_end(struct ctx *c, enum phase phase)
+{
+	struct aq_snapshot *s = c->s;
+
+	if (s->unknown_keys && c->warn)
+		fprintf(c->warn, "aqstat: %s: %u unknown key%s skipped (the first, %s, on line %u): the module is newer than this aqstat; every other figure is shown\n",
+			c->name, s->unknown_keys, s->unknown_keys == 1 ? "" : "s",
+			s->first_unknown, s->first_unknown_line);
+	if (c->lineno == 1) {	/* just the version line */
+		note(c, "nothing after the version line");
+		return;
+	}
+	if (!s->has_state)
+		note(c, "no valid state line");
+	if (!s->has_closed)
+		note(c, "no valid closed line");
+	if (phase == P_PREAMBLE)
+		note(c, "no table header");
+	for (size_t i = 0; i < s->n; i++) {
+		struct aqs_row *l = &s->l[i];
+
+		if (!l->has_detail || !l->has_qlen || !l->has_wait)
+			note(c, "listener %llu: line%s missing:%s%s%s",
+			     (unsigned long long)l->id,
+			     l->has_detail + l->has_qlen + l->has_wait < 2 ? "s" : "",
+			     l->has_detail ? "" : " detail",
+			     l->has_qlen ? "" : " qlen",
+			     l->has_wait ? "" : " wait_ns");
+	}
+}
+
+enum aq_parse_result aqs_parse(const char *text, size_t len, const char *name,
+			       FILE *warn, struct aq_snapshot *s)
 {
 	struct ctx c = { .name = name, .warn = warn, .s = s };
 	struct tokens *tk;
@@ -695,17 +818,15 @@ enum aq_parse_result aq_parse(const char *text, size_t len, const char *name,
 	const char *p = text, *end = text + len;
 	char *line = NULL;
 	size_t linecap = 0;
-	int phase = P_PREAMBLE;
+	enum phase phase = P_PREAMBLE;
 
 	memset(s, 0, sizeof(*s));
 	tk = malloc(sizeof(*tk));
 	if (!tk)
 		return AQ_PARSE_NOMEM;
-	if (!len) {
+	if (!len)
 		ret = AQ_PARSE_NOT_AQUEUE;
-		goto out;
-	}
-	while (p < end) {
+	while (ret == AQ_PARSE_OK && p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 
@@ -715,126 +836,21 @@ enum aq_parse_result aq_parse(const char *text, size_t len, const char *name,
 
 			if (!nb) {
 				ret = AQ_PARSE_NOMEM;
-				goto out;
+				break;
 			}
 			line = nb;
 			linecap = n + 1;
 		}
 		memcpy(line, p, n);
 		line[n] = '\0';
+		if (c.lineno == 1)
+			ret = parse_version(&c, line, !!nl, tk);
+		else
+			ret = parse_line(&c, &phase, line, p, n, !!nl, tk);
 		p += n + (nl ? 1 : 0);
-
-		if (c.lineno == 1) {
-			uint64_t v;
-
-			tokenize(line, tk);
-			if (!nl || tk->n != 3 || strcmp(tk->t[0], "aqueue") ||
-			    strcmp(tk->t[1], "format") ||
-			    parse_u64(tk->t[2], &v) == -1) {
-				ret = AQ_PARSE_NOT_AQUEUE;
-				goto out;
-			}
-			if (parse_u64(tk->t[2], &v))
-				v = UINT64_MAX;
-			s->format = v;
-			if (v < 1 || v > AQUEUE_FORMAT_VERSION) {
-				ret = AQ_PARSE_VERSION;
-				goto out;
-			}
-			continue;
-		}
-		if (memchr(line, '\0', n)) {
-			bad(&c, "NUL byte in line");
-			continue;
-		}
-		if (!nl) {
-			bad(&c, "truncated: no newline at the end of the input");
-			continue;
-		}
-		if (n == 0) {
-			if (phase == P_TABLE)
-				phase = P_DETAILS;
-			else
-				bad(&c, "unexpected empty line");
-			continue;
-		}
-		if (line[n - 1] == '\r') {
-			bad(&c, "carriage return at the end of the line");
-			continue;
-		}
-		tokenize(line, tk);
-		if (tk->overflow) {
-			bad(&c, "more than %d fields", MAX_TOKENS);
-			continue;
-		}
-		if (!tk->n) {
-			bad(&c, "blank line");
-			continue;
-		}
-		if (tk->t[0][0] >= '0' && tk->t[0][0] <= '9') {
-			if (phase != P_TABLE) {
-				bad(&c, "table row outside the table");
-				continue;
-			}
-			/* comm is cut from the unsplit line */
-			if (parse_row(&c, p - n - 1, n, tk)) {
-				ret = AQ_PARSE_NOMEM;
-				goto out;
-			}
-		} else if (!strcmp(tk->t[0], "state")) {
-			parse_state(&c, tk);
-		} else if (!strcmp(tk->t[0], "closed")) {
-			parse_closed(&c, tk);
-		} else if (!strcmp(tk->t[0], "id")) {
-			if (phase != P_PREAMBLE) {
-				bad(&c, "a second table header");
-				continue;
-			}
-			if (!header_ok(tk)) {
-				if (warn)
-					fprintf(warn, "aqstat: %s:%u: the table header is not the one of format %d\n",
-						name, c.lineno, AQUEUE_FORMAT_VERSION);
-				ret = AQ_PARSE_HEADER;
-				goto out;
-			}
-			phase = P_TABLE;
-		} else if (!strcmp(tk->t[0], "listener")) {
-			if (phase == P_PREAMBLE) {
-				bad(&c, "listener line before the table");
-				continue;
-			}
-			phase = P_DETAILS;
-			parse_detail(&c, tk);
-		} else {
-			bad(&c, "unknown keyword %.30s", tk->t[0]);
-		}
 	}
-	if (s->unknown_keys && warn)
-		fprintf(warn, "aqstat: %s: %u unknown key%s skipped (the first, %s, on line %u): the module is newer than this aqstat; every other figure is shown\n",
-			name, s->unknown_keys, s->unknown_keys == 1 ? "" : "s",
-			s->first_unknown, s->first_unknown_line);
-	if (c.lineno == 1) {	/* just the version line */
-		note(&c, "nothing after the version line");
-		goto out;
-	}
-	if (!s->has_state)
-		note(&c, "no valid state line");
-	if (!s->has_closed)
-		note(&c, "no valid closed line");
-	if (phase == P_PREAMBLE)
-		note(&c, "no table header");
-	for (size_t i = 0; i < s->n; i++) {
-		struct aq_listener *l = &s->l[i];
-
-		if (!l->has_detail || !l->has_qlen || !l->has_wait)
-			note(&c, "listener %llu: line%s missing:%s%s%s",
-			     (unsigned long long)l->id,
-			     l->has_detail + l->has_qlen + l->has_wait < 2 ? "s" : "",
-			     l->has_detail ? "" : " detail",
-			     l->has_qlen ? "" : " qlen",
-			     l->has_wait ? "" : " wait_ns");
-	}
-out:
+	if (ret == AQ_PARSE_OK)
+		parse_end(&c, phase);
 	free(line);
 	free(tk);
 	if (ret != AQ_PARSE_OK && ret != AQ_PARSE_VERSION)

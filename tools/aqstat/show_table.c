@@ -6,7 +6,7 @@
 #include "columns.h"
 #include "die.h"
 #include "fields.h"
-#include "table.h"
+#include "show_table.h"
 #include "text.h"
 
 #define BAR_WIDTH		52
@@ -30,16 +30,17 @@ static void print_summary(const struct aq_snapshot *s, size_t shown)
 			(unsigned long long)s->closed.drained,
 			(unsigned long long)s->closed.migrated,
 			(unsigned long long)s->closed.drops);
+	/* warnings on stderr: "aqstat > file" keeps the table alone */
 	if (s->malformed)
-		cprintf("warning: %u malformed line%s in the input skipped (details on stderr)\n",
-			s->malformed, s->malformed == 1 ? "" : "s");
+		complain("warning: %u malformed line%s in the input skipped (each reported above)",
+			 s->malformed, s->malformed == 1 ? "" : "s");
 	if (s->has_state && (s->state.untracked_listens || s->state.untracked_events))
-		cprintf("warning: over the listener limit: %llu listens and %llu events not tracked\n",
-			(unsigned long long)s->state.untracked_listens,
-			(unsigned long long)s->state.untracked_events);
+		complain("warning: over the listener limit: %llu listens and %llu events not tracked",
+			 (unsigned long long)s->state.untracked_listens,
+			 (unsigned long long)s->state.untracked_events);
 	if (s->has_state && s->state.missed)
-		cprintf("warning: %llu probe hits were missed; figures may be short (see the control file)\n",
-		       (unsigned long long)s->state.missed);
+		complain("warning: %llu probe hits were missed; figures may be short (see the control file)",
+			 (unsigned long long)s->state.missed);
 }
 
 static const char *hist_unit(uint64_t v, uint64_t *scaled)
@@ -109,7 +110,7 @@ static void print_hist(const char *title, const uint64_t *h, unsigned int n,
 	}
 }
 
-static void print_hists(const struct aq_listener *l, enum aq_group g)
+static void print_hists(const struct aqs_row *l, enum aq_group g)
 {
 	for (const struct aq_hist_metric *h = aq_hist_metrics; h->key; h++)
 		if (h->group == g && !h->prom_only)
@@ -117,7 +118,7 @@ static void print_hists(const struct aq_listener *l, enum aq_group g)
 				   aq_hist_present(l, h));
 }
 
-static void print_histograms(const struct aq_listener *l)
+static void print_histograms(const struct aqs_row *l)
 {
 	char *local = printable(l->local), *comm = printable(l->comm);
 
@@ -151,16 +152,16 @@ static void print_histograms(const struct aq_listener *l)
  * unix listener, datagrams alone for a UDP socket (whose limit is its
  * receive buffer, in bytes: fmt_rcvbuf()).
  */
-static char *fmt_queue(const struct aq_listener *l)
+static char *fmt_queue(const struct aqs_row *l)
 {
-	if (aq_kind(l) == AQ_K_UDP)
+	if (aqs_kind(l) == AQ_K_UDP)
 		return fmt_u64(l->qnow);
 	return xasprintf("%llu/%llu", (unsigned long long)l->qnow,
 			 (unsigned long long)l->backlog);
 }
 
 /* A UDP socket's receive buffer: bytes in use over its size. */
-static char *fmt_rcvbuf(const struct aq_listener *l)
+static char *fmt_rcvbuf(const struct aqs_row *l)
 {
 	if (!l->has_udp)
 		return xasprintf("-/%llu", (unsigned long long)l->backlog);
@@ -172,7 +173,7 @@ static char *fmt_rcvbuf(const struct aq_listener *l)
  * What is wrong right now, in the events' words (stall, overflow); format 1
  * has no live state.
  */
-static const char *live_state(const struct aq_listener *l)
+static const char *live_state(const struct aqs_row *l)
 {
 	if (l->stalled && l->overflowing)
 		return "stalled+overflow";
@@ -184,7 +185,7 @@ static const char *live_state(const struct aq_listener *l)
 }
 
 void listener_table_init(struct listener_table *lt, const char *const *hdr,
-			 int n, const struct aq_listener **v, size_t nv, int udp)
+			 int n, const struct aqs_row **v, size_t nv, int udp)
 {
 	int nc = 0;
 
@@ -216,7 +217,7 @@ void listener_table_init(struct listener_table *lt, const char *const *hdr,
 }
 
 int listener_cells(const struct listener_table *lt, char **row,
-		   const struct aq_listener *l)
+		   const struct aqs_row *l)
 {
 	int c = 0;
 
@@ -233,14 +234,14 @@ int listener_cells(const struct listener_table *lt, char **row,
 	return c;
 }
 
-size_t udp_last(const struct aq_listener **v, size_t n)
+size_t udp_last(const struct aqs_row **v, size_t n)
 {
 	size_t k = 0;
-	const struct aq_listener **udp = xmalloc(n * sizeof(*udp));
+	const struct aqs_row **udp = xmalloc(n * sizeof(*udp));
 	size_t nudp = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		if (aq_kind(v[i]) == AQ_K_UDP)
+		if (aqs_kind(v[i]) == AQ_K_UDP)
 			udp[nudp++] = v[i];
 		else
 			v[k++] = v[i];
@@ -250,7 +251,7 @@ size_t udp_last(const struct aq_listener **v, size_t n)
 	return k;
 }
 
-int show_table(const struct aq_snapshot *s, const struct aq_filter *f,
+int show_table(const struct aq_snapshot *s, const struct aqs_filter *f,
 	       int histograms)
 {
 	static const char *const hdr[] = {
@@ -258,7 +259,7 @@ int show_table(const struct aq_snapshot *s, const struct aq_filter *f,
 		"ENQ", "ACC", "DROPS", "P50", "P99", "MAX", "PID", "COMM",
 	};
 	size_t n;
-	const struct aq_listener **v = select_listeners(s, f, &n);
+	const struct aqs_row **v = select_listeners(s, f, &n);
 	struct listener_table lt;
 
 	size_t nconn;
@@ -273,7 +274,7 @@ int show_table(const struct aq_snapshot *s, const struct aq_filter *f,
 		return EX_OK;
 	}
 	for (size_t i = 0; i < n; i++) {
-		const struct aq_listener *l = v[i];
+		const struct aqs_row *l = v[i];
 		char *row[LISTENER_COLS_MAX];
 		int c;
 

@@ -9,9 +9,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "aqevents.h"
+#include "parse_events.h"
 #include "die.h"
-#include "events.h"
+#include "cmd_events.h"
+#include "show_json.h"
 #include "text.h"
 
 /* AQSTAT_EVENTS names a saved stream (read to its end) instead. */
@@ -102,10 +103,25 @@ static void event_print(const struct aq_event_line *e, const char *raw,
 	free(comm);
 }
 
+/* The wall-clock time of @e, by the offset between the two clocks. */
+static void event_json(const struct aq_event_line *e, int64_t mono_to_real_ns)
+{
+	int64_t ns = (int64_t)e->ts_ns + mono_to_real_ns;
+	struct timespec when = {
+		.tv_sec = (time_t)(ns / 1000000000), .tv_nsec = (long)(ns % 1000000000),
+	};
+
+	if (when.tv_nsec < 0) {
+		when.tv_sec--;
+		when.tv_nsec += 1000000000;
+	}
+	show_json_event(stdout, e, &when);
+}
+
 int events(const struct events_opts *o)
 {
 	const char *path = events_path();
-	struct aq_listener filt;
+	struct aqs_row filt;
 	struct timespec mono, real;
 	uint64_t own_netns = 0;
 	size_t len = 0, cap = 1 << 16;
@@ -113,6 +129,7 @@ int events(const struct events_opts *o)
 	long shown = 0;
 	struct stat st;
 	double offset;
+	int64_t offset_ns;
 	int fd;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -133,8 +150,10 @@ int events(const struct events_opts *o)
 	clock_gettime(CLOCK_REALTIME, &real);
 	offset = (double)(real.tv_sec - mono.tv_sec) +
 		 (double)(real.tv_nsec - mono.tv_nsec) / 1e9;
+	offset_ns = ((int64_t)real.tv_sec - (int64_t)mono.tv_sec) * 1000000000 +
+		    (real.tv_nsec - mono.tv_nsec);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (!o->raw)
+	if (!o->raw && !o->json)
 		printf("%-12s  %-12s %-5s %-22s %9s %7s %-15s %s\n", "TIME",
 		       "EVENT", "PROTO", "LOCAL", "QUEUE", "PID", "COMM", "WHAT");
 	for (;;) {
@@ -170,7 +189,10 @@ int events(const struct events_opts *o)
 			filt.port = e.port;
 			filt.netns = e.netns;
 			if (!strcmp(e.event, "lost") || wanted(o->filter, &filt)) {
-				event_print(&e, p, o->raw, offset, own_netns);
+				if (o->json)
+					event_json(&e, offset_ns);
+				else
+					event_print(&e, p, o->raw, offset, own_netns);
 				if (o->count && ++shown >= o->count) {
 					close(fd);
 					free(buf);

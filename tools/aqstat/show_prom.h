@@ -3,13 +3,13 @@
  * --prometheus: the text exposition format (0.0.4), as node_exporter's
  * textfile collector and a Prometheus scrape read it.
  */
-#ifndef AQSTAT_PROM_H
-#define AQSTAT_PROM_H
+#ifndef AQSTAT_SHOW_PROM_H
+#define AQSTAT_SHOW_PROM_H
 
 #include <stdio.h>
 
-#include "aqparse.h"
-#include "filter.h"
+#include "parse_proc.h"
+#include "row_filter.h"
 
 /* Which histogram buckets --prometheus writes (--buckets). */
 enum aq_buckets {
@@ -20,11 +20,11 @@ enum aq_buckets {
 
 /* Every metric of @s, after aqueue_up 1. */
 int show_prometheus(FILE *out, const struct aq_snapshot *s,
-		    const struct aq_filter *f, enum aq_buckets buckets);
+		    const struct aqs_filter *f, enum aq_buckets buckets);
 /*
  * aqueue_up 0 and why: the module's figures could not be read. @s, as
  * load_snapshot() left it on failure, or NULL.
  */
 void show_prometheus_down(FILE *out, const struct aq_snapshot *s);
 
-#endif /* AQSTAT_PROM_H */
+#endif /* AQSTAT_SHOW_PROM_H */

@@ -8,7 +8,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#include "ctl.h"
+#include "cmd_ctl.h"
 #include "die.h"
 #include "load.h"
 
@@ -27,8 +27,8 @@ int run_ctl(int argc, char **argv)
 	if (argc > 0 && (!strcmp(argv[0], "-h") || !strcmp(argv[0], "--help"))) {
 		printf("usage: aqstat ctl [WORD...]\n"
 		       "Writes the words, joined by spaces, as one line to the control file\n"
-		       "(one write); with no words prints it. Commands are documented in\n"
-		       "README.md, e.g. 'aqstat ctl enable', 'aqstat ctl reset'.\n");
+		       "(one write); with no words prints it. The commands are in aqstat(8),\n"
+		       "CONTROL: e.g. 'aqstat ctl enable', 'aqstat ctl reset'.\n");
 		return EX_OK;
 	}
 	if (env && *env) {

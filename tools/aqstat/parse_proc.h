@@ -4,8 +4,8 @@
  * and include/aqueue_format.h). Malformed lines are reported and skipped,
  * never half-used: a row either parses completely or is dropped.
  */
-#ifndef AQPARSE_H
-#define AQPARSE_H
+#ifndef AQSTAT_PARSE_PROC_H
+#define AQSTAT_PARSE_PROC_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -19,7 +19,7 @@ enum aq_proto {
 	AQ_TCP, AQ_TCP6, AQ_UDP, AQ_UDP6, AQ_UNIX, AQ_UNIX_SEQ,
 };
 
-struct aq_listener {
+struct aqs_row {
 	uint64_t id, netns;
 	enum aq_proto proto;
 	char *local;		/* as printed: 1.2.3.4:80, [::1]:80, a path */
@@ -64,7 +64,7 @@ struct aq_state {
 	uint64_t max_memory_bytes, missed, resyncs;
 };
 
-struct aq_closed {
+struct aqs_closed {
 	uint64_t listeners, enqueued, accepted, drained, drops;
 	uint64_t migrated;	/* format 3 (0 before) */
 };
@@ -73,8 +73,8 @@ struct aq_snapshot {
 	uint64_t format;
 	int has_state, has_closed;
 	struct aq_state state;
-	struct aq_closed closed;
-	struct aq_listener *l;
+	struct aqs_closed closed;
+	struct aqs_row *l;
 	size_t n, cap;
 	/*
 	 * id -> 1 + index in l (0: an empty slot), open addressing over
@@ -108,7 +108,7 @@ struct aq_field {
 	unsigned int format;
 };
 
-/* The "syn" and "udp" lines' fields, in struct aq_listener. */
+/* The "syn" and "udp" lines' fields, in struct aqs_row. */
 extern const struct aq_field aq_syn_fields[], aq_udp_fields[];
 
 static inline uint64_t aq_field_get(const void *base, const struct aq_field *f)
@@ -130,12 +130,12 @@ enum aq_parse_result {
  * "NAME:LINE: reason" and counted in s->malformed. On AQ_PARSE_VERSION
  * s->format holds the version seen (UINT64_MAX when it is out of range).
  */
-enum aq_parse_result aq_parse(const char *text, size_t len, const char *name,
+enum aq_parse_result aqs_parse(const char *text, size_t len, const char *name,
 			      FILE *warn, struct aq_snapshot *s);
 void aq_snapshot_free(struct aq_snapshot *s);
 
 /* The listener with id @id, or NULL; constant time. */
-struct aq_listener *aq_snapshot_find(const struct aq_snapshot *s, uint64_t id);
+struct aqs_row *aq_snapshot_find(const struct aq_snapshot *s, uint64_t id);
 
 /* After AQ_PARSE_VERSION: the input is of a format newer than this parser. */
 static inline int aq_format_newer(const struct aq_snapshot *s)
@@ -152,4 +152,4 @@ uint64_t aq_wait_low(unsigned int i);
 /* Read a whole file (procfs reports size 0); NULL and errno on failure. */
 char *aq_read_file(const char *path, size_t *len);
 
-#endif /* AQPARSE_H */
+#endif /* AQSTAT_PARSE_PROC_H */

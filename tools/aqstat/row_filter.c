@@ -2,9 +2,9 @@
 #include <stdlib.h>
 
 #include "die.h"
-#include "filter.h"
+#include "row_filter.h"
 
-int wanted(const struct aq_filter *f, const struct aq_listener *l)
+int wanted(const struct aqs_filter *f, const struct aqs_row *l)
 {
 	int ok;
 
@@ -44,17 +44,17 @@ int wanted(const struct aq_filter *f, const struct aq_listener *l)
 /* qsort() order of pointers into one array: the input's. */
 static int by_input_order(const void *a, const void *b)
 {
-	const struct aq_listener *x = *(const struct aq_listener *const *)a;
-	const struct aq_listener *y = *(const struct aq_listener *const *)b;
+	const struct aqs_row *x = *(const struct aqs_row *const *)a;
+	const struct aqs_row *y = *(const struct aqs_row *const *)b;
 
 	return x < y ? -1 : x > y;
 }
 
-const struct aq_listener **select_listeners(const struct aq_snapshot *s,
-					    const struct aq_filter *f,
+const struct aqs_row **select_listeners(const struct aq_snapshot *s,
+					    const struct aqs_filter *f,
 					    size_t *n)
 {
-	const struct aq_listener **v = xmalloc(s->n * sizeof(*v));
+	const struct aqs_row **v = xmalloc(s->n * sizeof(*v));
 
 	*n = 0;
 	for (size_t i = 0; i < s->n; i++)
@@ -68,7 +68,7 @@ const struct aq_listener **select_listeners(const struct aq_snapshot *s,
 	return v;
 }
 
-static int aq_is_udp(const struct aq_listener *l)
+static int aq_is_udp(const struct aqs_row *l)
 {
 	return l->proto == AQ_UDP || l->proto == AQ_UDP6;
 }
@@ -85,7 +85,7 @@ static long double saturation(uint64_t q, uint64_t backlog)
  * receive buffer bytes in use over its size (datagrams over bytes would
  * mean nothing).
  */
-static long double fullness(const struct aq_listener *l)
+static long double fullness(const struct aqs_row *l)
 {
 	if (aq_is_udp(l))
 		return l->has_udp && l->backlog ?
@@ -95,8 +95,8 @@ static long double fullness(const struct aq_listener *l)
 
 int by_saturation(const void *a, const void *b)
 {
-	const struct aq_listener *x = *(const struct aq_listener *const *)a;
-	const struct aq_listener *y = *(const struct aq_listener *const *)b;
+	const struct aqs_row *x = *(const struct aqs_row *const *)a;
+	const struct aqs_row *y = *(const struct aqs_row *const *)b;
 	long double sx = fullness(x);
 	long double sy = fullness(y);
 
@@ -112,7 +112,7 @@ int by_saturation(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-int any_live_state(const struct aq_listener **v, size_t n)
+int any_live_state(const struct aqs_row **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (v[i]->stalled || v[i]->overflowing)
@@ -120,7 +120,7 @@ int any_live_state(const struct aq_listener **v, size_t n)
 	return 0;
 }
 
-int distinct_netns(const struct aq_listener **v, size_t n)
+int distinct_netns(const struct aqs_row **v, size_t n)
 {
 	for (size_t i = 1; i < n; i++)
 		if (v[i]->netns != v[0]->netns)

@@ -3,14 +3,14 @@
  * aqstat's default view: a summary, one row per listener (most saturated
  * first) and, with -H, each listener's histograms as bpftrace draws them.
  */
-#ifndef AQSTAT_TABLE_H
-#define AQSTAT_TABLE_H
+#ifndef AQSTAT_SHOW_TABLE_H
+#define AQSTAT_SHOW_TABLE_H
 
-#include "aqparse.h"
+#include "parse_proc.h"
 #include "columns.h"
-#include "filter.h"
+#include "row_filter.h"
 
-int show_table(const struct aq_snapshot *s, const struct aq_filter *f,
+int show_table(const struct aq_snapshot *s, const struct aqs_filter *f,
 	       int histograms);
 
 #define LISTENER_COLS_MAX	16
@@ -36,16 +36,16 @@ struct listener_table {
  * RCVBUF (receive buffer bytes used/size), never a ratio of the two.
  */
 void listener_table_init(struct listener_table *lt, const char *const *hdr,
-			 int n, const struct aq_listener **v, size_t nv,
+			 int n, const struct aqs_row **v, size_t nv,
 			 int udp);
 
 /*
  * Moves the UDP sockets of @v to its end, each part in its order;
  * returns how many are not UDP.
  */
-size_t udp_last(const struct aq_listener **v, size_t n);
+size_t udp_last(const struct aqs_row **v, size_t n);
 /* Fills the row's cells up to QUEUE or STATE; returns how many. */
 int listener_cells(const struct listener_table *lt, char **row,
-		   const struct aq_listener *l);
+		   const struct aqs_row *l);
 
-#endif /* AQSTAT_TABLE_H */
+#endif /* AQSTAT_SHOW_TABLE_H */

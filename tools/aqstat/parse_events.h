@@ -7,12 +7,12 @@
  *
  * The timestamp is CLOCK_MONOTONIC; comm is the rest of the line.
  */
-#ifndef AQEVENTS_H
-#define AQEVENTS_H
+#ifndef AQSTAT_PARSE_EVENTS_H
+#define AQSTAT_PARSE_EVENTS_H
 
 #include <stdint.h>
 
-#include "aqparse.h"
+#include "parse_proc.h"
 
 struct aq_event_line {
 	uint64_t ts_ns;
@@ -31,4 +31,4 @@ struct aq_event_line {
 int aq_event_parse(const char *line, struct aq_event_line *e,
 		   const char **why);
 
-#endif /* AQEVENTS_H */
+#endif /* AQSTAT_PARSE_EVENTS_H */

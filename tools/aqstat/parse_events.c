@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aqevents.h"
+#include "parse_events.h"
 
 static int num(const char *s, uint64_t *v)
 {

@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "die.h"
+#include "fields.h"
+#include "show_json.h"
+#include "text.h"
+
+/*
+ * An object being written: a ", " goes before each member but the first;
+ * @oneline: no newline in it (-w -j and events -j write one document a
+ * line).
+ */
+struct jobj {
+	FILE *f;
+	int more;
+	int oneline;
+};
+
+/*
+ * The @len bytes at @s (NUL-terminated after them, NULs among them
+ * allowed) as a JSON string: quotes, backslashes and control characters
+ * escaped (so no newline ever), bytes that are not UTF-8 as U+FFFD.
+ */
+static void json_strn(FILE *f, const char *s, size_t len)
+{
+	const char *end = s + len;
+
+	putc('"', f);
+	while (s < end) {
+		const unsigned char *u = (const unsigned char *)s;
+		size_t n = utf8_len(u);
+
+		if (*u == '"' || *u == '\\') {
+			fprintf(f, "\\%c", *u);
+		} else if (*u < 0x20 || *u == 0x7f) {
+			fprintf(f, "\\u%04x", *u);
+		} else if (!n || n > (size_t)(end - s)) {
+			fputs("\\ufffd", f);	/* not UTF-8 */
+			n = 1;
+		} else {
+			fwrite(s, 1, n, f);
+		}
+		s += n ? n : 1;
+	}
+	putc('"', f);
+}
+
+static void json_str(FILE *f, const char *s)
+{
+	json_strn(f, s, strlen(s));
+}
+
+/* A name as /proc/aqueue writes it, its \ooo escapes decoded. */
+static void json_name(FILE *f, const char *s)
+{
+	char *d = xmalloc(strlen(s) + 1);
+	size_t n = unoctal(s, d);
+
+	json_strn(f, d, n);
+	free(d);
+}
+
+/* @v in decimal: printf is the most of -j's time at 65,536 listeners */
+static void json_u64(FILE *f, uint64_t v)
+{
+	char buf[24], *p = buf + sizeof(buf);
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	fwrite(p, 1, (size_t)(buf + sizeof(buf) - p), f);
+}
+
+static void key(struct jobj *o, const char *k)
+{
+	if (o->more)
+		fputs(", ", o->f);
+	putc('"', o->f);
+	fputs(k, o->f);
+	fputs("\": ", o->f);
+	o->more = 1;
+}
+
+/* A new line of members, indented under the first. */
+static void newline(struct jobj *o)
+{
+	if (o->oneline)
+		return;
+	fputs(o->more ? ", \n   " : "\n   ", o->f);
+	o->more = 0;
+}
+
+static void num(struct jobj *o, const char *k, uint64_t v)
+{
+	key(o, k);
+	json_u64(o->f, v);
+}
+
+static void str(struct jobj *o, const char *k, const char *v)
+{
+	key(o, k);
+	json_str(o->f, v);
+}
+
+static void name(struct jobj *o, const char *k, const char *v)
+{
+	key(o, k);
+	json_name(o->f, v);
+}
+
+static void null(struct jobj *o, const char *k)
+{
+	key(o, k);
+	fputs("null", o->f);
+}
+
+static void boolean(struct jobj *o, const char *k, int v)
+{
+	key(o, k);
+	fputs(v ? "true" : "false", o->f);
+}
+
+/* A finite double; null otherwise (JSON has no NaN). */
+static void real(struct jobj *o, const char *k, double v)
+{
+	key(o, k);
+	if (isfinite(v))
+		fprintf(o->f, "%.10g", v);
+	else
+		fputs("null", o->f);
+}
+
+/*
+ * The table's members of group @g of @base. A group that is not there is
+ * null, or left out where the format or the protocol never has it.
+ */
+static void group(struct jobj *o, enum aq_group g, const void *base,
+		  int present)
+{
+	int nullable = g == AQ_G_PCT || g == AQ_G_DETAIL;
+
+	if (!present && !nullable)
+		return;
+	for (const struct aq_metric *m = aq_metrics; m->key; m++) {
+		uint64_t v;
+
+		if (m->group != g || m->prom_only)
+			continue;
+		v = aq_metric_get(base, m);
+		if (!present || (g == AQ_G_PCT && v == AQ_FIELD_UNSET))
+			null(o, m->key);
+		else if (m->unit == AQ_UNIT_BOOL)
+			boolean(o, m->key, v != 0);
+		else
+			num(o, m->key, v);
+	}
+}
+
+/* [{"low": L, "count": C}, ...] of the non-empty buckets */
+static void hists(struct jobj *o, enum aq_group g, const struct aqs_row *l)
+{
+	for (const struct aq_hist_metric *h = aq_hist_metrics; h->key; h++) {
+		const uint64_t *b = aq_hist_get(l, h);
+		int first = 1;
+
+		if (h->group != g || h->prom_only)
+			continue;
+		if (!aq_hist_present(l, h)) {
+			null(o, h->key);
+			continue;
+		}
+		key(o, h->key);
+		putc('[', o->f);
+		for (unsigned int i = 0; i < h->n; i++) {
+			if (!b[i])
+				continue;
+			fputs(first ? "{\"low\": " : ", {\"low\": ", o->f);
+			json_u64(o->f, h->low(i));
+			fputs(", \"count\": ", o->f);
+			json_u64(o->f, b[i]);
+			putc('}', o->f);
+			first = 0;
+		}
+		putc(']', o->f);
+	}
+}
+
+/* -w -j: what the frame shows of a listener */
+static void rates(struct jobj *o, const struct aq_rates *r)
+{
+	struct jobj in = { o->f, 0, 1 };
+
+	key(o, "rates");
+	putc('{', o->f);
+	real(&in, "seconds", r->seconds);
+	boolean(&in, "since_start", r->since_start);
+	real(&in, "arrivals_per_s", r->arrivals);
+	real(&in, "accepts_per_s", r->accepts);
+	real(&in, "drops_per_s", r->drops);
+	if (r->p99_ns == AQ_FIELD_UNSET)
+		null(&in, "wait_p99_ns");
+	else
+		num(&in, "wait_p99_ns", r->p99_ns);
+	boolean(&in, "wait_p99_at_least", r->p99_top);
+	putc('}', o->f);
+}
+
+static void listener(FILE *f, const struct aqs_row *l, int oneline,
+		     const struct aq_rates *r)
+{
+	struct jobj o = { f, 0, oneline };
+
+	putc('{', f);
+	num(&o, "id", l->id);
+	num(&o, "netns", l->netns);
+	str(&o, "proto", aq_proto_name(l->proto));
+	name(&o, "local", l->local);
+	str(&o, "local_escaped", l->local);
+	name(&o, "address", l->addr);
+	if (l->port >= 0) {
+		key(&o, "port");
+		fprintf(f, "%ld", l->port);
+	} else {
+		null(&o, "port");
+	}
+	group(&o, AQ_G_ROW, l, 1);
+	group(&o, AQ_G_PCT, l, 1);
+	num(&o, "pid", l->pid);
+	name(&o, "comm", l->comm);
+	if (r)
+		rates(&o, r);
+	newline(&o);
+	group(&o, AQ_G_DETAIL, l, l->has_detail);
+	group(&o, AQ_G_LIVE, l, l->has_live);
+	group(&o, AQ_G_MIGRATE, l, l->has_migrate);
+	newline(&o);
+	hists(&o, AQ_G_HIST, l);
+	if (l->has_udp) {
+		newline(&o);
+		group(&o, AQ_G_UDP, l, 1);
+		hists(&o, AQ_G_UDP, l);
+	}
+	if (l->has_syn) {
+		newline(&o);
+		group(&o, AQ_G_SYN, l, 1);
+		hists(&o, AQ_G_SYN, l);
+	}
+	putc('}', f);
+}
+
+/* An object of the table's group @g, or null */
+static void global(FILE *f, enum aq_group g, const void *base, int present)
+{
+	struct jobj o = { f, 0, 1 };
+
+	if (!present) {
+		fputs("null", f);
+		return;
+	}
+	putc('{', f);
+	group(&o, g, base, 1);
+	putc('}', f);
+}
+
+/*
+ * The document: the snapshot's members, @fr's for a frame of -w -j, and
+ * the listeners @v[0..n) (with their rates in a frame).
+ */
+static void document(FILE *out, const struct aq_snapshot *s,
+		     const struct aqs_row **v, size_t n,
+		     const char *source, const struct json_frame *fr)
+{
+	const char *nl = fr ? "" : "\n ";
+	struct jobj o = { out, 0, 1 };
+
+	putc('{', out);
+	num(&o, "schema_version", AQSTAT_JSON_SCHEMA);
+	num(&o, "format", s->format);
+	key(&o, "source");
+	json_str(out, source);
+	if (fr) {
+		char when[40];
+
+		num(&o, "frame", (uint64_t)fr->frame);
+		rfc3339(when, &fr->when);
+		str(&o, "time", when);
+		if (fr->interval_s < 0)
+			null(&o, "interval_s");
+		else
+			real(&o, "interval_s", fr->interval_s);
+	}
+	num(&o, "malformed_lines", s->malformed);
+	num(&o, "unknown_keys", s->unknown_keys);
+	fprintf(out, ",%s\"state\": ", nl);
+	global(out, AQ_G_STATE, &s->state, s->has_state);
+	fprintf(out, ",%s\"closed\": ", nl);
+	global(out, AQ_G_CLOSED, &s->closed, s->has_closed);
+	fprintf(out, ",%s\"listeners\": [", nl);
+	for (size_t i = 0; i < n; i++) {
+		if (fr)
+			fputs(i ? ", " : "", out);
+		else
+			fputs(i ? ",\n  " : "\n  ", out);
+		listener(out, v[i], !!fr, fr ? &fr->rates[i] : NULL);
+	}
+	fputs(n && !fr ? "\n ]}\n" : "]}\n", out);
+}
+
+int show_json(FILE *out, const struct aq_snapshot *s,
+	      const struct aqs_filter *f, const char *source)
+{
+	size_t n;
+	const struct aqs_row **v = select_listeners(s, f, &n);
+
+	document(out, s, v, n, source, NULL);
+	free(v);
+	return EX_OK;
+}
+
+void show_json_frame(FILE *out, const struct aq_snapshot *s,
+		     const struct aqs_row **v, size_t n,
+		     const char *source, const struct json_frame *fr)
+{
+	document(out, s, v, n, source, fr);
+}
+
+void show_json_event(FILE *out, const struct aq_event_line *e,
+		     const struct timespec *when)
+{
+	struct jobj o = { out, 0, 1 };
+	char t[40];
+
+	putc('{', out);
+	num(&o, "schema_version", AQSTAT_JSON_SCHEMA);
+	str(&o, "event", e->event);
+	num(&o, "monotonic_ns", e->ts_ns);
+	rfc3339(t, when);
+	str(&o, "time", t);
+	if (!strcmp(e->event, "lost")) {
+		num(&o, "lost", e->lost);
+	} else {
+		const char *colon = strrchr(e->local, ':');
+		char *addr;
+
+		num(&o, "id", e->id);
+		num(&o, "netns", e->netns);
+		str(&o, "proto", aq_proto_name(e->proto));
+		name(&o, "local", e->local);
+		str(&o, "local_escaped", e->local);
+		if (e->port < 0 || !colon) {
+			name(&o, "address", e->local);
+			null(&o, "port");
+		} else {
+			int br = e->local[0] == '[' && colon > e->local && colon[-1] == ']';
+
+			addr = xasprintf("%.*s", (int)(colon - e->local) - 2 * br,
+					 e->local + br);
+			str(&o, "address", addr);
+			free(addr);
+			num(&o, "port", (uint64_t)e->port);
+		}
+		num(&o, "qnow", e->qnow);
+		num(&o, "backlog", e->backlog);
+		if (e->drops != AQ_FIELD_UNSET)
+			num(&o, "drops", e->drops);
+		if (e->duration_ns != AQ_FIELD_UNSET)
+			num(&o, "duration_ns", e->duration_ns);
+		if (e->hol_age_ns != AQ_FIELD_UNSET)
+			num(&o, "hol_age_ns", e->hol_age_ns);
+		if (e->since_accept_ns != AQ_FIELD_UNSET)
+			num(&o, "since_accept_ns", e->since_accept_ns);
+		if (e->stalled_ns != AQ_FIELD_UNSET)
+			num(&o, "stalled_ns", e->stalled_ns);
+		num(&o, "pid", e->pid);
+		name(&o, "comm", e->comm);
+	}
+	fputs("}\n", out);
+}
