@@ -12,7 +12,7 @@
  * missing key, a row out of id order, a field that is not a number) and
  * says which line and why, so that a failing test names the exact spot.
  *
- * It is written apart from aqstat's parser (tools/aqstat/aqparse.c) on
+ * It is written apart from aqstat's parser (tools/aqstat/parse_proc.c) on
  * purpose: the tests need an independent oracle. Were they to read the
  * file with aqstat's code, a misreading of the README shared by the module
  * and that code would pass unseen, and the aqstat tests would compare the

@@ -11,7 +11,7 @@
  *  - `aqstat ctl filter port N` changes what the module tracks; bad input
  *    exits 7 with the kernel's refusal and changes nothing;
  *  - without the module, every mode exits 3 and says how to load it;
- *  - `aqstat -w 1 -n 2` draws two frames about a second apart.
+ *  - `aqstat -w 1 -c 2` draws two frames about a second apart.
  *
  * The listeners live in a fresh network namespace; aqstat runs there too,
  * so /proc/aqueue shows it only the test's own rows.
@@ -213,6 +213,7 @@ static void expect_json_is_snap(struct __test_metadata *_metadata,
 	const struct aq_json *st = aq_json_get(j, "state");
 	const struct aq_json *cl = aq_json_get(j, "closed");
 	const struct aq_json *ls = aq_json_get(j, "listeners");
+	const struct aq_json *v;
 	int i;
 
 	EXPECT_EQ(AQUEUE_FORMAT_VERSION, jint(_metadata, j, "format"));
@@ -223,10 +224,12 @@ static void expect_json_is_snap(struct __test_metadata *_metadata,
 	ASSERT_EQ((int)AQ_JARR, (int)ls->type);
 
 #define ST(f) EXPECT_EQ(s->f, jint(_metadata, st, #f)) TH_LOG("state " #f)
-	/* a flag is a JSON boolean (aqstat.schema.json, schema_version 1) */
+	/* A flag is a JSON boolean (aqstat.schema.json, schema_version 1). */
 	EXPECT_EQ(1, jint(_metadata, j, "schema_version"));
-	EXPECT_TRUE(aq_json_get(st, "enabled") && aq_json_get(st, "enabled")->type == AQ_JBOOL &&
-		    aq_json_get(st, "enabled")->i == s->enabled) TH_LOG("state enabled");
+	v = aq_json_get(st, "enabled");
+	ASSERT_NE(NULL, v);
+	EXPECT_EQ((int)AQ_JBOOL, (int)v->type);
+	EXPECT_EQ(s->enabled, v->i) TH_LOG("state enabled");
 	ST(tracked); ST(max_listeners); ST(untracked_listens);
 	ST(untracked_events); ST(filtered_events); ST(memory_bytes);
 	ST(max_memory_bytes); ST(missed); ST(resyncs);
