@@ -118,12 +118,14 @@ static DECLARE_WORK(aq_ops_work, aq_ops_work_fn);
 
 /*
  * What the probes leave to process context is done by a work item or,
- * when they ran in a task's system call (listen(), accept(), close()), by
- * that task before it returns to user space, where it may sleep: listen()
- * then returns with its listener published, and tasks that open
- * listeners in a loop never find the pools empty, where the work item
- * alone falls behind. A task takes the slot its address hashes to; when
- * another task holds that one, the work item does it.
+ * when they ran in listen(), by that task before it returns to user
+ * space, which it does at once: listen() then returns with its listener
+ * published, and tasks that open listeners in a loop never find the
+ * pools empty, where the work item alone falls behind. Only listen():
+ * a task in accept() or connect() may go on to sleep for as long as it
+ * likes, and the module's unload waits for every task work it handed
+ * out. A task takes the slot its address hashes to; when another task
+ * holds that one, the work item does it.
  */
 #define AQ_TASK_WORKS 64
 
@@ -142,12 +144,12 @@ static void aq_task_work_fn(struct callback_head *head)
 	clear_bit_unlock(head - aq_task_works, aq_task_works_busy);
 }
 
-static void aq_table_kick(struct work_struct *work)
+static void aq_table_kick(struct work_struct *work, bool in_listen)
 {
 	unsigned int slot = hash_ptr(current, ilog2(AQ_TASK_WORKS));
 
 	/* A kernel thread never returns to user space. */
-	if (!READ_ONCE(aq_task_works_on) || !in_task() ||
+	if (!in_listen || !READ_ONCE(aq_task_works_on) || !in_task() ||
 	    (current->flags & (PF_KTHREAD | PF_EXITING)))
 		goto work;
 	if (test_and_set_bit_lock(slot, aq_task_works_busy)) {
@@ -221,7 +223,7 @@ static void aq_pools_drain(void)
 }
 
 /* An object of @kind for a probe, zeroed and charged; or NULL. */
-static void *aq_obj_get(enum aq_obj_kind kind)
+static void *aq_obj_get(enum aq_obj_kind kind, bool in_listen)
 {
 	struct aq_obj_pool *pool = &aq_objs[kind];
 	size_t size = kmem_cache_size(pool->cache);
@@ -234,7 +236,7 @@ static void *aq_obj_get(enum aq_obj_kind kind)
 	} else {
 		obj = aq_pool_pop(pool);
 		if (READ_ONCE(pool->count) < AQ_POOL_FILL / 2)
-			aq_table_kick(&aq_pool_refill);
+			aq_table_kick(&aq_pool_refill, in_listen);
 		if (obj)
 			memset(obj, 0, size);
 	}
@@ -333,7 +335,7 @@ static void aq_listener_free_rcu(struct rcu_head *rcu)
 
 struct aq_syn *aq_table_syn_alloc(void)
 {
-	struct aq_syn *syn = aq_obj_get(AQ_OBJ_SYN);
+	struct aq_syn *syn = aq_obj_get(AQ_OBJ_SYN, false);
 
 	if (!syn)
 		atomic_long_inc(&aq_untracked_events);
@@ -342,7 +344,7 @@ struct aq_syn *aq_table_syn_alloc(void)
 
 struct aq_udp *aq_table_udp_alloc(void)
 {
-	struct aq_udp *udp = aq_obj_get(AQ_OBJ_UDP);
+	struct aq_udp *udp = aq_obj_get(AQ_OBJ_UDP, false);
 
 	if (!udp)
 		atomic_long_inc(&aq_untracked_events);
@@ -384,15 +386,23 @@ static void aq_ops_work_fn(struct work_struct *work)
 	aq_table_sync();
 }
 
-/* Under l->lock, unless no one else can see @l yet (not even this list). */
-static void aq_table_request(struct aq_listener *l, u8 ops)
+/*
+ * Under l->lock, unless no one else can see @l yet (not even this list);
+ * @in_listen: from a listen() call, see aq_table_kick().
+ */
+static void aq_table_ask(struct aq_listener *l, u8 ops, bool in_listen)
 {
 	l->ops_pending |= ops;
 	if (l->op_queued)
 		return;
 	l->op_queued = true;
 	if (llist_add(&l->op_node, &aq_ops))
-		aq_table_kick(&aq_ops_work);
+		aq_table_kick(&aq_ops_work, in_listen);
+}
+
+static void aq_table_request(struct aq_listener *l, u8 ops)
+{
+	aq_table_ask(l, ops, false);
 }
 
 static void aq_table_publish(struct aq_listener *l)
@@ -429,7 +439,7 @@ static u64 *aq_ring_alloc(u32 cap, gfp_t gfp)
 	u64 *ring;
 
 	if (cap == AQ_RING_MIN)
-		return aq_obj_get(AQ_OBJ_RING);
+		return aq_obj_get(AQ_OBJ_RING, false);
 	if (!aq_table_charge(cap * sizeof(*ring)))
 		return NULL;
 	ring = kmalloc_array(cap, sizeof(*ring), gfp);
@@ -665,7 +675,7 @@ struct aq_listener *aq_table_alloc(struct sock *sk, bool from_listen)
 	}
 	if (atomic_read(&aq_tracked) >= READ_ONCE(aq_max_listeners))
 		goto untracked;
-	l = aq_obj_get(kind);
+	l = aq_obj_get(kind, from_listen);
 	if (!l)
 		goto untracked;
 
@@ -733,8 +743,8 @@ struct aq_listener *aq_table_insert(struct aq_listener *l, bool from_listen)
 	l->id = aq_table_new_id();
 	atomic_inc(&aq_tracked);
 	/* Before anyone can find it, and so unlink it or mark it. */
-	aq_table_request(l, AQ_OP_PUBLISH | AQ_OP_MARK |
-			 (AQ_COMPAT_PREEMPT_RT ? AQ_OP_GROW_RING : 0));
+	aq_table_ask(l, AQ_OP_PUBLISH | AQ_OP_MARK |
+		     (AQ_COMPAT_PREEMPT_RT ? AQ_OP_GROW_RING : 0), from_listen);
 	old = rhashtable_lookup_get_insert_fast(&aq_table, &l->node,
 						aq_table_params);
 	if (!old)
