@@ -34,6 +34,17 @@ u32 aq_sock_netns(const struct sock *sk)
 	return sock_net(sk)->ns.inum;
 }
 
+unsigned long aq_sock_ino(const struct sock *sk)
+{
+	/*
+	 * Under RCU: a close may orphan the socket meanwhile, and its inode
+	 * is freed only after a grace period.
+	 */
+	struct socket *sock = READ_ONCE(sk->sk_socket);
+
+	return sock ? SOCK_INODE(sock)->i_ino : 0;
+}
+
 u16 aq_sock_port(const struct sock *sk)
 {
 	return sk->sk_family == AF_UNIX ? 0 : inet_sk(sk)->inet_num;

@@ -62,6 +62,8 @@ u32 aq_kernel_backlog(const struct sock *sk);
 u32 aq_sock_netns(const struct sock *sk);
 /* Host order; 0 for a unix socket. */
 u16 aq_sock_port(const struct sock *sk);
+/* The socket's inode number, as ss -e and /proc/PID/fd show it; or 0. */
+unsigned long aq_sock_ino(const struct sock *sk);
 /* The bound address of a TCP or UDP socket (IPv4 in the first word). */
 void aq_sock_inet_addr(const struct sock *sk, struct in6_addr *addr);
 /*

@@ -652,6 +652,7 @@ static void aq_count_untracked(bool from_listen)
 static void aq_copy_identity(struct aq_listener *l, const struct sock *sk)
 {
 	l->netns = aq_sock_netns(sk);
+	l->ino = aq_sock_ino(sk);
 	l->family = sk->sk_family;
 	l->type = sk->sk_type;
 	if (sk->sk_family == AF_UNIX) {

@@ -102,6 +102,7 @@ struct aq_listener {
 	struct llist_node op_node;
 
 	/* Identity, copied when tracking begins so readers never touch sk. */
+	unsigned long ino;	/* finds the owner when no probe saw one */
 	u32 netns;
 	u16 family;
 	u16 type;		/* SOCK_STREAM, SOCK_SEQPACKET or SOCK_DGRAM */

@@ -363,6 +363,7 @@ static bool aq_parse_detail(struct aq_parser *ps, char **tok, int ntok,
 		{ "since_drop_ns", &d->since_drop_ns },
 		{ "stalled", &d->stalled },
 		{ "overflowing", &d->overflowing },
+		{ "ino", &d->ino },
 	};
 	char why[128];
 

@@ -31,6 +31,7 @@ struct aq_row {
 	/* format 2: the live state, at the end of the detail line */
 	int64_t hol_age_ns, since_accept_ns, since_drop_ns, stalled;
 	int64_t overflowing;
+	int64_t ino;		/* the socket's inode number */
 	struct aq_hist qlen, wait;
 
 	/* TCP only */

@@ -62,6 +62,9 @@ static char *slurp_fd(int fd)
 	return buf;
 }
 
+/* The user aqstat runs as (run_aqstat's child), 0 for root. */
+static uid_t run_uid;
+
 /* Runs aqstat with argv (NULL-terminated, without argv[0]), output
  * captured; kills it after `timeout_s`. */
 static void run_aqstat(struct __test_metadata *_metadata, struct run *r,
@@ -89,6 +92,9 @@ static void run_aqstat(struct __test_metadata *_metadata, struct run *r,
 		dup2(out, 1);
 		dup2(err, 2);
 		unsetenv("COLUMNS");
+		if (run_uid && (setresgid(run_uid, run_uid, run_uid) ||
+				setresuid(run_uid, run_uid, run_uid)))
+			_exit(126);
 		execv(aqstat_path(), (char *const *)argv);
 		_exit(127);
 	}
@@ -326,6 +332,83 @@ static void json_in_netns(struct __test_metadata *_metadata, void *arg)
 TEST_F(live, json_equals_proc_and_kernel)
 {
 	aq_in_netns(_metadata, json_in_netns, NULL);
+}
+
+/* aqstat -j's listener @id, as run by @uid: its pid, and its comm in @comm. */
+static int64_t json_owner(struct __test_metadata *_metadata, uid_t uid,
+			  int64_t id, char *comm, size_t size)
+{
+	struct aq_json *j, *ls;
+	struct run r = { 0 };
+	int64_t pid = -1;
+	char err[200];
+	int i;
+
+	run_uid = uid;
+	AQSTAT(&r, 30, "-j");
+	run_uid = 0;
+	EXPECT_EQ(0, r.status) TH_LOG("aqstat -j as uid %u: %s", uid, r.err);
+	j = aq_json_parse(r.out, err, sizeof(err));
+	EXPECT_NE(NULL, j) TH_LOG("aqstat -j is not JSON: %s", err);
+	ls = j ? aq_json_get(j, "listeners") : NULL;
+	for (i = 0; ls && i < ls->n; i++) {
+		const char *c;
+
+		if (jint(_metadata, &ls->kids[i], "id") != id)
+			continue;
+		pid = jint(_metadata, &ls->kids[i], "pid");
+		c = jstr(&ls->kids[i], "comm");
+		snprintf(comm, size, "%s", c ? c : "");
+	}
+	aq_json_free(j);
+	run_free(&r);
+	return pid;
+}
+
+/*
+ * A listener that was listening before the module was loaded has no
+ * owner the module saw: /proc/aqueue gives pid 0 and the socket's inode,
+ * and aqstat finds the process from it as ss -p does, for a reader who
+ * may list the process's descriptors (root) and for no other (nobody).
+ */
+static void owner_in_netns(struct __test_metadata *_metadata, void *arg)
+{
+	struct aq_snap s = { 0 };
+	struct aq_row *row;
+	char comm[64];
+	int lfd, cfd;
+	int64_t id;
+
+	ASSERT_EQ(0, aq_unload());
+	aq_set_comm(SRV_COMM);
+	lfd = aq_listen_tcp("127.0.0.1", 0, 4, 0);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, aq_load(NULL));
+	/*
+	 * Its first connection makes the row: no listen() the module saw,
+	 * and no accept() yet (whose caller would become the owner).
+	 */
+	cfd = aq_connect("127.0.0.1", aq_port_of(lfd));
+	ASSERT_LE(0, cfd);
+	ASSERT_EQ(1, aq_wait_rqueue(lfd, 1));
+	aq_snapshot(_metadata, &s);
+	row = aq_row_of(_metadata, &s, lfd);
+	ASSERT_NE(NULL, row);
+	EXPECT_EQ(0, row->pid);
+	EXPECT_EQ(aq_sock_ino(lfd), row->ino);
+	id = row->id;
+	aq_snap_free(&s);
+
+	EXPECT_EQ(getpid(), json_owner(_metadata, 0, id, comm, sizeof(comm)));
+	EXPECT_STREQ(SRV_COMM, comm);
+	EXPECT_EQ(0, json_owner(_metadata, 65534, id, comm, sizeof(comm)));
+	close(cfd);
+	close(lfd);
+}
+
+TEST_F(live, owner_of_a_listener_older_than_the_module)
+{
+	aq_in_netns(_metadata, owner_in_netns, NULL);
 }
 
 /* ------------------------------------------------------------------ */

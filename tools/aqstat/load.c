@@ -5,6 +5,7 @@
 
 #include "die.h"
 #include "load.h"
+#include "owner.h"
 
 const char *proc_path(void)
 {
@@ -69,6 +70,9 @@ int load_snapshot(const char *file, int strict, struct aq_snapshot *s)
 		aq_snapshot_free(s);
 		return EX_MALFORMED;
 	}
+	/* The live file only: a saved one's inodes are another moment's. */
+	if (!file && !strcmp(path, AQ_DEFAULT_PROC))
+		find_owners(s);
 	return EX_OK;
 }
 

@@ -252,9 +252,10 @@ static int parse_local(struct ctx *c, struct aqs_row *l, const char *s)
  */
 #define FIELD_OFF(T, M)	\
 	(offsetof(struct T, M) + _Generic(((struct T *)0)->M, uint64_t: 0))
-#define FIELD(T, M)	{ #M, FIELD_OFF(T, M), 1 }
-#define LIVE(T, M)	{ #M, FIELD_OFF(T, M), 2 }
-#define F3(T, M)	{ #M, FIELD_OFF(T, M), 3 }
+#define FIELD(T, M)	{ #M, FIELD_OFF(T, M), 1, 0 }
+#define LIVE(T, M)	{ #M, FIELD_OFF(T, M), 2, 0 }
+#define F3(T, M)	{ #M, FIELD_OFF(T, M), 3, 0 }
+#define F3_OPT(T, M)	{ #M, FIELD_OFF(T, M), 3, 1 }
 #define NFIELDS(f)	(sizeof(f) / sizeof((f)[0]) - 1)
 
 static const struct aq_field state_fields[] = {
@@ -263,14 +264,14 @@ static const struct aq_field state_fields[] = {
 	FIELD(aq_state, untracked_events), FIELD(aq_state, filtered_events),
 	FIELD(aq_state, memory_bytes), FIELD(aq_state, max_memory_bytes),
 	FIELD(aq_state, missed), FIELD(aq_state, resyncs),
-	{ NULL, 0, 0 },
+	{ NULL, 0, 0, 0 },
 };
 
 static const struct aq_field closed_fields[] = {
 	FIELD(aqs_closed, listeners), FIELD(aqs_closed, enqueued),
 	FIELD(aqs_closed, accepted), FIELD(aqs_closed, drained),
 	F3(aqs_closed, migrated), FIELD(aqs_closed, drops),
-	{ NULL, 0, 0 },
+	{ NULL, 0, 0, 0 },
 };
 
 /* The first key names the line: parse_detail() looks for it. */
@@ -284,8 +285,8 @@ static const struct aq_field detail_fields[] = {
 	FIELD(aqs_row, wait_sum_ns), FIELD(aqs_row, waited),
 	LIVE(aqs_row, hol_age_ns), LIVE(aqs_row, since_accept_ns),
 	LIVE(aqs_row, since_drop_ns), LIVE(aqs_row, stalled),
-	LIVE(aqs_row, overflowing),
-	{ NULL, 0, 0 },
+	LIVE(aqs_row, overflowing), F3_OPT(aqs_row, ino),
+	{ NULL, 0, 0, 0 },
 };
 
 const struct aq_field aq_syn_fields[] = {
@@ -294,12 +295,12 @@ const struct aq_field aq_syn_fields[] = {
 	FIELD(aqs_row, synack_retrans),
 	FIELD(aqs_row, handshake_sum_ns),
 	FIELD(aqs_row, handshake_max_ns),
-	{ NULL, 0, 0 },
+	{ NULL, 0, 0, 0 },
 };
 
 const struct aq_field aq_udp_fields[] = {
 	FIELD(aqs_row, rmem_now), FIELD(aqs_row, drops_rcvbuf),
-	{ NULL, 0, 0 },
+	{ NULL, 0, 0, 0 },
 };
 
 _Static_assert(NFIELDS(state_fields) <= MAX_FIELDS, "state_fields");
@@ -354,7 +355,8 @@ static int parse_fields(struct ctx *c, const char *what, struct tokens *tk,
 		seen |= 1ULL << k;
 	}
 	for (int k = 0; f[k].key; k++)
-		if (f[k].format <= c->s->format && !(seen & (1ULL << k))) {
+		if (f[k].format <= c->s->format && !f[k].optional &&
+		    !(seen & (1ULL << k))) {
 			bad(c, "%s: field %s is missing", what, f[k].key);
 			return -1;
 		}

@@ -42,6 +42,7 @@ struct aqs_row {
 	int has_live;
 	uint64_t hol_age_ns, since_accept_ns, since_drop_ns;
 	uint64_t stalled, overflowing;
+	uint64_t ino;		/* the socket's inode number, or 0 */
 	uint64_t qlen[AQUEUE_QLEN_BUCKETS];
 	uint64_t wait[AQUEUE_WAIT_BUCKETS];
 
@@ -106,6 +107,7 @@ struct aq_field {
 	const char *key;
 	size_t off;
 	unsigned int format;
+	int optional;		/* added within the format: may be absent */
 };
 
 /* The "syn" and "udp" lines' fields, in struct aqs_row. */
