@@ -54,14 +54,15 @@ KBUILD = $(MAKE) -C '$(KDIR)' M='$(TOP_DIR)' AQUEUE_VERSION='$(AQUEUE_VERSION)' 
 # Everything a fresh Debian 12 machine needs for "make demo" and "make check"
 # (dkms to dpkg-dev: the DKMS test and "make package"; libssl-dev: the
 # debug kernel's build, tools/vmtest/debug-kernel; shellcheck: make style;
-# debootstrap: the build roots of the kernels newer than Debian 12). Not
+# debootstrap: the build roots of the kernels newer than Debian 12; tmux:
+# aqstat's test of -w in an 80x24 terminal). Not
 # prometheus and prometheus-node-exporter: installed, they would start
 # their services on every interface; the metrics checks unpack them into
 # the cache instead (tools/prom/fetch).
 DEPS := make gcc libc6-dev bc flex bison libelf-dev libssl-dev kmod dwarves sparse perl \
 	git debian-archive-keyring linux-source-6.1 xz-utils gzip zstd cpio \
 	rsync busybox-static qemu-system-x86 iproute2 python3 util-linux debootstrap \
-	dkms dh-dkms debhelper lintian dpkg-dev shellcheck
+	dkms dh-dkms debhelper lintian dpkg-dev shellcheck tmux
 
 .PHONY: all module install load unload clean style sparse deps check demo soak \
 	check-kdir bench dkms-source dkms-install dkms-uninstall package \
