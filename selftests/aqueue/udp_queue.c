@@ -7,7 +7,10 @@
  * Udp RcvbufErrors counter and CLOCK_MONOTONIC show.
  */
 #include <inttypes.h>
+#include <linux/bpf.h>
 #include <linux/sock_diag.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include "kselftest_harness.h"
 
@@ -22,6 +25,7 @@
 #include "aq_proc.h"
 #include "aq_snap.h"
 #include "aq_sock.h"
+#include "aq_task.h"
 
 #define KPROBES_LIST "/sys/kernel/debug/kprobes/list"
 
@@ -322,6 +326,154 @@ TEST_F(udp, only_watched_ports_and_close)
 
 	AQ_FINISH(&self->c);
 	aq_in_netns(_metadata, watched_only_in_netns, &arg);
+}
+
+static int bpf_call(int cmd, union bpf_attr *attr)
+{
+	return (int)syscall(__NR_bpf, cmd, attr, sizeof(*attr));
+}
+
+/*
+ * A sockmap holding srv, with a verdict program (return SK_PASS) that
+ * takes every datagram as it arrives: the kernel then dequeues it in
+ * softirq (udp_read_skb() calling __skb_recv_udp()), on whatever task the
+ * softirq interrupted. Returns the map's fd, or -errno; the program stays
+ * attached for as long as the map lives.
+ */
+static int sockmap_pass_all(int srv)
+{
+	struct bpf_insn prog[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0,
+		  .imm = SK_PASS },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	union bpf_attr attr;
+	int map, fd, key = 0, err;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.map_type = BPF_MAP_TYPE_SOCKMAP;
+	attr.key_size = sizeof(int);
+	attr.value_size = sizeof(int);
+	attr.max_entries = 1;
+	map = bpf_call(BPF_MAP_CREATE, &attr);
+	if (map < 0)
+		return -errno;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.prog_type = BPF_PROG_TYPE_SK_SKB;
+	attr.insns = (uintptr_t)prog;
+	attr.insn_cnt = sizeof(prog) / sizeof(prog[0]);
+	attr.license = (uintptr_t)"GPL";
+	fd = bpf_call(BPF_PROG_LOAD, &attr);
+	if (fd < 0)
+		goto fail;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.target_fd = map;
+	attr.attach_bpf_fd = fd;
+	attr.attach_type = BPF_SK_SKB_VERDICT;
+	if (bpf_call(BPF_PROG_ATTACH, &attr))
+		goto fail;
+	close(fd);
+	fd = -1;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.map_fd = map;
+	attr.key = (uintptr_t)&key;
+	attr.value = (uintptr_t)&srv;
+	attr.flags = BPF_ANY;
+	if (bpf_call(BPF_MAP_UPDATE_ELEM, &attr))
+		goto fail;
+	return map;
+fail:
+	err = -errno;
+	if (fd >= 0)
+		close(fd);
+	close(map);
+	return err;
+}
+
+#define SENDER_COMM "aq-udp-sender"
+
+/*
+ * A receive that the kernel does in softirq runs on the task it
+ * interrupted, here the sender (loopback delivers inside its sendto()):
+ * that task must not be named as the socket's owner.
+ */
+static void sockmap_receive_in_netns(struct __test_metadata *_metadata,
+				     void *argp)
+{
+	struct slow_arg *arg = argp;
+	char buf[PAYLOAD], cmd[64], comm[32];
+	int srv, map, got, status;
+	struct aq_snap s;
+	struct aq_row *r;
+	union aq_addr a;
+	pid_t sender;
+
+	srv = socket(arg->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, srv);
+	ASSERT_EQ(0, aq_addr(&a, arg->ip, 0));
+	ASSERT_EQ(0, bind(srv, &a.sa, aq_addr_len(&a)));
+	ASSERT_EQ(0, aq_addr(&a, arg->ip, aq_port_of(srv)));
+	map = sockmap_pass_all(srv);
+	if (map < 0) {
+		close(srv);
+		SKIP(return, "no sockmap verdict for UDP sockets (5.13 on): %s",
+		     strerror(-map));
+	}
+	snprintf(cmd, sizeof(cmd), "udp_ports %u\n", aq_port_of(srv));
+	ASSERT_EQ(0, aq_control(cmd));
+
+	sender = fork();
+	ASSERT_LE(0, sender);
+	if (sender == 0) {
+		int cli = socket(arg->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		int i;
+
+		aq_set_comm(SENDER_COMM);
+		memset(buf, 'u', sizeof(buf));
+		for (i = 0; i < DATAGRAMS; i++)
+			if (sendto(cli, buf, sizeof(buf), 0, &a.sa,
+				   aq_addr_len(&a)) != PAYLOAD)
+				_exit(1);
+		_exit(0);
+	}
+	ASSERT_EQ(sender, waitpid(sender, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	/* The kernel has taken them all off the socket's queue itself. */
+	aq_snapshot(_metadata, &s);
+	r = aq_row_of(_metadata, &s, srv);
+	EXPECT_EQ(DATAGRAMS, r->enqueued);
+	EXPECT_EQ(DATAGRAMS, r->accepted);
+	EXPECT_EQ(0, r->qnow);
+	EXPECT_NE(sender, r->pid);
+	EXPECT_STRNE(SENDER_COMM, r->comm);
+	aq_snap_free(&s);
+
+	/* They reach the reader through the sockmap's own queue. */
+	for (got = 0; recv(srv, buf, sizeof(buf), MSG_DONTWAIT) == PAYLOAD;)
+		got++;
+	EXPECT_EQ(DATAGRAMS, got);
+	aq_get_comm(comm, sizeof(comm));
+	aq_snapshot(_metadata, &s);
+	r = aq_row_of(_metadata, &s, srv);
+	EXPECT_NE(sender, r->pid);
+	EXPECT_TRUE(r->pid == 0 || r->pid == getpid())
+		TH_LOG("owner %d %s; the reader is %d %s", (int)r->pid, r->comm,
+		       (int)getpid(), comm);
+	aq_snap_free(&s);
+	close(map);
+	close(srv);
+}
+
+TEST_F(udp, softirq_receive_names_no_task)
+{
+	struct slow_arg arg = { &self->c, variant->family, variant->ip };
+
+	AQ_FINISH(&self->c);
+	aq_in_netns(_metadata, sockmap_receive_in_netns, &arg);
 }
 
 AQ_TEST_HARNESS_MAIN
