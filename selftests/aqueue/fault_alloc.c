@@ -18,15 +18,27 @@
  * entry's. (The stack-trace filter that could aim at the module's .text,
  * CONFIG_FAULT_INJECTION_STACKTRACE_FILTER, does not exist on x86_64.)
  *
+ * A registration that fails part-way: the kernel's fail-nth fails the n-th
+ * slab allocation of the task writing "enable", for every n until one is
+ * past the registration's last, while another process opens listeners.
+ * The probes registered before the failure make rows for some of them;
+ * once that process has closed its sockets, the namespace's count of
+ * allocated sockets (/proc/net/sockstat) must be back where it was: no
+ * row may keep a socket (or its namespace) alive.
+ *
  * Needs a kernel with CONFIG_FAILSLAB and CONFIG_FAULT_INJECTION_DEBUG_FS
  * (the debug lane's, tools/vmtest/debug.config); skips elsewhere.
  */
 #include <fcntl.h>
+#include <signal.h>
 #include <stddef.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 
 #include "kselftest_harness.h"
 
+#include "aq_clock.h"
+#include "aq_ctl.h"
 #include "aq_diag.h"
 #include "aq_file.h"
 #include "aq_fixture.h"
@@ -34,6 +46,7 @@
 #include "aq_proc.h"
 #include "aq_snap.h"
 #include "aq_sock.h"
+#include "aq_task.h"
 
 #define FAILSLAB_DIR	"/sys/kernel/debug/failslab"
 #define NTRACKED	3	/* per kind, before the fault */
@@ -312,6 +325,151 @@ TEST_F(fault, listen_entry_allocation_fails)
 	if (!self->c.module)
 		SKIP(return, "no module at %s", aq_module_path());
 	aq_in_netns(_metadata, listen_faulted_in_netns, NULL);
+}
+
+/*
+ * Sockets of this network namespace allocated and not yet freed (the
+ * kernel counts them from sk_alloc() to the last sock_put()), or -1.
+ */
+static long sockets_used(void)
+{
+	char buf[4096], *p;
+	long n;
+
+	if (aq_read_file("/proc/net/sockstat", buf, sizeof(buf)) <= 0)
+		return -1;
+	p = strstr(buf, "sockets: used ");
+	if (!p || sscanf(p, "sockets: used %ld", &n) != 1)
+		return -1;
+	return n;
+}
+
+#define CHURN_OPEN	32	/* listeners of each kind kept open at once */
+
+/*
+ * Opens TCP and unix listeners until killed, keeping the newest
+ * CHURN_OPEN of each kind open: whichever of them listen()ed while the
+ * listen probes were registered has a row, and is still open when the
+ * registration fails.
+ */
+static void listen_churn(void)
+{
+	int fds[K_NR][CHURN_OPEN], i, k;
+
+	memset(fds, -1, sizeof(fds));
+	for (i = 0;; i++) {
+		for (k = 0; k < K_NR; k++) {
+			int *slot = &fds[k][i % CHURN_OPEN];
+
+			if (*slot >= 0)
+				close(*slot);
+			*slot = bound_socket(k, CHURN_OPEN + i % CHURN_OPEN);
+			if (*slot < 0 || listen(*slot, 4))
+				_exit(1);
+		}
+	}
+}
+
+/* Rows ever made since load: those in the table and those retired. */
+static int64_t rows_made(struct __test_metadata *_metadata)
+{
+	struct aq_snap s;
+	int64_t n;
+
+	aq_snapshot(_metadata, &s);
+	n = s.tracked + s.closed_listeners;
+	aq_snap_free(&s);
+	return n;
+}
+
+/*
+ * "enable" with the registration made to fail at the n-th slab allocation
+ * of this task (the kernel's fail-nth), for n = 1, 2, 3, ... until it
+ * succeeds, while another process opens listeners. After each failure,
+ * once that process has closed them all, every socket it had must be
+ * freed: the rows the probes made before the failure must not pin them.
+ */
+static void enable_fails_in_netns(struct __test_metadata *_metadata,
+				  void *argp)
+{
+	int ctl, nth, n, failed = 0, windows_with_rows = 0;
+	long used0, used;
+	char num[16];
+	pid_t churn;
+
+	ASSERT_EQ(0, aq_ctl("disable\n"));
+	used0 = sockets_used();
+	ASSERT_LE(0, used0) TH_LOG("no 'sockets: used' in /proc/net/sockstat");
+	ctl = open(AQ_CONTROL_PATH, O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, ctl);
+	nth = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, nth) TH_LOG("fail-nth: %s", strerror(errno));
+	ASSERT_EQ(0, failslab_set("verbose", "0"));
+	ASSERT_EQ(0, failslab_set("ignore-gfp-wait", "N"));
+	ASSERT_EQ(0, failslab_set("cache-filter", "N"));
+
+	for (n = 1;; n += 1 + n / 8) {
+		int64_t made0, made;
+		char left[16] = "";
+		ssize_t ret;
+		int err;
+
+		ASSERT_GT(100000, n) TH_LOG("the fault was always injected");
+		made0 = rows_made(_metadata);
+		churn = fork();
+		ASSERT_LE(0, churn);
+		if (churn == 0)
+			listen_churn();
+		snprintf(num, sizeof(num), "%d", n);
+		ASSERT_LT(0, write(nth, num, strlen(num)));
+		ret = write(ctl, "enable\n", 7);
+		err = ret < 0 ? errno : 0;
+		/* fail-nth reads 0 once the fault has been injected. */
+		ASSERT_LT(0, pread(nth, left, sizeof(left) - 1, 0));
+		ASSERT_LT(0, write(nth, "0", 1));
+		kill(churn, SIGKILL);
+		ASSERT_EQ(churn, waitpid(churn, NULL, 0));
+		if (!err) {
+			/* Past the last allocation: nothing failed. */
+			if (atoi(left) > 0)
+				break;
+			/* A failure the registration goes on without. */
+			ASSERT_EQ(0, aq_ctl("disable\n"));
+		}
+
+		/*
+		 * Freed as soon as nothing holds them (the guard is a hang's).
+		 * Counted before /proc/aqueue is read, which would look at
+		 * the rows.
+		 */
+		for (int64_t end = aq_now_ns() + AQ_WAIT_MS * 1000000LL;
+		     (used = sockets_used()) != used0 && aq_now_ns() < end;)
+			aq_sleep_ns(10 * 1000000LL);
+		made = rows_made(_metadata);
+		if (err) {
+			failed++;
+			windows_with_rows += made > made0;
+		}
+		ASSERT_EQ(used0, used)
+			TH_LOG("enable with allocation %d failing (%s; %lld rows made): %ld sockets stay allocated with no fd",
+			       n, err ? strerror(err) : "went on without it",
+			       (long long)(made - made0), used - used0);
+	}
+	close(nth);
+	close(ctl);
+	TH_LOG("%d registrations failed part-way, %d of them after probes had made rows",
+	       failed, windows_with_rows);
+	EXPECT_LT(0, windows_with_rows)
+		TH_LOG("no failed registration had made a row: nothing was tested");
+}
+
+TEST_F(fault, enable_failing_part_way_pins_no_socket)
+{
+	if (!self->c.module)
+		SKIP(return, "no module at %s", aq_module_path());
+	if (!aq_path_exists("/proc/thread-self/fail-nth"))
+		SKIP(return, "no /proc/thread-self/fail-nth");
+	aq_in_netns(_metadata, enable_fails_in_netns, NULL);
 }
 
 int main(int argc, char **argv)
