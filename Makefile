@@ -138,6 +138,7 @@ clean:
 		'$(TOP_DIR)'/module/*.o '$(TOP_DIR)'/module/.*.cmd \
 		'$(TOP_DIR)'/module/.*.d
 	rm -rf '$(TOP_DIR)'/.tmp_versions '$(TOP_DIR)'/tools/demo/build
+	$(MAKE) -s -C '$(TOP_DIR)'/selftests/unit clean
 
 # checkpatch comes from Debian's linux-source package (see tools/vmtest).
 # LINUX_VERSION_CODE is how an out-of-tree module tells kernels apart, so
@@ -210,6 +211,7 @@ check: deps
 	start=$$(date +%s); rc=0; \
 	'$(VMTEST)/host-check' style $(MAKE) -s --no-print-directory style || rc=1; \
 	'$(VMTEST)/host-check' sparse $(MAKE) -s --no-print-directory sparse || rc=1; \
+	'$(VMTEST)/host-check' unit $(MAKE) -s --no-print-directory -C '$(TOP_DIR)/selftests/unit' test || rc=1; \
 	$(MAKE) -s --no-print-directory -C tools/aqstat test \
 		RESULTS='$(AQUEUE_RESULTS)' || rc=1; \
 	'$(VMTEST)/host-check' prometheus-contrib '$(TOP_DIR)/tools/prom/contrib-check' || rc=1; \

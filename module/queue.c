@@ -5,7 +5,6 @@
  */
 #include <linux/atomic.h>
 #include <linux/log2.h>
-#include <linux/overflow.h>
 #include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
@@ -14,6 +13,7 @@
 
 #include "events.h"
 #include "queue.h"
+#include "saturate.h"
 #include "sock.h"
 #include "table.h"
 #include "watch.h"
@@ -87,15 +87,10 @@ static void aq_unlock_log_drop(struct aq_listener *l, unsigned long flags,
 
 u64 aq_queue_qlen_area(const struct aq_listener *l, u64 now)
 {
-	u64 area, more;
-
 	if (now <= l->qlen_since_ns)
 		return l->qlen_area_ns;
-	/* Saturates rather than wraps: a reader's average stays an upper bound. */
-	if (check_mul_overflow((u64)l->qlen, now - l->qlen_since_ns, &more) ||
-	    check_add_overflow(l->qlen_area_ns, more, &area))
-		return U64_MAX;
-	return area;
+	return aq_add_product_sat(l->qlen_area_ns, l->qlen,
+				  now - l->qlen_since_ns);
 }
 
 /* Accumulates the queue-length integral up to @now; under l->lock. */
