@@ -138,7 +138,7 @@ clean:
 		'$(TOP_DIR)'/module/*.o '$(TOP_DIR)'/module/.*.cmd \
 		'$(TOP_DIR)'/module/.*.d
 	rm -rf '$(TOP_DIR)'/.tmp_versions '$(TOP_DIR)'/tools/demo/build
-	$(MAKE) -s -C '$(TOP_DIR)'/selftests/unit clean
+	rm -f '$(TOP_DIR)'/selftests/unit/saturate
 
 # checkpatch comes from Debian's linux-source package (see tools/vmtest).
 # LINUX_VERSION_CODE is how an out-of-tree module tells kernels apart, so
