@@ -59,7 +59,6 @@ struct aq_command {
 #define AQ_MAX_COMMANDS 64
 #define AQ_MAX_LISTENERS_LIMIT (1U << 24)
 #define AQ_MAX_MEMORY_MIN (64UL << 10)
-#define AQ_WATCH_MS_LIMIT 86400000U
 
 static struct dentry *aq_debugfs_dir;
 
@@ -72,13 +71,16 @@ static int aq_parse_u32(const char *word, u32 min, u32 max, u32 *value)
 	return 0;
 }
 
-/* A byte count with an optional K, M or G suffix; overflow is an error. */
+/*
+ * A byte count with an optional K, M or G suffix, either case as the
+ * kernel's memparse() takes them; overflow is an error.
+ */
 static int aq_parse_bytes(char *word, unsigned long long *bytes)
 {
 	size_t len = strlen(word);
 	unsigned int shift = 0;
 
-	switch (len ? word[len - 1] : 0) {
+	switch (len ? toupper(word[len - 1]) : 0) {
 	case 'G':
 		shift += 10;
 		fallthrough;
@@ -93,22 +95,6 @@ static int aq_parse_bytes(char *word, unsigned long long *bytes)
 	    *bytes > (ULLONG_MAX >> shift))
 		return -EINVAL;
 	*bytes <<= shift;
-	return 0;
-}
-
-static int aq_parse_ports(char *list, struct aq_filter *f)
-{
-	char *word;
-	u32 port;
-
-	if (!strcmp(list, "any"))
-		return 0;
-	while ((word = strsep(&list, ","))) {
-		if (f->nports == AQ_FILTER_MAX_PORTS ||
-		    aq_parse_u32(word, 1, 65535, &port))
-			return -EINVAL;
-		f->ports[f->nports++] = port;
-	}
 	return 0;
 }
 
@@ -142,7 +128,8 @@ static int aq_parse_filter(char *key, char *value, struct aq_command *cmd)
 		return -EINVAL;
 	if (!strcmp(key, "port")) {
 		cmd->key = AQ_FILTER_PORT;
-		return aq_parse_ports(value, f);
+		return aq_ports_parse(value, "any", f->ports,
+				      AQ_FILTER_MAX_PORTS, &f->nports);
 	}
 	if (!strcmp(key, "netns")) {
 		cmd->key = AQ_FILTER_NETNS;
@@ -182,7 +169,7 @@ static int aq_parse_watch(char **words, unsigned int n,
 	else
 		return -EINVAL;
 	if (aq_parse_u32(words[1], cmd->verb == AQ_VERB_DROP_LOG ? 0 : 1,
-			 cmd->verb == AQ_VERB_DROP_LOG ? 1 : AQ_WATCH_MS_LIMIT,
+			 cmd->verb == AQ_VERB_DROP_LOG ? 1 : AQ_WATCH_MS_MAX,
 			 &value))
 		return -EINVAL;
 	cmd->value = value;
@@ -234,8 +221,8 @@ static int aq_parse_line(char *line, struct aq_command *cmd)
 		cmd->value = bytes;
 	} else if (!strcmp(words[0], AQUEUE_CMD_UDP_PORTS) && n == 2) {
 		cmd->verb = AQ_VERB_UDP_PORTS;
-		return aq_udp_ports_parse(words[1], cmd->udp_ports,
-					  &cmd->udp_nports);
+		return aq_ports_parse(words[1], "none", cmd->udp_ports,
+				      AQ_UDP_PORTS_MAX, &cmd->udp_nports);
 	} else {
 		return aq_parse_watch(words, n, cmd);
 	}

@@ -2,7 +2,7 @@
 /*
  * /proc/aqueue_events: one text line per event, as it happens; and the
  * kernel log line of a listener's first drop. Both name the listener by
- * the proto and local fields of its /proc/aqueue row (format.c).
+ * the proto and local fields of its /proc/aqueue row (text.c).
  *
  * Events are written to a ring of fixed-size records under one spinlock,
  * from any context (the probes run in softirq or process context, with
@@ -25,7 +25,6 @@
 #include <linux/fs.h>
 #include <linux/irq_work.h>
 #include <linux/log2.h>
-#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/nsproxy.h>
 #include <linux/poll.h>
@@ -40,18 +39,14 @@
 #include <net/net_namespace.h>
 
 #include "aqueue_format.h"
+#include "config.h"
 #include "events.h"
-#include "format.h"
+#include "text.h"
 #include "table.h"
 
 #define AQ_EV_LINE_MAX	(AQ_LOCAL_MAX + AQ_COMM_MAX + 320)
 #define AQ_EV_SIZE_MIN	16U
 #define AQ_EV_SIZE_MAX	65536U
-
-static unsigned int aq_events_size = 1024;
-module_param_named(events_size, aq_events_size, uint, 0444);
-MODULE_PARM_DESC(events_size,
-		 "Events kept for readers of /proc/aqueue_events, rounded up to a power of two, 16 to 65536 (default: 1024)");
 
 struct aq_event {
 	u64 seq;
@@ -111,8 +106,8 @@ void aq_event_emit(struct aq_listener *l, enum aq_event_type type, u64 now,
 	ev->backlog = l->backlog;
 	ev->pid = l->pid;
 	memcpy(ev->comm, l->comm, sizeof(ev->comm));
-	ev->proto = aq_format_proto(l);
-	aq_format_local(ev->local, sizeof(ev->local), l);
+	ev->proto = aq_text_proto(l);
+	aq_text_local(ev->local, sizeof(ev->local), l);
 	ev->seq = aq_ev_head;
 	WRITE_ONCE(aq_ev_head, aq_ev_head + 1);
 	raw_spin_unlock_irqrestore(&aq_ev_lock, flags);
@@ -165,7 +160,7 @@ static void aq_ev_format(struct aq_ev_reader *r)
 	default:
 		break;
 	}
-	aq_format_comm(comm, sizeof(comm), ev->comm);
+	aq_text_comm(comm, sizeof(comm), ev->comm);
 	n += scnprintf(r->line + n, sizeof(r->line) - n, " pid %d comm %s\n",
 		       ev->pid, comm);
 	r->len = n;
@@ -331,9 +326,9 @@ void aq_event_log_drop(struct aq_listener *l)
 	qlen = l->qlen;
 	backlog = l->backlog;
 	raw_spin_unlock_irqrestore(&l->lock, flags);
-	aq_format_local(local, sizeof(local), l);
+	aq_text_local(local, sizeof(local), l);
 	pr_info_ratelimited("listener %u %s %s (pid %d) dropped; queue %u, backlog %u\n",
-			    l->id, aq_format_proto(l), local, pid, qlen,
+			    l->id, aq_text_proto(l), local, pid, qlen,
 			    backlog);
 }
 
@@ -352,7 +347,6 @@ int aq_events_init(void)
 	aq_ev_ring = ring;
 	aq_ev_mask = size - 1;
 	raw_spin_unlock_irqrestore(&aq_ev_lock, flags);
-	aq_events_size = size;
 
 	aq_ev_entry = proc_create(AQUEUE_EVENTS_PROC_NAME, 0400, NULL,
 				  &aq_ev_proc_ops);

@@ -132,16 +132,17 @@ unsigned int aq_udp_nports(void)
 	return READ_ONCE(aq_udp_ports_count);
 }
 
-int aq_udp_ports_parse(char *list, u16 *ports, unsigned int *n)
+int aq_ports_parse(char *list, const char *empty_word, u16 *ports,
+		   unsigned int max, unsigned int *n)
 {
 	char *word;
 	u16 port;
 
 	*n = 0;
-	if (!strcmp(list, "none"))
+	if (!strcmp(list, empty_word))
 		return 0;
 	while ((word = strsep(&list, ","))) {
-		if (*n == AQ_UDP_PORTS_MAX || !isdigit(word[0]) ||
+		if (*n == max || !isdigit(word[0]) ||
 		    kstrtou16(word, 10, &port) || !port)
 			return -EINVAL;
 		ports[(*n)++] = port;

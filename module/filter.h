@@ -44,8 +44,12 @@ void aq_filter_exit(void);
 #define AQ_UDP_PORTS_MAX 64
 bool aq_udp_port_on(u16 port);
 unsigned int aq_udp_nports(void);
-/* "none" or PORT[,PORT...] into @ports; @list is cut up. */
-int aq_udp_ports_parse(char *list, u16 *ports, unsigned int *n);
+/*
+ * @empty_word ("any" for a filter, "none" for udp_ports) or PORT[,PORT...]
+ * (decimal, 1 to 65535, at most @max) into @ports; @list is cut up.
+ */
+int aq_ports_parse(char *list, const char *empty_word, u16 *ports,
+		   unsigned int max, unsigned int *n);
 /* @ports: @n ports in host order; replaces the list. */
 void aq_udp_ports_set(const u16 *ports, unsigned int n);
 void aq_udp_ports_show(struct seq_file *m);

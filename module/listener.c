@@ -55,7 +55,7 @@ static struct aq_listener *aq_listener_create(struct sock *sk, u32 queued,
 	 * insertion catches the race.
 	 */
 	smp_mb();
-	if (!aq_is_listener(sk)) {
+	if (!aq_sock_trackable(sk)) {
 		aq_table_unlink(l);
 		return NULL;
 	}
@@ -98,7 +98,7 @@ void aq_listener_listen(struct sock *sk)
 		return;
 	owner = get_task_pid(current, PIDTYPE_TGID);
 	raw_spin_lock_irqsave(&l->lock, flags);
-	l->backlog = READ_ONCE(sk->sk_max_ack_backlog);
+	l->backlog = aq_kernel_backlog(sk);
 	old = aq_table_set_owner(l, owner);
 	if (created)
 		aq_watch_opened(l);
@@ -171,9 +171,9 @@ static bool aq_listener_refresh(struct aq_listener *l)
 	if (!READ_ONCE(l->sk_pinned))
 		return true;
 	/* A closing listener may still hand its queue over. */
-	if (READ_ONCE(l->closing) && !sock_flag(sk, SOCK_DEAD))
+	if (READ_ONCE(l->closing) && !aq_sock_dead(sk))
 		return true;
-	if (!aq_is_listener(sk) || sock_flag(sk, SOCK_DEAD)) {
+	if (!aq_sock_trackable(sk) || aq_sock_dead(sk)) {
 		aq_listener_retire(l, sk);
 		return false;
 	}

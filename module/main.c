@@ -9,7 +9,6 @@
 #include <linux/init.h>
 #include <linux/kernel.h>
 #include <linux/module.h>
-#include <linux/moduleparam.h>
 #include <linux/slab.h>
 
 #include "config.h"
@@ -23,15 +22,6 @@
 #include "probes.h"
 #include "proc.h"
 #include "table.h"
-
-static bool enable = true;
-module_param(enable, bool, 0444);
-MODULE_PARM_DESC(enable, "Start with the probes registered (default: 1)");
-
-static char *udp_ports;
-module_param(udp_ports, charp, 0444);
-MODULE_PARM_DESC(udp_ports,
-		 "UDP ports whose sockets are watched, comma-separated (default: none; the UDP probes stay off)");
 
 /* Registered in this order. */
 static struct aq_probe_set *const aq_probe_sets[] = {
@@ -50,7 +40,7 @@ static int __init aq_udp_ports_load(const char *param)
 	list = kstrdup(param, GFP_KERNEL);
 	if (!list)
 		return -ENOMEM;
-	err = aq_udp_ports_parse(list, ports, &n);
+	err = aq_ports_parse(list, "none", ports, AQ_UDP_PORTS_MAX, &n);
 	kfree(list);
 	if (err) {
 		pr_err("udp_ports: a comma-separated list of at most %d ports from 1 to 65535, or none\n",
@@ -71,8 +61,8 @@ static int __init aqueue_init(void)
 		pr_err("accept_maxactive must be at least 1\n");
 		return -EINVAL;
 	}
-	if (udp_ports) {
-		err = aq_udp_ports_load(udp_ports);
+	if (aq_udp_ports_param) {
+		err = aq_udp_ports_load(aq_udp_ports_param);
 		if (err)
 			return err;
 	}
@@ -97,7 +87,7 @@ static int __init aqueue_init(void)
 	if (err)
 		goto err_proc;
 
-	if (enable) {
+	if (aq_enable_at_load) {
 		mutex_lock(&aq_config_lock);
 		err = aq_enable();
 		mutex_unlock(&aq_config_lock);
@@ -106,7 +96,7 @@ static int __init aqueue_init(void)
 	}
 
 	pr_info("version %s loaded%s\n", AQUEUE_VERSION,
-		enable ? "" : " (disabled)");
+		aq_enable_at_load ? "" : " (disabled)");
 	return 0;
 
 err_probes:

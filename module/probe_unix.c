@@ -79,7 +79,7 @@ static int aq_unix_release(struct kprobe *p, struct pt_regs *regs)
 
 static bool aq_is_unix_listener(const struct sock *sk)
 {
-	return sk->sk_family == AF_UNIX && aq_is_listener(sk);
+	return sk->sk_family == AF_UNIX && aq_sock_trackable(sk);
 }
 
 static int aq_unix_enqueue_entry(struct kretprobe_instance *ri,

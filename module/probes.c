@@ -4,7 +4,6 @@
 #include <linux/kallsyms.h>
 #include <linux/kernel.h>
 #include <linux/kprobes.h>
-#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/rcupdate.h>
@@ -20,25 +19,6 @@
 
 /* Room for every probe of every set, for the batch unregistration. */
 #define AQ_PROBES_MAX 32
-
-/*
- * For "make bench": the same probes with handlers that return at once, to
- * tell the cost of the kprobe mechanism from the cost of aqueue's own work.
- */
-static bool empty_handlers;
-module_param(empty_handlers, bool, 0444);
-MODULE_PARM_DESC(empty_handlers,
-		 "Benchmarking only: probe handlers return at once, nothing is tracked (default: 0)");
-
-/*
- * For "make bench": each handler timed with local_clock(), the sum shown
- * per probe in the control file. Off, it costs nothing: the handlers are
- * registered as they are.
- */
-static bool profile_handlers;
-module_param(profile_handlers, bool, 0444);
-MODULE_PARM_DESC(profile_handlers,
-		 "Benchmarking only: time every probe handler; the control file shows the nanoseconds (default: 0)");
 
 static DEFINE_PER_CPU(u64[AQ_PROBES_MAX], aq_probe_ns);
 
@@ -185,12 +165,12 @@ static int aq_timed_return(struct kretprobe_instance *ri,
 static void aq_probe_set_handlers(struct aq_probe *p)
 {
 	if (!aq_probe_is_kretprobe(p)) {
-		p->kp.pre_handler = empty_handlers ? aq_noop_pre :
-				    profile_handlers ? aq_timed_pre : p->pre;
-	} else if (empty_handlers) {
+		p->kp.pre_handler = aq_empty_handlers ? aq_noop_pre :
+				    aq_profile_handlers ? aq_timed_pre : p->pre;
+	} else if (aq_empty_handlers) {
 		p->krp.entry_handler = aq_noop;
 		p->krp.handler = aq_noop;
-	} else if (profile_handlers) {
+	} else if (aq_profile_handlers) {
 		p->krp.entry_handler = p->entry ? aq_timed_entry : NULL;
 		p->krp.handler = aq_timed_return;
 	} else {
@@ -449,7 +429,7 @@ bool aq_probes_info(unsigned int i, struct aq_probe_info *info)
 	info->missed = aq_probe_missed(p);
 	info->maxactive = info->kretprobe ? p->krp.maxactive : 0;
 	info->ns = -1;
-	if (profile_handlers) {
+	if (aq_profile_handlers) {
 		info->ns = 0;
 		for_each_possible_cpu(cpu)
 			info->ns += per_cpu(aq_probe_ns, cpu)[p->index];
@@ -462,7 +442,7 @@ int aq_probe_listen_return(struct kretprobe_instance *ri,
 {
 	struct sock *sk = *(struct sock **)ri->data;
 
-	if ((int)regs_return_value(regs) || !aq_is_listener(sk))
+	if ((int)regs_return_value(regs) || !aq_sock_trackable(sk))
 		return 0;
 	rcu_read_lock();
 	aq_listener_listen(sk);

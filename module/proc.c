@@ -19,7 +19,7 @@
 #include "aqueue_format.h"
 #include "config.h"
 #include "enable.h"
-#include "format.h"
+#include "text.h"
 #include "listener.h"
 #include "probes.h"
 #include "proc.h"
@@ -149,12 +149,12 @@ static void aq_show_row(struct seq_file *m, struct aq_listener *l)
 
 	if (!aq_listener_read_row(l, &viewer, row))
 		return;
-	aq_format_comm(comm, sizeof(comm), row->comm);
-	aq_format_local(local, sizeof(local), l);
-	aq_format_percentile(p50, sizeof(p50), row->wait_hist,
-			     row->wait_max_ns, 50);
-	aq_format_percentile(p99, sizeof(p99), row->wait_hist,
-			     row->wait_max_ns, 99);
+	aq_text_comm(comm, sizeof(comm), row->comm);
+	aq_text_local(local, sizeof(local), l);
+	aq_text_percentile(p50, sizeof(p50), row->wait_hist,
+			   row->wait_max_ns, 50);
+	aq_text_percentile(p99, sizeof(p99), row->wait_hist,
+			   row->wait_max_ns, 99);
 	if (p50[0] == '-')
 		snprintf(max, sizeof(max), "-");
 	else
@@ -162,7 +162,7 @@ static void aq_show_row(struct seq_file *m, struct aq_listener *l)
 			 div_u64(row->wait_max_ns + 999, 1000));
 
 	seq_printf(m, "%5u %10u %-8s %-27s %7u %6u %6u %10llu %10llu %8llu %8s %8s %8s %7d %s\n",
-		   l->id, l->netns, aq_format_proto(l),
+		   l->id, l->netns, aq_text_proto(l),
 		   local, row->backlog, row->qlen, row->qpeak, row->enqueued,
 		   row->accepted, row->drops, p50, p99, max, row->pid, comm);
 }

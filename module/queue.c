@@ -218,7 +218,7 @@ void aq_listener_syn(struct aq_listener *l, struct sock *sk)
 	/* A SYN changes no queue: the clock is read only for a drop. */
 	raw_spin_lock_irqsave(&l->lock, flags);
 	aq_sync(l, sk, 0, 0);
-	l->backlog = READ_ONCE(sk->sk_max_ack_backlog);
+	l->backlog = aq_kernel_backlog(sk);
 	l->qlen_hist[aq_qlen_bucket(kernel_qlen)]++;
 	/* Unix listeners count their refused connects instead. */
 	if (l->family != AF_UNIX) {
@@ -340,7 +340,7 @@ void aq_listener_datagram(struct aq_listener *l, struct sock *sk,
 	raw_spin_lock_irqsave(&l->lock, flags);
 	now = ktime_get_ns();
 	aq_sync(l, sk, 0, now);
-	l->backlog = READ_ONCE(sk->sk_rcvbuf);
+	l->backlog = aq_kernel_backlog(sk);
 	l->qlen_hist[aq_qlen_bucket(seen_len)]++;
 	udp = aq_udp_get(l);
 	if (udp)
@@ -359,7 +359,6 @@ void aq_listener_datagram(struct aq_listener *l, struct sock *sk,
 	log = aq_drops_seen(l, kernel_drops, now);
 	aq_unlock_log_drop(l, flags, log);
 }
-
 
 static void aq_claim(struct aq_listener *l)
 {

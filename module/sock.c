@@ -8,7 +8,7 @@
 
 #include "sock.h"
 
-bool aq_is_listener(const struct sock *sk)
+bool aq_sock_trackable(const struct sock *sk)
 {
 	/* A UDP socket is in its table from bind() to close(). */
 	if (aq_sock_is_udp(sk))
@@ -20,13 +20,6 @@ bool aq_is_listener(const struct sock *sk)
 		       sk->sk_type == SOCK_SEQPACKET;
 	return sk->sk_protocol == IPPROTO_TCP &&
 	       (sk->sk_family == AF_INET || sk->sk_family == AF_INET6);
-}
-
-u32 aq_kernel_backlog(const struct sock *sk)
-{
-	if (aq_sock_is_udp(sk))
-		return READ_ONCE(sk->sk_rcvbuf);
-	return READ_ONCE(sk->sk_max_ack_backlog);
 }
 
 u32 aq_sock_netns(const struct sock *sk)

@@ -51,13 +51,45 @@ static inline u32 aq_kernel_rmem(const struct sock *sk)
 	return sk_rmem_alloc_get(sk);
 }
 
+/* What the backlog column holds: the receive buffer for UDP. */
+static inline u32 aq_kernel_backlog(const struct sock *sk)
+{
+	if (aq_sock_is_udp(sk))
+		return READ_ONCE(sk->sk_rcvbuf);
+	return READ_ONCE(sk->sk_max_ack_backlog);
+}
+
 /*
  * Whether @sk, a live socket, is one aqueue tracks: a TCP or unix
  * listener, or a bound UDP socket.
  */
-bool aq_is_listener(const struct sock *sk);
-/* What the backlog column holds: the receive buffer for UDP. */
-u32 aq_kernel_backlog(const struct sock *sk);
+bool aq_sock_trackable(const struct sock *sk);
+
+/* Closed by its owner (orphaned): only references keep it. */
+static inline bool aq_sock_dead(const struct sock *sk)
+{
+	return sock_flag(sk, SOCK_DEAD);
+}
+
+/*
+ * A reference on a socket found under RCU without one, unless its last
+ * reference is already gone (a close on another CPU).
+ */
+static inline bool aq_sock_hold_live(struct sock *sk)
+{
+	return refcount_inc_not_zero(&sk->sk_refcnt);
+}
+
+static inline u16 aq_sock_family(const struct sock *sk)
+{
+	return sk->sk_family;
+}
+
+/* SOCK_STREAM, SOCK_SEQPACKET or SOCK_DGRAM. */
+static inline u16 aq_sock_type(const struct sock *sk)
+{
+	return sk->sk_type;
+}
 
 u32 aq_sock_netns(const struct sock *sk);
 /* Host order; 0 for a unix socket. */

@@ -653,9 +653,9 @@ static void aq_copy_identity(struct aq_listener *l, const struct sock *sk)
 {
 	l->netns = aq_sock_netns(sk);
 	l->ino = aq_sock_ino(sk);
-	l->family = sk->sk_family;
-	l->type = sk->sk_type;
-	if (sk->sk_family == AF_UNIX) {
+	l->family = aq_sock_family(sk);
+	l->type = aq_sock_type(sk);
+	if (l->family == AF_UNIX) {
 		l->path_len = aq_sock_unix_path(sk, l->path);
 		return;
 	}
@@ -665,12 +665,12 @@ static void aq_copy_identity(struct aq_listener *l, const struct sock *sk)
 
 struct aq_listener *aq_table_alloc(struct sock *sk, bool from_listen)
 {
-	enum aq_obj_kind kind = aq_listener_obj_kind(sk->sk_family);
+	u16 family = aq_sock_family(sk);
+	enum aq_obj_kind kind = aq_listener_obj_kind(family);
 	struct aq_listener *l;
 
-	if (!aq_filter_match(aq_sock_netns(sk), sk->sk_family,
-			     aq_sock_port(sk),
-			     aq_kind_of(sk->sk_family, sk->sk_type))) {
+	if (!aq_filter_match(aq_sock_netns(sk), family, aq_sock_port(sk),
+			     aq_kind_of(family, aq_sock_type(sk)))) {
 		atomic_long_inc(&aq_filtered_events);
 		return NULL;
 	}
@@ -684,7 +684,7 @@ struct aq_listener *aq_table_alloc(struct sock *sk, bool from_listen)
 	 * Listeners and UDP sockets are found under RCU without a reference:
 	 * one being closed on another CPU may already have dropped its last.
 	 */
-	if (!refcount_inc_not_zero(&sk->sk_refcnt)) {
+	if (!aq_sock_hold_live(sk)) {
 		aq_obj_put(kind, l);
 		return NULL;
 	}

@@ -20,8 +20,6 @@
 #include "table.h"
 #include "watch.h"
 
-#define AQ_WATCH_MS_MAX	86400000U	/* a day */
-
 static u64 aq_stall_ns = NSEC_PER_SEC;
 static u64 aq_burst_gap_ns = NSEC_PER_SEC;
 static bool aq_drop_log;

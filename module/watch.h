@@ -21,6 +21,9 @@ struct aq_watch_live {
 	bool overflowing;
 };
 
+/* The longest stall threshold or burst gap: a day. */
+#define AQ_WATCH_MS_MAX	86400000U
+
 struct aq_watch_settings {
 	u64 stall_ms;
 	u64 burst_gap_ms;

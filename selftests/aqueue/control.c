@@ -12,7 +12,7 @@
  *  - filter port / netns / family / kind: rows that stop matching go away,
  *    events of listeners left out show in filtered_events, rows come back
  *    at the next event once the filter lets them;
- *  - max_listeners and max_memory (K/M/G) as limits that bite;
+ *  - max_listeners and max_memory (K/M/G, either case) as limits that bite;
  *  - several commands, comments and empty lines in one write.
  *
  * Everything that needs a listener runs in a fresh network namespace (or
@@ -815,7 +815,8 @@ static void max_memory_in_netns(struct __test_metadata *_metadata, void *arg)
 		long long bytes;
 	} sizes[] = {
 		{ "1M", 1LL << 20 }, { "2G", 2LL << 30 }, { "65536", 65536 },
-		{ "100000", 100000 }, { "64K", 65536 },
+		{ "100000", 100000 }, { "3m", 3LL << 20 }, { "1g", 1LL << 30 },
+		{ "128k", 128LL << 10 }, { "64K", 65536 },
 	};
 	struct aq_snap s = { 0 };
 	int l[400], n = 0, i;

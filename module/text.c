@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Listeners and their waits in text; see format.h. */
+/* Listeners and their waits in text; see text.h. */
 #include <linux/kernel.h>
 #include <linux/math64.h>
 #include <linux/socket.h>
 
 #include "aqueue_format.h"
-#include "format.h"
+#include "text.h"
 #include "table.h"
 
-const char *aq_format_proto(const struct aq_listener *l)
+const char *aq_text_proto(const struct aq_listener *l)
 {
 	if (l->family == AF_UNIX)
 		return l->type == SOCK_SEQPACKET ? "unix-seq" : "unix";
@@ -57,14 +57,14 @@ static void aq_format_unix_path(char *buf, size_t size,
 	aq_format_escaped(buf, size, l->path, l->path_len, true);
 }
 
-void aq_format_comm(char *buf, size_t size, const char *comm)
+void aq_text_comm(char *buf, size_t size, const char *comm)
 {
 	if (!aq_format_escaped(buf, size, comm, strnlen(comm, TASK_COMM_LEN),
 			       false))
 		snprintf(buf, size, "-");
 }
 
-void aq_format_local(char *buf, size_t size, const struct aq_listener *l)
+void aq_text_local(char *buf, size_t size, const struct aq_listener *l)
 {
 	if (l->family == AF_UNIX)
 		aq_format_unix_path(buf, size, l);
@@ -75,8 +75,8 @@ void aq_format_local(char *buf, size_t size, const struct aq_listener *l)
 			 ntohs(l->port));
 }
 
-void aq_format_percentile(char *buf, size_t size, const u64 *wait_hist,
-			  u64 wait_max_ns, unsigned int pct)
+void aq_text_percentile(char *buf, size_t size, const u64 *wait_hist,
+			u64 wait_max_ns, unsigned int pct)
 {
 	u64 total = 0, seen = 0, target, edge;
 	unsigned int i;

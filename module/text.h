@@ -3,8 +3,8 @@
  * How a listener is named and its waits summed up in text, the same in
  * /proc/aqueue, in the event stream and in the kernel log.
  */
-#ifndef AQUEUE_MODULE_FORMAT_H
-#define AQUEUE_MODULE_FORMAT_H
+#ifndef AQUEUE_TEXT_H
+#define AQUEUE_TEXT_H
 
 #include <linux/sched.h>
 #include <linux/types.h>
@@ -17,13 +17,13 @@ struct aq_listener;
 #define AQ_LOCAL_MAX	(2 + 4 * AQ_UNIX_PATH_MAX)
 
 /* tcp, tcp6, udp, udp6, unix or unix-seq. */
-const char *aq_format_proto(const struct aq_listener *l);
+const char *aq_text_proto(const struct aq_listener *l);
 /*
  * ADDRESS:PORT, [ADDRESS]:PORT, or a unix name: a filesystem path, an
  * abstract name after '@', "-" when unbound; one token, its unusual bytes
  * escaped as \ooo. Reads only the identity, which does not change.
  */
-void aq_format_local(char *buf, size_t size, const struct aq_listener *l);
+void aq_text_local(char *buf, size_t size, const struct aq_listener *l);
 /* Room for a process name whose every byte is escaped, and a NUL. */
 #define AQ_COMM_MAX	(4 * TASK_COMM_LEN + 1)
 
@@ -31,12 +31,12 @@ void aq_format_local(char *buf, size_t size, const struct aq_listener *l);
  * A process name as the last field of a line: its control characters,
  * backslashes and non-ASCII bytes escaped as \ooo, "-" when empty.
  */
-void aq_format_comm(char *buf, size_t size, const char *comm);
+void aq_text_comm(char *buf, size_t size, const char *comm);
 /*
  * Percentile @pct of the times in queue, in microseconds: the upper edge
  * of its bucket, or the longest wait where that is smaller; "-" when none.
  */
-void aq_format_percentile(char *buf, size_t size, const u64 *wait_hist,
-			  u64 wait_max_ns, unsigned int pct);
+void aq_text_percentile(char *buf, size_t size, const u64 *wait_hist,
+			u64 wait_max_ns, unsigned int pct);
 
-#endif /* AQUEUE_MODULE_FORMAT_H */
+#endif /* AQUEUE_TEXT_H */
