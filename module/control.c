@@ -3,7 +3,8 @@
  * /sys/kernel/debug/aqueue/control: line commands in, state out.
  *
  * A write is parsed whole before anything is applied, so a batch that
- * contains one bad line changes nothing. The grammar is in README.md.
+ * contains one bad line changes nothing. The grammar is in
+ * doc/interface.md.
  */
 #include <linux/ctype.h>
 #include <linux/debugfs.h>

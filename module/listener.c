@@ -44,7 +44,7 @@ static struct aq_listener *aq_listener_create(struct sock *sk, u32 queued,
 
 	/* A listener found with a queue already: the watch looks at it. */
 	raw_spin_lock_irqsave(&l->lock, flags);
-	if (aq_listener_busy(l) && !l->watched)
+	if (aq_watch_busy(l) && !l->watched)
 		aq_table_watch(l);
 	raw_spin_unlock_irqrestore(&l->lock, flags);
 
@@ -152,14 +152,15 @@ void aq_listener_stop(struct sock *sk)
 	if (!l)
 		return;
 	if (l->family != AF_UNIX)
-		aq_listener_drops(l, sk, 0, AQ_DROP_OTHER);
+		aq_queue_drops(l, sk, 0, AQ_DROP_OTHER);
 	aq_listener_retire(l, sk);
 }
 
 /*
- * Reads the socket's live figures while the entry pins it, under RCU.
- * Returns false if the socket turned out to be no longer listening: the row
- * is then retired.
+ * The periodic look's catch-up with the socket while the entry pins it,
+ * under RCU: drops that no probe saw, the backlog, a close that no probe
+ * saw. Returns false if the socket turned out to be no longer listening:
+ * the row is then retired.
  */
 static bool aq_listener_refresh(struct aq_listener *l)
 {
@@ -208,21 +209,63 @@ static void aq_owner_for(const struct aq_listener *l,
 		memcpy(row->comm, l->comm, sizeof(row->comm));
 }
 
+/* What a reader takes from a listener's socket, read as it is now. */
+struct aq_sock_now {
+	bool read;	/* false: the row's own figures stand */
+	u32 drops;
+	u32 backlog;
+};
+
+/*
+ * For a reader, under RCU: the socket's figures while the entry pins it,
+ * changing nothing. Returns false if the socket is no longer listening:
+ * no reader shows the row, which the periodic look retires.
+ */
+static bool aq_listener_peek(const struct aq_listener *l,
+			     struct aq_sock_now *now)
+{
+	struct sock *sk = l->sk;
+
+	now->read = false;
+	if (!READ_ONCE(l->sk_pinned))
+		return true;
+	/* A closing listener may still hand its queue over. */
+	if (READ_ONCE(l->closing) && !aq_sock_dead(sk))
+		return true;
+	if (!aq_sock_trackable(sk) || aq_sock_dead(sk))
+		return false;
+	/* Unix listeners count refused connects themselves. */
+	if (l->family == AF_UNIX)
+		return true;
+	now->read = true;
+	now->drops = aq_sk_drops(sk);
+	now->backlog = aq_kernel_backlog(sk);
+	return true;
+}
+
+/* Under l->lock. */
+static u64 aq_drops_shown(const struct aq_listener *l,
+			  const struct aq_sock_now *now)
+{
+	return now->read ? aq_queue_drops_now(l, now->drops) : l->drops;
+}
+
 bool aq_listener_read_row(struct aq_listener *l, const struct aq_viewer *v,
 			  struct aq_row *row)
 {
+	struct aq_sock_now sock_now;
 	unsigned long flags;
 
-	if (!aq_listener_refresh(l))
+	if (!aq_listener_peek(l, &sock_now))
 		return false;
 	raw_spin_lock_irqsave(&l->lock, flags);
 	aq_owner_for(l, v, row);
-	row->backlog = l->backlog;
+	row->backlog = sock_now.read ? sock_now.backlog : l->backlog;
 	row->qlen = l->qlen;
 	row->qpeak = l->qpeak;
 	row->enqueued = l->enqueued;
 	row->accepted = l->accepted;
-	row->drops = l->drops;
+	row->drops = aq_drops_shown(l, &sock_now);
 	row->wait_max_ns = l->wait_max_ns;
 	memcpy(row->wait_hist, l->wait_hist, sizeof(row->wait_hist));
 	raw_spin_unlock_irqrestore(&l->lock, flags);
@@ -231,10 +274,11 @@ bool aq_listener_read_row(struct aq_listener *l, const struct aq_viewer *v,
 
 bool aq_listener_read_detail(struct aq_listener *l, struct aq_detail *d)
 {
-	u64 now = ktime_get_ns(), known_drops;
+	u64 now = ktime_get_ns(), known_drops, drops;
+	struct aq_sock_now sock_now;
 	unsigned long flags;
 
-	if (!aq_listener_refresh(l))
+	if (!aq_listener_peek(l, &sock_now))
 		return false;
 	d->synq_len = 0;
 	d->rmem = 0;
@@ -247,10 +291,11 @@ bool aq_listener_read_detail(struct aq_listener *l, struct aq_detail *d)
 	}
 	raw_spin_lock_irqsave(&l->lock, flags);
 	d->qlen_area_ns = aq_queue_qlen_area(l, now);
+	drops = aq_drops_shown(l, &sock_now);
 	known_drops = l->drops_syn_acceptq + l->drops_ack_acceptq;
 	d->drops_syn_acceptq = l->drops_syn_acceptq;
 	d->drops_ack_acceptq = l->drops_ack_acceptq;
-	d->drops_other = l->drops > known_drops ? l->drops - known_drops : 0;
+	d->drops_other = drops > known_drops ? drops - known_drops : 0;
 	d->migrated_in = l->migrated_in;
 	d->migrated_out = l->migrated_out;
 	d->untimed = l->untimed;

@@ -3,7 +3,8 @@
  * A tracked listener's life: created at listen() or at the first event of
  * a socket that was listening before aqueue came, retired when it closes,
  * and brought up to date with its socket (drops, backlog, a close no probe
- * saw) before it is read. Readers get copies taken under its lock.
+ * saw) by the periodic look. Readers get copies taken under its lock, with
+ * the socket's drops and backlog as they are now, and change nothing.
  */
 #ifndef AQUEUE_LISTENER_H
 #define AQUEUE_LISTENER_H
@@ -80,9 +81,9 @@ struct aq_viewer {
 
 /*
  * Under rcu_read_lock(). Return false, and copy nothing, if the socket
- * turned out to be no longer listening: the listener is then retired and
- * must not be shown. The owner is left out (pid 0, comm empty) where @v
- * may not see it.
+ * is no longer listening: the row is not shown, and the periodic look
+ * retires it. The owner is left out (pid 0, comm empty) where @v may not
+ * see it.
  */
 bool aq_listener_read_row(struct aq_listener *l, const struct aq_viewer *v,
 			  struct aq_row *row);

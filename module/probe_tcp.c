@@ -163,7 +163,7 @@ static int aq_migrate_return(struct kretprobe_instance *ri,
 	from = aq_listener_get(m->from, false);
 	if (READ_ONCE(to_sk->sk_state) == TCP_LISTEN)
 		to = aq_listener_get(to_sk, true);
-	aq_listener_migrate(from, m->from, to, to_sk);
+	aq_queue_migrate(from, m->from, to, to_sk);
 	rcu_read_unlock();
 	return 0;
 }
@@ -188,7 +188,7 @@ static int aq_syn_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct sock *sk = aq_sk_arg(regs, 2);
 
 	aq_hit(AQ_PROBE_SYN);
-	if (!aq_probe_update(sk, true, aq_listener_syn, sk) ||
+	if (!aq_probe_update(sk, true, aq_queue_request, sk) ||
 	    !aq_syn_may_overflow(sk))
 		return 1;
 	call->sk = sk;
@@ -208,7 +208,7 @@ static int aq_syn_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 	u32 delta = aq_sk_drops(call->sk) - call->drops;
 
 	if (delta)
-		aq_probe_update(call->sk, false, aq_listener_drops, call->sk,
+		aq_probe_update(call->sk, false, aq_queue_drops, call->sk,
 				delta, call->cause);
 	aq_read_syn_mibs(call->sk, now);
 	outcome.synq_full_drops = now[0] - call->syn_mibs[0];
@@ -217,7 +217,7 @@ static int aq_syn_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 	if (!outcome.synq_full_drops && !outcome.synq_full_cookies &&
 	    !outcome.syn_cookies)
 		return 0;
-	aq_probe_update(call->sk, false, aq_listener_syn_done, &outcome);
+	aq_probe_update(call->sk, false, aq_queue_syn_done, &outcome);
 	return 0;
 }
 
@@ -239,7 +239,7 @@ static int aq_synack_retrans_return(struct kretprobe_instance *ri,
 		return 0;
 	/* A Fast Open child answers for itself: no listener then. */
 	if (aq_is_tcp(sk) && READ_ONCE(sk->sk_state) == TCP_LISTEN)
-		aq_probe_update(sk, false, aq_listener_synack_retrans);
+		aq_probe_update(sk, false, aq_queue_synack_retrans);
 	return 0;
 }
 
@@ -254,7 +254,7 @@ static int aq_synack_retrans_return(struct kretprobe_instance *ri,
 static void aq_ack(struct sock *sk)
 {
 	if (unlikely(sk_acceptq_is_full(sk)))
-		aq_probe_update(sk, false, aq_listener_ack_overflow, sk);
+		aq_probe_update(sk, false, aq_queue_ack_overflow, sk);
 }
 
 static int aq_ack4(struct kprobe *p, struct pt_regs *regs)
@@ -279,7 +279,7 @@ static void aq_enqueue(struct sock *sk, u64 synack_ns)
 {
 	/* Not listening: the kernel forgets the child instead. */
 	if (aq_is_tcp(sk) && READ_ONCE(sk->sk_state) == TCP_LISTEN)
-		aq_probe_update(sk, true, aq_listener_enqueue, sk, synack_ns);
+		aq_probe_update(sk, true, aq_queue_enqueue, sk, synack_ns);
 }
 
 /*

@@ -79,7 +79,7 @@ static int aq_udp_enqueue_return(struct kretprobe_instance *ri,
 {
 	struct aq_udp_call *call = (struct aq_udp_call *)ri->data;
 
-	aq_probe_update(call->sk, false, aq_listener_datagram, call->sk,
+	aq_probe_update(call->sk, false, aq_queue_datagram, call->sk,
 			call->seen_len, call->seen_bytes,
 			(int)regs_return_value(regs));
 	return 0;
@@ -108,7 +108,7 @@ static int aq_udp_recv_return(struct kretprobe_instance *ri,
 	if (IS_ERR_OR_NULL((void *)regs_return_value(regs)))
 		return 0;
 	aq_probes_check_missed();
-	aq_probe_update(sk, false, aq_listener_received, sk);
+	aq_probe_update(sk, false, aq_queue_received, sk);
 	return 0;
 }
 

@@ -89,7 +89,7 @@ static int aq_unix_enqueue_entry(struct kretprobe_instance *ri,
 
 	aq_hit(AQ_PROBE_ENQUEUE);
 	if (!aq_is_unix_listener(other) ||
-	    !aq_probe_update(other, true, aq_listener_syn, other))
+	    !aq_probe_update(other, true, aq_queue_request, other))
 		return 1;
 	*(struct sock **)ri->data = other;
 	return 0;
@@ -102,7 +102,7 @@ static int aq_unix_enqueue_return(struct kretprobe_instance *ri,
 	struct sock *other = *(struct sock **)ri->data;
 
 	if (!regs_return_value(regs))
-		aq_probe_update(other, false, aq_listener_enqueue, other, 0);
+		aq_probe_update(other, false, aq_queue_enqueue, other, 0);
 	return 0;
 }
 
@@ -135,7 +135,7 @@ static int aq_unix_wait(struct kprobe *p, struct pt_regs *regs)
 
 	aq_hit(AQ_PROBE_WAIT);
 	if (aq_is_unix_listener(other))
-		aq_probe_update(other, true, aq_listener_waited);
+		aq_probe_update(other, true, aq_queue_waited);
 	return 0;
 }
 
@@ -235,7 +235,7 @@ static int aq_unix_connect_return(struct kretprobe_instance *ri,
 	raw_spin_unlock_irqrestore(&slot->lock, flags);
 	if (other && (int)regs_return_value(regs) == -EAGAIN)
 		aq_probe_update((struct sock *)other, false,
-				aq_listener_refused);
+				aq_queue_refused);
 	return 0;
 }
 

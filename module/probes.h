@@ -204,7 +204,7 @@ static inline void aq_probe_accepted(struct sock *sk)
 	rcu_read_lock();
 	l = aq_listener_get_after_accept(sk);
 	if (l)
-		aq_listener_dequeue(l, sk);
+		aq_queue_dequeue(l, sk);
 	rcu_read_unlock();
 }
 

@@ -2,7 +2,7 @@
 /*
  * /proc/aqueue: the version line, the global state, the table with one row
  * per listener, then each listener's details and histograms. The format is
- * documented in README.md and is the contract with aqstat.
+ * documented in doc/interface.md and is the contract with aqstat.
  *
  * seq_file may stop and resume the walk anywhere; the position encodes
  * where: 0 is the header, 1 + id a table row, AQ_POS_DETAILS the empty line

@@ -206,7 +206,16 @@ bool aq_queue_drops_seen(struct aq_listener *l, u32 kernel_drops, u64 now)
 	return aq_drops_seen(l, kernel_drops, now);
 }
 
-void aq_listener_syn(struct aq_listener *l, struct sock *sk)
+u64 aq_queue_drops_now(const struct aq_listener *l, u32 kernel_drops)
+{
+	u32 seen = kernel_drops - l->drops_base;
+
+	if ((s32)(seen - (u32)l->drops) > 0)
+		return l->drops + (u32)(seen - (u32)l->drops);
+	return l->drops;
+}
+
+void aq_queue_request(struct aq_listener *l, struct sock *sk)
 {
 	u32 kernel_qlen = aq_kernel_qlen(sk);
 	u32 kernel_drops = aq_sk_drops(sk);
@@ -230,8 +239,8 @@ void aq_listener_syn(struct aq_listener *l, struct sock *sk)
 	aq_unlock_log_drop(l, flags, log);
 }
 
-void aq_listener_syn_done(struct aq_listener *l,
-			  const struct aq_syn_outcome *outcome)
+void aq_queue_syn_done(struct aq_listener *l,
+		       const struct aq_syn_outcome *outcome)
 {
 	struct aq_syn *syn;
 	unsigned long flags;
@@ -246,7 +255,7 @@ void aq_listener_syn_done(struct aq_listener *l,
 	raw_spin_unlock_irqrestore(&l->lock, flags);
 }
 
-void aq_listener_synack_retrans(struct aq_listener *l)
+void aq_queue_synack_retrans(struct aq_listener *l)
 {
 	struct aq_syn *syn;
 	unsigned long flags;
@@ -303,8 +312,8 @@ static u64 aq_dequeue_locked(struct aq_listener *l, u64 now)
 	return AQ_RING_UNTIMED | l->tail_since_ns;
 }
 
-void aq_listener_enqueue(struct aq_listener *l, struct sock *sk,
-			 u64 synack_ns)
+void aq_queue_enqueue(struct aq_listener *l, struct sock *sk,
+		      u64 synack_ns)
 {
 	struct aq_syn *syn;
 	unsigned long flags;
@@ -328,8 +337,8 @@ void aq_listener_enqueue(struct aq_listener *l, struct sock *sk,
 	raw_spin_unlock_irqrestore(&l->lock, flags);
 }
 
-void aq_listener_datagram(struct aq_listener *l, struct sock *sk,
-			  u32 seen_len, u32 seen_bytes, int err)
+void aq_queue_datagram(struct aq_listener *l, struct sock *sk,
+		       u32 seen_len, u32 seen_bytes, int err)
 {
 	u32 kernel_drops = aq_sk_drops(sk);
 	struct aq_udp *udp;
@@ -390,7 +399,7 @@ static void aq_wait_count(struct aq_listener *l, u64 since, u64 now)
 		l->wait_max_ns = wait;
 }
 
-void aq_listener_dequeue(struct aq_listener *l, struct sock *sk)
+void aq_queue_dequeue(struct aq_listener *l, struct sock *sk)
 {
 	unsigned long flags;
 	u64 now, since;
@@ -420,8 +429,8 @@ out:
 	raw_spin_unlock_irqrestore(&l->lock, flags);
 }
 
-void aq_listener_migrate(struct aq_listener *from, struct sock *from_sk,
-			 struct aq_listener *to, struct sock *to_sk)
+void aq_queue_migrate(struct aq_listener *from, struct sock *from_sk,
+		      struct aq_listener *to, struct sock *to_sk)
 {
 	u64 now = ktime_get_ns(), since = AQ_RING_UNTIMED;
 	unsigned long flags;
@@ -449,15 +458,15 @@ void aq_listener_migrate(struct aq_listener *from, struct sock *from_sk,
 	raw_spin_unlock_irqrestore(&to->lock, flags);
 }
 
-void aq_listener_received(struct aq_listener *l, struct sock *sk)
+void aq_queue_received(struct aq_listener *l, struct sock *sk)
 {
 	aq_claim(l);
-	aq_listener_dequeue(l, sk);
+	aq_queue_dequeue(l, sk);
 }
 
 /* A probed call that may have dropped has returned. */
-void aq_listener_drops(struct aq_listener *l, struct sock *sk, u32 delta,
-		       enum aq_drop_cause cause)
+void aq_queue_drops(struct aq_listener *l, struct sock *sk, u32 delta,
+		    enum aq_drop_cause cause)
 {
 	u32 kernel_drops = aq_sk_drops(sk);
 	unsigned long flags;
@@ -472,7 +481,7 @@ void aq_listener_drops(struct aq_listener *l, struct sock *sk, u32 delta,
 	aq_unlock_log_drop(l, flags, log);
 }
 
-void aq_listener_ack_overflow(struct aq_listener *l, struct sock *sk)
+void aq_queue_ack_overflow(struct aq_listener *l, struct sock *sk)
 {
 	unsigned long flags;
 	bool log;
@@ -484,7 +493,7 @@ void aq_listener_ack_overflow(struct aq_listener *l, struct sock *sk)
 	aq_unlock_log_drop(l, flags, log);
 }
 
-void aq_listener_refused(struct aq_listener *l)
+void aq_queue_refused(struct aq_listener *l)
 {
 	unsigned long flags;
 	bool log;
@@ -495,7 +504,7 @@ void aq_listener_refused(struct aq_listener *l)
 	aq_unlock_log_drop(l, flags, log);
 }
 
-void aq_listener_waited(struct aq_listener *l)
+void aq_queue_waited(struct aq_listener *l)
 {
 	unsigned long flags;
 

@@ -55,6 +55,12 @@ void aq_queue_sync(struct aq_listener *l, struct sock *sk, u64 now);
  * listener's first drop, after the unlock (see aq_event_log_drop()).
  */
 bool aq_queue_drops_seen(struct aq_listener *l, u32 kernel_drops, u64 now);
+/*
+ * Under l->lock: the drops the listener has with the kernel's counter read
+ * now, for a reader; changes nothing (the events and the periodic look
+ * count them).
+ */
+u64 aq_queue_drops_now(const struct aq_listener *l, u32 kernel_drops);
 /* Zeroes what was counted; what is queued now stays queued and timed. */
 void aq_queue_reset(struct aq_listener *l);
 /* Resyncs done since the last reset, over all listeners. */
@@ -62,46 +68,47 @@ long aq_queue_resyncs(void);
 void aq_queue_reset_resyncs(void);
 
 /* From the probes, with sk the listener's live socket. */
-void aq_listener_syn(struct aq_listener *l, struct sock *sk);
+/* A connection request reached the listener: a SYN, or a unix connect. */
+void aq_queue_request(struct aq_listener *l, struct sock *sk);
 /*
  * @synack_ns: when the handshake began (the first SYN-ACK, on the clock of
  * ktime_get_ns()), or 0 when unknown (syncookies, TFO, unix).
  */
-void aq_listener_enqueue(struct aq_listener *l, struct sock *sk,
-			 u64 synack_ns);
-void aq_listener_dequeue(struct aq_listener *l, struct sock *sk);
+void aq_queue_enqueue(struct aq_listener *l, struct sock *sk,
+		      u64 synack_ns);
+void aq_queue_dequeue(struct aq_listener *l, struct sock *sk);
 /*
  * inet_csk_listen_stop() of @from_sk took the head of its queue and
  * reuseport chose @to_sk to queue it: the connection moves, with its
  * enqueue time, from @from to @to (either NULL where not tracked).
  */
-void aq_listener_migrate(struct aq_listener *from, struct sock *from_sk,
-			 struct aq_listener *to, struct sock *to_sk);
-void aq_listener_drops(struct aq_listener *l, struct sock *sk, u32 delta,
-		       enum aq_drop_cause cause);
+void aq_queue_migrate(struct aq_listener *from, struct sock *from_sk,
+		      struct aq_listener *to, struct sock *to_sk);
+void aq_queue_drops(struct aq_listener *l, struct sock *sk, u32 delta,
+		    enum aq_drop_cause cause);
 /*
  * A final ACK found the accept queue full, which the kernel is about to
  * drop (counted before its sk_drops moves).
  */
-void aq_listener_ack_overflow(struct aq_listener *l, struct sock *sk);
-void aq_listener_syn_done(struct aq_listener *l,
-			  const struct aq_syn_outcome *outcome);
-void aq_listener_synack_retrans(struct aq_listener *l);
+void aq_queue_ack_overflow(struct aq_listener *l, struct sock *sk);
+void aq_queue_syn_done(struct aq_listener *l,
+		       const struct aq_syn_outcome *outcome);
+void aq_queue_synack_retrans(struct aq_listener *l);
 /*
  * A datagram arrived at a tracked UDP socket, which then held @seen_len
  * datagrams and @seen_bytes of receive memory; @err is what
  * __udp_enqueue_schedule_skb() returned (0: queued).
  */
-void aq_listener_datagram(struct aq_listener *l, struct sock *sk,
-			  u32 seen_len, u32 seen_bytes, int err);
+void aq_queue_datagram(struct aq_listener *l, struct sock *sk,
+		       u32 seen_len, u32 seen_bytes, int err);
 /*
  * A UDP socket's reader took a datagram; the first names the socket's
  * process, for a socket found by its first datagram.
  */
-void aq_listener_received(struct aq_listener *l, struct sock *sk);
+void aq_queue_received(struct aq_listener *l, struct sock *sk);
 /* Unix listeners: a connect refused with EAGAIN, or one that slept. */
-void aq_listener_refused(struct aq_listener *l);
-void aq_listener_waited(struct aq_listener *l);
+void aq_queue_refused(struct aq_listener *l);
+void aq_queue_waited(struct aq_listener *l);
 
 /*
  * Under l->lock: the queue-length integral up to @now, in connection-

@@ -150,7 +150,7 @@ void aq_watch_tick(struct aq_listener *l, u64 now)
 
 void aq_watch_update_mark(struct aq_listener *l)
 {
-	if (aq_listener_busy(l)) {
+	if (aq_watch_busy(l)) {
 		if (!l->watched)
 			aq_table_watch(l);
 		return;

@@ -43,7 +43,7 @@ void aq_watch_opened(struct aq_listener *l);
 void aq_watch_closed(struct aq_listener *l);
 
 /* The listener has a queue, a burst of drops or a stall; under l->lock. */
-static inline bool aq_listener_busy(const struct aq_listener *l)
+static inline bool aq_watch_busy(const struct aq_listener *l)
 {
 	return l->qlen || l->burst_drops || l->stalled;
 }

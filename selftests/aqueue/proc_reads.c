@@ -21,11 +21,16 @@
  */
 #include <ctype.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/sock_diag.h>
 #include <pthread.h>
 #include <sys/prctl.h>
 
 #include "kselftest_harness.h"
 
+#include "aq_clock.h"
+#include "aq_ctl.h"
+#include "aq_events.h"
 #include "aq_file.h"
 #include "aq_fill.h"
 #include "aq_fixture.h"
@@ -692,6 +697,113 @@ TEST_F_TIMEOUT(reads, many_readers_at_once, 300)
 	if (!self->c.module)
 		return;
 	aq_in_netns(_metadata, many_in_netns, NULL);
+}
+
+/* The periodic look's sweep of every listener, idle ones included. */
+#define SWEEP_NS	(10 * 1000000000LL)
+/* How long after the sweep began its event may come: a guard, generous. */
+#define SWEEP_SLACK_NS	(2 * 1000000000LL)
+
+static int64_t udp_drops(struct __test_metadata *_metadata, int fd)
+{
+	uint32_t mem[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mem);
+
+	EXPECT_EQ(0, getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len));
+	return mem[SK_MEMINFO_DROPS];
+}
+
+/*
+ * A read of /proc/aqueue changes nothing. A socket filter that drops every
+ * datagram does so before the UDP enqueue the probes watch, so only the
+ * socket's drop counter knows. A read shows that count at once (the
+ * kernel's SO_MEMINFO is the oracle), but the event of the drop comes from
+ * the periodic look's sweep of every listener, never from a read. The
+ * sweep's moment is learnt from a first such drop, whose event only the
+ * sweep can send.
+ */
+static void reads_change_nothing_in_netns(struct __test_metadata *_metadata,
+					  void *arg)
+{
+	struct sock_filter drop_all = BPF_STMT(BPF_RET | BPF_K, 0);
+	struct sock_fprog prog = { .len = 1, .filter = &drop_all };
+	int64_t id, t_sweep, r0, r1, deadline;
+	int srv, cli, first, second, i;
+	union aq_addr a;
+	struct aq_evr ev;
+	struct aq_snap s;
+	char cmd[64], c = 'x';
+
+	srv = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	cli = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, srv);
+	ASSERT_LE(0, cli);
+	ASSERT_EQ(0, aq_addr(&a, "127.0.0.1", 0));
+	ASSERT_EQ(0, bind(srv, &a.sa, aq_addr_len(&a)));
+	ASSERT_EQ(0, aq_addr(&a, "127.0.0.1", aq_port_of(srv)));
+	/* A burst ends at the next look, which then leaves the row alone. */
+	snprintf(cmd, sizeof(cmd), "burst_gap_ms 1\nudp_ports %u\n",
+		 aq_port_of(srv));
+	ASSERT_EQ(0, aq_ctl(cmd));
+	ASSERT_EQ(0, aq_evr_open(&ev));
+
+	/* A datagram that arrives makes the row. */
+	ASSERT_EQ(1, sendto(cli, &c, 1, 0, &a.sa, aq_addr_len(&a)));
+	ASSERT_EQ(1, recv(srv, &c, 1, 0));
+	aq_snapshot(_metadata, &s);
+	id = aq_row_of(_metadata, &s, srv)->id;
+	aq_snap_free(&s);
+	ASSERT_EQ(0, setsockopt(srv, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+				sizeof(prog)));
+
+	/* The first unseen drop: its event tells when the sweep ran. */
+	ASSERT_EQ(1, sendto(cli, &c, 1, 0, &a.sa, aq_addr_len(&a)));
+	ASSERT_EQ(1, udp_drops(_metadata, srv));
+	first = aq_evr_wait(_metadata, &ev, "overflow", id,
+			    (SWEEP_NS + SWEEP_SLACK_NS) / 1000000);
+	ASSERT_LE(0, first) TH_LOG("no sweep reported the first drop");
+	t_sweep = ev.ev[first].ts_ns;
+	ASSERT_LE(0, aq_evr_wait(_metadata, &ev, "overflow_end", id,
+				 AQ_WAIT_MS));
+
+	/* The second, and reads right after it. */
+	ASSERT_EQ(1, sendto(cli, &c, 1, 0, &a.sa, aq_addr_len(&a)));
+	ASSERT_EQ(2, udp_drops(_metadata, srv));
+	r0 = aq_now_ns();
+	for (i = 0; i < 3; i++) {
+		aq_snapshot(_metadata, &s);
+		EXPECT_EQ(2, aq_row_of(_metadata, &s, srv)->drops);
+		aq_snap_free(&s);
+	}
+	aq_evr_drain(_metadata, &ev);
+	r1 = aq_now_ns();
+	if (r1 >= t_sweep + SWEEP_NS - SWEEP_SLACK_NS) {
+		aq_evr_close(&ev);
+		SKIP(return, "the reads ended %.1f s after the sweep, too close to the next one to tell them apart",
+		     (r1 - t_sweep) / 1e9);
+	}
+	second = aq_evr_find(&ev, first + 1, "overflow", id);
+	EXPECT_EQ(-1, second)
+		TH_LOG("a read sent the drop's event (%.3f s after the reads began)",
+		       (ev.ev[second].ts_ns - r0) / 1e9);
+
+	/* The next sweep reports it (the wait is a guard only). */
+	for (deadline = aq_now_ns() + SWEEP_NS + SWEEP_SLACK_NS;
+	     second < 0 && aq_now_ns() < deadline;) {
+		aq_sleep_ns(100 * 1000000LL);
+		aq_evr_drain(_metadata, &ev);
+		second = aq_evr_find(&ev, first + 1, "overflow", id);
+	}
+	ASSERT_LE(0, second) TH_LOG("no sweep reported the second drop");
+	EXPECT_LE(t_sweep + SWEEP_NS, ev.ev[second].ts_ns);
+	aq_evr_close(&ev);
+	close(cli);
+	close(srv);
+}
+
+TEST_F_TIMEOUT(reads, a_read_changes_nothing, 120)
+{
+	aq_in_netns(_metadata, reads_change_nothing_in_netns, NULL);
 }
 
 AQ_TEST_HARNESS_MAIN
