@@ -102,8 +102,8 @@ void aq_event_emit(struct aq_listener *l, enum aq_event_type type, u64 now,
 	ev->b = b;
 	ev->id = l->id;
 	ev->netns = l->netns;
-	ev->qlen = l->qlen;
-	ev->backlog = l->backlog;
+	ev->qlen = l->q.qlen;
+	ev->backlog = l->q.backlog;
 	ev->pid = l->pid;
 	memcpy(ev->comm, l->comm, sizeof(ev->comm));
 	ev->proto = aq_text_proto(l);
@@ -323,8 +323,8 @@ void aq_event_log_drop(struct aq_listener *l)
 
 	raw_spin_lock_irqsave(&l->lock, flags);
 	pid = l->pid;
-	qlen = l->qlen;
-	backlog = l->backlog;
+	qlen = l->q.qlen;
+	backlog = l->q.backlog;
 	raw_spin_unlock_irqrestore(&l->lock, flags);
 	aq_text_local(local, sizeof(local), l);
 	pr_info_ratelimited("listener %u %s %s (pid %d) dropped; queue %u, backlog %u\n",

@@ -44,7 +44,7 @@ static struct aq_listener *aq_listener_create(struct sock *sk, u32 queued,
 
 	/* A listener found with a queue already: the watch looks at it. */
 	raw_spin_lock_irqsave(&l->lock, flags);
-	if (aq_watch_busy(l) && !l->watched)
+	if (aq_watch_busy(l, l->q.qlen) && !l->watched)
 		aq_table_watch(l);
 	raw_spin_unlock_irqrestore(&l->lock, flags);
 
@@ -98,7 +98,7 @@ void aq_listener_listen(struct sock *sk)
 		return;
 	owner = get_task_pid(current, PIDTYPE_TGID);
 	raw_spin_lock_irqsave(&l->lock, flags);
-	l->backlog = aq_kernel_backlog(sk);
+	aq_queue_set_backlog(l, aq_kernel_backlog(sk));
 	old = aq_table_set_owner(l, owner);
 	if (created)
 		aq_watch_opened(l);
@@ -119,11 +119,11 @@ static void aq_listener_retire(struct aq_listener *l, struct sock *sk)
 
 	raw_spin_lock_irqsave(&l->lock, flags);
 	aq_queue_sync(l, sk, ktime_get_ns());
-	enqueued = l->enqueued;
-	accepted = l->accepted;
-	drained = l->qlen;
-	migrated = l->migrated_out;
-	drops = l->drops;
+	enqueued = l->q.enqueued;
+	accepted = l->q.accepted;
+	drained = l->q.qlen;
+	migrated = l->q.migrated_out;
+	drops = l->q.drops;
 	raw_spin_unlock_irqrestore(&l->lock, flags);
 
 	if (!aq_table_unlink(l))
@@ -184,8 +184,7 @@ static bool aq_listener_refresh(struct aq_listener *l)
 	drops = aq_sk_drops(sk);
 	backlog = aq_kernel_backlog(sk);
 	raw_spin_lock_irqsave(&l->lock, flags);
-	log = aq_queue_drops_seen(l, drops, 0);
-	l->backlog = backlog;
+	log = aq_queue_catch_up(l, drops, backlog);
 	raw_spin_unlock_irqrestore(&l->lock, flags);
 	if (log)
 		aq_event_log_drop(l);
@@ -247,7 +246,7 @@ static bool aq_listener_peek(const struct aq_listener *l,
 static u64 aq_drops_shown(const struct aq_listener *l,
 			  const struct aq_sock_now *now)
 {
-	return now->read ? aq_queue_drops_now(l, now->drops) : l->drops;
+	return now->read ? aq_queue_drops_now(l, now->drops) : l->q.drops;
 }
 
 bool aq_listener_read_row(struct aq_listener *l, const struct aq_viewer *v,
@@ -260,14 +259,14 @@ bool aq_listener_read_row(struct aq_listener *l, const struct aq_viewer *v,
 		return false;
 	raw_spin_lock_irqsave(&l->lock, flags);
 	aq_owner_for(l, v, row);
-	row->backlog = sock_now.read ? sock_now.backlog : l->backlog;
-	row->qlen = l->qlen;
-	row->qpeak = l->qpeak;
-	row->enqueued = l->enqueued;
-	row->accepted = l->accepted;
+	row->backlog = sock_now.read ? sock_now.backlog : l->q.backlog;
+	row->qlen = l->q.qlen;
+	row->qpeak = l->q.qpeak;
+	row->enqueued = l->q.enqueued;
+	row->accepted = l->q.accepted;
 	row->drops = aq_drops_shown(l, &sock_now);
-	row->wait_max_ns = l->wait_max_ns;
-	memcpy(row->wait_hist, l->wait_hist, sizeof(row->wait_hist));
+	row->wait_max_ns = l->q.wait_max_ns;
+	memcpy(row->wait_hist, l->q.wait_hist, sizeof(row->wait_hist));
 	raw_spin_unlock_irqrestore(&l->lock, flags);
 	return true;
 }
@@ -276,6 +275,7 @@ bool aq_listener_read_detail(struct aq_listener *l, struct aq_detail *d)
 {
 	u64 now = ktime_get_ns(), known_drops, drops;
 	struct aq_sock_now sock_now;
+	struct aq_queue_now qn;
 	unsigned long flags;
 
 	if (!aq_listener_peek(l, &sock_now))
@@ -292,28 +292,29 @@ bool aq_listener_read_detail(struct aq_listener *l, struct aq_detail *d)
 	raw_spin_lock_irqsave(&l->lock, flags);
 	d->qlen_area_ns = aq_queue_qlen_area(l, now);
 	drops = aq_drops_shown(l, &sock_now);
-	known_drops = l->drops_syn_acceptq + l->drops_ack_acceptq;
-	d->drops_syn_acceptq = l->drops_syn_acceptq;
-	d->drops_ack_acceptq = l->drops_ack_acceptq;
+	known_drops = l->q.drops_syn_acceptq + l->q.drops_ack_acceptq;
+	d->drops_syn_acceptq = l->q.drops_syn_acceptq;
+	d->drops_ack_acceptq = l->q.drops_ack_acceptq;
 	d->drops_other = drops > known_drops ? drops - known_drops : 0;
-	d->migrated_in = l->migrated_in;
-	d->migrated_out = l->migrated_out;
-	d->untimed = l->untimed;
-	d->resynced = l->resynced;
-	d->observed_ns = now > l->start_ns ? now - l->start_ns : 0;
-	d->wait_sum_ns = l->wait_sum_ns;
-	d->waited = l->waited;
-	aq_watch_read(l, now, &d->live);
-	memcpy(d->qlen_hist, l->qlen_hist, sizeof(d->qlen_hist));
-	memcpy(d->wait_hist, l->wait_hist, sizeof(d->wait_hist));
+	d->migrated_in = l->q.migrated_in;
+	d->migrated_out = l->q.migrated_out;
+	d->untimed = l->q.untimed;
+	d->resynced = l->q.resynced;
+	d->observed_ns = now > l->q.start_ns ? now - l->q.start_ns : 0;
+	d->wait_sum_ns = l->q.wait_sum_ns;
+	d->waited = l->q.waited;
+	aq_queue_now(l, now, &qn);
+	aq_watch_read(l, now, &qn, &d->live);
+	memcpy(d->qlen_hist, l->q.qlen_hist, sizeof(d->qlen_hist));
+	memcpy(d->wait_hist, l->q.wait_hist, sizeof(d->wait_hist));
 	if (aq_is_udp(l)) {
-		if (l->udp)
-			d->udp = *l->udp;
+		if (l->q.udp)
+			d->udp = *l->q.udp;
 		else
 			memset(&d->udp, 0, sizeof(d->udp));
 	} else if (l->family != AF_UNIX) {
-		if (l->syn)
-			d->syn = *l->syn;
+		if (l->q.syn)
+			d->syn = *l->q.syn;
 		else
 			memset(&d->syn, 0, sizeof(d->syn));
 	}
@@ -332,8 +333,10 @@ void aq_listeners_get_closed(struct aq_closed *closed)
 
 void aq_listeners_watch(bool all)
 {
+	struct aq_queue_now qn;
 	struct aq_listener *l;
 	unsigned long index, flags;
+	u64 now;
 
 	aq_table_sync();
 	rcu_read_lock();
@@ -341,8 +344,10 @@ void aq_listeners_watch(bool all)
 		if (!aq_listener_refresh(l))
 			continue;
 		raw_spin_lock_irqsave(&l->lock, flags);
-		aq_watch_tick(l, ktime_get_ns());
-		aq_watch_update_mark(l);
+		now = ktime_get_ns();
+		aq_queue_now(l, now, &qn);
+		aq_watch_tick(l, now, &qn);
+		aq_watch_update_mark(l, qn.qlen);
 		raw_spin_unlock_irqrestore(&l->lock, flags);
 	}
 	rcu_read_unlock();

@@ -45,31 +45,32 @@ static unsigned int aq_wait_bucket(u64 ns)
  */
 static struct aq_syn *aq_syn_get(struct aq_listener *l)
 {
-	if (unlikely(!l->syn))
-		l->syn = aq_table_syn_alloc();
-	return l->syn;
+	if (unlikely(!l->q.syn))
+		l->q.syn = aq_table_syn_alloc();
+	return l->q.syn;
 }
 
 static struct aq_udp *aq_udp_get(struct aq_listener *l)
 {
-	if (unlikely(!l->udp))
-		l->udp = aq_table_udp_alloc();
-	return l->udp;
+	if (unlikely(!l->q.udp))
+		l->q.udp = aq_table_udp_alloc();
+	return l->q.udp;
 }
 
 void aq_queue_init(struct aq_listener *l, struct sock *sk, u32 queued,
 		   u64 now)
 {
-	l->backlog = aq_kernel_backlog(sk);
-	l->qlen = aq_kernel_qlen(sk) + queued;
-	l->untimed_head = l->qlen;
-	l->enqueued = l->qlen;
-	l->qpeak = l->qlen;
-	l->drops_base = aq_sk_drops(sk);
-	l->epoch = atomic_read(&aq_epoch);
-	l->miss_epoch = atomic_read(&aq_miss_epoch);
-	l->start_ns = now;
-	l->qlen_since_ns = now;
+	l->q.backlog = aq_kernel_backlog(sk);
+	l->q.qlen = aq_kernel_qlen(sk) + queued;
+	l->q.untimed_head = l->q.qlen;
+	l->q.enqueued = l->q.qlen;
+	l->q.qpeak = l->q.qlen;
+	l->q.drops_base = aq_sk_drops(sk);
+	l->q.epoch = atomic_read(&aq_epoch);
+	l->q.miss_epoch = atomic_read(&aq_miss_epoch);
+	l->q.start_ns = now;
+	l->q.qlen_since_ns = now;
+	l->q.untimed_since_ns = now;
 }
 
 /*
@@ -87,25 +88,52 @@ static void aq_unlock_log_drop(struct aq_listener *l, unsigned long flags,
 
 u64 aq_queue_qlen_area(const struct aq_listener *l, u64 now)
 {
-	if (now <= l->qlen_since_ns)
-		return l->qlen_area_ns;
-	return aq_add_product_sat(l->qlen_area_ns, l->qlen,
-				  now - l->qlen_since_ns);
+	if (now <= l->q.qlen_since_ns)
+		return l->q.qlen_area_ns;
+	return aq_add_product_sat(l->q.qlen_area_ns, l->q.qlen,
+				  now - l->q.qlen_since_ns);
+}
+
+/*
+ * When the head of the queue was queued. A head without an enqueue time
+ * (queued before tracking began or before a resync) was queued by the time
+ * tracking (re)started: the age is then a lower bound. One that came when
+ * the ring of times could not grow gets the time the first such
+ * connection came.
+ */
+static u64 aq_hol_age(const struct aq_listener *l, u64 now)
+{
+	if (!l->q.qlen)
+		return 0;
+	if (l->q.untimed_head)
+		return aq_sub_sat(now, l->q.untimed_since_ns);
+	if (l->q.ring_count)
+		return aq_sub_sat(now, aq_ring_since(l->q.ring[l->q.ring_head]));
+	if (l->q.untimed_tail)
+		return aq_sub_sat(now, l->q.tail_since_ns);
+	return 0;
+}
+
+void aq_queue_now(const struct aq_listener *l, u64 now,
+		  struct aq_queue_now *qn)
+{
+	qn->qlen = l->q.qlen;
+	qn->hol_age_ns = aq_hol_age(l, now);
 }
 
 /* Accumulates the queue-length integral up to @now; under l->lock. */
 static void aq_qlen_advance(struct aq_listener *l, u64 now)
 {
-	l->qlen_area_ns = aq_queue_qlen_area(l, now);
-	l->qlen_since_ns = now;
+	l->q.qlen_area_ns = aq_queue_qlen_area(l, now);
+	l->q.qlen_since_ns = now;
 }
 
 static void aq_qlen_set(struct aq_listener *l, u32 qlen, u64 now)
 {
 	aq_qlen_advance(l, now);
-	l->qlen = qlen;
-	if (qlen > l->qpeak)
-		l->qpeak = qlen;
+	l->q.qlen = qlen;
+	if (qlen > l->q.qpeak)
+		l->q.qpeak = qlen;
 	if (qlen && !l->watched)
 		aq_table_watch(l);
 }
@@ -127,32 +155,32 @@ static void aq_sync(struct aq_listener *l, struct sock *sk, u32 pending,
 	u32 miss_epoch = atomic_read(&aq_miss_epoch);
 	u32 kernel_qlen;
 
-	if (likely(l->epoch == epoch && l->miss_epoch == miss_epoch))
+	if (likely(l->q.epoch == epoch && l->q.miss_epoch == miss_epoch))
 		return;
 	kernel_qlen = aq_kernel_qlen(sk) + pending;
-	l->miss_epoch = miss_epoch;
-	if (l->epoch == epoch && kernel_qlen == l->qlen)
+	l->q.miss_epoch = miss_epoch;
+	if (l->q.epoch == epoch && kernel_qlen == l->q.qlen)
 		return;
-	l->epoch = epoch;
+	l->q.epoch = epoch;
 	if (!now)
 		now = ktime_get_ns();
-	if (kernel_qlen > l->qlen) {
-		l->enqueued += kernel_qlen - l->qlen;
+	if (kernel_qlen > l->q.qlen) {
+		l->q.enqueued += kernel_qlen - l->q.qlen;
 	} else {
-		l->accepted += l->qlen - kernel_qlen;
-		l->untimed += l->qlen - kernel_qlen;
+		l->q.accepted += l->q.qlen - kernel_qlen;
+		l->q.untimed += l->q.qlen - kernel_qlen;
 	}
 	aq_qlen_set(l, kernel_qlen, now);
-	l->untimed_head = kernel_qlen;
-	l->untimed_since_ns = now;
-	l->untimed_tail = 0;
-	l->ring_head = 0;
-	l->ring_count = 0;
+	l->q.untimed_head = kernel_qlen;
+	l->q.untimed_since_ns = now;
+	l->q.untimed_tail = 0;
+	l->q.ring_head = 0;
+	l->q.ring_count = 0;
 	if (aq_is_udp(l)) {
-		l->enqueued += l->received_early;
-		l->received_early = 0;
+		l->q.enqueued += l->q.received_early;
+		l->q.received_early = 0;
 	}
-	l->resynced++;
+	l->q.resynced++;
 	atomic_long_inc(&aq_resyncs);
 }
 
@@ -190,29 +218,35 @@ void aq_queue_reset_resyncs(void)
  */
 static bool aq_drops_seen(struct aq_listener *l, u32 kernel_drops, u64 now)
 {
-	u32 seen = kernel_drops - l->drops_base;
+	u32 seen = kernel_drops - l->q.drops_base;
 	bool log = false;
 
-	if ((s32)(seen - (u32)l->drops) > 0) {
-		log = aq_watch_dropped(l, (u32)(seen - (u32)l->drops),
+	if ((s32)(seen - (u32)l->q.drops) > 0) {
+		log = aq_watch_dropped(l, (u32)(seen - (u32)l->q.drops),
 				       now ?: ktime_get_ns());
-		l->drops += (u32)(seen - (u32)l->drops);
+		l->q.drops += (u32)(seen - (u32)l->q.drops);
 	}
 	return log;
 }
 
-bool aq_queue_drops_seen(struct aq_listener *l, u32 kernel_drops, u64 now)
+bool aq_queue_catch_up(struct aq_listener *l, u32 kernel_drops, u32 backlog)
 {
-	return aq_drops_seen(l, kernel_drops, now);
+	l->q.backlog = backlog;
+	return aq_drops_seen(l, kernel_drops, 0);
+}
+
+void aq_queue_set_backlog(struct aq_listener *l, u32 backlog)
+{
+	l->q.backlog = backlog;
 }
 
 u64 aq_queue_drops_now(const struct aq_listener *l, u32 kernel_drops)
 {
-	u32 seen = kernel_drops - l->drops_base;
+	u32 seen = kernel_drops - l->q.drops_base;
 
-	if ((s32)(seen - (u32)l->drops) > 0)
-		return l->drops + (u32)(seen - (u32)l->drops);
-	return l->drops;
+	if ((s32)(seen - (u32)l->q.drops) > 0)
+		return l->q.drops + (u32)(seen - (u32)l->q.drops);
+	return l->q.drops;
 }
 
 void aq_queue_request(struct aq_listener *l, struct sock *sk)
@@ -227,8 +261,8 @@ void aq_queue_request(struct aq_listener *l, struct sock *sk)
 	/* A SYN changes no queue: the clock is read only for a drop. */
 	raw_spin_lock_irqsave(&l->lock, flags);
 	aq_sync(l, sk, 0, 0);
-	l->backlog = aq_kernel_backlog(sk);
-	l->qlen_hist[aq_qlen_bucket(kernel_qlen)]++;
+	l->q.backlog = aq_kernel_backlog(sk);
+	l->q.qlen_hist[aq_qlen_bucket(kernel_qlen)]++;
 	/* Unix listeners count their refused connects instead. */
 	if (l->family != AF_UNIX) {
 		log = aq_drops_seen(l, kernel_drops, 0);
@@ -273,16 +307,16 @@ void aq_queue_synack_retrans(struct aq_listener *l)
  */
 static void aq_enqueue_locked(struct aq_listener *l, u64 since, u64 now)
 {
-	aq_qlen_set(l, l->qlen + 1, now);
-	l->enqueued++;
-	if (!l->untimed_tail && aq_table_ring_room(l)) {
-		l->ring[(l->ring_head + l->ring_count) & (l->ring_cap - 1)] =
+	aq_qlen_set(l, l->q.qlen + 1, now);
+	l->q.enqueued++;
+	if (!l->q.untimed_tail && aq_table_ring_room(l)) {
+		l->q.ring[(l->q.ring_head + l->q.ring_count) & (l->q.ring_cap - 1)] =
 			since;
-		l->ring_count++;
+		l->q.ring_count++;
 	} else {
-		if (!l->untimed_tail)
-			l->tail_since_ns = aq_ring_since(since);
-		l->untimed_tail++;
+		if (!l->q.untimed_tail)
+			l->q.tail_since_ns = aq_ring_since(since);
+		l->q.untimed_tail++;
 	}
 }
 
@@ -295,21 +329,21 @@ static u64 aq_dequeue_locked(struct aq_listener *l, u64 now)
 {
 	u64 since;
 
-	if (!l->qlen)
+	if (!l->q.qlen)
 		return AQ_RING_UNTIMED;
-	aq_qlen_set(l, l->qlen - 1, now);
-	if (l->untimed_head) {
-		l->untimed_head--;
-		return AQ_RING_UNTIMED | l->untimed_since_ns;
+	aq_qlen_set(l, l->q.qlen - 1, now);
+	if (l->q.untimed_head) {
+		l->q.untimed_head--;
+		return AQ_RING_UNTIMED | l->q.untimed_since_ns;
 	}
-	if (l->ring_count) {
-		since = l->ring[l->ring_head];
-		l->ring_head = (l->ring_head + 1) & (l->ring_cap - 1);
-		l->ring_count--;
+	if (l->q.ring_count) {
+		since = l->q.ring[l->q.ring_head];
+		l->q.ring_head = (l->q.ring_head + 1) & (l->q.ring_cap - 1);
+		l->q.ring_count--;
 		return since;
 	}
-	l->untimed_tail--;
-	return AQ_RING_UNTIMED | l->tail_since_ns;
+	l->q.untimed_tail--;
+	return AQ_RING_UNTIMED | l->q.tail_since_ns;
 }
 
 void aq_queue_enqueue(struct aq_listener *l, struct sock *sk,
@@ -349,15 +383,15 @@ void aq_queue_datagram(struct aq_listener *l, struct sock *sk,
 	raw_spin_lock_irqsave(&l->lock, flags);
 	now = ktime_get_ns();
 	aq_sync(l, sk, 0, now);
-	l->backlog = aq_kernel_backlog(sk);
-	l->qlen_hist[aq_qlen_bucket(seen_len)]++;
+	l->q.backlog = aq_kernel_backlog(sk);
+	l->q.qlen_hist[aq_qlen_bucket(seen_len)]++;
 	udp = aq_udp_get(l);
 	if (udp)
 		udp->qbytes_hist[aq_qlen_bucket(seen_bytes)]++;
 	if (!err) {
-		if (l->received_early) {
-			l->received_early--;
-			l->enqueued++;
+		if (l->q.received_early) {
+			l->q.received_early--;
+			l->q.enqueued++;
 		} else {
 			aq_enqueue_locked(l, now, now);
 		}
@@ -391,12 +425,12 @@ static void aq_claim(struct aq_listener *l)
 /* A wait that ended at @now, of a connection queued at @since. */
 static void aq_wait_count(struct aq_listener *l, u64 since, u64 now)
 {
-	u64 wait = now > since ? now - since : 0;
+	u64 wait = aq_sub_sat(now, since);
 
-	l->wait_hist[aq_wait_bucket(wait)]++;
-	l->wait_sum_ns += wait;
-	if (wait > l->wait_max_ns)
-		l->wait_max_ns = wait;
+	l->q.wait_hist[aq_wait_bucket(wait)]++;
+	l->q.wait_sum_ns += wait;
+	if (wait > l->q.wait_max_ns)
+		l->q.wait_max_ns = wait;
 }
 
 void aq_queue_dequeue(struct aq_listener *l, struct sock *sk)
@@ -408,20 +442,20 @@ void aq_queue_dequeue(struct aq_listener *l, struct sock *sk)
 	now = ktime_get_ns();
 	/* The kernel has already taken the one counted here. */
 	aq_sync(l, sk, 1, now);
-	if (!l->qlen) {
-		l->accepted++;
-		l->untimed++;
+	if (!l->q.qlen) {
+		l->q.accepted++;
+		l->q.untimed++;
 		if (aq_is_udp(l))
-			l->received_early++;
+			l->q.received_early++;
 		else
 			/* An enqueue was missed: count the pair untimed. */
-			l->enqueued++;
+			l->q.enqueued++;
 		goto out;
 	}
 	since = aq_dequeue_locked(l, now);
-	l->accepted++;
+	l->q.accepted++;
 	if (since & AQ_RING_UNTIMED)
-		l->untimed++;
+		l->q.untimed++;
 	else
 		aq_wait_count(l, since, now);
 out:
@@ -439,11 +473,11 @@ void aq_queue_migrate(struct aq_listener *from, struct sock *from_sk,
 		raw_spin_lock_irqsave(&from->lock, flags);
 		/* The kernel took it off the queue before choosing @to_sk. */
 		aq_sync(from, from_sk, 1, now);
-		if (!from->qlen)
+		if (!from->q.qlen)
 			/* An enqueue was missed: count it, untimed. */
-			from->enqueued++;
+			from->q.enqueued++;
 		since = aq_dequeue_locked(from, now);
-		from->migrated_out++;
+		from->q.migrated_out++;
 		raw_spin_unlock_irqrestore(&from->lock, flags);
 	}
 	if (!to)
@@ -454,7 +488,7 @@ void aq_queue_migrate(struct aq_listener *from, struct sock *from_sk,
 	/* The kernel queues it at the tail right after the probe. */
 	aq_sync(to, to_sk, 0, now);
 	aq_enqueue_locked(to, since, now);
-	to->migrated_in++;
+	to->q.migrated_in++;
 	raw_spin_unlock_irqrestore(&to->lock, flags);
 }
 
@@ -476,7 +510,7 @@ void aq_queue_drops(struct aq_listener *l, struct sock *sk, u32 delta,
 	log = aq_drops_seen(l, kernel_drops, 0);
 	if (delta) {
 		if (cause == AQ_DROP_SYN_ACCEPTQ_FULL)
-			l->drops_syn_acceptq++;
+			l->q.drops_syn_acceptq++;
 	}
 	aq_unlock_log_drop(l, flags, log);
 }
@@ -489,7 +523,7 @@ void aq_queue_ack_overflow(struct aq_listener *l, struct sock *sk)
 	raw_spin_lock_irqsave(&l->lock, flags);
 	/* sk_drops as it is about to be: the kernel's count catches up. */
 	log = aq_drops_seen(l, aq_sk_drops(sk) + 1, 0);
-	l->drops_ack_acceptq++;
+	l->q.drops_ack_acceptq++;
 	aq_unlock_log_drop(l, flags, log);
 }
 
@@ -500,7 +534,7 @@ void aq_queue_refused(struct aq_listener *l)
 
 	raw_spin_lock_irqsave(&l->lock, flags);
 	log = aq_watch_dropped(l, 1, ktime_get_ns());
-	l->drops++;
+	l->q.drops++;
 	aq_unlock_log_drop(l, flags, log);
 }
 
@@ -509,7 +543,7 @@ void aq_queue_waited(struct aq_listener *l)
 	unsigned long flags;
 
 	raw_spin_lock_irqsave(&l->lock, flags);
-	l->waited++;
+	l->q.waited++;
 	raw_spin_unlock_irqrestore(&l->lock, flags);
 }
 
@@ -520,31 +554,31 @@ void aq_queue_reset(struct aq_listener *l)
 
 	raw_spin_lock_irqsave(&l->lock, flags);
 	now = ktime_get_ns();
-	l->drops_base += (u32)l->drops;
-	l->drops = 0;
-	l->drops_syn_acceptq = 0;
-	l->drops_ack_acceptq = 0;
-	l->waited = 0;
-	l->enqueued = l->qlen;
-	l->accepted = 0;
-	l->migrated_in = 0;
-	l->migrated_out = 0;
-	l->qpeak = l->qlen;
-	l->untimed = 0;
-	l->resynced = 0;
-	l->start_ns = now;
-	l->qlen_since_ns = now;
-	l->qlen_area_ns = 0;
-	l->wait_sum_ns = 0;
-	l->wait_max_ns = 0;
-	memset(l->qlen_hist, 0, sizeof(l->qlen_hist));
-	memset(l->wait_hist, 0, sizeof(l->wait_hist));
+	l->q.drops_base += (u32)l->q.drops;
+	l->q.drops = 0;
+	l->q.drops_syn_acceptq = 0;
+	l->q.drops_ack_acceptq = 0;
+	l->q.waited = 0;
+	l->q.enqueued = l->q.qlen;
+	l->q.accepted = 0;
+	l->q.migrated_in = 0;
+	l->q.migrated_out = 0;
+	l->q.qpeak = l->q.qlen;
+	l->q.untimed = 0;
+	l->q.resynced = 0;
+	l->q.start_ns = now;
+	l->q.qlen_since_ns = now;
+	l->q.qlen_area_ns = 0;
+	l->q.wait_sum_ns = 0;
+	l->q.wait_max_ns = 0;
+	memset(l->q.qlen_hist, 0, sizeof(l->q.qlen_hist));
+	memset(l->q.wait_hist, 0, sizeof(l->q.wait_hist));
 	/* The parts stay, zeroed: what is held stays held. */
 	if (aq_is_udp(l)) {
-		if (l->udp)
-			memset(l->udp, 0, sizeof(*l->udp));
-	} else if (l->syn) {
-		memset(l->syn, 0, sizeof(*l->syn));
+		if (l->q.udp)
+			memset(l->q.udp, 0, sizeof(*l->q.udp));
+	} else if (l->q.syn) {
+		memset(l->q.syn, 0, sizeof(*l->q.syn));
 	}
 	raw_spin_unlock_irqrestore(&l->lock, flags);
 }

@@ -15,10 +15,113 @@
 #ifndef AQUEUE_QUEUE_H
 #define AQUEUE_QUEUE_H
 
+#include <linux/bits.h>
 #include <linux/types.h>
+
+#include "aqueue_format.h"
 
 struct aq_listener;
 struct sock;
+
+/*
+ * TCP: the SYN queue (request sockets waiting for the final ACK) and the
+ * handshake, SYN to final ACK. Allocated at a listener's first SYN: an idle
+ * listener, and every unix one, goes without.
+ */
+struct aq_syn {
+	u64 synq_full_drops;	/* TCPReqQFullDrop */
+	u64 synq_full_cookies;	/* TCPReqQFullDoCookies */
+	u64 syn_cookies;	/* SyncookiesSent */
+	u64 synack_retrans;
+	u64 handshake_sum_ns;
+	u64 handshake_max_ns;
+	u64 synq_hist[AQUEUE_QLEN_BUCKETS];
+	u64 handshake_hist[AQUEUE_WAIT_BUCKETS];
+};
+
+/*
+ * UDP: the receive queue in bytes (the queue holds datagrams, and the
+ * backlog field holds sk_rcvbuf). Allocated at a socket's first datagram.
+ */
+struct aq_udp {
+	u64 drops_rcvbuf;	/* UdpRcvbufErrors */
+	u64 qbytes_hist[AQUEUE_QLEN_BUCKETS];
+};
+
+/*
+ * A listener's ring of enqueue times is allocated at its first enqueue
+ * and doubles as its queue grows, up to AQ_RING_MAX.
+ */
+#define AQ_RING_MIN	8U
+#define AQ_RING_MAX	65536U
+
+/*
+ * An entry of a listener's ring is the time its connection joined the
+ * queue or, with this bit set, a time by which it had: a connection that
+ * reuseport handed over from a queue where it had no time. It leaves
+ * untimed.
+ */
+#define AQ_RING_UNTIMED BIT_ULL(63)
+
+static inline u64 aq_ring_since(u64 entry)
+{
+	return entry & ~AQ_RING_UNTIMED;
+}
+
+/*
+ * The model of a listener's queue; the listener's lock guards it. Only
+ * queue.c writes it, but for the ring's memory (ring, ring_cap, and
+ * ring_head when the times move to a bigger one), which table.c allocates
+ * and grows.
+ */
+struct aq_queue {
+	u32 backlog;
+	u32 qlen;
+	u32 qpeak;
+	u32 untimed_head;
+	u32 untimed_tail;
+	u32 ring_head;
+	u32 ring_count;
+	u32 ring_cap;	/* a power of two; see AQ_RING_UNTIMED */
+	/*
+	 * UDP: datagrams received before their enqueue's probe ran (another
+	 * CPU may take one as soon as it is queued): that enqueue is then
+	 * counted, not queued.
+	 */
+	u32 received_early;
+	u64 *ring;
+	u32 epoch;
+	u32 miss_epoch;
+	u32 drops_base;
+	u64 drops;
+	u64 drops_syn_acceptq;
+	u64 drops_ack_acceptq;
+	u64 waited;		/* unix: connects that slept on a full queue */
+	u64 enqueued;
+	u64 accepted;
+	/* Handed over by reuseport when a member of the group closed. */
+	u64 migrated_in;
+	u64 migrated_out;
+	u64 untimed;
+	u64 resynced;
+	u64 start_ns;
+	u64 qlen_since_ns;
+	u64 qlen_area_ns;
+	u64 wait_sum_ns;
+	u64 wait_max_ns;
+	u64 untimed_since_ns;	/* the untimed head was queued by then */
+	u64 tail_since_ns;	/* the first of the untimed tail came */
+	u64 qlen_hist[AQUEUE_QLEN_BUCKETS];
+	u64 wait_hist[AQUEUE_WAIT_BUCKETS];
+	/*
+	 * The parts only some sockets need, allocated at their first use
+	 * (see aq_syn_get()) and freed with the entry.
+	 */
+	union {
+		struct aq_syn *syn;	/* TCP: from the first SYN, or NULL */
+		struct aq_udp *udp;	/* UDP: from the first datagram, or NULL */
+	};
+};
 
 /* What one SYN did to the netns counters, read on its own CPU. */
 struct aq_syn_outcome {
@@ -50,11 +153,13 @@ void aq_queue_check_all(void);
 /* Under l->lock: catches up with a resync asked for since the last event. */
 void aq_queue_sync(struct aq_listener *l, struct sock *sk, u64 now);
 /*
- * Under l->lock: the kernel's drop counter read at @now (0: read the
- * clock if there is a drop). Returns true if the caller is to log the
- * listener's first drop, after the unlock (see aq_event_log_drop()).
+ * Under l->lock: the socket's drop counter and backlog, read by the
+ * periodic look. Returns true if the caller is to log the listener's first
+ * drop, after the unlock (see aq_event_log_drop()).
  */
-bool aq_queue_drops_seen(struct aq_listener *l, u32 kernel_drops, u64 now);
+bool aq_queue_catch_up(struct aq_listener *l, u32 kernel_drops, u32 backlog);
+/* Under l->lock: listen() (again) set the backlog. */
+void aq_queue_set_backlog(struct aq_listener *l, u32 backlog);
 /*
  * Under l->lock: the drops the listener has with the kernel's counter read
  * now, for a reader; changes nothing (the events and the periodic look
@@ -109,6 +214,20 @@ void aq_queue_received(struct aq_listener *l, struct sock *sk);
 /* Unix listeners: a connect refused with EAGAIN, or one that slept. */
 void aq_queue_refused(struct aq_listener *l);
 void aq_queue_waited(struct aq_listener *l);
+
+/* What the watch judges a listener's queue by, at one moment. */
+struct aq_queue_now {
+	u32 qlen;
+	/*
+	 * How long the head has waited; 0 when empty. A head without an
+	 * enqueue time counts from when tracking (re)started: a lower bound.
+	 */
+	u64 hol_age_ns;
+};
+
+/* Under l->lock. */
+void aq_queue_now(const struct aq_listener *l, u64 now,
+		  struct aq_queue_now *qn);
 
 /*
  * Under l->lock: the queue-length integral up to @now, in connection-

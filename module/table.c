@@ -286,17 +286,17 @@ static void aq_ring_free(u64 *ring, u32 cap)
 
 static void aq_listener_free(struct aq_listener *l)
 {
-	if (l->ring)
-		aq_ring_free(l->ring, l->ring_cap);
+	if (l->q.ring)
+		aq_ring_free(l->q.ring, l->q.ring_cap);
 	if (l->sk_ref)
 		sock_put(l->sk);
 	put_pid(l->owner);
 	put_pid(l->owner_before);
 	if (aq_is_udp(l)) {
-		if (l->udp)
-			aq_obj_free(AQ_OBJ_UDP, l->udp);
-	} else if (l->syn) {
-		aq_obj_free(AQ_OBJ_SYN, l->syn);
+		if (l->q.udp)
+			aq_obj_free(AQ_OBJ_UDP, l->q.udp);
+	} else if (l->q.syn) {
+		aq_obj_free(AQ_OBJ_SYN, l->q.syn);
 	}
 	aq_obj_free(aq_listener_obj_kind(l->family), l);
 }
@@ -451,14 +451,14 @@ static u64 *aq_ring_alloc(u32 cap, gfp_t gfp)
 /* Under l->lock: the times queued move to @ring, in order. */
 static u64 *aq_ring_move(struct aq_listener *l, u64 *ring, u32 cap)
 {
-	u64 *old = l->ring;
+	u64 *old = l->q.ring;
 	u32 i;
 
-	for (i = 0; i < l->ring_count; i++)
-		ring[i] = old[(l->ring_head + i) & (l->ring_cap - 1)];
-	l->ring = ring;
-	l->ring_cap = cap;
-	l->ring_head = 0;
+	for (i = 0; i < l->q.ring_count; i++)
+		ring[i] = old[(l->q.ring_head + i) & (l->q.ring_cap - 1)];
+	l->q.ring = ring;
+	l->q.ring_cap = cap;
+	l->q.ring_head = 0;
 	return old;
 }
 
@@ -471,32 +471,32 @@ static u64 *aq_ring_move(struct aq_listener *l, u64 *ring, u32 cap)
  */
 static u32 aq_ring_wanted(const struct aq_listener *l)
 {
-	u32 want = max(l->ring_cap, AQ_RING_MIN);
+	u32 want = max(l->q.ring_cap, AQ_RING_MIN);
 
-	if (l->ring_count >= l->ring_cap - l->ring_cap / 4)
-		want = max(want, l->ring_cap * 2);
-	if (!aq_is_udp(l) && l->backlog < AQ_RING_MAX)
-		want = max(want, roundup_pow_of_two(l->backlog + 1));
+	if (l->q.ring_count >= l->q.ring_cap - l->q.ring_cap / 4)
+		want = max(want, l->q.ring_cap * 2);
+	if (!aq_is_udp(l) && l->q.backlog < AQ_RING_MAX)
+		want = max(want, roundup_pow_of_two(l->q.backlog + 1));
 	return min(want, AQ_RING_MAX);
 }
 
 bool aq_table_ring_room(struct aq_listener *l)
 {
-	u32 old_cap = l->ring_cap, cap;
+	u32 old_cap = l->q.ring_cap, cap;
 	u64 *ring;
 
 	if (AQ_COMPAT_PREEMPT_RT) {
-		if (!l->ring) {
-			l->ring = aq_ring_alloc(AQ_RING_MIN, 0);
-			if (l->ring)
-				l->ring_cap = AQ_RING_MIN;
+		if (!l->q.ring) {
+			l->q.ring = aq_ring_alloc(AQ_RING_MIN, 0);
+			if (l->q.ring)
+				l->q.ring_cap = AQ_RING_MIN;
 		}
 		if (!(l->ops_pending & AQ_OP_GROW_RING) && !l->unlinked &&
-		    l->id && aq_ring_wanted(l) > l->ring_cap)
+		    l->id && aq_ring_wanted(l) > l->q.ring_cap)
 			aq_table_request(l, AQ_OP_GROW_RING);
-		return l->ring_count < l->ring_cap;
+		return l->q.ring_count < l->q.ring_cap;
 	}
-	if (l->ring_count < l->ring_cap)
+	if (l->q.ring_count < l->q.ring_cap)
 		return true;
 	cap = old_cap ? old_cap * 2 : AQ_RING_MIN;
 	if (cap > AQ_RING_MAX)
@@ -518,7 +518,7 @@ static void aq_table_grow_ring(struct aq_listener *l)
 	u64 *ring;
 
 	raw_spin_lock_irqsave(&l->lock, flags);
-	old_cap = l->ring_cap;
+	old_cap = l->q.ring_cap;
 	cap = aq_ring_wanted(l);
 	raw_spin_unlock_irqrestore(&l->lock, flags);
 	if (cap <= old_cap)
@@ -528,7 +528,7 @@ static void aq_table_grow_ring(struct aq_listener *l)
 	if (!ring)
 		return;
 	raw_spin_lock_irqsave(&l->lock, flags);
-	if (l->ring_cap == old_cap) {
+	if (l->q.ring_cap == old_cap) {
 		ring = aq_ring_move(l, ring, cap);
 		swap(cap, old_cap);
 	}

@@ -23,40 +23,10 @@
 #include <linux/types.h>
 
 #include "aqueue_format.h"
+#include "queue.h"
+#include "watch.h"
 
 struct sock;
-
-/*
- * TCP: the SYN queue (request sockets waiting for the final ACK) and the
- * handshake, SYN to final ACK. Allocated at a listener's first SYN: an idle
- * listener, and every unix one, goes without.
- */
-struct aq_syn {
-	u64 synq_full_drops;	/* TCPReqQFullDrop */
-	u64 synq_full_cookies;	/* TCPReqQFullDoCookies */
-	u64 syn_cookies;	/* SyncookiesSent */
-	u64 synack_retrans;
-	u64 handshake_sum_ns;
-	u64 handshake_max_ns;
-	u64 synq_hist[AQUEUE_QLEN_BUCKETS];
-	u64 handshake_hist[AQUEUE_WAIT_BUCKETS];
-};
-
-/*
- * UDP: the receive queue in bytes (the queue holds datagrams, and the
- * backlog field holds sk_rcvbuf). Allocated at a socket's first datagram.
- */
-struct aq_udp {
-	u64 drops_rcvbuf;	/* UdpRcvbufErrors */
-	u64 qbytes_hist[AQUEUE_QLEN_BUCKETS];
-};
-
-/*
- * A listener's ring of enqueue times is allocated at its first enqueue
- * and doubles as its queue grows, up to AQ_RING_MAX.
- */
-#define AQ_RING_MIN	8U
-#define AQ_RING_MAX	65536U
 
 /*
  * What the probes leave to process context for an entry (table.c): bits
@@ -68,8 +38,8 @@ struct aq_udp {
 #define AQ_OP_RETIRE	BIT(3)	/* out of the ids, freed after a grace period */
 
 /*
- * One tracked listener. Its queue model is described in queue.h, its live
- * state in watch.h.
+ * One tracked listener: its identity and lifetime (listener.c, table.c),
+ * its queue model (queue.h) and its live state (watch.h).
  */
 struct aq_listener {
 	struct rhash_head node;
@@ -88,9 +58,7 @@ struct aq_listener {
 	 * member of its reuseport group: retired when that returns.
 	 */
 	bool closing;
-	/* watch.c's, under lock (with its live state below, in a hole). */
-	u8 stalled:1;		/* a stall event was sent, no recovery yet */
-	u8 drop_logged:1;
+	/* Under lock, in a hole. */
 	u8 watched:1;		/* to be marked in the ids for the watch's pass */
 	u8 op_queued:1;		/* table.c's: op_node is queued */
 	u8 ops_pending;		/* table.c's: AQ_OP_* */
@@ -126,78 +94,14 @@ struct aq_listener {
 	kuid_t owner_uid;
 
 	raw_spinlock_t lock;	/* everything below */
-	u32 backlog;
-	u32 qlen;
-	u32 qpeak;
-	u32 untimed_head;
-	u32 untimed_tail;
-	u32 ring_head;
-	u32 ring_count;
-	u32 ring_cap;	/* a power of two; see AQ_RING_UNTIMED */
-	/*
-	 * UDP: datagrams received before their enqueue's probe ran (another
-	 * CPU may take one as soon as it is queued): that enqueue is then
-	 * counted, not queued.
-	 */
-	u32 received_early;
-	u64 *ring;
-	u32 epoch;
-	u32 miss_epoch;
-	u32 drops_base;
-	u64 drops;
-	u64 drops_syn_acceptq;
-	u64 drops_ack_acceptq;
-	u64 waited;		/* unix: connects that slept on a full queue */
-	u64 enqueued;
-	u64 accepted;
-	/* Handed over by reuseport when a member of the group closed. */
-	u64 migrated_in;
-	u64 migrated_out;
-	u64 untimed;
-	u64 resynced;
-	u64 start_ns;
-	u64 qlen_since_ns;
-	u64 qlen_area_ns;
-	u64 wait_sum_ns;
-	u64 wait_max_ns;
-	u64 qlen_hist[AQUEUE_QLEN_BUCKETS];
-	u64 wait_hist[AQUEUE_WAIT_BUCKETS];
-
-	/* Live state (watch.c), under lock; not cleared by a reset. */
-	u64 untimed_since_ns;	/* the untimed head was queued by then */
-	u64 tail_since_ns;	/* the first of the untimed tail came */
-	u64 last_accept_ns;	/* or when tracking began */
-	u64 last_drop_ns;	/* or when tracking began */
-	u64 burst_start_ns;
-	u64 burst_drops;	/* 0: not in a burst of drops */
-	u64 stall_start_ns;
-	/*
-	 * The parts only some sockets need, allocated at their first use
-	 * (see aq_syn_get()), set under lock and freed with the entry.
-	 */
-	union {
-		struct aq_syn *syn;	/* TCP: from the first SYN, or NULL */
-		struct aq_udp *udp;	/* UDP: from the first datagram, or NULL */
-	};
+	struct aq_queue q;	/* queue.c's */
+	struct aq_watch w;	/* watch.c's */
 	/*
 	 * Unix listeners only, whose entries come from a cache with room for
 	 * AQ_UNIX_PATH_MAX bytes here. Abstract names start with a NUL.
 	 */
 	char path[];
 };
-
-/*
- * An entry of a listener's ring is the time its connection joined the
- * queue or, with this bit set, a time by which it had: a connection that
- * reuseport handed over from a queue where it had no time. It leaves
- * untimed.
- */
-#define AQ_RING_UNTIMED BIT_ULL(63)
-
-static inline u64 aq_ring_since(u64 entry)
-{
-	return entry & ~AQ_RING_UNTIMED;
-}
 
 /*
  * Under l->lock: the current task, as @owner (a reference handed over),

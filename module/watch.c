@@ -17,6 +17,7 @@
 #include <linux/ktime.h>
 
 #include "events.h"
+#include "saturate.h"
 #include "table.h"
 #include "watch.h"
 
@@ -24,91 +25,69 @@ static u64 aq_stall_ns = NSEC_PER_SEC;
 static u64 aq_burst_gap_ns = NSEC_PER_SEC;
 static bool aq_drop_log;
 
-static u64 aq_since(u64 then, u64 now)
-{
-	return now > then ? now - then : 0;
-}
-
 void aq_watch_init(struct aq_listener *l, u64 now)
 {
-	l->untimed_since_ns = now;
-	l->last_accept_ns = now;
-	l->last_drop_ns = now;
+	l->w.last_accept_ns = now;
+	l->w.last_drop_ns = now;
 }
 
-/*
- * When the head of the queue was queued. A head without an enqueue time
- * (queued before tracking began or before a resync) was queued by the time
- * tracking (re)started: the age is then a lower bound. One that came when
- * the ring of times could not grow gets the time the first such
- * connection came.
- */
-static u64 aq_hol_age(const struct aq_listener *l, u64 now)
+bool aq_watch_busy(const struct aq_listener *l, u32 qlen)
 {
-	if (!l->qlen)
-		return 0;
-	if (l->untimed_head)
-		return aq_since(l->untimed_since_ns, now);
-	if (l->ring_count)
-		return aq_since(aq_ring_since(l->ring[l->ring_head]), now);
-	if (l->untimed_tail)
-		return aq_since(l->tail_since_ns, now);
-	return 0;
+	return qlen || l->w.burst_drops || l->w.stalled;
 }
 
 /* Queue non-empty, its head waiting and no accept() for the threshold. */
-static bool aq_is_stalled(const struct aq_listener *l, u64 now, u64 *hol,
-			  u64 *idle)
+static bool aq_is_stalled(const struct aq_listener *l, u64 now,
+			  const struct aq_queue_now *qn, u64 *idle)
 {
-	*hol = aq_hol_age(l, now);
-	*idle = aq_since(l->last_accept_ns, now);
-	return l->qlen && min(*hol, *idle) >= READ_ONCE(aq_stall_ns);
+	*idle = aq_sub_sat(now, l->w.last_accept_ns);
+	return qn->qlen && min(qn->hol_age_ns, *idle) >= READ_ONCE(aq_stall_ns);
 }
 
 static bool aq_is_overflowing(const struct aq_listener *l, u64 now)
 {
-	return l->burst_drops &&
-	       aq_since(l->last_drop_ns, now) < READ_ONCE(aq_burst_gap_ns);
+	return l->w.burst_drops &&
+	       aq_sub_sat(now, l->w.last_drop_ns) < READ_ONCE(aq_burst_gap_ns);
 }
 
 static void aq_burst_end(struct aq_listener *l, u64 now)
 {
-	aq_event_emit(l, AQ_EV_OVERFLOW_END, now, l->burst_drops,
-		      l->last_drop_ns - l->burst_start_ns);
-	l->burst_drops = 0;
+	aq_event_emit(l, AQ_EV_OVERFLOW_END, now, l->w.burst_drops,
+		      l->w.last_drop_ns - l->w.burst_start_ns);
+	l->w.burst_drops = 0;
 }
 
 static void aq_recover(struct aq_listener *l, u64 now)
 {
-	l->stalled = false;
+	l->w.stalled = false;
 	aq_event_emit(l, AQ_EV_RECOVER, now,
-		      aq_since(l->stall_start_ns, now), 0);
+		      aq_sub_sat(now, l->w.stall_start_ns), 0);
 }
 
 void aq_watch_accepted(struct aq_listener *l, u64 now)
 {
-	l->last_accept_ns = now;
-	if (l->stalled)
+	l->w.last_accept_ns = now;
+	if (l->w.stalled)
 		aq_recover(l, now);
 }
 
 bool aq_watch_dropped(struct aq_listener *l, u64 delta, u64 now)
 {
-	if (l->burst_drops && !aq_is_overflowing(l, now))
+	if (l->w.burst_drops && !aq_is_overflowing(l, now))
 		aq_burst_end(l, now);
-	l->last_drop_ns = now;
-	if (l->burst_drops) {
-		l->burst_drops += delta;
+	l->w.last_drop_ns = now;
+	if (l->w.burst_drops) {
+		l->w.burst_drops += delta;
 		return false;
 	}
-	l->burst_start_ns = now;
-	l->burst_drops = delta;
+	l->w.burst_start_ns = now;
+	l->w.burst_drops = delta;
 	if (!l->watched)
 		aq_table_watch(l);
 	aq_event_emit(l, AQ_EV_OVERFLOW, now, delta, 0);
-	if (!READ_ONCE(aq_drop_log) || l->drop_logged)
+	if (!READ_ONCE(aq_drop_log) || l->w.drop_logged)
 		return false;
-	l->drop_logged = true;
+	l->w.drop_logged = true;
 	return true;
 }
 
@@ -124,33 +103,34 @@ void aq_watch_closed(struct aq_listener *l)
 
 	raw_spin_lock_irqsave(&l->lock, flags);
 	now = ktime_get_ns();
-	if (l->burst_drops)
+	if (l->w.burst_drops)
 		aq_burst_end(l, now);
-	l->stalled = false;
+	l->w.stalled = false;
 	aq_event_emit(l, AQ_EV_CLOSE, now, 0, 0);
 	raw_spin_unlock_irqrestore(&l->lock, flags);
 }
 
-void aq_watch_tick(struct aq_listener *l, u64 now)
+void aq_watch_tick(struct aq_listener *l, u64 now,
+		   const struct aq_queue_now *qn)
 {
-	u64 hol, idle, stall_ns = READ_ONCE(aq_stall_ns);
+	u64 hol = qn->hol_age_ns, idle, stall_ns = READ_ONCE(aq_stall_ns);
 
-	if (l->burst_drops && !aq_is_overflowing(l, now))
+	if (l->w.burst_drops && !aq_is_overflowing(l, now))
 		aq_burst_end(l, now);
-	if (!l->stalled && aq_is_stalled(l, now, &hol, &idle)) {
-		l->stalled = true;
+	if (!l->w.stalled && aq_is_stalled(l, now, qn, &idle)) {
+		l->w.stalled = true;
 		/* The moment the threshold was crossed. */
-		l->stall_start_ns = now - (min(hol, idle) - stall_ns);
+		l->w.stall_start_ns = now - (min(hol, idle) - stall_ns);
 		aq_event_emit(l, AQ_EV_STALL, now, hol, idle);
-	} else if (l->stalled && !l->qlen) {
+	} else if (l->w.stalled && !qn->qlen) {
 		/* Emptied without an accept(), e.g. by a resync. */
 		aq_recover(l, now);
 	}
 }
 
-void aq_watch_update_mark(struct aq_listener *l)
+void aq_watch_update_mark(struct aq_listener *l, u32 qlen)
 {
-	if (aq_watch_busy(l)) {
+	if (aq_watch_busy(l, qlen)) {
 		if (!l->watched)
 			aq_table_watch(l);
 		return;
@@ -169,11 +149,11 @@ unsigned long aq_watch_period(void)
 }
 
 void aq_watch_read(const struct aq_listener *l, u64 now,
-		   struct aq_watch_live *live)
+		   const struct aq_queue_now *qn, struct aq_watch_live *live)
 {
-	live->stalled = aq_is_stalled(l, now, &live->hol_age_ns,
-				      &live->since_accept_ns);
-	live->since_drop_ns = aq_since(l->last_drop_ns, now);
+	live->hol_age_ns = qn->hol_age_ns;
+	live->stalled = aq_is_stalled(l, now, qn, &live->since_accept_ns);
+	live->since_drop_ns = aq_sub_sat(now, l->w.last_drop_ns);
 	live->overflowing = aq_is_overflowing(l, now);
 }
 

@@ -10,7 +10,20 @@
 
 #include <linux/types.h>
 
-#include "table.h"
+#include "queue.h"
+
+struct aq_listener;
+
+/* A listener's live state; its lock guards it. Only watch.c writes it. */
+struct aq_watch {
+	u64 last_accept_ns;	/* or when tracking began */
+	u64 last_drop_ns;	/* or when tracking began */
+	u64 burst_start_ns;
+	u64 burst_drops;	/* 0: not in a burst of drops */
+	u64 stall_start_ns;
+	bool stalled;		/* a stall event was sent, no recovery yet */
+	bool drop_logged;
+};
 
 /* A listener's live state at one moment, for /proc/aqueue. */
 struct aq_watch_live {
@@ -42,24 +55,25 @@ void aq_watch_opened(struct aq_listener *l);
 /* The listener has left the table; takes l->lock itself. */
 void aq_watch_closed(struct aq_listener *l);
 
-/* The listener has a queue, a burst of drops or a stall; under l->lock. */
-static inline bool aq_watch_busy(const struct aq_listener *l)
-{
-	return l->qlen || l->burst_drops || l->stalled;
-}
+/*
+ * The listener has a queue (@qlen), a burst of drops or a stall; under
+ * l->lock.
+ */
+bool aq_watch_busy(const struct aq_listener *l, u32 qlen);
 
 /* One periodic look at @l (stall begun, burst over); under l->lock. */
-void aq_watch_tick(struct aq_listener *l, u64 now);
+void aq_watch_tick(struct aq_listener *l, u64 now,
+		   const struct aq_queue_now *qn);
 /*
  * After a look at @l: keeps it marked for the next period while busy,
  * unmarked once idle. Under l->lock.
  */
-void aq_watch_update_mark(struct aq_listener *l);
+void aq_watch_update_mark(struct aq_listener *l, u32 qlen);
 /* How often the periodic look comes, in jiffies. */
 unsigned long aq_watch_period(void);
 
 void aq_watch_read(const struct aq_listener *l, u64 now,
-		   struct aq_watch_live *live);
+		   const struct aq_queue_now *qn, struct aq_watch_live *live);
 
 int aq_watch_set_stall_ms(u32 ms);
 int aq_watch_set_burst_gap_ms(u32 ms);

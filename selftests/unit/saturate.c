@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The module's saturating sums (module/saturate.h), held to 128-bit
+ * The module's saturating arithmetic (module/saturate.h), held to 128-bit
  * arithmetic: the queue-length integral of a listener with a standing
  * queue of 4096 connections fits for 52 days and must stop at U64_MAX
  * from the 53rd on (it wrapped, so that /proc/aqueue's average queue fell
@@ -77,6 +77,9 @@ int main(void)
 	      "a queue of 4096 for 52 days fits exactly");
 	check(aq_add_product_sat(0, 4096, day52 + ns_per_day) == UINT64_MAX,
 	      "a queue of 4096 for 53 days stops at U64_MAX");
+	check(aq_sub_sat(5, 3) == 2 && aq_sub_sat(3, 5) == 0 &&
+	      aq_sub_sat(UINT64_MAX, 0) == UINT64_MAX && aq_sub_sat(7, 7) == 0,
+	      "a difference of clock readings is never negative");
 	check(aq_add_product_sat(UINT64_MAX, 0, UINT64_MAX) == UINT64_MAX &&
 	      aq_add_product_sat(UINT64_MAX - 1, 1, 1) == UINT64_MAX &&
 	      aq_add_product_sat(UINT64_MAX - 1, 1, 2) == UINT64_MAX &&
