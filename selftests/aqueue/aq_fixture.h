@@ -13,6 +13,7 @@
 #define AQ_FIXTURE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "aq_module.h"
 
@@ -21,6 +22,7 @@ struct __fixture_metadata;
 
 struct aq_ctx {
 	bool module;
+	int64_t start_ns;	/* when the test's setup began */
 };
 
 void aq_ctx_setup(struct __test_metadata *_metadata, struct aq_ctx *c,
@@ -37,6 +39,13 @@ void aq_ctx_need_instances(struct __test_metadata *_metadata,
 
 void aq_ctx_teardown(struct __test_metadata *_metadata, struct aq_ctx *c);
 
+/*
+ * Logs how long the test took since its setup began, module load and
+ * unload included: the suite must stay quick under TCG.
+ */
+void aq_ctx_log_cost(struct __test_metadata *_metadata,
+		     const struct aq_ctx *c);
+
 #define AQ_FINISH(c) do {						\
 	if (!(c)->module)						\
 		SKIP(return, "no module at %s: only the kernel's oracles were checked", \
@@ -47,24 +56,47 @@ void aq_ctx_teardown(struct __test_metadata *_metadata, struct aq_ctx *c);
 enum { AQ_MODULE_OPTIONAL, AQ_MODULE_REQUIRED };
 
 /*
- * A fixture whose data is the context `c` of a module loaded with params
- * for each test. Declare the fixture's variant first where params come
- * from it (`variant->params`).
+ * What a fixture's tests need besides the module (a tool, say): called in
+ * the setup once the module is loaded, it SKIPs the test when that is
+ * missing.
  */
-#define AQ_FIXTURE(name, params, need)					\
+typedef void (*aq_ready_fn)(struct __test_metadata *_metadata);
+
+#define __AQ_FIXTURE(name, params, need, ready, log_cost)		\
 	FIXTURE(name) {							\
 		struct aq_ctx c;					\
 	};								\
 	FIXTURE_SETUP(name)						\
 	{								\
+		aq_ready_fn __ready = (ready);				\
+									\
 		aq_ctx_setup(_metadata, &self->c, params);		\
 		if ((need) == AQ_MODULE_REQUIRED && !self->c.module)	\
 			SKIP(return, "no module at %s", aq_module_path()); \
+		if (__ready)						\
+			__ready(_metadata);				\
 	}								\
 	FIXTURE_TEARDOWN(name)						\
 	{								\
 		aq_ctx_teardown(_metadata, &self->c);			\
+		if (log_cost)						\
+			aq_ctx_log_cost(_metadata, &self->c);		\
 	}
+
+/*
+ * A fixture whose data is the context `c` of a module loaded with params
+ * for each test. Declare the fixture's variant first where params come
+ * from it (`variant->params`).
+ */
+#define AQ_FIXTURE(name, params, need)					\
+	__AQ_FIXTURE(name, params, need, NULL, false)
+
+/*
+ * AQ_FIXTURE whose tests also log what each costs (aq_ctx_log_cost()) and
+ * SKIP where ready (an aq_ready_fn, or NULL) says something is missing.
+ */
+#define AQ_FIXTURE_TIMED(name, params, need, ready)			\
+	__AQ_FIXTURE(name, params, need, ready, true)
 
 /*
  * The debug kernel (KASAN, lockdep and kmemleak under TCG) runs everything

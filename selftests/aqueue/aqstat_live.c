@@ -130,29 +130,13 @@ static void run_free(struct run *r)
 	run_aqstat(_metadata, (r), (timeout), __a);			\
 } while (0)
 
-static int64_t test_start_ns;
-
-FIXTURE(live) {
-	struct aq_ctx c;
-};
-
-FIXTURE_SETUP(live)
+static void aqstat_present(struct __test_metadata *_metadata)
 {
-	test_start_ns = aq_now_ns();
-	aq_ctx_setup(_metadata, &self->c, NULL);
-	if (!self->c.module)
-		SKIP(return, "no module at %s", aq_module_path());
 	if (access(aqstat_path(), X_OK))
 		SKIP(return, "no aqstat at %s (set AQSTAT)", aqstat_path());
 }
 
-FIXTURE_TEARDOWN(live)
-{
-	/* The suite must stay quick under TCG: show what each test costs. */
-	TH_LOG("took %lld ms (module load and unload included)",
-	       (long long)(aq_now_ns() - test_start_ns) / 1000000);
-	aq_ctx_teardown(_metadata, &self->c);
-}
+AQ_FIXTURE_TIMED(live, NULL, AQ_MODULE_REQUIRED, aqstat_present)
 
 #define SRV_COMM "aq live srv"
 

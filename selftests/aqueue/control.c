@@ -37,27 +37,7 @@
 #include "aq_snap.h"
 #include "aq_sock.h"
 
-static int64_t test_start_ns;
-
-FIXTURE(ctl) {
-	struct aq_ctx c;
-};
-
-FIXTURE_SETUP(ctl)
-{
-	test_start_ns = aq_now_ns();
-	aq_ctx_setup(_metadata, &self->c, NULL);
-	if (!self->c.module)
-		SKIP(return, "no module at %s", aq_module_path());
-}
-
-FIXTURE_TEARDOWN(ctl)
-{
-	/* The suite must stay quick under TCG: show what each test costs. */
-	TH_LOG("took %lld ms (module load and unload included)",
-	       (long long)(aq_now_ns() - test_start_ns) / 1000000);
-	aq_ctx_teardown(_metadata, &self->c);
-}
+AQ_FIXTURE_TIMED(ctl, NULL, AQ_MODULE_REQUIRED, NULL)
 
 /* ------------------------------------------------------------------ */
 

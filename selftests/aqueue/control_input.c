@@ -137,7 +137,6 @@ static int refused_three_ways(struct __test_metadata *_metadata,
 struct table {
 	const struct bad *bad;
 	size_t n;
-	int *failed;		/* shared with the parent */
 };
 
 /* A listener with something to lose: 2 queued, 1 accepted, 2 drops. */
@@ -174,7 +173,6 @@ static void table_in_netns(struct __test_metadata *_metadata, void *arg)
 
 	for (i = 0; i < t->n; i++)
 		failed += refused_three_ways(_metadata, w, &t->bad[i]);
-	*t->failed = failed;
 	EXPECT_EQ(0, failed) TH_LOG("%d of %zu writes not refused as README says",
 				    failed, 3 * t->n);
 	aq_snap_free(&w->snap);
@@ -183,34 +181,10 @@ static void table_in_netns(struct __test_metadata *_metadata, void *arg)
 	close(lfd);
 }
 
-static int64_t test_start_ns;
-
-FIXTURE(input) {
-	struct aq_ctx c;
-	int *failed;
-};
-
-FIXTURE_SETUP(input)
-{
-	test_start_ns = aq_now_ns();
-	aq_ctx_setup(_metadata, &self->c, NULL);
-	if (!self->c.module)
-		SKIP(return, "no module at %s", aq_module_path());
-	self->failed = aq_shared_alloc(sizeof(int));
-	ASSERT_NE(NULL, self->failed);
-}
-
-FIXTURE_TEARDOWN(input)
-{
-	/* The suite must stay quick under TCG: show what each test costs. */
-	TH_LOG("took %lld ms (module load and unload included)",
-	       (long long)(aq_now_ns() - test_start_ns) / 1000000);
-	aq_ctx_teardown(_metadata, &self->c);
-}
+AQ_FIXTURE_TIMED(input, NULL, AQ_MODULE_REQUIRED, NULL)
 
 #define RUN_TABLE(tbl) do {						\
-	struct table __t = { tbl, sizeof(tbl) / sizeof(tbl[0]),	\
-			     self->failed };				\
+	struct table __t = { tbl, sizeof(tbl) / sizeof(tbl[0]) };	\
 	aq_in_netns(_metadata, table_in_netns, &__t);			\
 } while (0)
 
