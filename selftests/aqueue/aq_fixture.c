@@ -45,6 +45,18 @@ void aq_ctx_log_cost(struct __test_metadata *_metadata,
 	       (long long)(aq_now_ns() - c->start_ns) / 1000000);
 }
 
+void aq_netns_test(struct __test_metadata *_metadata, struct aq_ctx *c,
+		   enum aq_netns_order order, aq_netns_fn fn, void *arg)
+{
+	if (order == AQ_RUN_IF_MODULE && !c->module)
+		return;
+	if (order == AQ_FINISH_THEN_RUN)
+		AQ_FINISH(c);
+	aq_in_netns(_metadata, fn, arg);
+	if (order == AQ_RUN_THEN_FINISH)
+		AQ_FINISH(c);
+}
+
 void aq_scale_timeouts(struct __fixture_metadata *fixtures)
 {
 	const char *env = getenv("AQ_SLOWDOWN");

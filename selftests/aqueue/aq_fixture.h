@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "aq_module.h"
+#include "aq_netns.h"
 
 struct __test_metadata;
 struct __fixture_metadata;
@@ -97,6 +98,38 @@ typedef void (*aq_ready_fn)(struct __test_metadata *_metadata);
  */
 #define AQ_FIXTURE_TIMED(name, params, need, ready)			\
 	__AQ_FIXTURE(name, params, need, ready, true)
+
+/*
+ * Where a test whose body runs in a fresh network namespace stands on the
+ * module, named in the order things happen (FINISH: AQ_FINISH). The
+ * harness (6.1's) runs a test's body even after its setup SKIPped.
+ */
+enum aq_netns_order {
+	AQ_RUN,			/* the setup SKIPs without the module */
+	AQ_RUN_IF_MODULE,	/* the same, and the body does not run then */
+	AQ_RUN_THEN_FINISH,	/* the body checks the kernel without it */
+	AQ_FINISH_THEN_RUN,	/* SKIP without it, before the body */
+};
+
+/* aq_in_netns(fn, arg), with c's AQ_FINISH where order puts it. */
+void aq_netns_test(struct __test_metadata *_metadata, struct aq_ctx *c,
+		   enum aq_netns_order order, aq_netns_fn fn, void *arg);
+
+/*
+ * A test of an AQ_FIXTURE whose body is fn(arg) in a fresh network
+ * namespace. arg may be built from self and variant, as a compound
+ * literal (`&(struct x){ &self->c, variant->n }`): it lives until the
+ * test returns, past the child.
+ */
+#define AQ_NETNS_TEST_TIMEOUT(fixture, name, timeout, order, fn, ...)	\
+	TEST_F_TIMEOUT(fixture, name, timeout)				\
+	{								\
+		aq_netns_test(_metadata, &self->c, order, fn, __VA_ARGS__); \
+	}
+
+#define AQ_NETNS_TEST(fixture, name, order, fn, ...)			\
+	AQ_NETNS_TEST_TIMEOUT(fixture, name, TEST_TIMEOUT_DEFAULT,	\
+			      order, fn, __VA_ARGS__)
 
 /*
  * The debug kernel (KASAN, lockdep and kmemleak under TCG) runs everything

@@ -313,10 +313,7 @@ static void json_in_netns(struct __test_metadata *_metadata, void *arg)
 	close(lfd);
 }
 
-TEST_F(live, json_equals_proc_and_kernel)
-{
-	aq_in_netns(_metadata, json_in_netns, NULL);
-}
+AQ_NETNS_TEST(live, json_equals_proc_and_kernel, AQ_RUN, json_in_netns, NULL)
 
 /* aqstat -j's listener @id, as run by @uid: its pid, and its comm in @comm. */
 static int64_t json_owner(struct __test_metadata *_metadata, uid_t uid,
@@ -390,10 +387,8 @@ static void owner_in_netns(struct __test_metadata *_metadata, void *arg)
 	close(lfd);
 }
 
-TEST_F(live, owner_of_a_listener_older_than_the_module)
-{
-	aq_in_netns(_metadata, owner_in_netns, NULL);
-}
+AQ_NETNS_TEST(live, owner_of_a_listener_older_than_the_module, AQ_RUN,
+	      owner_in_netns, NULL)
 
 /* ------------------------------------------------------------------ */
 /* Prometheus */
@@ -519,10 +514,7 @@ static void prom_in_netns(struct __test_metadata *_metadata, void *arg)
 	close(lfd);
 }
 
-TEST_F(live, prometheus_has_the_listener)
-{
-	aq_in_netns(_metadata, prom_in_netns, NULL);
-}
+AQ_NETNS_TEST(live, prometheus_has_the_listener, AQ_RUN, prom_in_netns, NULL)
 
 /* The table: the saturated listener first, QUEUE 3/2. */
 static void table_in_netns(struct __test_metadata *_metadata, void *arg)
@@ -554,10 +546,7 @@ static void table_in_netns(struct __test_metadata *_metadata, void *arg)
 	close(idle);
 }
 
-TEST_F(live, table_puts_saturated_first)
-{
-	aq_in_netns(_metadata, table_in_netns, NULL);
-}
+AQ_NETNS_TEST(live, table_puts_saturated_first, AQ_RUN, table_in_netns, NULL)
 
 /* ------------------------------------------------------------------ */
 /* ctl */
@@ -647,10 +636,8 @@ static void ctl_in_netns(struct __test_metadata *_metadata, void *arg)
 	close(lb);
 }
 
-TEST_F(live, ctl_filter_port_changes_tracking)
-{
-	aq_in_netns(_metadata, ctl_in_netns, NULL);
-}
+AQ_NETNS_TEST(live, ctl_filter_port_changes_tracking, AQ_RUN, ctl_in_netns,
+	      NULL)
 
 static void ctl_bad_in_netns(struct __test_metadata *_metadata, void *arg)
 {
@@ -710,10 +697,8 @@ static void ctl_bad_in_netns(struct __test_metadata *_metadata, void *arg)
 	close(lfd);
 }
 
-TEST_F(live, ctl_bad_input_exits_7_changes_nothing)
-{
-	aq_in_netns(_metadata, ctl_bad_in_netns, NULL);
-}
+AQ_NETNS_TEST(live, ctl_bad_input_exits_7_changes_nothing, AQ_RUN,
+	      ctl_bad_in_netns, NULL)
 
 /*
  * reset of an unknown id: the module refuses it (ENOENT, README) and
@@ -731,10 +716,8 @@ static void ctl_enoent_in_netns(struct __test_metadata *_metadata, void *arg)
 	run_free(&r);
 }
 
-TEST_F(live, ctl_reset_unknown_id_is_a_refusal)
-{
-	aq_in_netns(_metadata, ctl_enoent_in_netns, NULL);
-}
+AQ_NETNS_TEST(live, ctl_reset_unknown_id_is_a_refusal, AQ_RUN,
+	      ctl_enoent_in_netns, NULL)
 
 /* ------------------------------------------------------------------ */
 
@@ -795,9 +778,6 @@ static void watch_in_netns(struct __test_metadata *_metadata, void *arg)
 	close(lfd);
 }
 
-TEST_F(live, watch_draws_two_frames)
-{
-	aq_in_netns(_metadata, watch_in_netns, NULL);
-}
+AQ_NETNS_TEST(live, watch_draws_two_frames, AQ_RUN, watch_in_netns, NULL)
 
 AQ_TEST_HARNESS_MAIN

@@ -247,10 +247,8 @@ static void disable_in_netns(struct __test_metadata *_metadata, void *arg)
 	close(l2);
 }
 
-TEST_F(ctl, disable_keeps_rows_enable_starts_empty)
-{
-	aq_in_netns(_metadata, disable_in_netns, NULL);
-}
+AQ_NETNS_TEST(ctl, disable_keeps_rows_enable_starts_empty, AQ_RUN,
+	      disable_in_netns, NULL)
 
 /* ------------------------------------------------------------------ */
 /* reset */
@@ -353,10 +351,8 @@ static void reset_in_netns(struct __test_metadata *_metadata, void *arg)
 	close(lfd);
 }
 
-TEST_F(ctl, reset_zeroes_counters_keeps_queue)
-{
-	aq_in_netns(_metadata, reset_in_netns, NULL);
-}
+AQ_NETNS_TEST(ctl, reset_zeroes_counters_keeps_queue, AQ_RUN, reset_in_netns,
+	      NULL)
 
 static void reset_one_in_netns(struct __test_metadata *_metadata, void *arg)
 {
@@ -405,10 +401,7 @@ static void reset_one_in_netns(struct __test_metadata *_metadata, void *arg)
 	close(lb);
 }
 
-TEST_F(ctl, reset_id_only_that_row)
-{
-	aq_in_netns(_metadata, reset_one_in_netns, NULL);
-}
+AQ_NETNS_TEST(ctl, reset_id_only_that_row, AQ_RUN, reset_one_in_netns, NULL)
 
 /* ------------------------------------------------------------------ */
 /* filters */
@@ -509,10 +502,7 @@ static void filter_port_in_netns(struct __test_metadata *_metadata, void *arg)
 	close(lc);
 }
 
-TEST_F(ctl, filter_port)
-{
-	aq_in_netns(_metadata, filter_port_in_netns, NULL);
-}
+AQ_NETNS_TEST(ctl, filter_port, AQ_RUN, filter_port_in_netns, NULL)
 
 /* Enters the namespace behind nsfd (for this process). */
 static void enter_ns(struct __test_metadata *_metadata, int nsfd)
@@ -642,10 +632,7 @@ static void filter_family_in_netns(struct __test_metadata *_metadata,
 	close(l6);
 }
 
-TEST_F(ctl, filter_family)
-{
-	aq_in_netns(_metadata, filter_family_in_netns, NULL);
-}
+AQ_NETNS_TEST(ctl, filter_family, AQ_RUN, filter_family_in_netns, NULL)
 
 static void filter_kind_in_netns(struct __test_metadata *_metadata, void *arg)
 {
@@ -688,10 +675,7 @@ static void filter_kind_in_netns(struct __test_metadata *_metadata, void *arg)
 	close(l);
 }
 
-TEST_F(ctl, filter_kind)
-{
-	aq_in_netns(_metadata, filter_kind_in_netns, NULL);
-}
+AQ_NETNS_TEST(ctl, filter_kind, AQ_RUN, filter_kind_in_netns, NULL)
 
 /* Each filter line replaces its own criterion only. */
 TEST_F(ctl, filter_lines_replace_one_criterion)
@@ -783,10 +767,7 @@ static void max_listeners_in_netns(struct __test_metadata *_metadata,
 		close(l[i]);
 }
 
-TEST_F(ctl, max_listeners_limit)
-{
-	aq_in_netns(_metadata, max_listeners_in_netns, NULL);
-}
+AQ_NETNS_TEST(ctl, max_listeners_limit, AQ_RUN, max_listeners_in_netns, NULL)
 
 static void max_memory_in_netns(struct __test_metadata *_metadata, void *arg)
 {
@@ -845,10 +826,8 @@ static void max_memory_in_netns(struct __test_metadata *_metadata, void *arg)
 		close(l[i]);
 }
 
-TEST_F(ctl, max_memory_suffixes_and_limit)
-{
-	aq_in_netns(_metadata, max_memory_in_netns, NULL);
-}
+AQ_NETNS_TEST(ctl, max_memory_suffixes_and_limit, AQ_RUN, max_memory_in_netns,
+	      NULL)
 
 /* ------------------------------------------------------------------ */
 /* Several commands in one write */
@@ -894,9 +873,6 @@ static void batch_in_netns(struct __test_metadata *_metadata, void *arg)
 	close(lfd);
 }
 
-TEST_F(ctl, several_commands_in_one_write)
-{
-	aq_in_netns(_metadata, batch_in_netns, NULL);
-}
+AQ_NETNS_TEST(ctl, several_commands_in_one_write, AQ_RUN, batch_in_netns, NULL)
 
 AQ_TEST_HARNESS_MAIN

@@ -1162,11 +1162,7 @@ check:
 
 AQ_FIXTURE(fuzz, NULL, AQ_MODULE_REQUIRED)
 
-TEST_F_TIMEOUT(fuzz, hundred_thousand_writes, 580)
-{
-	if (!self->c.module)
-		return;
-	aq_in_netns(_metadata, fuzz_in_netns, NULL);
-}
+AQ_NETNS_TEST_TIMEOUT(fuzz, hundred_thousand_writes, 580, AQ_RUN_IF_MODULE,
+		      fuzz_in_netns, NULL)
 
 AQ_TEST_HARNESS_MAIN

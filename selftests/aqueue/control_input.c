@@ -183,10 +183,8 @@ static void table_in_netns(struct __test_metadata *_metadata, void *arg)
 
 AQ_FIXTURE_TIMED(input, NULL, AQ_MODULE_REQUIRED, NULL)
 
-#define RUN_TABLE(tbl) do {						\
-	struct table __t = { tbl, sizeof(tbl) / sizeof(tbl[0]) };	\
-	aq_in_netns(_metadata, table_in_netns, &__t);			\
-} while (0)
+/* The argument of table_in_netns for a table of bad writes. */
+#define TABLE(tbl) (&(struct table){ tbl, ARRAY_SIZE(tbl) })
 
 /* Unknown words, missing and extra arguments. */
 static const struct bad bad_words[] = {
@@ -221,10 +219,8 @@ static const struct bad bad_words[] = {
 	B("max_listeners=5\n", AQ_EINVAL),
 };
 
-TEST_F(input, unknown_missing_extra_words)
-{
-	RUN_TABLE(bad_words);
-}
+AQ_NETNS_TEST(input, unknown_missing_extra_words, AQ_RUN, table_in_netns,
+	      TABLE(bad_words))
 
 /* Out of range, negative, malformed and huge numbers. */
 static const struct bad bad_numbers[] = {
@@ -281,10 +277,8 @@ static const struct bad bad_numbers[] = {
 	B("reset 18446744073709551616\n", AQ_EINVAL | AQ_ENOENT),
 };
 
-TEST_F(input, out_of_range_and_huge_numbers)
-{
-	RUN_TABLE(bad_numbers);
-}
+AQ_NETNS_TEST(input, out_of_range_and_huge_numbers, AQ_RUN, table_in_netns,
+	      TABLE(bad_numbers))
 
 /* NUL bytes and bytes that are not UTF-8 (or not ASCII words). */
 static const struct bad bad_bytes[] = {
@@ -308,10 +302,8 @@ static const struct bad bad_bytes[] = {
 	B("disable\x1b[0m\n", AQ_EINVAL),
 };
 
-TEST_F(input, nul_and_non_utf8_bytes)
-{
-	RUN_TABLE(bad_bytes);
-}
+AQ_NETNS_TEST(input, nul_and_non_utf8_bytes, AQ_RUN, table_in_netns,
+	      TABLE(bad_bytes))
 
 /* ------------------------------------------------------------------ */
 
@@ -400,10 +392,7 @@ static void limits_in_netns(struct __test_metadata *_metadata, void *arg)
 	close(lfd);
 }
 
-TEST_F(input, page_and_command_limits)
-{
-	aq_in_netns(_metadata, limits_in_netns, NULL);
-}
+AQ_NETNS_TEST(input, page_and_command_limits, AQ_RUN, limits_in_netns, NULL)
 
 /* Two write() calls on one open file, the line cut in the middle: neither
  * half is a command, so both are refused and nothing changes. */
@@ -444,10 +433,7 @@ static void split_in_netns(struct __test_metadata *_metadata, void *arg)
 	close(lfd);
 }
 
-TEST_F(input, write_split_mid_line)
-{
-	aq_in_netns(_metadata, split_in_netns, NULL);
-}
+AQ_NETNS_TEST(input, write_split_mid_line, AQ_RUN, split_in_netns, NULL)
 
 /* reset ID of an id that does not exist: ENOENT, alone or in a batch. */
 static void enoent_in_netns(struct __test_metadata *_metadata, void *arg)
@@ -488,10 +474,7 @@ static void enoent_in_netns(struct __test_metadata *_metadata, void *arg)
 	free(w);
 }
 
-TEST_F(input, reset_unknown_id_is_enoent)
-{
-	aq_in_netns(_metadata, enoent_in_netns, NULL);
-}
+AQ_NETNS_TEST(input, reset_unknown_id_is_enoent, AQ_RUN, enoent_in_netns, NULL)
 
 /*
  * All or nothing when a command of the batch removes the row that a later
@@ -539,9 +522,7 @@ static void order_in_netns(struct __test_metadata *_metadata, void *arg)
 	close(lfd);
 }
 
-TEST_F(input, batch_is_all_or_nothing_when_reset_target_goes)
-{
-	aq_in_netns(_metadata, order_in_netns, NULL);
-}
+AQ_NETNS_TEST(input, batch_is_all_or_nothing_when_reset_target_goes, AQ_RUN,
+	      order_in_netns, NULL)
 
 AQ_TEST_HARNESS_MAIN

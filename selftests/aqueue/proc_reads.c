@@ -673,31 +673,16 @@ static void comm_in_netns(struct __test_metadata *_metadata, void *arg)
 
 AQ_FIXTURE(reads, NULL, AQ_MODULE_REQUIRED)
 
-TEST_F(reads, hostile_process_names)
-{
-	aq_in_netns(_metadata, comm_in_netns, NULL);
-}
+AQ_NETNS_TEST(reads, hostile_process_names, AQ_RUN, comm_in_netns, NULL)
 
-TEST_F_TIMEOUT(reads, small_and_odd_sized_reads, 300)
-{
-	if (!self->c.module)
-		return;
-	aq_in_netns(_metadata, small_reads_in_netns, NULL);
-}
+AQ_NETNS_TEST_TIMEOUT(reads, small_and_odd_sized_reads, 300, AQ_RUN_IF_MODULE,
+		      small_reads_in_netns, NULL)
 
-TEST_F_TIMEOUT(reads, lseek_and_pread, 300)
-{
-	if (!self->c.module)
-		return;
-	aq_in_netns(_metadata, seeks_in_netns, NULL);
-}
+AQ_NETNS_TEST_TIMEOUT(reads, lseek_and_pread, 300, AQ_RUN_IF_MODULE,
+		      seeks_in_netns, NULL)
 
-TEST_F_TIMEOUT(reads, many_readers_at_once, 300)
-{
-	if (!self->c.module)
-		return;
-	aq_in_netns(_metadata, many_in_netns, NULL);
-}
+AQ_NETNS_TEST_TIMEOUT(reads, many_readers_at_once, 300, AQ_RUN_IF_MODULE,
+		      many_in_netns, NULL)
 
 /* The periodic look's sweep of every listener, idle ones included. */
 #define SWEEP_NS	(10 * 1000000000LL)

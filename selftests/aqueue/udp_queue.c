@@ -269,13 +269,9 @@ static void slow_reader_in_netns(struct __test_metadata *_metadata,
 	close(srv);
 }
 
-TEST_F(udp, slow_reader_queue_waits_and_drops)
-{
-	struct slow_arg arg = { &self->c, variant->family, variant->ip };
-
-	aq_in_netns(_metadata, slow_reader_in_netns, &arg);
-	AQ_FINISH(&self->c);
-}
+AQ_NETNS_TEST(udp, slow_reader_queue_waits_and_drops, AQ_RUN_THEN_FINISH,
+	      slow_reader_in_netns,
+	      &(struct slow_arg){ &self->c, variant->family, variant->ip })
 
 /* Only watched ports are tracked; a closed socket's row goes away. */
 static void watched_only_in_netns(struct __test_metadata *_metadata,
@@ -320,13 +316,9 @@ static void watched_only_in_netns(struct __test_metadata *_metadata,
 	close(cli);
 }
 
-TEST_F(udp, only_watched_ports_and_close)
-{
-	struct slow_arg arg = { &self->c, variant->family, variant->ip };
-
-	AQ_FINISH(&self->c);
-	aq_in_netns(_metadata, watched_only_in_netns, &arg);
-}
+AQ_NETNS_TEST(udp, only_watched_ports_and_close, AQ_FINISH_THEN_RUN,
+	      watched_only_in_netns,
+	      &(struct slow_arg){ &self->c, variant->family, variant->ip })
 
 static int bpf_call(int cmd, union bpf_attr *attr)
 {
@@ -468,12 +460,8 @@ static void sockmap_receive_in_netns(struct __test_metadata *_metadata,
 	close(srv);
 }
 
-TEST_F(udp, softirq_receive_names_no_task)
-{
-	struct slow_arg arg = { &self->c, variant->family, variant->ip };
-
-	AQ_FINISH(&self->c);
-	aq_in_netns(_metadata, sockmap_receive_in_netns, &arg);
-}
+AQ_NETNS_TEST(udp, softirq_receive_names_no_task, AQ_FINISH_THEN_RUN,
+	      sockmap_receive_in_netns,
+	      &(struct slow_arg){ &self->c, variant->family, variant->ip })
 
 AQ_TEST_HARNESS_MAIN
