@@ -268,30 +268,43 @@ static void expect_json_is_snap(struct __test_metadata *_metadata,
 	}
 }
 
+/*
+ * `aqstat mode` and /proc/aqueue at one quiet moment of lfd: the kernel's
+ * view of it (o) reads the same before and after both.
+ */
+static void quiet_run(struct __test_metadata *_metadata, int lfd,
+		      const char *mode, struct aq_oracle *o, struct run *r,
+		      struct aq_snap *s)
+{
+	struct aq_oracle after;
+	int tries;
+
+	for (tries = 0; tries < 20; tries++) {
+		aq_oracle_read(_metadata, lfd, o);
+		AQSTAT(r, 30, mode);
+		aq_snapshot(_metadata, s);
+		aq_oracle_read(_metadata, lfd, &after);
+		if (aq_oracle_same(o, &after))
+			break;
+		run_free(r);
+		aq_snap_free(s);
+	}
+	ASSERT_GT(20, tries) TH_LOG("the listener never stayed quiet");
+	ASSERT_EQ(0, r->status) TH_LOG("aqstat %s: %s", mode, r->err);
+}
+
 static void json_in_netns(struct __test_metadata *_metadata, void *arg)
 {
-	struct aq_oracle o1, o2;
+	struct aq_oracle o1;
 	struct aq_snap s = { 0 };
 	struct aq_json *j = NULL;
 	struct run r = { 0 };
-	int cfd[3], lfd, tries;
 	struct aq_row *row;
+	int cfd[3], lfd;
 	char err[200];
 
 	lfd = saturated(_metadata, cfd);
-	/* One quiet moment: the oracle reads the same before and after. */
-	for (tries = 0; tries < 20; tries++) {
-		aq_oracle_read(_metadata, lfd, &o1);
-		AQSTAT(&r, 30, "-j");
-		aq_snapshot(_metadata, &s);
-		aq_oracle_read(_metadata, lfd, &o2);
-		if (aq_oracle_same(&o1, &o2))
-			break;
-		run_free(&r);
-		aq_snap_free(&s);
-	}
-	ASSERT_GT(20, tries) TH_LOG("the listener never stayed quiet");
-	ASSERT_EQ(0, r.status) TH_LOG("aqstat -j: %s", r.err);
+	quiet_run(_metadata, lfd, "-j", &o1, &r, &s);
 	j = aq_json_parse(r.out, err, sizeof(err));
 	ASSERT_NE(NULL, j) TH_LOG("aqstat -j is not JSON: %s\n%.2000s", err,
 				  r.out);
@@ -462,26 +475,15 @@ static void expect_typed(struct __test_metadata *_metadata, const char *text)
 
 static void prom_in_netns(struct __test_metadata *_metadata, void *arg)
 {
-	struct aq_oracle o1, o2;
+	struct aq_oracle o1;
 	struct aq_snap s = { 0 };
 	struct run r = { 0 };
-	int cfd[3], lfd, tries;
 	struct aq_row *row;
 	char labels[300], inf[320];
+	int cfd[3], lfd;
 
 	lfd = saturated(_metadata, cfd);
-	for (tries = 0; tries < 20; tries++) {
-		aq_oracle_read(_metadata, lfd, &o1);
-		AQSTAT(&r, 30, "--prometheus");
-		aq_snapshot(_metadata, &s);
-		aq_oracle_read(_metadata, lfd, &o2);
-		if (aq_oracle_same(&o1, &o2))
-			break;
-		run_free(&r);
-		aq_snap_free(&s);
-	}
-	ASSERT_GT(20, tries);
-	ASSERT_EQ(0, r.status) TH_LOG("aqstat --prometheus: %s", r.err);
+	quiet_run(_metadata, lfd, "--prometheus", &o1, &r, &s);
 	row = aq_row_of(_metadata, &s, lfd);
 	snprintf(labels, sizeof(labels),
 		 "{id=\"%" PRId64 "\",netns=\"%" PRId64 "\",proto=\"tcp\",address=\"127.0.0.1\",port=\"%u\",comm=\"%s\"}",
