@@ -445,11 +445,38 @@ static bool has_row(struct __test_metadata *_metadata, int lfd)
 	return found;
 }
 
+/* A listener the filters leave out: its next event is counted, no row. */
+static int left_out(struct __test_metadata *_metadata, int lfd,
+		    const char *ip)
+{
+	int64_t f0 = filtered_events(_metadata);
+	int cfd = knock(_metadata, lfd, ip);
+
+	EXPECT_FALSE(has_row(_metadata, lfd));
+	EXPECT_LT(f0, filtered_events(_metadata));
+	return cfd;
+}
+
+/* `filter key any`: the listener's row comes back at its next event. */
+static int filter_any(struct __test_metadata *_metadata, const char *key,
+		      int lfd, const char *ip)
+{
+	char cmd[64], line[32];
+	int cfd;
+
+	snprintf(cmd, sizeof(cmd), "filter %s any\n", key);
+	snprintf(line, sizeof(line), "filter %s", key);
+	ASSERT_EQ(0, aq_ctl(cmd));
+	AQ_CTL_EXPECT_LINE(line, "any");
+	cfd = knock(_metadata, lfd, ip);
+	EXPECT_TRUE(has_row(_metadata, lfd));
+	return cfd;
+}
+
 static void filter_port_in_netns(struct __test_metadata *_metadata, void *arg)
 {
 	const char *ip = "127.0.0.1";
 	int la, lb, lc, c[8], nc = 0;
-	int64_t f0;
 	char cmd[64], want[64];
 
 	la = aq_listen_tcp(ip, 0, 8, 0);
@@ -469,11 +496,7 @@ static void filter_port_in_netns(struct __test_metadata *_metadata, void *arg)
 	EXPECT_FALSE(has_row(_metadata, lb))
 		TH_LOG("a row the new filter leaves out was kept");
 
-	/* Left out: its events are counted, it gets no row. */
-	f0 = filtered_events(_metadata);
-	c[nc++] = knock(_metadata, lb, ip);
-	EXPECT_LT(f0, filtered_events(_metadata));
-	EXPECT_FALSE(has_row(_metadata, lb));
+	c[nc++] = left_out(_metadata, lb, ip);
 	lc = aq_listen_tcp(ip, 0, 8, 0);
 	ASSERT_LE(0, lc);
 	c[nc++] = knock(_metadata, lc, ip);
@@ -492,10 +515,7 @@ static void filter_port_in_netns(struct __test_metadata *_metadata, void *arg)
 	EXPECT_TRUE(has_row(_metadata, lc));
 	EXPECT_FALSE(has_row(_metadata, lb));
 
-	ASSERT_EQ(0, aq_ctl("filter port any\n"));
-	AQ_CTL_EXPECT_LINE("filter port", "any");
-	c[nc++] = knock(_metadata, lb, ip);
-	EXPECT_TRUE(has_row(_metadata, lb));
+	c[nc++] = filter_any(_metadata, "port", lb, ip);
 	aq_close_fds(c, nc);
 	close(la);
 	close(lb);
@@ -594,7 +614,6 @@ static void filter_family_in_netns(struct __test_metadata *_metadata,
 				   void *arg)
 {
 	int l4, l6, c[8], nc = 0;
-	int64_t f0;
 
 	l4 = aq_listen_tcp("127.0.0.1", 0, 8, 0);
 	ASSERT_LE(0, l4);
@@ -610,10 +629,7 @@ static void filter_family_in_netns(struct __test_metadata *_metadata,
 	AQ_CTL_EXPECT_LINE("filter family", "ipv6");
 	EXPECT_FALSE(has_row(_metadata, l4));
 	EXPECT_TRUE(has_row(_metadata, l6));
-	f0 = filtered_events(_metadata);
-	c[nc++] = knock(_metadata, l4, "127.0.0.1");
-	EXPECT_FALSE(has_row(_metadata, l4));
-	EXPECT_LT(f0, filtered_events(_metadata));
+	c[nc++] = left_out(_metadata, l4, "127.0.0.1");
 
 	ASSERT_EQ(0, aq_ctl("filter family ipv4\n"));
 	AQ_CTL_EXPECT_LINE("filter family", "ipv4");
@@ -623,10 +639,7 @@ static void filter_family_in_netns(struct __test_metadata *_metadata,
 	c[nc++] = knock(_metadata, l6, "::1");
 	EXPECT_FALSE(has_row(_metadata, l6));
 
-	ASSERT_EQ(0, aq_ctl("filter family any\n"));
-	AQ_CTL_EXPECT_LINE("filter family", "any");
-	c[nc++] = knock(_metadata, l6, "::1");
-	EXPECT_TRUE(has_row(_metadata, l6));
+	c[nc++] = filter_any(_metadata, "family", l6, "::1");
 	aq_close_fds(c, nc);
 	close(l4);
 	close(l6);
@@ -640,7 +653,6 @@ static void filter_kind_in_netns(struct __test_metadata *_metadata, void *arg)
 	static const char *const others[] = { "unix", "udp" };
 	int l, c[8], nc = 0;
 	unsigned int i;
-	int64_t f0;
 
 	l = aq_listen_tcp(ip, 0, 8, 0);
 	ASSERT_LE(0, l);
@@ -661,16 +673,10 @@ static void filter_kind_in_netns(struct __test_metadata *_metadata, void *arg)
 		EXPECT_FALSE(has_row(_metadata, l))
 			TH_LOG("a TCP row kept under 'filter kind %s'",
 			       others[i]);
-		f0 = filtered_events(_metadata);
-		c[nc++] = knock(_metadata, l, ip);
-		EXPECT_FALSE(has_row(_metadata, l));
-		EXPECT_LT(f0, filtered_events(_metadata));
+		c[nc++] = left_out(_metadata, l, ip);
 	}
 
-	ASSERT_EQ(0, aq_ctl("filter kind any\n"));
-	AQ_CTL_EXPECT_LINE("filter kind", "any");
-	c[nc++] = knock(_metadata, l, ip);
-	EXPECT_TRUE(has_row(_metadata, l));
+	c[nc++] = filter_any(_metadata, "kind", l, ip);
 	aq_close_fds(c, nc);
 	close(l);
 }
