@@ -75,6 +75,10 @@ enum { K_PORT, K_NETNS, K_FAMILY, K_KIND };
 enum { FAM_ANY, FAM_V4, FAM_V6 };
 enum { KIND_ANY, KIND_TCP, KIND_UNIX, KIND_UDP };
 
+/* The words of filter family and filter kind, by the values above. */
+static const char *const family_words[] = { "any", "ipv4", "ipv6" };
+static const char *const kind_words[] = { "any", "tcp", "unix", "udp" };
+
 struct fcmd {
 	int verb, key;
 	int nports;		/* filter port, udp_ports */
@@ -198,6 +202,21 @@ static void eval_max_memory(struct verdict *e, const char *w,
 	c->val = v;
 }
 
+/* w, one of the n words, sets *val to its index. */
+static void one_of(struct verdict *e, const char *w, const char *const *words,
+		   size_t n, unsigned long long *val)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!strcmp(w, words[i])) {
+			*val = i;
+			return;
+		}
+	}
+	e->bad |= F_EINVAL;
+}
+
 /* A list of ports of filter port or udp_ports, or the word for none. */
 static void eval_ports(struct verdict *e, const char *w, const char *none,
 		       int max, struct fcmd *c)
@@ -233,26 +252,11 @@ static void eval_filter(struct verdict *e, char **w, struct fcmd *c)
 			num_in(e, w[2], 1, UINT32_MAX, &c->val);
 	} else if (!strcmp(w[1], "family")) {
 		c->key = K_FAMILY;
-		if (!strcmp(w[2], "ipv4"))
-			c->val = FAM_V4;
-		else if (!strcmp(w[2], "ipv6"))
-			c->val = FAM_V6;
-		else if (!strcmp(w[2], "any"))
-			c->val = FAM_ANY;
-		else
-			e->bad |= F_EINVAL;
+		one_of(e, w[2], family_words, ARRAY_SIZE(family_words),
+		       &c->val);
 	} else if (!strcmp(w[1], "kind")) {
 		c->key = K_KIND;
-		if (!strcmp(w[2], "tcp"))
-			c->val = KIND_TCP;
-		else if (!strcmp(w[2], "unix"))
-			c->val = KIND_UNIX;
-		else if (!strcmp(w[2], "udp"))
-			c->val = KIND_UDP;
-		else if (!strcmp(w[2], "any"))
-			c->val = KIND_ANY;
-		else
-			e->bad |= F_EINVAL;
+		one_of(e, w[2], kind_words, ARRAY_SIZE(kind_words), &c->val);
 	} else {
 		e->bad |= F_EINVAL;
 	}
@@ -920,11 +924,8 @@ static void expect_ctl(struct __test_metadata *_metadata, struct fuzz *f)
 		LINE("filter netns", "%llu", m->netns);
 	else
 		LINE("filter netns", "any");
-	LINE("filter family", "%s", m->family == FAM_V4 ? "ipv4" :
-				     m->family == FAM_V6 ? "ipv6" : "any");
-	LINE("filter kind", "%s", m->kind == KIND_TCP ? "tcp" :
-				   m->kind == KIND_UNIX ? "unix" :
-				   m->kind == KIND_UDP ? "udp" : "any");
+	LINE("filter family", "%s", family_words[m->family]);
+	LINE("filter kind", "%s", kind_words[m->kind]);
 	LINE("tracked", "%d", m->row ? 1 : 0);
 #undef LINE
 	/* Registered while some port is watched and the module enabled. */
