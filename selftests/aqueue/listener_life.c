@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The ways a listener's life can end or change that ordinary programs do
- * not take (issue #7, faults), each against the kernel's own view:
+ * not take, each against the kernel's own view:
  *
  *  - the process that owns a listener is killed (SIGKILL) with
  *    connections queued and dropped, and with another thread blocked in

@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /proc/aqueue read in every way a reader may (issue #7, bad input): with
- * 1-byte reads, reads of odd sizes, lseek()s forward, backward, into the
- * middle of a line and past the end, pread()s at random offsets from many
- * threads on one open file, and from many processes at once, each with its
- * own pattern. On a quiet system each must give the same bytes as one big
- * read.
+ * /proc/aqueue read in every way a reader may: with 1-byte reads, reads
+ * of odd sizes, lseek()s forward, backward, into the middle of a line and
+ * past the end, pread()s at random offsets from many threads on one open
+ * file, and from many processes at once, each with its own pattern. On a
+ * quiet system each must give the same bytes as one big read.
  *
  * "Quiet" leaves the fields computed at read time moving: observed_ns,
  * qlen_area_ns and the live ages (hol_age_ns, since_*). They are compared as

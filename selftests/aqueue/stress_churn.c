@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Concurrency and limits (issue #7, stress and faults):
+ * Concurrency and limits:
  *
  *  - churn: threads open and close listeners (some with connections
  *    queued or accepted at close) while a thread reads /proc/aqueue in a
