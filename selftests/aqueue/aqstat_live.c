@@ -703,8 +703,8 @@ AQ_NETNS_TEST(live, ctl_bad_input_exits_7_changes_nothing, AQ_RUN,
 	      ctl_bad_in_netns, NULL)
 
 /*
- * reset of an unknown id: the module refuses it (ENOENT, README) and
- * changes nothing; aqstat.8 gives exit 7 to "the module refused the
+ * reset of an unknown id: the module refuses it (ENOENT, doc/interface.md)
+ * and changes nothing; aqstat.8 gives exit 7 to "the module refused the
  * command", exit 1 to I/O errors on files.
  */
 static void ctl_enoent_in_netns(struct __test_metadata *_metadata, void *arg)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The control file's grammar (README, "The control file"), each command's
- * effect checked where the kernel has an oracle of its own:
+ * The control file's grammar (doc/interface.md, "The control file"), each
+ * command's effect checked where the kernel has an oracle of its own:
  *
  *  - enable / disable against the kernel's list of registered kprobes
  *    (/sys/kernel/debug/kprobes/list); rows stay readable while disabled,
@@ -217,7 +217,7 @@ static void disable_in_netns(struct __test_metadata *_metadata, void *arg)
 	EXPECT_EQ(NULL, aq_find_row(&s, l2))
 		TH_LOG("a listener created while disabled got a row");
 	r = aq_find_row(&s, l1);
-	ASSERT_NE(NULL, r) TH_LOG("disable removed the rows: README keeps them readable");
+	ASSERT_NE(NULL, r) TH_LOG("disable removed the rows: doc/interface.md keeps them readable");
 	EXPECT_EQ(id1, r->id);
 	EXPECT_EQ(1, r->qnow) TH_LOG("a disabled module saw a connection");
 	EXPECT_EQ(1, r->enqueued);

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Bad input to the control file: README says a write is parsed and checked
- * whole, one bad line refuses the whole write with EINVAL (ENOENT for the
- * id of `reset ID`) and changes nothing, and a write must be smaller than
- * a page and hold at most 64 commands (aqstat.8 names E2BIG for "too
+ * Bad input to the control file: doc/interface.md says a write is parsed and
+ * checked whole, one bad line refuses the whole write with EINVAL (ENOENT
+ * for the id of `reset ID`) and changes nothing, and a write must be smaller
+ * than a page and hold at most 64 commands (aqstat.8 names E2BIG for "too
  * long").
  *
  * Each bad line is written three ways: alone, after a batch of valid
@@ -173,7 +173,7 @@ static void table_in_netns(struct __test_metadata *_metadata, void *arg)
 
 	for (i = 0; i < t->n; i++)
 		failed += refused_three_ways(_metadata, w, &t->bad[i]);
-	EXPECT_EQ(0, failed) TH_LOG("%d of %zu writes not refused as README says",
+	EXPECT_EQ(0, failed) TH_LOG("%d of %zu writes not refused as doc/interface.md says",
 				    failed, 3 * t->n);
 	aq_snap_free(&w->snap);
 	free(w);
@@ -236,7 +236,7 @@ static const struct bad bad_numbers[] = {
 	B("filter port 4294967376\n", AQ_EINVAL),		/* 2^32 + 80 */
 	B("filter port 18446744073709551616\n", AQ_EINVAL),	/* 2^64 */
 	B("filter port 18446744073709551696\n", AQ_EINVAL),	/* 2^64 + 80 */
-	/* 17 ports: README allows up to 16. */
+	/* 17 ports: doc/interface.md allows up to 16. */
 	B("filter port 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17\n", AQ_EINVAL),
 	B("filter netns 0\n", AQ_EINVAL),
 	B("filter netns -1\n", AQ_EINVAL),
