@@ -785,9 +785,7 @@ static void reads_change_nothing_in_netns(struct __test_metadata *_metadata,
 	close(srv);
 }
 
-TEST_F_TIMEOUT(reads, a_read_changes_nothing, 120)
-{
-	aq_in_netns(_metadata, reads_change_nothing_in_netns, NULL);
-}
+AQ_NETNS_TEST_TIMEOUT(reads, a_read_changes_nothing, 120, AQ_RUN,
+		      reads_change_nothing_in_netns, NULL)
 
 AQ_TEST_HARNESS_MAIN
