@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Reading /proc/aqueue_events in the tests: a strict parser of its lines
- * (README.md, "Events") and a reader that collects them with poll(),
+ * (doc/interface.md, "Events") and a reader that collects them with poll(),
  * bounded in time only as a guard against a hang.
  */
 #ifndef AQ_EVENTS_H

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The histograms of /proc/aqueue as the README lays them out: power-of-two
- * buckets named by their low edge, 0, 1, 2, 4, ... for lengths and bytes,
- * 0, 1024, 2048, ... for nanoseconds; only non-empty buckets are listed.
+ * The histograms of /proc/aqueue as doc/interface.md lays them out:
+ * power-of-two buckets named by their low edge, 0, 1, 2, 4, ... for lengths
+ * and bytes, 0, 1024, 2048, ... for nanoseconds; only non-empty buckets are
+ * listed.
  */
 #ifndef AQ_HIST_H
 #define AQ_HIST_H

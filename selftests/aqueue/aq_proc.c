@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A strict parser of /proc/aqueue (format 3), as documented in the README:
- * the version line, the `state` and `closed` lines, the table header, one
- * row per listener (comm is the rest of the line and may hold spaces), an
- * empty line, then per listener its detail, `qlen` and `wait_ns` lines, and
- * for TCP listeners (only) the `syn`, `synq` and `handshake_ns` lines, for
- * UDP sockets (only) the `udp` and `qbytes` lines. One function parses
+ * A strict parser of /proc/aqueue (format 3), as doc/interface.md defines
+ * it: the version line, the `state` and `closed` lines, the table header,
+ * one row per listener (comm is the rest of the line and may hold spaces),
+ * an empty line, then per listener its detail, `qlen` and `wait_ns` lines,
+ * and for TCP listeners (only) the `syn`, `synq` and `handshake_ns` lines,
+ * for UDP sockets (only) the `udp` and `qbytes` lines. One function parses
  * each kind of line.
  *
  * It refuses what the format does not allow (unknown line, unknown or
@@ -13,11 +13,11 @@
  * says which line and why, so that a failing test names the exact spot.
  *
  * It is written apart from aqstat's parser (tools/aqstat/parse_proc.c) on
- * purpose: the tests need an independent oracle. Were they to read the
- * file with aqstat's code, a misreading of the README shared by the module
+ * purpose: the tests need an independent oracle. Were they to read the file
+ * with aqstat's code, a misreading of the documentation shared by the module
  * and that code would pass unseen, and the aqstat tests would compare the
- * tool with itself; two readers written from the README alone disagree
- * where one of them is wrong.
+ * tool with itself; two readers written from the documentation alone
+ * disagree where one of them is wrong.
  */
 #include <ctype.h>
 #include <errno.h>

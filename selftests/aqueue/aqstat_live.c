@@ -130,29 +130,13 @@ static void run_free(struct run *r)
 	run_aqstat(_metadata, (r), (timeout), __a);			\
 } while (0)
 
-static int64_t test_start_ns;
-
-FIXTURE(live) {
-	struct aq_ctx c;
-};
-
-FIXTURE_SETUP(live)
+static void aqstat_present(struct __test_metadata *_metadata)
 {
-	test_start_ns = aq_now_ns();
-	aq_ctx_setup(_metadata, &self->c, NULL);
-	if (!self->c.module)
-		SKIP(return, "no module at %s", aq_module_path());
 	if (access(aqstat_path(), X_OK))
 		SKIP(return, "no aqstat at %s (set AQSTAT)", aqstat_path());
 }
 
-FIXTURE_TEARDOWN(live)
-{
-	/* The suite must stay quick under TCG: show what each test costs. */
-	TH_LOG("took %lld ms (module load and unload included)",
-	       (long long)(aq_now_ns() - test_start_ns) / 1000000);
-	aq_ctx_teardown(_metadata, &self->c);
-}
+AQ_FIXTURE_TIMED(live, NULL, AQ_MODULE_REQUIRED, aqstat_present)
 
 #define SRV_COMM "aq live srv"
 
@@ -284,30 +268,43 @@ static void expect_json_is_snap(struct __test_metadata *_metadata,
 	}
 }
 
+/*
+ * `aqstat mode` and /proc/aqueue at one quiet moment of lfd: the kernel's
+ * view of it (o) reads the same before and after both.
+ */
+static void quiet_run(struct __test_metadata *_metadata, int lfd,
+		      const char *mode, struct aq_oracle *o, struct run *r,
+		      struct aq_snap *s)
+{
+	struct aq_oracle after;
+	int tries;
+
+	for (tries = 0; tries < 20; tries++) {
+		aq_oracle_read(_metadata, lfd, o);
+		AQSTAT(r, 30, mode);
+		aq_snapshot(_metadata, s);
+		aq_oracle_read(_metadata, lfd, &after);
+		if (aq_oracle_same(o, &after))
+			break;
+		run_free(r);
+		aq_snap_free(s);
+	}
+	ASSERT_GT(20, tries) TH_LOG("the listener never stayed quiet");
+	ASSERT_EQ(0, r->status) TH_LOG("aqstat %s: %s", mode, r->err);
+}
+
 static void json_in_netns(struct __test_metadata *_metadata, void *arg)
 {
-	struct aq_oracle o1, o2;
+	struct aq_oracle o1;
 	struct aq_snap s = { 0 };
 	struct aq_json *j = NULL;
 	struct run r = { 0 };
-	int cfd[3], lfd, tries;
 	struct aq_row *row;
+	int cfd[3], lfd;
 	char err[200];
 
 	lfd = saturated(_metadata, cfd);
-	/* One quiet moment: the oracle reads the same before and after. */
-	for (tries = 0; tries < 20; tries++) {
-		aq_oracle_read(_metadata, lfd, &o1);
-		AQSTAT(&r, 30, "-j");
-		aq_snapshot(_metadata, &s);
-		aq_oracle_read(_metadata, lfd, &o2);
-		if (aq_oracle_same(&o1, &o2))
-			break;
-		run_free(&r);
-		aq_snap_free(&s);
-	}
-	ASSERT_GT(20, tries) TH_LOG("the listener never stayed quiet");
-	ASSERT_EQ(0, r.status) TH_LOG("aqstat -j: %s", r.err);
+	quiet_run(_metadata, lfd, "-j", &o1, &r, &s);
 	j = aq_json_parse(r.out, err, sizeof(err));
 	ASSERT_NE(NULL, j) TH_LOG("aqstat -j is not JSON: %s\n%.2000s", err,
 				  r.out);
@@ -329,10 +326,7 @@ static void json_in_netns(struct __test_metadata *_metadata, void *arg)
 	close(lfd);
 }
 
-TEST_F(live, json_equals_proc_and_kernel)
-{
-	aq_in_netns(_metadata, json_in_netns, NULL);
-}
+AQ_NETNS_TEST(live, json_equals_proc_and_kernel, AQ_RUN, json_in_netns, NULL)
 
 /* aqstat -j's listener @id, as run by @uid: its pid, and its comm in @comm. */
 static int64_t json_owner(struct __test_metadata *_metadata, uid_t uid,
@@ -406,10 +400,8 @@ static void owner_in_netns(struct __test_metadata *_metadata, void *arg)
 	close(lfd);
 }
 
-TEST_F(live, owner_of_a_listener_older_than_the_module)
-{
-	aq_in_netns(_metadata, owner_in_netns, NULL);
-}
+AQ_NETNS_TEST(live, owner_of_a_listener_older_than_the_module, AQ_RUN,
+	      owner_in_netns, NULL)
 
 /* ------------------------------------------------------------------ */
 /* Prometheus */
@@ -483,26 +475,15 @@ static void expect_typed(struct __test_metadata *_metadata, const char *text)
 
 static void prom_in_netns(struct __test_metadata *_metadata, void *arg)
 {
-	struct aq_oracle o1, o2;
+	struct aq_oracle o1;
 	struct aq_snap s = { 0 };
 	struct run r = { 0 };
-	int cfd[3], lfd, tries;
 	struct aq_row *row;
 	char labels[300], inf[320];
+	int cfd[3], lfd;
 
 	lfd = saturated(_metadata, cfd);
-	for (tries = 0; tries < 20; tries++) {
-		aq_oracle_read(_metadata, lfd, &o1);
-		AQSTAT(&r, 30, "--prometheus");
-		aq_snapshot(_metadata, &s);
-		aq_oracle_read(_metadata, lfd, &o2);
-		if (aq_oracle_same(&o1, &o2))
-			break;
-		run_free(&r);
-		aq_snap_free(&s);
-	}
-	ASSERT_GT(20, tries);
-	ASSERT_EQ(0, r.status) TH_LOG("aqstat --prometheus: %s", r.err);
+	quiet_run(_metadata, lfd, "--prometheus", &o1, &r, &s);
 	row = aq_row_of(_metadata, &s, lfd);
 	snprintf(labels, sizeof(labels),
 		 "{id=\"%" PRId64 "\",netns=\"%" PRId64 "\",proto=\"tcp\",address=\"127.0.0.1\",port=\"%u\",comm=\"%s\"}",
@@ -535,10 +516,7 @@ static void prom_in_netns(struct __test_metadata *_metadata, void *arg)
 	close(lfd);
 }
 
-TEST_F(live, prometheus_has_the_listener)
-{
-	aq_in_netns(_metadata, prom_in_netns, NULL);
-}
+AQ_NETNS_TEST(live, prometheus_has_the_listener, AQ_RUN, prom_in_netns, NULL)
 
 /* The table: the saturated listener first, QUEUE 3/2. */
 static void table_in_netns(struct __test_metadata *_metadata, void *arg)
@@ -570,10 +548,7 @@ static void table_in_netns(struct __test_metadata *_metadata, void *arg)
 	close(idle);
 }
 
-TEST_F(live, table_puts_saturated_first)
-{
-	aq_in_netns(_metadata, table_in_netns, NULL);
-}
+AQ_NETNS_TEST(live, table_puts_saturated_first, AQ_RUN, table_in_netns, NULL)
 
 /* ------------------------------------------------------------------ */
 /* ctl */
@@ -663,10 +638,8 @@ static void ctl_in_netns(struct __test_metadata *_metadata, void *arg)
 	close(lb);
 }
 
-TEST_F(live, ctl_filter_port_changes_tracking)
-{
-	aq_in_netns(_metadata, ctl_in_netns, NULL);
-}
+AQ_NETNS_TEST(live, ctl_filter_port_changes_tracking, AQ_RUN, ctl_in_netns,
+	      NULL)
 
 static void ctl_bad_in_netns(struct __test_metadata *_metadata, void *arg)
 {
@@ -726,14 +699,12 @@ static void ctl_bad_in_netns(struct __test_metadata *_metadata, void *arg)
 	close(lfd);
 }
 
-TEST_F(live, ctl_bad_input_exits_7_changes_nothing)
-{
-	aq_in_netns(_metadata, ctl_bad_in_netns, NULL);
-}
+AQ_NETNS_TEST(live, ctl_bad_input_exits_7_changes_nothing, AQ_RUN,
+	      ctl_bad_in_netns, NULL)
 
 /*
- * reset of an unknown id: the module refuses it (ENOENT, README) and
- * changes nothing; aqstat.8 gives exit 7 to "the module refused the
+ * reset of an unknown id: the module refuses it (ENOENT, doc/interface.md)
+ * and changes nothing; aqstat.8 gives exit 7 to "the module refused the
  * command", exit 1 to I/O errors on files.
  */
 static void ctl_enoent_in_netns(struct __test_metadata *_metadata, void *arg)
@@ -747,10 +718,8 @@ static void ctl_enoent_in_netns(struct __test_metadata *_metadata, void *arg)
 	run_free(&r);
 }
 
-TEST_F(live, ctl_reset_unknown_id_is_a_refusal)
-{
-	aq_in_netns(_metadata, ctl_enoent_in_netns, NULL);
-}
+AQ_NETNS_TEST(live, ctl_reset_unknown_id_is_a_refusal, AQ_RUN,
+	      ctl_enoent_in_netns, NULL)
 
 /* ------------------------------------------------------------------ */
 
@@ -811,9 +780,6 @@ static void watch_in_netns(struct __test_metadata *_metadata, void *arg)
 	close(lfd);
 }
 
-TEST_F(live, watch_draws_two_frames)
-{
-	aq_in_netns(_metadata, watch_in_netns, NULL);
-}
+AQ_NETNS_TEST(live, watch_draws_two_frames, AQ_RUN, watch_in_netns, NULL)
 
 AQ_TEST_HARNESS_MAIN

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The control file's grammar (README, "The control file"), each command's
- * effect checked where the kernel has an oracle of its own:
+ * The control file's grammar (doc/interface.md, "The control file"), each
+ * command's effect checked where the kernel has an oracle of its own:
  *
  *  - enable / disable against the kernel's list of registered kprobes
  *    (/sys/kernel/debug/kprobes/list); rows stay readable while disabled,
@@ -37,27 +37,7 @@
 #include "aq_snap.h"
 #include "aq_sock.h"
 
-static int64_t test_start_ns;
-
-FIXTURE(ctl) {
-	struct aq_ctx c;
-};
-
-FIXTURE_SETUP(ctl)
-{
-	test_start_ns = aq_now_ns();
-	aq_ctx_setup(_metadata, &self->c, NULL);
-	if (!self->c.module)
-		SKIP(return, "no module at %s", aq_module_path());
-}
-
-FIXTURE_TEARDOWN(ctl)
-{
-	/* The suite must stay quick under TCG: show what each test costs. */
-	TH_LOG("took %lld ms (module load and unload included)",
-	       (long long)(aq_now_ns() - test_start_ns) / 1000000);
-	aq_ctx_teardown(_metadata, &self->c);
-}
+AQ_FIXTURE_TIMED(ctl, NULL, AQ_MODULE_REQUIRED, NULL)
 
 /* ------------------------------------------------------------------ */
 
@@ -237,7 +217,7 @@ static void disable_in_netns(struct __test_metadata *_metadata, void *arg)
 	EXPECT_EQ(NULL, aq_find_row(&s, l2))
 		TH_LOG("a listener created while disabled got a row");
 	r = aq_find_row(&s, l1);
-	ASSERT_NE(NULL, r) TH_LOG("disable removed the rows: README keeps them readable");
+	ASSERT_NE(NULL, r) TH_LOG("disable removed the rows: doc/interface.md keeps them readable");
 	EXPECT_EQ(id1, r->id);
 	EXPECT_EQ(1, r->qnow) TH_LOG("a disabled module saw a connection");
 	EXPECT_EQ(1, r->enqueued);
@@ -267,10 +247,8 @@ static void disable_in_netns(struct __test_metadata *_metadata, void *arg)
 	close(l2);
 }
 
-TEST_F(ctl, disable_keeps_rows_enable_starts_empty)
-{
-	aq_in_netns(_metadata, disable_in_netns, NULL);
-}
+AQ_NETNS_TEST(ctl, disable_keeps_rows_enable_starts_empty, AQ_RUN,
+	      disable_in_netns, NULL)
 
 /* ------------------------------------------------------------------ */
 /* reset */
@@ -373,10 +351,8 @@ static void reset_in_netns(struct __test_metadata *_metadata, void *arg)
 	close(lfd);
 }
 
-TEST_F(ctl, reset_zeroes_counters_keeps_queue)
-{
-	aq_in_netns(_metadata, reset_in_netns, NULL);
-}
+AQ_NETNS_TEST(ctl, reset_zeroes_counters_keeps_queue, AQ_RUN, reset_in_netns,
+	      NULL)
 
 static void reset_one_in_netns(struct __test_metadata *_metadata, void *arg)
 {
@@ -425,10 +401,7 @@ static void reset_one_in_netns(struct __test_metadata *_metadata, void *arg)
 	close(lb);
 }
 
-TEST_F(ctl, reset_id_only_that_row)
-{
-	aq_in_netns(_metadata, reset_one_in_netns, NULL);
-}
+AQ_NETNS_TEST(ctl, reset_id_only_that_row, AQ_RUN, reset_one_in_netns, NULL)
 
 /* ------------------------------------------------------------------ */
 /* filters */
@@ -472,11 +445,38 @@ static bool has_row(struct __test_metadata *_metadata, int lfd)
 	return found;
 }
 
+/* A listener the filters leave out: its next event is counted, no row. */
+static int left_out(struct __test_metadata *_metadata, int lfd,
+		    const char *ip)
+{
+	int64_t f0 = filtered_events(_metadata);
+	int cfd = knock(_metadata, lfd, ip);
+
+	EXPECT_FALSE(has_row(_metadata, lfd));
+	EXPECT_LT(f0, filtered_events(_metadata));
+	return cfd;
+}
+
+/* `filter key any`: the listener's row comes back at its next event. */
+static int filter_any(struct __test_metadata *_metadata, const char *key,
+		      int lfd, const char *ip)
+{
+	char cmd[64], line[32];
+	int cfd;
+
+	snprintf(cmd, sizeof(cmd), "filter %s any\n", key);
+	snprintf(line, sizeof(line), "filter %s", key);
+	ASSERT_EQ(0, aq_ctl(cmd));
+	AQ_CTL_EXPECT_LINE(line, "any");
+	cfd = knock(_metadata, lfd, ip);
+	EXPECT_TRUE(has_row(_metadata, lfd));
+	return cfd;
+}
+
 static void filter_port_in_netns(struct __test_metadata *_metadata, void *arg)
 {
 	const char *ip = "127.0.0.1";
 	int la, lb, lc, c[8], nc = 0;
-	int64_t f0;
 	char cmd[64], want[64];
 
 	la = aq_listen_tcp(ip, 0, 8, 0);
@@ -496,11 +496,7 @@ static void filter_port_in_netns(struct __test_metadata *_metadata, void *arg)
 	EXPECT_FALSE(has_row(_metadata, lb))
 		TH_LOG("a row the new filter leaves out was kept");
 
-	/* Left out: its events are counted, it gets no row. */
-	f0 = filtered_events(_metadata);
-	c[nc++] = knock(_metadata, lb, ip);
-	EXPECT_LT(f0, filtered_events(_metadata));
-	EXPECT_FALSE(has_row(_metadata, lb));
+	c[nc++] = left_out(_metadata, lb, ip);
 	lc = aq_listen_tcp(ip, 0, 8, 0);
 	ASSERT_LE(0, lc);
 	c[nc++] = knock(_metadata, lc, ip);
@@ -519,20 +515,14 @@ static void filter_port_in_netns(struct __test_metadata *_metadata, void *arg)
 	EXPECT_TRUE(has_row(_metadata, lc));
 	EXPECT_FALSE(has_row(_metadata, lb));
 
-	ASSERT_EQ(0, aq_ctl("filter port any\n"));
-	AQ_CTL_EXPECT_LINE("filter port", "any");
-	c[nc++] = knock(_metadata, lb, ip);
-	EXPECT_TRUE(has_row(_metadata, lb));
+	c[nc++] = filter_any(_metadata, "port", lb, ip);
 	aq_close_fds(c, nc);
 	close(la);
 	close(lb);
 	close(lc);
 }
 
-TEST_F(ctl, filter_port)
-{
-	aq_in_netns(_metadata, filter_port_in_netns, NULL);
-}
+AQ_NETNS_TEST(ctl, filter_port, AQ_RUN, filter_port_in_netns, NULL)
 
 /* Enters the namespace behind nsfd (for this process). */
 static void enter_ns(struct __test_metadata *_metadata, int nsfd)
@@ -624,7 +614,6 @@ static void filter_family_in_netns(struct __test_metadata *_metadata,
 				   void *arg)
 {
 	int l4, l6, c[8], nc = 0;
-	int64_t f0;
 
 	l4 = aq_listen_tcp("127.0.0.1", 0, 8, 0);
 	ASSERT_LE(0, l4);
@@ -640,10 +629,7 @@ static void filter_family_in_netns(struct __test_metadata *_metadata,
 	AQ_CTL_EXPECT_LINE("filter family", "ipv6");
 	EXPECT_FALSE(has_row(_metadata, l4));
 	EXPECT_TRUE(has_row(_metadata, l6));
-	f0 = filtered_events(_metadata);
-	c[nc++] = knock(_metadata, l4, "127.0.0.1");
-	EXPECT_FALSE(has_row(_metadata, l4));
-	EXPECT_LT(f0, filtered_events(_metadata));
+	c[nc++] = left_out(_metadata, l4, "127.0.0.1");
 
 	ASSERT_EQ(0, aq_ctl("filter family ipv4\n"));
 	AQ_CTL_EXPECT_LINE("filter family", "ipv4");
@@ -653,19 +639,13 @@ static void filter_family_in_netns(struct __test_metadata *_metadata,
 	c[nc++] = knock(_metadata, l6, "::1");
 	EXPECT_FALSE(has_row(_metadata, l6));
 
-	ASSERT_EQ(0, aq_ctl("filter family any\n"));
-	AQ_CTL_EXPECT_LINE("filter family", "any");
-	c[nc++] = knock(_metadata, l6, "::1");
-	EXPECT_TRUE(has_row(_metadata, l6));
+	c[nc++] = filter_any(_metadata, "family", l6, "::1");
 	aq_close_fds(c, nc);
 	close(l4);
 	close(l6);
 }
 
-TEST_F(ctl, filter_family)
-{
-	aq_in_netns(_metadata, filter_family_in_netns, NULL);
-}
+AQ_NETNS_TEST(ctl, filter_family, AQ_RUN, filter_family_in_netns, NULL)
 
 static void filter_kind_in_netns(struct __test_metadata *_metadata, void *arg)
 {
@@ -673,7 +653,6 @@ static void filter_kind_in_netns(struct __test_metadata *_metadata, void *arg)
 	static const char *const others[] = { "unix", "udp" };
 	int l, c[8], nc = 0;
 	unsigned int i;
-	int64_t f0;
 
 	l = aq_listen_tcp(ip, 0, 8, 0);
 	ASSERT_LE(0, l);
@@ -694,24 +673,15 @@ static void filter_kind_in_netns(struct __test_metadata *_metadata, void *arg)
 		EXPECT_FALSE(has_row(_metadata, l))
 			TH_LOG("a TCP row kept under 'filter kind %s'",
 			       others[i]);
-		f0 = filtered_events(_metadata);
-		c[nc++] = knock(_metadata, l, ip);
-		EXPECT_FALSE(has_row(_metadata, l));
-		EXPECT_LT(f0, filtered_events(_metadata));
+		c[nc++] = left_out(_metadata, l, ip);
 	}
 
-	ASSERT_EQ(0, aq_ctl("filter kind any\n"));
-	AQ_CTL_EXPECT_LINE("filter kind", "any");
-	c[nc++] = knock(_metadata, l, ip);
-	EXPECT_TRUE(has_row(_metadata, l));
+	c[nc++] = filter_any(_metadata, "kind", l, ip);
 	aq_close_fds(c, nc);
 	close(l);
 }
 
-TEST_F(ctl, filter_kind)
-{
-	aq_in_netns(_metadata, filter_kind_in_netns, NULL);
-}
+AQ_NETNS_TEST(ctl, filter_kind, AQ_RUN, filter_kind_in_netns, NULL)
 
 /* Each filter line replaces its own criterion only. */
 TEST_F(ctl, filter_lines_replace_one_criterion)
@@ -803,10 +773,7 @@ static void max_listeners_in_netns(struct __test_metadata *_metadata,
 		close(l[i]);
 }
 
-TEST_F(ctl, max_listeners_limit)
-{
-	aq_in_netns(_metadata, max_listeners_in_netns, NULL);
-}
+AQ_NETNS_TEST(ctl, max_listeners_limit, AQ_RUN, max_listeners_in_netns, NULL)
 
 static void max_memory_in_netns(struct __test_metadata *_metadata, void *arg)
 {
@@ -865,10 +832,8 @@ static void max_memory_in_netns(struct __test_metadata *_metadata, void *arg)
 		close(l[i]);
 }
 
-TEST_F(ctl, max_memory_suffixes_and_limit)
-{
-	aq_in_netns(_metadata, max_memory_in_netns, NULL);
-}
+AQ_NETNS_TEST(ctl, max_memory_suffixes_and_limit, AQ_RUN, max_memory_in_netns,
+	      NULL)
 
 /* ------------------------------------------------------------------ */
 /* Several commands in one write */
@@ -914,9 +879,6 @@ static void batch_in_netns(struct __test_metadata *_metadata, void *arg)
 	close(lfd);
 }
 
-TEST_F(ctl, several_commands_in_one_write)
-{
-	aq_in_netns(_metadata, batch_in_netns, NULL);
-}
+AQ_NETNS_TEST(ctl, several_commands_in_one_write, AQ_RUN, batch_in_netns, NULL)
 
 AQ_TEST_HARNESS_MAIN

@@ -1,29 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Fuzzing the control file (issue #7, bad input): at least 100,000 writes
- * of random bytes, random words, valid command batches and mutations of
- * them (huge, negative and malformed numbers, NULs, bytes that are not
- * printable ASCII, overlong lines and writes, more than 64 commands, lines
- * cut across two writes on one open file).
+ * Fuzzing the control file: at least 100,000 writes of random bytes,
+ * random words, valid batches of every command and mutations of them
+ * (huge, negative and malformed numbers, NULs, bytes that are not
+ * printable ASCII, overlong lines and writes, more than 64 commands,
+ * lines cut across two writes on one open file).
  *
- * The oracle is the test's own model of the grammar README.md documents,
- * written from the README and not from module/control.c: for every write
- * it predicts "taken" or the set of errnos a refusal may carry (EINVAL,
- * E2BIG, ENOENT for `reset ID` of an unknown id), and the state every
- * taken write leads to. After every taken write the control file is read
- * back and compared with the model (enabled, max_listeners, max_memory,
- * the four filter lines); every 256 writes, and whenever the model says a
- * row came or went, /proc/aqueue (the state line and the row of a
+ * The oracle is the test's own model of the grammar doc/interface.md
+ * documents ("The control file"), written from the documentation and not
+ * from module/control.c: for every write it predicts "taken" or the set
+ * of errnos a refusal may carry (EINVAL, E2BIG, ENOENT for `reset ID` of
+ * an unknown id), and the state every taken write leads to. After every
+ * taken write the control file is read back and compared with the model
+ * (enabled, max_listeners, max_memory, the four filter lines, udp_ports
+ * and whether the UDP probes are registered, stall_threshold_ms,
+ * burst_gap_ms, drop_log); every 256 writes, and whenever the model says
+ * a row came or went, /proc/aqueue (the state line and the row of a
  * listener of the test's own that has queued, accepted and dropped
  * connections to lose) and the module parameters in sysfs are compared
  * too. A refused write must change nothing, which the next read-back
- * checks.
+ * checks. Nothing sends a datagram meanwhile, so a watched UDP port adds
+ * no row.
  *
- * Where the README leaves a form open (the lowercase k/m/g of the
- * kernel's memparse(), a max_memory above
- * LONG_MAX but within unsigned long, a comment line that starts with
- * blanks), the model accepts either answer but holds a taken write to the
- * lenient reading; how the module answered is counted and printed.
+ * Where the documentation leaves a form open (the lowercase k/m/g of the
+ * kernel's memparse(), a max_memory above LONG_MAX but within unsigned
+ * long, a comment line that starts with blanks), the model accepts either
+ * answer but holds a taken write to the lenient reading; how the module
+ * answered is counted and printed.
  *
  * The run is deterministic for a seed: it is printed, and AQ_SEED=N
  * replays it. AQ_FUZZ_INPUTS changes the number of writes.
@@ -50,31 +53,43 @@
 
 #define AQ_FUZZ_INPUTS 100000
 #define AQ_MAX_CMDS 64
-#define AQ_MAX_PORTS 16
+#define AQ_MAX_PORTS 16		/* filter port */
+#define AQ_MAX_UDP_PORTS 64
 #define AQ_MEM_MIN 65536ULL
 #define AQ_LISTENERS_MAX 16777216ULL
+#define AQ_WATCH_MS_MAX 86400000ULL
 #define AQ_TOGGLES 8		/* real enable/disable flips: each costs ~0.5 s */
+/* udp_ports naming the first port, or none, while enabled: the UDP probes
+ * are registered or unregistered. */
+#define AQ_UDP_TOGGLES 8
 
 #define F_EINVAL (1 << 0)
 #define F_E2BIG (1 << 1)
 #define F_ENOENT (1 << 2)
 
-enum { V_ENABLE, V_DISABLE, V_RESET, V_RESET_ID, V_FILTER, V_MAXL, V_MAXM };
+enum {
+	V_ENABLE, V_DISABLE, V_RESET, V_RESET_ID, V_FILTER, V_MAXL, V_MAXM,
+	V_UDP_PORTS, V_STALL, V_BURST_GAP, V_DROP_LOG,
+};
 enum { K_PORT, K_NETNS, K_FAMILY, K_KIND };
 enum { FAM_ANY, FAM_V4, FAM_V6 };
 enum { KIND_ANY, KIND_TCP, KIND_UNIX, KIND_UDP };
 
+/* The words of filter family and filter kind, by the values above. */
+static const char *const family_words[] = { "any", "ipv4", "ipv6" };
+static const char *const kind_words[] = { "any", "tcp", "unix", "udp" };
+
 struct fcmd {
 	int verb, key;
-	int nports;
-	unsigned int ports[AQ_MAX_PORTS];
+	int nports;		/* filter port, udp_ports */
+	unsigned int ports[AQ_MAX_UDP_PORTS];
 	unsigned long long val;
 };
 
 /* What the model says of one write. */
 struct verdict {
 	unsigned int bad;	/* F_* of the rules it breaks */
-	int amb;		/* forms the README leaves open */
+	int amb;		/* forms the documentation leaves open */
 	int amb_lower, amb_bigmem, amb_comment;
 	int n;
 	struct fcmd cmd[AQ_MAX_CMDS + 1];
@@ -87,6 +102,9 @@ struct model {
 	unsigned int ports[AQ_MAX_PORTS];
 	unsigned long long netns;	/* 0: any */
 	int family, kind;
+	int nudp;
+	unsigned int udp[AQ_MAX_UDP_PORTS];	/* ascending, each once */
+	unsigned long long stall_ms, burst_gap_ms, drop_log;
 	/* The test's listener and its row. */
 	int64_t my_netns;
 	unsigned int my_port;
@@ -97,7 +115,7 @@ struct model {
 };
 
 /* ------------------------------------------------------------------ */
-/* The model of the README's grammar                                   */
+/* The model of the documented grammar                                */
 
 /*
  * A decimal number: digits only (no sign). Returns 0 and the value, 1 on
@@ -156,7 +174,7 @@ static void eval_max_memory(struct verdict *e, const char *w,
 	memcpy(digits, w, len + 1);
 	switch (digits[len - 1]) {
 	case 'k': case 'm': case 'g':
-		/* memparse() takes them; the README names K, M, G. */
+		/* memparse() takes them; the documentation names K, M, G. */
 		e->amb++;
 		e->amb_lower++;
 		digits[len - 1] -= 'a' - 'A';
@@ -184,54 +202,61 @@ static void eval_max_memory(struct verdict *e, const char *w,
 	c->val = v;
 }
 
+/* w, one of the n words, sets *val to its index. */
+static void one_of(struct verdict *e, const char *w, const char *const *words,
+		   size_t n, unsigned long long *val)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!strcmp(w, words[i])) {
+			*val = i;
+			return;
+		}
+	}
+	e->bad |= F_EINVAL;
+}
+
+/* A list of ports of filter port or udp_ports, or the word for none. */
+static void eval_ports(struct verdict *e, const char *w, const char *none,
+		       int max, struct fcmd *c)
+{
+	char list[4096], *p, *tok;
+
+	if (!strcmp(w, none))
+		return;
+	snprintf(list, sizeof(list), "%s", w);
+	p = list;
+	while ((tok = strsep(&p, ","))) {
+		unsigned long long v;
+
+		if (c->nports == max) {
+			e->bad |= F_EINVAL;
+			return;
+		}
+		if (!num_in(e, tok, 1, 65535, &v))
+			return;
+		c->ports[c->nports++] = v;
+	}
+}
+
 static void eval_filter(struct verdict *e, char **w, struct fcmd *c)
 {
 	c->verb = V_FILTER;
 	if (!strcmp(w[1], "port")) {
-		char list[4096], *p, *tok;
-
 		c->key = K_PORT;
-		if (!strcmp(w[2], "any"))
-			return;
-		snprintf(list, sizeof(list), "%s", w[2]);
-		p = list;
-		while ((tok = strsep(&p, ","))) {
-			unsigned long long v;
-
-			if (c->nports == AQ_MAX_PORTS) {
-				e->bad |= F_EINVAL;
-				return;
-			}
-			if (!num_in(e, tok, 1, 65535, &v))
-				return;
-			c->ports[c->nports++] = v;
-		}
+		eval_ports(e, w[2], "any", AQ_MAX_PORTS, c);
 	} else if (!strcmp(w[1], "netns")) {
 		c->key = K_NETNS;
 		if (strcmp(w[2], "any"))
 			num_in(e, w[2], 1, UINT32_MAX, &c->val);
 	} else if (!strcmp(w[1], "family")) {
 		c->key = K_FAMILY;
-		if (!strcmp(w[2], "ipv4"))
-			c->val = FAM_V4;
-		else if (!strcmp(w[2], "ipv6"))
-			c->val = FAM_V6;
-		else if (!strcmp(w[2], "any"))
-			c->val = FAM_ANY;
-		else
-			e->bad |= F_EINVAL;
+		one_of(e, w[2], family_words, ARRAY_SIZE(family_words),
+		       &c->val);
 	} else if (!strcmp(w[1], "kind")) {
 		c->key = K_KIND;
-		if (!strcmp(w[2], "tcp"))
-			c->val = KIND_TCP;
-		else if (!strcmp(w[2], "unix"))
-			c->val = KIND_UNIX;
-		else if (!strcmp(w[2], "udp"))
-			c->val = KIND_UDP;
-		else if (!strcmp(w[2], "any"))
-			c->val = KIND_ANY;
-		else
-			e->bad |= F_EINVAL;
+		one_of(e, w[2], kind_words, ARRAY_SIZE(kind_words), &c->val);
 	} else {
 		e->bad |= F_EINVAL;
 	}
@@ -260,7 +285,7 @@ static void eval_line(struct verdict *e, char *line, const struct model *m)
 			*p++ = '\0';
 	}
 	if (e->n == AQ_MAX_CMDS) {
-		/* More than 64 commands: the README gives no errno. */
+		/* More than 64 commands: the documentation gives no errno. */
 		e->bad |= F_E2BIG | F_EINVAL;
 		return;
 	}
@@ -295,6 +320,18 @@ static void eval_line(struct verdict *e, char *line, const struct model *m)
 	} else if (!strcmp(w[0], "max_memory") && n == 2) {
 		c->verb = V_MAXM;
 		eval_max_memory(e, w[1], c);
+	} else if (!strcmp(w[0], "udp_ports") && n == 2) {
+		c->verb = V_UDP_PORTS;
+		eval_ports(e, w[1], "none", AQ_MAX_UDP_PORTS, c);
+	} else if (!strcmp(w[0], "stall_threshold_ms") && n == 2) {
+		c->verb = V_STALL;
+		num_in(e, w[1], 1, AQ_WATCH_MS_MAX, &c->val);
+	} else if (!strcmp(w[0], "burst_gap_ms") && n == 2) {
+		c->verb = V_BURST_GAP;
+		num_in(e, w[1], 1, AQ_WATCH_MS_MAX, &c->val);
+	} else if (!strcmp(w[0], "drop_log") && n == 2) {
+		c->verb = V_DROP_LOG;
+		num_in(e, w[1], 0, 1, &c->val);
 	} else {
 		e->bad |= F_EINVAL;
 	}
@@ -366,10 +403,34 @@ static bool my_match(const struct model *m)
 	return false;
 }
 
-/* Applies a taken write; returns how many times `enabled` flipped. */
-static int apply(struct model *m, const struct verdict *e)
+/* The watched UDP ports as the control file shows them: a set. */
+static void set_udp_ports(struct model *m, const struct fcmd *c)
 {
-	int i, flips = 0;
+	int i, j;
+
+	m->nudp = 0;
+	for (i = 0; i < c->nports; i++) {
+		for (j = m->nudp; j > 0 && m->udp[j - 1] > c->ports[i]; j--)
+			;
+		if (j > 0 && m->udp[j - 1] == c->ports[i])
+			continue;
+		memmove(&m->udp[j + 1], &m->udp[j],
+			(m->nudp - j) * sizeof(m->udp[0]));
+		m->udp[j] = c->ports[i];
+		m->nudp++;
+	}
+}
+
+/* How many times a write flips `enabled`, and the UDP probes' registration. */
+struct flips {
+	int toggles, udp;
+};
+
+/* Applies a taken write. */
+static struct flips apply(struct model *m, const struct verdict *e)
+{
+	struct flips flips = { 0 };
+	int i;
 
 	for (i = 0; i < e->n; i++) {
 		const struct fcmd *c = &e->cmd[i];
@@ -381,14 +442,14 @@ static int apply(struct model *m, const struct verdict *e)
 					m->row = false;
 				m->stale = false;
 				m->enabled = true;
-				flips++;
+				flips.toggles++;
 			}
 			break;
 		case V_DISABLE:
 			if (m->enabled) {
 				m->enabled = false;
 				m->stale = true;
-				flips++;
+				flips.toggles++;
 			}
 			break;
 		case V_RESET:
@@ -417,6 +478,23 @@ static int apply(struct model *m, const struct verdict *e)
 			break;
 		case V_MAXM:
 			m->max_memory = c->val;
+			break;
+		case V_UDP_PORTS: {
+			bool watched = m->nudp;
+
+			set_udp_ports(m, c);
+			if (m->enabled && watched != !!m->nudp)
+				flips.udp++;
+			break;
+		}
+		case V_STALL:
+			m->stall_ms = c->val;
+			break;
+		case V_BURST_GAP:
+			m->burst_gap_ms = c->val;
+			break;
+		case V_DROP_LOG:
+			m->drop_log = c->val;
 			break;
 		}
 	}
@@ -525,19 +603,29 @@ static void bytes_word(struct gen *g, const struct model *m)
 	}
 }
 
-static void port_list(struct gen *g, const struct model *m)
+/*
+ * A list of ports, or the word for none. A list around its limit of max
+ * is mostly of plain ports, so that the limit is what decides.
+ */
+static void port_list(struct gen *g, const char *none, int max,
+		      unsigned int likely)
 {
+	bool around_max = CHANCE(1, 20);
 	int n, i;
 
 	if (CHANCE(1, 4)) {
-		put(g, "any");
+		put(g, none);
 		return;
 	}
-	n = CHANCE(1, 20) ? 15 + R(4) : 1 + R(4);
+	n = around_max ? max - 1 + R(4) : 1 + R(4);
 	for (i = 0; i < n; i++) {
 		if (i)
 			put(g, CHANCE(1, 50) ? ",," : ",");
-		number(g, 1, 65535, CHANCE(1, 2) ? m->my_port : 1 + R(65535));
+		if (around_max && !CHANCE(1, n))
+			putf(g, "%u", 1 + (unsigned int)R(65535));
+		else
+			number(g, 1, 65535,
+			       CHANCE(1, 2) ? likely : 1 + R(65535));
 	}
 }
 
@@ -552,21 +640,21 @@ static void command(struct gen *g, const struct model *m)
 		put(g, m->enabled ? "enable" : "disable");	/* no-ops */
 	} else if (k < 8) {
 		put(g, m->enabled ? "disable" : "enable");
-	} else if (k < 18) {
+	} else if (k < 17) {
 		put(g, "reset");
-	} else if (k < 30) {
+	} else if (k < 28) {
 		put(g, "reset");
 		blank(g);
 		number(g, 1, UINT32_MAX,
 		       CHANCE(2, 3) ? (unsigned long long)m->id :
 				      m->id + 1 + R(1000));
-	} else if (k < 45) {
+	} else if (k < 40) {
 		put(g, "filter");
 		blank(g);
 		put(g, "port");
 		blank(g);
-		port_list(g, m);
-	} else if (k < 55) {
+		port_list(g, "any", AQ_MAX_PORTS, m->my_port);
+	} else if (k < 48) {
 		put(g, "filter");
 		blank(g);
 		put(g, "netns");
@@ -577,7 +665,7 @@ static void command(struct gen *g, const struct model *m)
 			number(g, 1, UINT32_MAX,
 			       CHANCE(2, 3) ? (unsigned long long)m->my_netns :
 					      4026531840ULL + R(1000));
-	} else if (k < 63) {
+	} else if (k < 55) {
 		static const char *const fam[] = { "ipv4", "any", "ipv6",
 						   "IPV4", "inet" };
 
@@ -586,7 +674,7 @@ static void command(struct gen *g, const struct model *m)
 		put(g, "family");
 		blank(g);
 		put(g, fam[CHANCE(9, 10) ? R(3) : R(5)]);
-	} else if (k < 71) {
+	} else if (k < 62) {
 		static const char *const kind[] = { "tcp", "any", "unix", "udp",
 						    "TCP", "sctp" };
 
@@ -595,14 +683,31 @@ static void command(struct gen *g, const struct model *m)
 		put(g, "kind");
 		blank(g);
 		put(g, kind[CHANCE(9, 10) ? R(4) : R(6)]);
-	} else if (k < 86) {
+	} else if (k < 73) {
 		put(g, "max_listeners");
 		blank(g);
 		number(g, 1, AQ_LISTENERS_MAX, 1 + R(100000));
-	} else {
+	} else if (k < 83) {
 		put(g, "max_memory");
 		blank(g);
 		bytes_word(g, m);
+	} else if (k < 90) {
+		put(g, "udp_ports");
+		blank(g);
+		port_list(g, "none", AQ_MAX_UDP_PORTS,
+			  m->nudp ? m->udp[0] : 1 + R(65535));
+	} else if (k < 94) {
+		put(g, "stall_threshold_ms");
+		blank(g);
+		number(g, 1, AQ_WATCH_MS_MAX, 1 + R(10000));
+	} else if (k < 97) {
+		put(g, "burst_gap_ms");
+		blank(g);
+		number(g, 1, AQ_WATCH_MS_MAX, 1 + R(10000));
+	} else {
+		put(g, "drop_log");
+		blank(g);
+		number(g, 0, 1, R(2));
 	}
 	if (CHANCE(1, 8))
 		blank(g);
@@ -625,8 +730,10 @@ static void batch(struct gen *g, const struct model *m, int ncmd)
 
 static const char *const vocab[] = {
 	"enable", "disable", "reset", "filter", "port", "netns", "family",
-	"kind", "max_listeners", "max_memory", "any", "ipv4", "ipv6", "tcp",
-	"unix", "udp", "#", "1", "80", "0", "-1", "64K", "1M", ",", "all",
+	"kind", "max_listeners", "max_memory", "udp_ports",
+	"stall_threshold_ms", "burst_gap_ms", "drop_log", "any", "none",
+	"ipv4", "ipv6", "tcp", "unix", "udp", "#", "1", "80", "0", "-1",
+	"64K", "1M", ",", "all",
 };
 
 /* Changes a batch in 1 to 3 places. */
@@ -757,7 +864,7 @@ struct fuzz {
 	int failures;
 	char last_input[400];
 	long long writes, taken, refused, readbacks, fullchecks, revivals;
-	long long toggles, amb_taken, amb_refused;
+	long long toggles, udp_toggles, amb_taken, amb_refused;
 	long long amb_lower_taken, amb_lower_refused, amb_bigmem_taken;
 	long long amb_bigmem_refused, amb_comment_taken, amb_comment_refused;
 	long long by_errno[4];	/* EINVAL, E2BIG, ENOENT, other */
@@ -770,12 +877,28 @@ struct fuzz {
 		       (f)->last_input, ##__VA_ARGS__);			\
 } while (0)
 
-static void expect_ctl(struct __test_metadata *_metadata, struct fuzz *f)
+/* A list of ports as the control file shows it, or the word for none. */
+static void ports_text(char *out, size_t size, const unsigned int *ports,
+		       int n, const char *none)
 {
-	char buf[8192], val[4096], want[4096];
-	const struct model *m = &f->m;
 	size_t o = 0;
 	int i;
+
+	snprintf(out, size, "%s", none);
+	for (i = 0; i < n && o < size; i++)
+		o += snprintf(out + o, size - o, "%s%u", i ? "," : "",
+			      ports[i]);
+}
+
+static const char *const udp_probes[] = {
+	"__udp_enqueue_schedule_skb", "__skb_recv_udp", "udp_lib_unhash",
+};
+
+static void expect_ctl(struct __test_metadata *_metadata, struct fuzz *f)
+{
+	char buf[8192], val[4096], want[4096], ports[4096];
+	const struct model *m = &f->m;
+	size_t i;
 
 	aq_ctl_read(_metadata, buf, sizeof(buf));
 	f->readbacks++;
@@ -790,28 +913,35 @@ static void expect_ctl(struct __test_metadata *_metadata, struct fuzz *f)
 	LINE("enabled", "%d", m->enabled);
 	LINE("max_listeners", "%llu", m->max_listeners);
 	LINE("max_memory", "%llu", m->max_memory);
-	if (!m->nports)
-		o = snprintf(want, sizeof(want), "any");
-	for (i = 0; i < m->nports; i++)
-		o += snprintf(want + o, sizeof(want) - o, "%s%u", i ? "," : "",
-			      m->ports[i]);
-	{
-		char ports[sizeof(want)];
-
-		memcpy(ports, want, sizeof(ports));
-		LINE("filter port", "%s", ports);
-	}
+	LINE("stall_threshold_ms", "%llu", m->stall_ms);
+	LINE("burst_gap_ms", "%llu", m->burst_gap_ms);
+	LINE("drop_log", "%llu", m->drop_log);
+	ports_text(ports, sizeof(ports), m->ports, m->nports, "any");
+	LINE("filter port", "%s", ports);
+	ports_text(ports, sizeof(ports), m->udp, m->nudp, "none");
+	LINE("udp_ports", "%s", ports);
 	if (m->netns)
 		LINE("filter netns", "%llu", m->netns);
 	else
 		LINE("filter netns", "any");
-	LINE("filter family", "%s", m->family == FAM_V4 ? "ipv4" :
-				     m->family == FAM_V6 ? "ipv6" : "any");
-	LINE("filter kind", "%s", m->kind == KIND_TCP ? "tcp" :
-				   m->kind == KIND_UNIX ? "unix" :
-				   m->kind == KIND_UDP ? "udp" : "any");
+	LINE("filter family", "%s", family_words[m->family]);
+	LINE("filter kind", "%s", kind_words[m->kind]);
 	LINE("tracked", "%d", m->row ? 1 : 0);
 #undef LINE
+	/* Registered while some port is watched and the module enabled. */
+	for (i = 0; i < sizeof(udp_probes) / sizeof(udp_probes[0]); i++) {
+		char key[64];
+		int reg;
+
+		snprintf(key, sizeof(key), "probe %s", udp_probes[i]);
+		if (!aq_ctl_line(buf, key, val, sizeof(val)))
+			continue;	/* one this kernel lacks is not listed */
+		if (sscanf(val, "%*s registered %d", &reg) != 1)
+			FAIL(f, "'%s %s' does not parse", key, val);
+		else if (reg != (m->enabled && m->nudp))
+			FAIL(f, "%s registered %d; the model: enabled %d, %d UDP port(s)",
+			     udp_probes[i], reg, m->enabled, m->nudp);
+	}
 }
 
 static struct aq_row *my_row(struct aq_snap *s, int lfd)
@@ -963,17 +1093,17 @@ static void one_write(struct __test_metadata *_metadata, struct fuzz *f,
 			FAIL(f, "empty write: %s", strerror(-err));
 		return;
 	}
-	/* A refusal for a form the README leaves open is EINVAL. */
+	/* A refusal for a form the documentation leaves open is EINVAL. */
 	if (e.bad && e.amb)
 		e.bad |= F_EINVAL;
 	if (e.bad) {
 		if (taken)
-			FAIL(f, "taken, but the README says it must be refused (rules broken: %s%s%s)",
+			FAIL(f, "taken, but doc/interface.md says it must be refused (rules broken: %s%s%s)",
 			     e.bad & F_EINVAL ? "EINVAL " : "",
 			     e.bad & F_E2BIG ? "E2BIG " : "",
 			     e.bad & F_ENOENT ? "ENOENT" : "");
 		else if (!(errno_bit(err) & e.bad))
-			FAIL(f, "refused with %s, the README says %s%s%s",
+			FAIL(f, "refused with %s, doc/interface.md says %s%s%s",
 			     strerror(-err), e.bad & F_EINVAL ? "EINVAL " : "",
 			     e.bad & F_E2BIG ? "E2BIG " : "",
 			     e.bad & F_ENOENT ? "ENOENT" : "");
@@ -997,30 +1127,65 @@ static void one_write(struct __test_metadata *_metadata, struct fuzz *f,
 			return;
 		}
 	} else if (!taken) {
-		FAIL(f, "refused with %s, but the README's grammar takes it",
+		FAIL(f, "refused with %s, but the documented grammar takes it",
 		     strerror(-err));
 		return;
 	}
 	{
 		bool had_row = m->row;
+		struct flips fl = apply(m, &e);
 
-		f->toggles += apply(m, &e);
+		f->toggles += fl.toggles;
+		f->udp_toggles += fl.udp;
 		expect_ctl(_metadata, f);
 		if (had_row != m->row)
 			expect_all(_metadata, f);
 	}
 }
 
-/* Would this write flip `enabled` if it were taken? */
-static bool flips(const struct model *m, const char *buf, size_t len)
+/* What this write would flip if it were taken. */
+static struct flips would_flip(const struct model *m, const char *buf,
+			       size_t len)
 {
 	static struct verdict e;
 	struct model tmp = *m;
+	struct flips none = { 0 };
 
 	evaluate(buf, len, m, &e);
 	if (e.bad)
-		return false;
-	return apply(&tmp, &e) > 0;
+		return none;
+	return apply(&tmp, &e);
+}
+
+static bool flips(const struct model *m, const char *buf, size_t len)
+{
+	struct flips fl = would_flip(m, buf, len);
+
+	return fl.toggles || fl.udp;
+}
+
+/* Would this write flip something whose budget is spent? */
+static bool over_budget(const struct fuzz *f, const char *buf, size_t len)
+{
+	struct flips fl = would_flip(&f->m, buf, len);
+
+	return (fl.toggles && f->toggles >= AQ_TOGGLES) ||
+	       (fl.udp && f->udp_toggles >= AQ_UDP_TOGGLES);
+}
+
+/* The ports the module watches from its load on (its udp_ports). */
+static void read_udp_ports(struct __test_metadata *_metadata,
+			   struct model *m)
+{
+	char buf[8192], val[4096], *p = val, *tok;
+	struct fcmd c = { .verb = V_UDP_PORTS };
+
+	aq_ctl_read(_metadata, buf, sizeof(buf));
+	ASSERT_NE(NULL, aq_ctl_line(buf, "udp_ports", val, sizeof(val)));
+	if (strcmp(val, "none"))
+		while ((tok = strsep(&p, ",")) && c.nports < AQ_MAX_UDP_PORTS)
+			c.ports[c.nports++] = strtoul(tok, NULL, 10);
+	set_udp_ports(m, &c);
 }
 
 static void fuzz_in_netns(struct __test_metadata *_metadata, void *arg)
@@ -1028,7 +1193,7 @@ static void fuzz_in_netns(struct __test_metadata *_metadata, void *arg)
 	static struct gen gen;
 	struct gen *g = &gen;
 	struct fuzz *f = calloc(1, sizeof(*f));
-	long long inputs = AQ_FUZZ_INPUTS, toggles_left = AQ_TOGGLES;
+	long long inputs = AQ_FUZZ_INPUTS;
 	uint64_t seed = aq_seed();
 	int64_t t0 = aq_now_ns();
 	const char *env = getenv("AQ_FUZZ_INPUTS");
@@ -1057,6 +1222,10 @@ static void fuzz_in_netns(struct __test_metadata *_metadata, void *arg)
 	m->enabled = true;
 	m->max_listeners = aq_ctl_value(_metadata, "max_listeners");
 	m->max_memory = aq_ctl_value(_metadata, "max_memory");
+	m->stall_ms = aq_ctl_value(_metadata, "stall_threshold_ms");
+	m->burst_gap_ms = aq_ctl_value(_metadata, "burst_gap_ms");
+	m->drop_log = aq_ctl_value(_metadata, "drop_log");
+	read_udp_ports(_metadata, m);
 	m->my_netns = aq_netns_ino();
 	m->my_port = aq_port_of(f->lfd);
 	baseline(_metadata, f);
@@ -1093,12 +1262,11 @@ static void fuzz_in_netns(struct __test_metadata *_metadata, void *arg)
 			cut2 = CHANCE(1, 2) ? cut1 + R(g->len - cut1) : g->len;
 			own = open(AQ_CONTROL_PATH, O_WRONLY | O_CLOEXEC);
 			ASSERT_LE(0, own);
-			/* The pieces may flip `enabled` one by one: only when
-			 * none can, or the budget allows. */
-			if ((flips(m, g->buf, cut1) ||
-			     flips(m, g->buf + cut1, cut2 - cut1) ||
-			     flips(m, g->buf + cut2, g->len - cut2)) &&
-			    toggles_left <= 0) {
+			/* The pieces may flip `enabled` or the UDP probes one
+			 * by one: only when none can, or the budget allows. */
+			if (over_budget(f, g->buf, cut1) ||
+			    over_budget(f, g->buf + cut1, cut2 - cut1) ||
+			    over_budget(f, g->buf + cut2, g->len - cut2)) {
 				close(own);
 				continue;
 			}
@@ -1111,15 +1279,12 @@ static void fuzz_in_netns(struct __test_metadata *_metadata, void *arg)
 					  g->len - cut2);
 			close(own);
 			f->split_writes++;
-			toggles_left = AQ_TOGGLES - f->toggles;
 			goto check;
 		} else {
 			oversize(g, m);
 		}
-		if (flips(m, g->buf, g->len)) {
-			if (toggles_left <= 0)
-				continue;
-		}
+		if (over_budget(f, g->buf, g->len))
+			continue;
 		if (CHANCE(1, 20)) {
 			own = open(AQ_CONTROL_PATH, O_WRONLY | O_CLOEXEC);
 			ASSERT_LE(0, own);
@@ -1128,7 +1293,6 @@ static void fuzz_in_netns(struct __test_metadata *_metadata, void *arg)
 		one_write(_metadata, f, fd, g->buf, g->len);
 		if (own >= 0)
 			close(own);
-		toggles_left = AQ_TOGGLES - f->toggles;
 check:
 		if (f->writes % 256 < 3 || (!m->row && m->enabled &&
 					    my_match(m) && CHANCE(1, 20))) {
@@ -1144,15 +1308,16 @@ check:
 	       f->writes, f->split_writes, f->taken, f->refused,
 	       f->by_errno[0], f->by_errno[1], f->by_errno[2], f->by_errno[3],
 	       f->max_len);
-	TH_LOG("%lld read-backs of the control file, %lld of /proc/aqueue and sysfs; %lld enable/disable flips, %lld rows revived",
-	       f->readbacks, f->fullchecks, f->toggles, f->revivals);
-	TH_LOG("forms the README leaves open: taken %lld, refused %lld (k/m/g: %lld/%lld, max_memory > LONG_MAX: %lld/%lld, blanks before '#': %lld/%lld taken/refused)",
+	TH_LOG("%lld read-backs of the control file, %lld of /proc/aqueue and sysfs; %lld enable/disable flips, %lld of the UDP probes, %lld rows revived",
+	       f->readbacks, f->fullchecks, f->toggles, f->udp_toggles,
+	       f->revivals);
+	TH_LOG("forms the documentation leaves open: taken %lld, refused %lld (k/m/g: %lld/%lld, max_memory > LONG_MAX: %lld/%lld, blanks before '#': %lld/%lld taken/refused)",
 	       f->amb_taken, f->amb_refused, f->amb_lower_taken,
 	       f->amb_lower_refused,
 	       f->amb_bigmem_taken, f->amb_bigmem_refused,
 	       f->amb_comment_taken, f->amb_comment_refused);
 	TH_LOG("took %lld ms", (long long)(aq_now_ns() - t0) / 1000000);
-	EXPECT_EQ(0, f->failures) TH_LOG("%d writes the module answered otherwise than the README's grammar (seed %llu)",
+	EXPECT_EQ(0, f->failures) TH_LOG("%d writes the module answered otherwise than the documented grammar (seed %llu)",
 				       f->failures, (unsigned long long)seed);
 	EXPECT_LE(inputs, f->writes);
 	aq_close_fds(f->cfd, f->ncfd);
@@ -1162,11 +1327,7 @@ check:
 
 AQ_FIXTURE(fuzz, NULL, AQ_MODULE_REQUIRED)
 
-TEST_F_TIMEOUT(fuzz, hundred_thousand_writes, 580)
-{
-	if (!self->c.module)
-		return;
-	aq_in_netns(_metadata, fuzz_in_netns, NULL);
-}
+AQ_NETNS_TEST_TIMEOUT(fuzz, hundred_thousand_writes, 580, AQ_RUN_IF_MODULE,
+		      fuzz_in_netns, NULL)
 
 AQ_TEST_HARNESS_MAIN

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Bad input to the control file: README says a write is parsed and checked
- * whole, one bad line refuses the whole write with EINVAL (ENOENT for the
- * id of `reset ID`) and changes nothing, and a write must be smaller than
- * a page and hold at most 64 commands (aqstat.8 names E2BIG for "too
+ * Bad input to the control file: doc/interface.md says a write is parsed and
+ * checked whole, one bad line refuses the whole write with EINVAL (ENOENT
+ * for the id of `reset ID`) and changes nothing, and a write must be smaller
+ * than a page and hold at most 64 commands (aqstat.8 names E2BIG for "too
  * long").
  *
  * Each bad line is written three ways: alone, after a batch of valid
@@ -137,7 +137,6 @@ static int refused_three_ways(struct __test_metadata *_metadata,
 struct table {
 	const struct bad *bad;
 	size_t n;
-	int *failed;		/* shared with the parent */
 };
 
 /* A listener with something to lose: 2 queued, 1 accepted, 2 drops. */
@@ -174,8 +173,7 @@ static void table_in_netns(struct __test_metadata *_metadata, void *arg)
 
 	for (i = 0; i < t->n; i++)
 		failed += refused_three_ways(_metadata, w, &t->bad[i]);
-	*t->failed = failed;
-	EXPECT_EQ(0, failed) TH_LOG("%d of %zu writes not refused as README says",
+	EXPECT_EQ(0, failed) TH_LOG("%d of %zu writes not refused as doc/interface.md says",
 				    failed, 3 * t->n);
 	aq_snap_free(&w->snap);
 	free(w);
@@ -183,36 +181,10 @@ static void table_in_netns(struct __test_metadata *_metadata, void *arg)
 	close(lfd);
 }
 
-static int64_t test_start_ns;
+AQ_FIXTURE_TIMED(input, NULL, AQ_MODULE_REQUIRED, NULL)
 
-FIXTURE(input) {
-	struct aq_ctx c;
-	int *failed;
-};
-
-FIXTURE_SETUP(input)
-{
-	test_start_ns = aq_now_ns();
-	aq_ctx_setup(_metadata, &self->c, NULL);
-	if (!self->c.module)
-		SKIP(return, "no module at %s", aq_module_path());
-	self->failed = aq_shared_alloc(sizeof(int));
-	ASSERT_NE(NULL, self->failed);
-}
-
-FIXTURE_TEARDOWN(input)
-{
-	/* The suite must stay quick under TCG: show what each test costs. */
-	TH_LOG("took %lld ms (module load and unload included)",
-	       (long long)(aq_now_ns() - test_start_ns) / 1000000);
-	aq_ctx_teardown(_metadata, &self->c);
-}
-
-#define RUN_TABLE(tbl) do {						\
-	struct table __t = { tbl, sizeof(tbl) / sizeof(tbl[0]),	\
-			     self->failed };				\
-	aq_in_netns(_metadata, table_in_netns, &__t);			\
-} while (0)
+/* The argument of table_in_netns for a table of bad writes. */
+#define TABLE(tbl) (&(struct table){ tbl, ARRAY_SIZE(tbl) })
 
 /* Unknown words, missing and extra arguments. */
 static const struct bad bad_words[] = {
@@ -247,10 +219,8 @@ static const struct bad bad_words[] = {
 	B("max_listeners=5\n", AQ_EINVAL),
 };
 
-TEST_F(input, unknown_missing_extra_words)
-{
-	RUN_TABLE(bad_words);
-}
+AQ_NETNS_TEST(input, unknown_missing_extra_words, AQ_RUN, table_in_netns,
+	      TABLE(bad_words))
 
 /* Out of range, negative, malformed and huge numbers. */
 static const struct bad bad_numbers[] = {
@@ -266,7 +236,7 @@ static const struct bad bad_numbers[] = {
 	B("filter port 4294967376\n", AQ_EINVAL),		/* 2^32 + 80 */
 	B("filter port 18446744073709551616\n", AQ_EINVAL),	/* 2^64 */
 	B("filter port 18446744073709551696\n", AQ_EINVAL),	/* 2^64 + 80 */
-	/* 17 ports: README allows up to 16. */
+	/* 17 ports: doc/interface.md allows up to 16. */
 	B("filter port 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17\n", AQ_EINVAL),
 	B("filter netns 0\n", AQ_EINVAL),
 	B("filter netns -1\n", AQ_EINVAL),
@@ -307,10 +277,8 @@ static const struct bad bad_numbers[] = {
 	B("reset 18446744073709551616\n", AQ_EINVAL | AQ_ENOENT),
 };
 
-TEST_F(input, out_of_range_and_huge_numbers)
-{
-	RUN_TABLE(bad_numbers);
-}
+AQ_NETNS_TEST(input, out_of_range_and_huge_numbers, AQ_RUN, table_in_netns,
+	      TABLE(bad_numbers))
 
 /* NUL bytes and bytes that are not UTF-8 (or not ASCII words). */
 static const struct bad bad_bytes[] = {
@@ -334,10 +302,8 @@ static const struct bad bad_bytes[] = {
 	B("disable\x1b[0m\n", AQ_EINVAL),
 };
 
-TEST_F(input, nul_and_non_utf8_bytes)
-{
-	RUN_TABLE(bad_bytes);
-}
+AQ_NETNS_TEST(input, nul_and_non_utf8_bytes, AQ_RUN, table_in_netns,
+	      TABLE(bad_bytes))
 
 /* ------------------------------------------------------------------ */
 
@@ -426,10 +392,7 @@ static void limits_in_netns(struct __test_metadata *_metadata, void *arg)
 	close(lfd);
 }
 
-TEST_F(input, page_and_command_limits)
-{
-	aq_in_netns(_metadata, limits_in_netns, NULL);
-}
+AQ_NETNS_TEST(input, page_and_command_limits, AQ_RUN, limits_in_netns, NULL)
 
 /* Two write() calls on one open file, the line cut in the middle: neither
  * half is a command, so both are refused and nothing changes. */
@@ -470,10 +433,7 @@ static void split_in_netns(struct __test_metadata *_metadata, void *arg)
 	close(lfd);
 }
 
-TEST_F(input, write_split_mid_line)
-{
-	aq_in_netns(_metadata, split_in_netns, NULL);
-}
+AQ_NETNS_TEST(input, write_split_mid_line, AQ_RUN, split_in_netns, NULL)
 
 /* reset ID of an id that does not exist: ENOENT, alone or in a batch. */
 static void enoent_in_netns(struct __test_metadata *_metadata, void *arg)
@@ -514,10 +474,7 @@ static void enoent_in_netns(struct __test_metadata *_metadata, void *arg)
 	free(w);
 }
 
-TEST_F(input, reset_unknown_id_is_enoent)
-{
-	aq_in_netns(_metadata, enoent_in_netns, NULL);
-}
+AQ_NETNS_TEST(input, reset_unknown_id_is_enoent, AQ_RUN, enoent_in_netns, NULL)
 
 /*
  * All or nothing when a command of the batch removes the row that a later
@@ -565,9 +522,7 @@ static void order_in_netns(struct __test_metadata *_metadata, void *arg)
 	close(lfd);
 }
 
-TEST_F(input, batch_is_all_or_nothing_when_reset_target_goes)
-{
-	aq_in_netns(_metadata, order_in_netns, NULL);
-}
+AQ_NETNS_TEST(input, batch_is_all_or_nothing_when_reset_target_goes, AQ_RUN,
+	      order_in_netns, NULL)
 
 AQ_TEST_HARNESS_MAIN

@@ -8,12 +8,12 @@
  *   aqueue: listener ID PROTO LOCAL (pid PID) dropped; queue Q, backlog B
  *
  * whose ID, PROTO and LOCAL are byte for byte those of its row in
- * /proc/aqueue, whose PID is the process that called listen() (for UDP,
- * the first one that received, as the README says), and whose queue and
+ * /proc/aqueue, whose PID is the process that called listen() (for UDP, the
+ * first one that received, as doc/interface.md says), and whose queue and
  * backlog are the kernel's own after the drops: sock_diag's
- * (idiag_rqueue/idiag_wqueue, UNIX_DIAG_RQLEN) for TCP and unix, for UDP
- * the datagrams sent less SO_MEMINFO's drops, and its receive buffer. The
- * unix name is checked against one escaped here from the README's rule.
+ * (idiag_rqueue/idiag_wqueue, UNIX_DIAG_RQLEN) for TCP and unix, for UDP the
+ * datagrams sent less SO_MEMINFO's drops, and its receive buffer. The unix
+ * name is checked against one escaped here by doc/interface.md's rule.
  *
  * The drops are provoked as the queue tests do: TCP SYNs to a full accept
  * queue, datagrams to a full receive buffer on a port in `udp_ports`,
@@ -49,7 +49,7 @@ struct listener {
 	const char *proto;		/* as /proc/aqueue must call it */
 	int fd;
 	int cfd[BACKLOG + 1];		/* its queued clients */
-	char unix_name[128];		/* unix: escaped as the README says */
+	char unix_name[128];		/* unix: escaped as documented */
 	uint32_t queue, backlog;	/* the kernel's, after the drops */
 	int64_t id;			/* its row's */
 	int lines;			/* drop lines that name it */
@@ -116,7 +116,7 @@ static void udp_drops(struct __test_metadata *_metadata, struct listener *l,
 }
 
 /*
- * A unix name as the README says /proc/aqueue prints it: every space,
+ * A unix name as doc/interface.md says /proc/aqueue prints it: every space,
  * control character, backslash or non-ASCII byte as \ooo, an abstract
  * name after '@'.
  */

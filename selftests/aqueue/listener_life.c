@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The ways a listener's life can end or change that ordinary programs do
- * not take (issue #7, faults), each against the kernel's own view:
+ * not take, each against the kernel's own view:
  *
  *  - the process that owns a listener is killed (SIGKILL) with
  *    connections queued and dropped, and with another thread blocked in
@@ -266,12 +266,8 @@ static void killed_in_netns(struct __test_metadata *_metadata, void *arg)
 	aq_close_fds(cfd, 4);
 }
 
-TEST_F(life, owner_killed_with_queue)
-{
-	if (!self->c.module)
-		return;
-	aq_in_netns(_metadata, killed_in_netns, NULL);
-}
+AQ_NETNS_TEST(life, owner_killed_with_queue, AQ_RUN_IF_MODULE, killed_in_netns,
+	      NULL)
 
 /* ------------------------------------------------------------------ */
 /* listen() again, smaller                                             */
@@ -340,12 +336,8 @@ static void relisten_in_netns(struct __test_metadata *_metadata, void *arg)
 	close(lfd);
 }
 
-TEST_F(life, listen_again_with_a_smaller_backlog)
-{
-	if (!self->c.module)
-		return;
-	aq_in_netns(_metadata, relisten_in_netns, NULL);
-}
+AQ_NETNS_TEST(life, listen_again_with_a_smaller_backlog, AQ_RUN_IF_MODULE,
+	      relisten_in_netns, NULL)
 
 /* ------------------------------------------------------------------ */
 /* shutdown()                                                          */
@@ -467,12 +459,8 @@ static void shutdown_in_netns(struct __test_metadata *_metadata, void *arg)
 	aq_snap_free(&s0);
 }
 
-TEST_F(life, shutdown_of_a_listener)
-{
-	if (!self->c.module)
-		return;
-	aq_in_netns(_metadata, shutdown_in_netns, NULL);
-}
+AQ_NETNS_TEST(life, shutdown_of_a_listener, AQ_RUN_IF_MODULE, shutdown_in_netns,
+	      NULL)
 
 /* ------------------------------------------------------------------ */
 /* SCM_RIGHTS                                                          */
@@ -650,11 +638,7 @@ static void scm_in_netns(struct __test_metadata *_metadata, void *arg)
 	aq_close_fds(cfd, 5);
 }
 
-TEST_F(life, passed_over_scm_rights_and_accepted_there)
-{
-	if (!self->c.module)
-		return;
-	aq_in_netns(_metadata, scm_in_netns, NULL);
-}
+AQ_NETNS_TEST(life, passed_over_scm_rights_and_accepted_there, AQ_RUN_IF_MODULE,
+	      scm_in_netns, NULL)
 
 AQ_TEST_HARNESS_MAIN

@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /proc/aqueue read in every way a reader may (issue #7, bad input): with
- * 1-byte reads, reads of odd sizes, lseek()s forward, backward, into the
- * middle of a line and past the end, pread()s at random offsets from many
- * threads on one open file, and from many processes at once, each with its
- * own pattern. On a quiet system each must give the same bytes as one big
- * read.
+ * /proc/aqueue read in every way a reader may: with 1-byte reads, reads
+ * of odd sizes, lseek()s forward, backward, into the middle of a line and
+ * past the end, pread()s at random offsets from many threads on one open
+ * file, and from many processes at once, each with its own pattern. On a
+ * quiet system each must give the same bytes as one big read.
  *
  * "Quiet" leaves the fields computed at read time moving: observed_ns,
  * qlen_area_ns and the live ages (hol_age_ns, since_*). They are compared as
@@ -673,31 +672,16 @@ static void comm_in_netns(struct __test_metadata *_metadata, void *arg)
 
 AQ_FIXTURE(reads, NULL, AQ_MODULE_REQUIRED)
 
-TEST_F(reads, hostile_process_names)
-{
-	aq_in_netns(_metadata, comm_in_netns, NULL);
-}
+AQ_NETNS_TEST(reads, hostile_process_names, AQ_RUN, comm_in_netns, NULL)
 
-TEST_F_TIMEOUT(reads, small_and_odd_sized_reads, 300)
-{
-	if (!self->c.module)
-		return;
-	aq_in_netns(_metadata, small_reads_in_netns, NULL);
-}
+AQ_NETNS_TEST_TIMEOUT(reads, small_and_odd_sized_reads, 300, AQ_RUN_IF_MODULE,
+		      small_reads_in_netns, NULL)
 
-TEST_F_TIMEOUT(reads, lseek_and_pread, 300)
-{
-	if (!self->c.module)
-		return;
-	aq_in_netns(_metadata, seeks_in_netns, NULL);
-}
+AQ_NETNS_TEST_TIMEOUT(reads, lseek_and_pread, 300, AQ_RUN_IF_MODULE,
+		      seeks_in_netns, NULL)
 
-TEST_F_TIMEOUT(reads, many_readers_at_once, 300)
-{
-	if (!self->c.module)
-		return;
-	aq_in_netns(_metadata, many_in_netns, NULL);
-}
+AQ_NETNS_TEST_TIMEOUT(reads, many_readers_at_once, 300, AQ_RUN_IF_MODULE,
+		      many_in_netns, NULL)
 
 /* The periodic look's sweep of every listener, idle ones included. */
 #define SWEEP_NS	(10 * 1000000000LL)
@@ -801,9 +785,7 @@ static void reads_change_nothing_in_netns(struct __test_metadata *_metadata,
 	close(srv);
 }
 
-TEST_F_TIMEOUT(reads, a_read_changes_nothing, 120)
-{
-	aq_in_netns(_metadata, reads_change_nothing_in_netns, NULL);
-}
+AQ_NETNS_TEST_TIMEOUT(reads, a_read_changes_nothing, 120, AQ_RUN,
+		      reads_change_nothing_in_netns, NULL)
 
 AQ_TEST_HARNESS_MAIN

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * What /proc/aqueue shows to whom (issue #7): README says a reader in a
+ * What /proc/aqueue shows to whom: doc/interface.md says a reader in a
  * network namespace other than the initial one sees only the listeners of
  * its own namespace, a reader in the initial namespace with CAP_NET_ADMIN
  * sees all, any other reader in the initial namespace sees the initial

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A differential soak (issue 24): a seeded random schedule of workload
- * phases on many listeners in several network namespaces, and at every
- * phase boundary (traffic quiesced) every listener held to the kernel's
- * own account of it.
+ * A differential soak: a seeded random schedule of workload phases on
+ * many listeners in several network namespaces, and at every phase
+ * boundary (traffic quiesced) every listener held to the kernel's own
+ * account of it.
  *
  * The schedule comes from one seed, printed first; SOAK_SEED=N replays it
  * (the phases, their order, sizes and hold times; not the kernel's timing).

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Concurrency and limits (issue #7, stress and faults):
+ * Concurrency and limits:
  *
  *  - churn: threads open and close listeners (some with connections
  *    queued or accepted at close) while a thread reads /proc/aqueue in a
@@ -235,12 +235,8 @@ static void churn_in_netns(struct __test_metadata *_metadata, void *arg)
 	free(ch);
 }
 
-TEST_F_TIMEOUT(churn, listeners_readers_and_control_at_once, 400)
-{
-	if (!self->c.module)
-		return;
-	aq_in_netns(_metadata, churn_in_netns, NULL);
-}
+AQ_NETNS_TEST_TIMEOUT(churn, listeners_readers_and_control_at_once, 400,
+		      AQ_RUN_IF_MODULE, churn_in_netns, NULL)
 
 /* ------------------------------------------------------------------ */
 
@@ -377,11 +373,7 @@ static void memory_in_netns(struct __test_metadata *_metadata, void *arg)
 	EXPECT_EQ(0, wait_memory(_metadata, 0));
 }
 
-TEST_F(churn, memory_limit_lowered_below_use)
-{
-	if (!self->c.module)
-		return;
-	aq_in_netns(_metadata, memory_in_netns, NULL);
-}
+AQ_NETNS_TEST(churn, memory_limit_lowered_below_use, AQ_RUN_IF_MODULE,
+	      memory_in_netns, NULL)
 
 AQ_TEST_HARNESS_MAIN

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * rmmod under load (issue #7, stress and faults): 100 load/unload cycles
- * while, all the time,
+ * rmmod under load: 100 load/unload cycles while, all the time,
  *
  *  - two processes run a TCP connection storm (connect, accept, close
  *    with RST) and every 50 connections close their listener with three

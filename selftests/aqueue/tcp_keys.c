@@ -183,11 +183,8 @@ static void reuseport_in_netns(struct __test_metadata *_metadata, void *argp)
 		close(lfd[i]);
 }
 
-TEST_F(keys, reuseport_group_of_four)
-{
-	aq_in_netns(_metadata, reuseport_in_netns, &self->c);
-	AQ_FINISH(&self->c);
-}
+AQ_NETNS_TEST(keys, reuseport_group_of_four, AQ_RUN_THEN_FINISH,
+	      reuseport_in_netns, &self->c)
 
 /* ------------------------------------------------------------------ */
 

@@ -141,11 +141,8 @@ static void cookies_in_netns(struct __test_metadata *_metadata, void *arg)
 	close(lfd);
 }
 
-TEST_F(mix, cookies_beside_ordinary_handshakes)
-{
-	aq_in_netns(_metadata, cookies_in_netns, NULL);
-	AQ_FINISH(&self->c);
-}
+AQ_NETNS_TEST(mix, cookies_beside_ordinary_handshakes, AQ_RUN_THEN_FINISH,
+	      cookies_in_netns, NULL)
 
 static void migration_in_netns(struct __test_metadata *_metadata, void *arg)
 {
@@ -206,11 +203,8 @@ static void migration_in_netns(struct __test_metadata *_metadata, void *arg)
 	close(l1);
 }
 
-TEST_F(mix, reuseport_migration_on_close)
-{
-	aq_in_netns(_metadata, migration_in_netns, NULL);
-	AQ_FINISH(&self->c);
-}
+AQ_NETNS_TEST(mix, reuseport_migration_on_close, AQ_RUN_THEN_FINISH,
+	      migration_in_netns, NULL)
 
 static void resync_in_netns(struct __test_metadata *_metadata, void *arg)
 {
@@ -243,11 +237,8 @@ static void resync_in_netns(struct __test_metadata *_metadata, void *arg)
 	close(lfd);
 }
 
-TEST_F(mix, resync_inside_accept)
-{
-	aq_in_netns(_metadata, resync_in_netns, NULL);
-	AQ_FINISH(&self->c);
-}
+AQ_NETNS_TEST(mix, resync_inside_accept, AQ_RUN_THEN_FINISH, resync_in_netns,
+	      NULL)
 
 struct racer {
 	uint16_t port;
@@ -295,11 +286,8 @@ static void first_event_in_netns(struct __test_metadata *_metadata, void *arg)
 	aq_snap_free(&s);
 }
 
-TEST_F(mix, first_event_racing_close)
-{
-	aq_in_netns(_metadata, first_event_in_netns, NULL);
-	AQ_FINISH(&self->c);
-}
+AQ_NETNS_TEST(mix, first_event_racing_close, AQ_RUN_THEN_FINISH,
+	      first_event_in_netns, NULL)
 
 /* One kretprobe instance for accept(): a second blocked caller is missed. */
 AQ_FIXTURE(miss, "accept_maxactive=1", AQ_MODULE_REQUIRED)
@@ -357,10 +345,7 @@ static void miss_in_netns(struct __test_metadata *_metadata, void *arg)
 	close(b);
 }
 
-TEST_F(miss, a_miss_elsewhere_leaves_a_listener_timed)
-{
-	aq_in_netns(_metadata, miss_in_netns, NULL);
-	AQ_FINISH(&self->c);
-}
+AQ_NETNS_TEST(miss, a_miss_elsewhere_leaves_a_listener_timed,
+	      AQ_RUN_THEN_FINISH, miss_in_netns, NULL)
 
 AQ_TEST_HARNESS_MAIN

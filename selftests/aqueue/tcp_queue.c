@@ -206,13 +206,8 @@ out:
 		EXPECT_EQ(0, aq_write_file(SOMAXCONN_PATH, old_somax));
 }
 
-TEST_F(backlog, admits_backlog_plus_one)
-{
-	struct backlog_arg arg = { &self->c, variant };
-
-	aq_in_netns(_metadata, backlog_in_netns, &arg);
-	AQ_FINISH(&self->c);
-}
+AQ_NETNS_TEST(backlog, admits_backlog_plus_one, AQ_RUN_THEN_FINISH,
+	      backlog_in_netns, &(struct backlog_arg){ &self->c, variant })
 
 /* ------------------------------------------------------------------ */
 
@@ -322,11 +317,8 @@ static void drops_in_netns(struct __test_metadata *_metadata, void *argp)
 		close(lfd);
 }
 
-TEST_F(tcpq, drops_match_meminfo_and_netstat)
-{
-	aq_in_netns(_metadata, drops_in_netns, &self->c);
-	AQ_FINISH(&self->c);
-}
+AQ_NETNS_TEST(tcpq, drops_match_meminfo_and_netstat, AQ_RUN_THEN_FINISH,
+	      drops_in_netns, &self->c)
 
 /*
  * enqueued = accepted + qnow while the listener lives; at close the row
@@ -395,11 +387,8 @@ static void accounting_in_netns(struct __test_metadata *_metadata, void *argp)
 		close(idle);
 }
 
-TEST_F(tcpq, accounting_live_and_closed)
-{
-	aq_in_netns(_metadata, accounting_in_netns, &self->c);
-	AQ_FINISH(&self->c);
-}
+AQ_NETNS_TEST(tcpq, accounting_live_and_closed, AQ_RUN_THEN_FINISH,
+	      accounting_in_netns, &self->c)
 
 /*
  * listen() on a listening socket only changes sk_max_ack_backlog: the same
@@ -458,11 +447,8 @@ static void relisten_in_netns(struct __test_metadata *_metadata, void *argp)
 	close(lfd2);
 }
 
-TEST_F(tcpq, relisten_updates_backlog)
-{
-	aq_in_netns(_metadata, relisten_in_netns, &self->c);
-	AQ_FINISH(&self->c);
-}
+AQ_NETNS_TEST(tcpq, relisten_updates_backlog, AQ_RUN_THEN_FINISH,
+	      relisten_in_netns, &self->c)
 
 /* An IPv6-only listener on ::1: tcp6, [::1]:PORT, backlog+1 admitted. */
 static void ipv6_in_netns(struct __test_metadata *_metadata, void *argp)
@@ -500,11 +486,7 @@ static void ipv6_in_netns(struct __test_metadata *_metadata, void *argp)
 	close(lfd);
 }
 
-TEST_F(tcpq, ipv6_listener)
-{
-	aq_in_netns(_metadata, ipv6_in_netns, &self->c);
-	AQ_FINISH(&self->c);
-}
+AQ_NETNS_TEST(tcpq, ipv6_listener, AQ_RUN_THEN_FINISH, ipv6_in_netns, &self->c)
 
 /*
  * A dual-stack listener on [::] (IPV6_V6ONLY=0) with backlog 2: one IPv6
@@ -603,11 +585,8 @@ static void dual_in_netns(struct __test_metadata *_metadata, void *argp)
 	close(lfd);
 }
 
-TEST_F(tcpq, dual_stack_and_v4_mapped)
-{
-	aq_in_netns(_metadata, dual_in_netns, &self->c);
-	AQ_FINISH(&self->c);
-}
+AQ_NETNS_TEST(tcpq, dual_stack_and_v4_mapped, AQ_RUN_THEN_FINISH, dual_in_netns,
+	      &self->c)
 
 /*
  * The lines as format 3 defines them: the parser already refuses anything
@@ -639,10 +618,7 @@ static void format_in_netns(struct __test_metadata *_metadata, void *argp)
 	close(lfd);
 }
 
-TEST_F(tcpq, proc_lines_as_documented)
-{
-	aq_in_netns(_metadata, format_in_netns, &self->c);
-	AQ_FINISH(&self->c);
-}
+AQ_NETNS_TEST(tcpq, proc_lines_as_documented, AQ_RUN_THEN_FINISH,
+	      format_in_netns, &self->c)
 
 AQ_TEST_HARNESS_MAIN

@@ -367,10 +367,7 @@ static void limit_in_netns(struct __test_metadata *_metadata, void *argp)
 			close(lfd[i]);
 }
 
-TEST_F(limit, untracked_counted_not_lost)
-{
-	aq_in_netns(_metadata, limit_in_netns, &self->c);
-	AQ_FINISH(&self->c);
-}
+AQ_NETNS_TEST(limit, untracked_counted_not_lost, AQ_RUN_THEN_FINISH,
+	      limit_in_netns, &self->c)
 
 AQ_TEST_HARNESS_MAIN

@@ -307,29 +307,14 @@ static void synq_in_netns(struct __test_metadata *_metadata, void *argp)
 	close(lfd);
 }
 
-TEST_F(synq, full_queue_drops_without_cookies)
-{
-	struct synq_arg arg = { &self->c, 0, 8, 20 };
+AQ_NETNS_TEST(synq, full_queue_drops_without_cookies, AQ_RUN_THEN_FINISH,
+	      synq_in_netns, &(struct synq_arg){ &self->c, 0, 8, 20 })
 
-	aq_in_netns(_metadata, synq_in_netns, &arg);
-	AQ_FINISH(&self->c);
-}
+AQ_NETNS_TEST(synq, full_queue_answers_with_cookies, AQ_RUN_THEN_FINISH,
+	      synq_in_netns, &(struct synq_arg){ &self->c, 1, 4, 10 })
 
-TEST_F(synq, full_queue_answers_with_cookies)
-{
-	struct synq_arg arg = { &self->c, 1, 4, 10 };
-
-	aq_in_netns(_metadata, synq_in_netns, &arg);
-	AQ_FINISH(&self->c);
-}
-
-TEST_F(synq, cookies_always)
-{
-	struct synq_arg arg = { &self->c, 2, 8, 5 };
-
-	aq_in_netns(_metadata, synq_in_netns, &arg);
-	AQ_FINISH(&self->c);
-}
+AQ_NETNS_TEST(synq, cookies_always, AQ_RUN_THEN_FINISH, synq_in_netns,
+	      &(struct synq_arg){ &self->c, 2, 8, 5 })
 
 /*
  * The SYN-ACKs of queued requests are sent again from 1 s on (then 3 s, 7 s,
@@ -373,13 +358,8 @@ out:
 	close(lfd);
 }
 
-TEST_F(synq, synack_retransmits)
-{
-	struct synq_arg arg = { &self->c, 0, 16, 4 };
-
-	aq_in_netns(_metadata, retrans_in_netns, &arg);
-	AQ_FINISH(&self->c);
-}
+AQ_NETNS_TEST(synq, synack_retransmits, AQ_RUN_THEN_FINISH, retrans_in_netns,
+	      &(struct synq_arg){ &self->c, 0, 16, 4 })
 
 /*
  * A client with TCP_DEFER_ACCEPT holds its final ACK back until its
@@ -455,12 +435,7 @@ static void handshake_in_netns(struct __test_metadata *_metadata, void *argp)
 	time_one_handshake(_metadata, argp);
 }
 
-TEST_F(synq, handshake_time_of_a_held_back_ack)
-{
-	struct synq_arg arg = { &self->c, 0, 8, 1 };
-
-	aq_in_netns(_metadata, handshake_in_netns, &arg);
-	AQ_FINISH(&self->c);
-}
+AQ_NETNS_TEST(synq, handshake_time_of_a_held_back_ack, AQ_RUN_THEN_FINISH,
+	      handshake_in_netns, &(struct synq_arg){ &self->c, 0, 8, 1 })
 
 AQ_TEST_HARNESS_MAIN

@@ -143,13 +143,9 @@ static void one_wait_in_netns(struct __test_metadata *_metadata, void *argp)
 	close(lfd);
 }
 
-TEST_F(wait, bucket_brackets_known_delay)
-{
-	struct wait_arg arg = { &self->c, variant->delay_ns };
-
-	aq_in_netns(_metadata, one_wait_in_netns, &arg);
-	AQ_FINISH(&self->c);
-}
+AQ_NETNS_TEST(wait, bucket_brackets_known_delay, AQ_RUN_THEN_FINISH,
+	      one_wait_in_netns,
+	      &(struct wait_arg){ &self->c, variant->delay_ns })
 
 /* ------------------------------------------------------------------ */
 
@@ -215,11 +211,8 @@ static void fifo_in_netns(struct __test_metadata *_metadata, void *argp)
 	close(lfd);
 }
 
-TEST_F(tcpw, waits_matched_fifo)
-{
-	aq_in_netns(_metadata, fifo_in_netns, &self->c);
-	AQ_FINISH(&self->c);
-}
+AQ_NETNS_TEST(tcpw, waits_matched_fifo, AQ_RUN_THEN_FINISH, fifo_in_netns,
+	      &self->c)
 
 /* ------------------------------------------------------------------ */
 

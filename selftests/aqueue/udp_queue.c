@@ -144,8 +144,36 @@ struct slow_arg {
 	const char *ip;
 };
 
+/* A test of the fixture whose body runs in a network namespace of its own. */
+#define AQ_UDP_TEST(name, order, body)					\
+	AQ_NETNS_TEST(udp, name, order, body,				\
+		      &(struct slow_arg){ &self->c, variant->family,	\
+					  variant->ip })
+
 #define DATAGRAMS 40
 #define PAYLOAD 100
+
+/* A UDP socket bound to a free port of arg's address, *to. */
+static int udp_bound(struct __test_metadata *_metadata,
+		     const struct slow_arg *arg, union aq_addr *to)
+{
+	int fd = socket(arg->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, aq_addr(to, arg->ip, 0));
+	ASSERT_EQ(0, bind(fd, &to->sa, aq_addr_len(to)));
+	ASSERT_EQ(0, aq_addr(to, arg->ip, aq_port_of(fd)));
+	return fd;
+}
+
+/* aqueue watches fd's port and no other. */
+static void watch_only(struct __test_metadata *_metadata, int fd)
+{
+	char cmd[64];
+
+	snprintf(cmd, sizeof(cmd), "udp_ports %u\n", aq_port_of(fd));
+	ASSERT_EQ(0, aq_control(cmd));
+}
 
 /*
  * A server that has not read yet with a receive buffer for a few
@@ -158,7 +186,7 @@ static void slow_reader_in_netns(struct __test_metadata *_metadata,
 	struct slow_arg *arg = argp;
 	uint32_t mem[SK_MEMINFO_VARS];
 	union aq_addr a;
-	char buf[PAYLOAD], cmd[64];
+	char buf[PAYLOAD];
 	int64_t t0, t1, t2, t3;
 	long long rcvbuf_errors0, rcvbuf_errors;
 	int srv, cli, i, q, got, rcvbuf = 2048;
@@ -166,17 +194,11 @@ static void slow_reader_in_netns(struct __test_metadata *_metadata,
 	struct aq_snap s;
 	struct aq_row *r;
 
-	srv = socket(arg->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	ASSERT_LE(0, srv);
+	srv = udp_bound(_metadata, arg, &a);
 	ASSERT_EQ(0, setsockopt(srv, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
 				sizeof(rcvbuf)));
-	ASSERT_EQ(0, aq_addr(&a, arg->ip, 0));
-	ASSERT_EQ(0, bind(srv, &a.sa, aq_addr_len(&a)));
-	ASSERT_EQ(0, aq_addr(&a, arg->ip, aq_port_of(srv)));
-	if (arg->c->module) {
-		snprintf(cmd, sizeof(cmd), "udp_ports %u\n", aq_port_of(srv));
-		ASSERT_EQ(0, aq_control(cmd));
-	}
+	if (arg->c->module)
+		watch_only(_metadata, srv);
 	cli = socket(arg->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	ASSERT_LE(0, cli);
 	memset(buf, 'u', sizeof(buf));
@@ -269,13 +291,8 @@ static void slow_reader_in_netns(struct __test_metadata *_metadata,
 	close(srv);
 }
 
-TEST_F(udp, slow_reader_queue_waits_and_drops)
-{
-	struct slow_arg arg = { &self->c, variant->family, variant->ip };
-
-	aq_in_netns(_metadata, slow_reader_in_netns, &arg);
-	AQ_FINISH(&self->c);
-}
+AQ_UDP_TEST(slow_reader_queue_waits_and_drops, AQ_RUN_THEN_FINISH,
+	    slow_reader_in_netns)
 
 /* Only watched ports are tracked; a closed socket's row goes away. */
 static void watched_only_in_netns(struct __test_metadata *_metadata,
@@ -285,21 +302,13 @@ static void watched_only_in_netns(struct __test_metadata *_metadata,
 	int watched, other, cli;
 	union aq_addr a, b;
 	struct aq_snap s;
-	char cmd[64], c = 'x';
+	char c = 'x';
 
-	watched = socket(arg->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	other = socket(arg->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	watched = udp_bound(_metadata, arg, &a);
+	other = udp_bound(_metadata, arg, &b);
 	cli = socket(arg->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	ASSERT_LE(0, watched);
-	ASSERT_LE(0, other);
 	ASSERT_LE(0, cli);
-	ASSERT_EQ(0, aq_addr(&a, arg->ip, 0));
-	ASSERT_EQ(0, bind(watched, &a.sa, aq_addr_len(&a)));
-	ASSERT_EQ(0, bind(other, &a.sa, aq_addr_len(&a)));
-	snprintf(cmd, sizeof(cmd), "udp_ports %u\n", aq_port_of(watched));
-	ASSERT_EQ(0, aq_control(cmd));
-	ASSERT_EQ(0, aq_addr(&a, arg->ip, aq_port_of(watched)));
-	ASSERT_EQ(0, aq_addr(&b, arg->ip, aq_port_of(other)));
+	watch_only(_metadata, watched);
 	ASSERT_EQ(1, sendto(cli, &c, 1, 0, &a.sa, aq_addr_len(&a)));
 	ASSERT_EQ(1, sendto(cli, &c, 1, 0, &b.sa, aq_addr_len(&b)));
 	ASSERT_EQ(1, recv(other, &c, 1, 0));
@@ -320,13 +329,8 @@ static void watched_only_in_netns(struct __test_metadata *_metadata,
 	close(cli);
 }
 
-TEST_F(udp, only_watched_ports_and_close)
-{
-	struct slow_arg arg = { &self->c, variant->family, variant->ip };
-
-	AQ_FINISH(&self->c);
-	aq_in_netns(_metadata, watched_only_in_netns, &arg);
-}
+AQ_UDP_TEST(only_watched_ports_and_close, AQ_FINISH_THEN_RUN,
+	    watched_only_in_netns)
 
 static int bpf_call(int cmd, union bpf_attr *attr)
 {
@@ -404,26 +408,21 @@ static void sockmap_receive_in_netns(struct __test_metadata *_metadata,
 				     void *argp)
 {
 	struct slow_arg *arg = argp;
-	char buf[PAYLOAD], cmd[64], comm[32];
+	char buf[PAYLOAD], comm[32];
 	int srv, map, got, status;
 	struct aq_snap s;
 	struct aq_row *r;
 	union aq_addr a;
 	pid_t sender;
 
-	srv = socket(arg->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	ASSERT_LE(0, srv);
-	ASSERT_EQ(0, aq_addr(&a, arg->ip, 0));
-	ASSERT_EQ(0, bind(srv, &a.sa, aq_addr_len(&a)));
-	ASSERT_EQ(0, aq_addr(&a, arg->ip, aq_port_of(srv)));
+	srv = udp_bound(_metadata, arg, &a);
 	map = sockmap_pass_all(srv);
 	if (map < 0) {
 		close(srv);
 		SKIP(return, "no sockmap verdict for UDP sockets (5.13 on): %s",
 		     strerror(-map));
 	}
-	snprintf(cmd, sizeof(cmd), "udp_ports %u\n", aq_port_of(srv));
-	ASSERT_EQ(0, aq_control(cmd));
+	watch_only(_metadata, srv);
 
 	sender = fork();
 	ASSERT_LE(0, sender);
@@ -468,12 +467,7 @@ static void sockmap_receive_in_netns(struct __test_metadata *_metadata,
 	close(srv);
 }
 
-TEST_F(udp, softirq_receive_names_no_task)
-{
-	struct slow_arg arg = { &self->c, variant->family, variant->ip };
-
-	AQ_FINISH(&self->c);
-	aq_in_netns(_metadata, sockmap_receive_in_netns, &arg);
-}
+AQ_UDP_TEST(softirq_receive_names_no_task, AQ_FINISH_THEN_RUN,
+	    sockmap_receive_in_netns)
 
 AQ_TEST_HARNESS_MAIN

@@ -49,15 +49,9 @@ struct aq_unix_case {
 
 /* A test of the fixture whose body runs in a network namespace of its own. */
 #define AQ_UNIXQ_TEST(name, body)					\
-TEST_F(unixq, name)							\
-{									\
-	struct aq_unix_case k = {					\
-		&self->c, variant->type, variant->backlog		\
-	};								\
-									\
-	aq_in_netns(_metadata, body, &k);				\
-	AQ_FINISH(&self->c);						\
-}
+	AQ_NETNS_TEST(unixq, name, AQ_RUN_THEN_FINISH, body,		\
+		      &(struct aq_unix_case){ &self->c, variant->type,	\
+					      variant->backlog })
 
 /*
  * Backlog N admits N+1 queued connections; the extra non-blocking connects
