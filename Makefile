@@ -30,17 +30,20 @@ INSTALL_MOD_PATH ?= $(DESTDIR)
 INSTALL_MOD_DIR ?= extra
 DEPMOD ?= depmod
 
-# Debian 11's and 12's kernels (with 12's PREEMPT_RT 6.1), Debian 13's
-# 6.12 (trixie) and the newest 7.x of
-# trixie-backports and of unstable (doc/install.md, "Supported kernels").
-KERNELS ?= 5.10 6.1 6.1-rt 6.12 trixie trixie-backports unstable
+VMTEST := $(TOP_DIR)/tools/vmtest
+# The kernel lanes, from the runner's list, tools/vmtest/kernels (through
+# its lib.sh; doc/install.md, "Supported kernels"): expanded once, so that
+# "make -p" shows them. KERNELS=... on the command line or in the
+# environment wins. Empty where tools/ is not shipped (the DKMS source).
+ifeq ($(origin KERNELS),undefined)
+KERNELS := $(shell bash -c '. "$(VMTEST)/lib.sh" && echo "$$SUPPORTED_SERIES"' 2>/dev/null)
+endif
 DEMO_KERNEL ?= 6.1
 # make check runs the demo on DEMO_KERNEL when it is among KERNELS.
 DEMO_SERIES = $(firstword $(filter $(DEMO_KERNEL),$(KERNELS)) $(KERNELS))
 export AQUEUE_RESULTS ?= $(TOP_DIR)/results
 COUNTS := $(AQUEUE_RESULTS)/counts
 
-VMTEST := $(TOP_DIR)/tools/vmtest
 # Debian's headers name the compiler the kernel was built with (gcc-10 for
 # 5.10, which Debian 12 does not have): when it is not installed, the local
 # gcc builds the module. CC=... on the command line still wins.
