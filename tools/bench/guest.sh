@@ -24,7 +24,8 @@
 #                with local_clock(), the sums read from the control file
 #   udp-profile  the same with the flooded port watched
 #
-# and for the TCP storm only, the reference points of issue 17's goal:
+# and for the TCP storm only, the reference points of the cost goal against
+# the bpftrace peer (doc/performance.md, "Against the goals"):
 #
 #   floor     insmod aqfloor.ko (tools/bench/floor): empty kprobes at the
 #             points the bpftrace peer hooks, the floor any kprobe-based
