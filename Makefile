@@ -30,17 +30,20 @@ INSTALL_MOD_PATH ?= $(DESTDIR)
 INSTALL_MOD_DIR ?= extra
 DEPMOD ?= depmod
 
-# Debian 11's and 12's kernels (with 12's PREEMPT_RT 6.1), Debian 13's
-# 6.12 (trixie) and the newest 7.x of
-# trixie-backports and of unstable (doc/install.md, "Supported kernels").
-KERNELS ?= 5.10 6.1 6.1-rt 6.12 trixie trixie-backports unstable
+VMTEST := $(TOP_DIR)/tools/vmtest
+# The kernel lanes, from the runner's list, tools/vmtest/kernels (through
+# its lib.sh; doc/install.md, "Supported kernels"): expanded once, so that
+# "make -p" shows them. KERNELS=... on the command line or in the
+# environment wins. Empty where tools/ is not shipped (the DKMS source).
+ifeq ($(origin KERNELS),undefined)
+KERNELS := $(shell bash -c '. "$(VMTEST)/lib.sh" && echo "$$SUPPORTED_SERIES"' 2>/dev/null)
+endif
 DEMO_KERNEL ?= 6.1
 # make check runs the demo on DEMO_KERNEL when it is among KERNELS.
 DEMO_SERIES = $(firstword $(filter $(DEMO_KERNEL),$(KERNELS)) $(KERNELS))
 export AQUEUE_RESULTS ?= $(TOP_DIR)/results
 COUNTS := $(AQUEUE_RESULTS)/counts
 
-VMTEST := $(TOP_DIR)/tools/vmtest
 # Debian's headers name the compiler the kernel was built with (gcc-10 for
 # 5.10, which Debian 12 does not have): when it is not installed, the local
 # gcc builds the module. CC=... on the command line still wins.
@@ -229,8 +232,8 @@ check: deps
 
 # The debug lane: the selftests on the 6.1 debug kernel (KASAN, lockdep,
 # kmemleak, failslab) that tools/vmtest/debug-kernel builds and caches.
-# Building it costs 20 minutes of two idle cores, 40 beside other VMs; the
-# suite there 23 to 34 minutes (README "The debug lane"). DEBUG_LANE=auto, the
+# Both the build and the suite there are long (KASAN, lockdep and kmemleak
+# under emulation; doc/testing.md, "The debug lane"). DEBUG_LANE=auto, the
 # default, runs it when the kernel is in the cache and otherwise counts one
 # skip and says how to get it; DEBUG_LANE=yes builds it first; no leaves
 # it out.
@@ -255,8 +258,8 @@ check-debug:
 demo: deps
 	'$(VMTEST)/run' --demo $(DEMO_KERNEL)
 
-# Not part of "make check": it takes about 15 minutes per kernel and judges
-# nothing. 6.1 unless KERNELS is given on the command line or in the
+# Not part of "make check": it is long and judges nothing
+# (tools/bench/README.md). 6.1 unless KERNELS is given on the command line or in the
 # environment. Then aqstat's own, on the host: -j and --prometheus at
 # 2,500, 20,000 and 65,536 listeners.
 BENCH_KERNELS := $(if $(filter command line environment,$(origin KERNELS)),$(KERNELS),6.1)
@@ -267,7 +270,7 @@ bench: deps
 
 # The soak selftest alone, for as long as SOAK_MINUTES says (default 30),
 # on SOAK_KERNELS: 6.1 unless KERNELS is given. SOAK_SEED=N replays a
-# failing run's schedule. make check runs it for about a minute per kernel.
+# failing run's schedule. make check runs a short one on every lane.
 SOAK_MINUTES ?= 30
 SOAK_KERNELS := $(if $(filter command line environment,$(origin KERNELS)),$(KERNELS),6.1)
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * One line of /proc/aqueue_events (see README.md, "Events"):
+ * One line of /proc/aqueue_events (see doc/interface.md, "Events"):
  *
  *   SEC.NSEC EVENT id N netns N proto P local L qnow N backlog N [KEY N...] pid N comm COMM
  *   SEC.NSEC lost N

@@ -24,7 +24,8 @@
 #                with local_clock(), the sums read from the control file
 #   udp-profile  the same with the flooded port watched
 #
-# and for the TCP storm only, the reference points of issue 17's goal:
+# and for the TCP storm only, the reference points of the cost goal against
+# the bpftrace peer (doc/performance.md, "Against the goals"):
 #
 #   floor     insmod aqfloor.ko (tools/bench/floor): empty kprobes at the
 #             points the bpftrace peer hooks, the floor any kprobe-based
@@ -195,7 +196,7 @@ applies() {
 	storm:floor | storm:peer) return 0 ;;
 	*:floor | *:peer) return 1 ;;
 	# The report reads the listeners' figures from absent and enabled
-	# only; opening and closing 50,000 listeners costs ~10 s a slot.
+	# only; opening and closing 50,000 listeners is slow in every slot.
 	listeners:disabled | listeners:empty) return 1 ;;
 	*:udp-* | *:filtered | *:profile) return 1 ;;
 	*) return 0 ;;

@@ -7,10 +7,18 @@ AQUEUE_CACHE=${AQUEUE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/aqueue}
 VMTEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck disable=SC2034 # used by the scripts that source this file
 TOP_DIR=$(cd "$VMTEST_DIR/../.." && pwd)
-# Debian 11's and 12's kernels by series, Debian 13's 6.12 and the newest
-# 7.x of trixie-backports and of unstable by their suite.
+# The kernel lanes, from tools/vmtest/kernels (Debian 11's and 12's
+# kernels by series, Debian 13's 6.12 and the newest 7.x of
+# trixie-backports and of unstable by their suite), and those of them that
+# .ci/run makes light. The Makefile's KERNELS is read from here too.
+lanes() {
+	awk -v want="${1:-}" '!/^#/ && NF && (want == "" || $2 == want) {
+		printf "%s%s", sep, $1; sep = " " }' "$VMTEST_DIR/kernels"
+}
 # shellcheck disable=SC2034 # used by the scripts that source this file
-SUPPORTED_SERIES="5.10 6.1 6.1-rt 6.12 trixie trixie-backports unstable"
+SUPPORTED_SERIES=$(lanes)
+# shellcheck disable=SC2034 # used by .ci/run
+LIGHT_SERIES=$(lanes light)
 
 die() {
 	echo "vmtest: $*" >&2

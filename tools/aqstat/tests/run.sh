@@ -78,7 +78,7 @@ L1='{id="1",netns="4026531840",proto="tcp6",address="::",port="5000",comm="smoke
 # --- command line
 t help "run 0 --help && has '--prometheus' $T/out && has 'Exit status' $T/out && has 'ctl' $T/out"
 t usage-errors "run 2 --bogus && run 2 -p 70000 && run 2 -w 0 && run 2 -n 0 && run 2 -j --prometheus && run 2 -w 1 --prometheus && run 2 extra"
-# item 7: ss's habits (-n -l -p -a change nothing), port lists, -c COUNT,
+# ss's habits (-n -l -p -a change nothing), port lists, -c COUNT,
 # the old -n COUNT and -p PORTS kept; a usage error is short
 t ss-habits "run 0 -tlnp -f $S/basic.txt && [ \$(grep -c '^ *[0-9]' $T/out) = 3 ] && run 0 -tnap -f $S/basic.txt &&
 	run 0 -t -n -l -p -f $S/basic.txt && [ \$(grep -c '^ *[0-9]' $T/out) = 3 ] &&
@@ -97,7 +97,7 @@ t usage-error-short "for a in --bogus -y '-w 0' '-P x' '-j --prometheus' extra; 
 	[ \$(wc -l < $T/err) -le 2 ] || { echo \"aqstat \$a: \$(wc -l < $T/err) lines\"; cat $T/err; exit 1; }
 	has \"Try 'aqstat --help'\" $T/err && [ ! -s $T/out ] || exit 1; done"
 
-# item 10: the man page true to the code (options, exit codes, control
+# The man page true to the code (options, exit codes, control
 # commands, event keys, NAME, labels: tests/mancheck.py); warnings on
 # stderr, never in the output; an unreadable file is exit 6, as it says
 t man-true-to-code "$PY mancheck.py $AQ"
@@ -129,7 +129,7 @@ t table-units-utf8 "run 0 -f $S/basic.txt && row 2 | grep -q \" 66µs 525µs 1.8
 t table-units-ascii "LC_ALL=C run 0 -f $S/basic.txt && row 3 | grep -q ' 3us   4us    4us '"
 t table-no-netns-single-ns "run 0 -f $S/basic.txt && hasnt NETNS $T/out"
 t table-netns-many-ns "run 0 -f $S/many.txt && has NETNS $T/out && row 137 | grep -q '^137 4026532840 udp   10.1.0.137:10137 *129  *-/128 '"
-# item 4: a UDP socket's datagrams and its buffer's bytes in columns of
+# A UDP socket's datagrams and its buffer's bytes in columns of
 # their own, in a table of their own; its fullness is bytes over bytes
 t table-udp-units "run 0 -f $S/syn-udp.txt && hasnt 4/4608 $T/out && row 2 | grep -q 'udp   127.0.0.1:5353  *4  *3328/4608 ' &&
 	row 1 | grep -q ' 0/8 ' && has 'UDP sockets: DGRAMS datagrams queued, RCVBUF receive buffer bytes used/size' $T/out &&
@@ -143,14 +143,14 @@ t table-state-column "run 0 -f $S/live.txt && row 1 | grep -q ' 1/2 stalled+over
 	sed 's/ overflowing 1\$/ overflowing 0/' $S/live.txt >$T/stalled.txt && run 0 -f $T/stalled.txt &&
 	row 1 | grep -q ' 1/2 stalled  *3 ' && run 0 -w 1 -n 1 -f $T/stalled.txt && row 1 | grep -q ' 1/2 stalled  *3 ' &&
 	run 0 -f $S/basic.txt && hasnt STATE $T/out"
-# item 1: at 80 columns a long unix path is cut in its middle, COMM at
+# At 80 columns a long unix path is cut in its middle, COMM at
 # its end, and every number stays
 sed -e 's#^    3 4026531840 tcp   0.0.0.0:22                 #    3 4026531840 unix  /var/lib/kubelet/pod-resources/kubelet.sock #' $S/basic.txt >"$T/long.txt"
 t table-narrow-keeps-numbers "grep -q kubelet.sock $T/long.txt && COLUMNS=80 run 0 -f $T/long.txt && [ \$(maxwidth $T/out) -le 80 ] &&
 	grep -q '^ID PROTO LOCAL .* DROPS  *P50  *P99  *MAX  *PID COMM\$' $T/out &&
 	row 3 | grep -q ' unix  /var/.*….*\.sock  *2/128  *3  *40  *38  *0  *3µs  *4µs  *4µs 789 sshd\$' &&
 	row 2 | grep -q ' 0/4096  *7 18234 18234  *0 66µs 525µs 1.83ms 456 nginx…\$'"
-# item 2: -w like top: at 80x24 with 200 listeners the frame's header and
+# -w like top: at 80x24 with 200 listeners the frame's header and
 # the worst row of the frame (by drops/s) are on screen, nothing wraps or
 # scrolls away; a resize is followed
 sed -e 's/ 999999 / 1004999 /' -e 's/observed_ns 10000000000 /observed_ns 11000000000 /' $S/many.txt >"$T/many-2.txt"
@@ -184,7 +184,7 @@ t hist-gaps-and-units "run 0 -H -f $S/basic.txt &&
 # --- malformed input
 t unknown-version "run 4 -f $S/unknown-version.txt && has 'is format 99, newer than this aqstat' $T/err && has 'older than the module' $T/err &&
 	hasnt modprobe $T/err && [ ! -s $T/out ]"
-# item 6: a newer module's key (and line kind) is skipped, the line and its
+# A newer module's key (and line kind) is skipped, the line and its
 # figures kept; the newer format is told from a module not loaded
 sed -e 's/ stalled 1 overflowing 1$/ stalled 1 future_key 7 overflowing 1/' -e '$a listener 1 future_kind 0:1' $S/live.txt >"$T/nk.txt"
 t unknown-key-keeps-line "grep -q future_key $T/nk.txt && run 0 -f $T/nk.txt && row 1 | grep -q ' 1/2 stalled+overflow ' &&
@@ -220,7 +220,7 @@ t json-escaping-ipv6 "run 0 -j -f $S/ipv6.txt && json '[l[\"address\"] for l in 
 t json-empty "run 0 -j -f $S/empty-table.txt && json 'j[\"listeners\"] == [] and j[\"state\"][\"tracked\"] == 0'"
 t json-many "run 0 -j -f $S/many.txt && json 'len(j[\"listeners\"]) == 200 and sorted(set(l[\"proto\"] for l in j[\"listeners\"])) == [\"tcp\", \"tcp6\", \"udp\", \"udp6\", \"unix\"] and j[\"listeners\"][3][\"proto\"] == \"unix\" and j[\"listeners\"][3][\"port\"] is None and j[\"listeners\"][3][\"address\"] == \"/run/app4.sock\"'"
 
-# item 9: the JSON schema (aqstat.schema.json) holds every document of
+# The JSON schema (aqstat.schema.json) holds every document of
 # -j (each sample), -w -j (NDJSON, one a frame) and events -j (one an
 # event) and nothing it does not name; a schema version apart from the
 # /proc format; flags as true/false; names decoded from their \ooo escapes,
@@ -286,7 +286,7 @@ t prom-one-listener "run 0 --prometheus --buckets all -f $S/one-listener.txt && 
 	has 'aqueue_listener_queue_length_at_syn_bucket$L1,le=\"3\"} 7' $T/out &&
 	has 'aqueue_listener_wait_max_seconds$L1} 1.524096' $T/out &&
 	has '# TYPE aqueue_listener_wait_seconds histogram' $T/out"
-# item 3: the histograms bounded by default, all or none on request; a
+# The histograms bounded by default, all or none on request; a
 # coarse bucket's count is the same as with all (cumulative)
 nbuckets() { grep -c "^aqueue_listener_$1_bucket{id=\"$2\"," "$T/out"; }
 t prom-buckets "run 0 --prometheus -f $S/basic.txt && prom_ok && [ \$(nbuckets wait_seconds 2) = 14 ] && [ \$(nbuckets queue_length_at_syn 2) = 10 ] &&
@@ -309,7 +309,7 @@ t pct-at-most-max "run 0 --prometheus -f $S/one-listener.txt &&
 	run 0 -j -f $S/one-listener.txt && json 'j[\"listeners\"][0][\"p99_us\"] == 2147484'"
 t prom-escaping "run 0 --prometheus -f $S/ipv6.txt && prom_ok && has 'comm=\"we\\\"ird\\\\name\"' $T/out && has 'address=\"2001:db8:85a3::8a2e:370:7334\",port=\"65535\"' $T/out"
 t prom-many "run 0 --prometheus -f $S/many.txt && prom_ok && [ \$(grep -c '^aqueue_listener_queue_length{' $T/out) = 200 ]"
-# item 4: one unit per metric: a UDP socket's buffer is not a backlog, its
+# One unit per metric: a UDP socket's buffer is not a backlog, its
 # queue not an accept queue; no SYN-only series for it
 t prom-udp-units "run 0 --prometheus -f $S/many.txt && prom_ok && [ \$(grep -c '^aqueue_listener_backlog{' $T/out) = 120 ] &&
 	! grep -q '^aqueue_listener_backlog{.*proto=\"udp' $T/out && [ \$(grep -c '^aqueue_listener_receive_buffer_bytes{' $T/out) = 80 ] &&
@@ -340,21 +340,21 @@ t hist-check-catches-errors "run 0 --prometheus -f $S/one-listener.txt && hist_o
 	bad 's/le=\"1.073741824\"} 0/le=\"1.073741824\"} 3/' hist_ok &&
 	bad '/le=\"+Inf\"/d' hist_ok"
 
-# item 3: parsing is linear: 65,536 listeners (the module's default
-# max_listeners) in a few seconds at most (a quadratic parser took 30 s)
+# Parsing is linear: 65,536 listeners (the module's default
+# max_listeners) in a few seconds at most, which a quadratic parser misses
 t scale-65536 "$PY mkscale.py 65536 $T/big.txt && s=\$(date +%s%N) && timeout 20 $AQ -j -f $T/big.txt >$T/out 2>$T/err &&
 	e=\$(date +%s%N) && echo \"-j took \$(( (e - s) / 1000000 )) ms\" && [ \$(( (e - s) / 1000000 )) -lt 5000 ] && [ ! -s $T/err ] &&
 	[ \$(grep -c '\"comm\"' $T/out) = 65536 ] && timeout 20 $AQ --prometheus --top 10 -f $T/big.txt >$T/out && prom_ok &&
 	[ \$(grep -c '^aqueue_listener_queue_length{' $T/out) = 10 ]"
 rm -f "$T/big.txt"
 
-# item 5: "drops" are packets (sk_drops, as doc/interface.md defines them)
+# "drops" are packets (sk_drops, as doc/interface.md defines them)
 # in the metrics' help, the man page and the alerts, never "connection
 # attempts"
 t drops-one-meaning "run 0 --prometheus -f $S/basic.txt && grep -q '^# HELP aqueue_listener_drops_total Packets the listener dropped' $T/out &&
 	! grep -qi 'connection attempts' $T/out ../aqstat.8 ../../../contrib/prometheus/aqueue-alerts.yml &&
 	grep -q 'packets per second dropped' ../../../contrib/prometheus/aqueue-alerts.yml"
-# items 4, 6: the alert rules, by promtool's unit tests (an accept-queue
+# The alert rules, by promtool's unit tests (an accept-queue
 # alert only for accept-queue drops, a UDP one for the receive buffer; no
 # AqueueDown for a newer module, AqueueAqstatOlderThanModule instead)
 t contrib-alert-rules "command -v \"$PROMTOOL\" >/dev/null && cd ../../../contrib/prometheus &&
