@@ -85,7 +85,7 @@ static void metrics(int fd, const struct serve_opts *o, long long deadline)
 	if (!f)
 		die(EX_ERR, "out of memory");
 	if (load_snapshot(o->file, o->strict, &s) == EX_OK) {
-		show_prometheus(f, &s, o->filter, o->buckets);
+		show_prometheus(f, &s, o->filter, o->prom);
 		aq_snapshot_free(&s);
 	} else {
 		show_prometheus_down(f, &s);

@@ -15,7 +15,7 @@ struct serve_opts {
 	const char *file;	/* NULL: /proc/aqueue */
 	int strict;
 	const struct aqs_filter *filter;
-	enum aq_buckets buckets;
+	const struct prom_opts *prom;	/* --metrics, --buckets */
 };
 
 /* Serves until killed; returns only on a setup error's exit code. */

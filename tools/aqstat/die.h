@@ -27,6 +27,9 @@ void complain(const char *fmt, ...)
 _Noreturn void die(int code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* The stdio buffer of -j, --prometheus and -o: a write a MiB. */
+#define OUT_BUFFER	(1 << 20)
+
 void *xmalloc(size_t n);
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

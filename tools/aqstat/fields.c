@@ -1,11 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 #include "fields.h"
 
-#define MK(G, T, MEMBER, UNIT, NAME, TYPE, HELP, KINDS, PROM_ONLY) \
+#define MKX(G, T, MEMBER, UNIT, NAME, TYPE, HELP, KINDS, PROM_ONLY, EXTRA) \
 	{ G, #MEMBER, offsetof(struct T, MEMBER), UNIT, NAME, TYPE, HELP, \
-	  KINDS, PROM_ONLY }
+	  KINDS, PROM_ONLY, EXTRA }
+#define MK(G, T, MEMBER, UNIT, NAME, TYPE, HELP, KINDS, PROM_ONLY) \
+	MKX(G, T, MEMBER, UNIT, NAME, TYPE, HELP, KINDS, PROM_ONLY, 0)
 #define M(G, T, MEMBER, UNIT, NAME, TYPE, HELP) \
 	MK(G, T, MEMBER, UNIT, NAME, TYPE, HELP, AQ_K_ALL, 0)
+/*
+ * a listener's figure that Prometheus gets with --metrics all only: one
+ * that a core metric tells already, or that matters to few (aq_metric.extra)
+ */
+#define LX(G, MEMBER, UNIT, NAME, TYPE, HELP) \
+	MKX(G, aqs_row, MEMBER, UNIT, NAME, TYPE, HELP, AQ_K_ALL, 0, 1)
 /* a listener's figure written for some kinds of listener only */
 #define LK(G, MEMBER, UNIT, NAME, TYPE, HELP, KINDS) \
 	MK(G, aqs_row, MEMBER, UNIT, NAME, TYPE, HELP, KINDS, 0)
@@ -48,19 +56,19 @@ const struct aq_metric aq_metrics[] = {
 	L(AQ_G_ROW, accepted, AQ_UNIT_ONE, "aqueue_listener_accepted_total", "counter", "Entries taken from the queue: connections by accept(), datagrams by recvmsg()."),
 	L(AQ_G_ROW, drops, AQ_UNIT_ONE, "aqueue_listener_drops_total", "counter", "Packets the listener dropped: its sk_drops since tracking began (TCP: SYNs and final ACKs, a retransmitted SYN once more each time, and other packets of pending handshakes; unix: connects refused because the queue was full; UDP: datagrams)."),
 
-	L(AQ_G_PCT, p50_us, AQ_UNIT_US, "aqueue_listener_wait_p50_seconds", "gauge", "Upper edge of the wait histogram bucket holding the median time in queue, at most the longest wait seen."),
-	L(AQ_G_PCT, p99_us, AQ_UNIT_US, "aqueue_listener_wait_p99_seconds", "gauge", "Upper edge of the wait histogram bucket holding the 99th percentile time in queue, at most the longest wait seen."),
-	L(AQ_G_PCT, max_us, AQ_UNIT_US, "aqueue_listener_wait_max_seconds", "gauge", "Longest time in the accept queue seen."),
+	LX(AQ_G_PCT, p50_us, AQ_UNIT_US, "aqueue_listener_wait_p50_seconds", "gauge", "Upper edge of the wait histogram bucket holding the median time in queue, at most the longest wait seen."),
+	LX(AQ_G_PCT, p99_us, AQ_UNIT_US, "aqueue_listener_wait_p99_seconds", "gauge", "Upper edge of the wait histogram bucket holding the 99th percentile time in queue, at most the longest wait seen."),
+	LX(AQ_G_PCT, max_us, AQ_UNIT_US, "aqueue_listener_wait_max_seconds", "gauge", "Longest time in the accept queue seen."),
 
 	LK(AQ_G_DETAIL, drops_syn_acceptq, AQ_UNIT_ONE, "aqueue_listener_drops_syn_acceptq_total", "counter", "SYNs dropped because the accept queue was full (packets, a retransmitted SYN counted again). TCP listeners.", AQ_K_TCP),
 	LK(AQ_G_DETAIL, drops_ack_acceptq, AQ_UNIT_ONE, "aqueue_listener_drops_ack_acceptq_total", "counter", "Final ACKs dropped because the accept queue was full (packets). TCP listeners.", AQ_K_TCP),
-	L(AQ_G_DETAIL, drops_other, AQ_UNIT_ONE, "aqueue_listener_drops_other_total", "counter", "Packets dropped for any other cause (the rest of aqueue_listener_drops_total)."),
-	L(AQ_G_DETAIL, drained, AQ_UNIT_ONE, "aqueue_listener_drained_total", "counter", "Connections still queued when the listener closed (0 for a live listener)."),
-	L(AQ_G_MIGRATE, migrated_in, AQ_UNIT_ONE, "aqueue_listener_migrated_in_total", "counter", "Connections a closing member of the listener's reuseport group handed to it (counted in enqueued)."),
-	L(AQ_G_MIGRATE, migrated_out, AQ_UNIT_ONE, "aqueue_listener_migrated_out_total", "counter", "Connections the listener, closing, handed to another member of its reuseport group."),
-	L(AQ_G_DETAIL, untimed, AQ_UNIT_ONE, "aqueue_listener_untimed_total", "counter", "Connections accepted without a known enqueue time."),
-	L(AQ_G_DETAIL, resynced, AQ_UNIT_ONE, "aqueue_listener_resynced_total", "counter", "Times the listener was re-synchronised with the kernel's queue length."),
-	L(AQ_G_DETAIL, observed_ns, AQ_UNIT_NS, "aqueue_listener_observed_seconds_total", "counter", "Time since tracking began or the last reset."),
+	LX(AQ_G_DETAIL, drops_other, AQ_UNIT_ONE, "aqueue_listener_drops_other_total", "counter", "Packets dropped for any other cause (the rest of aqueue_listener_drops_total)."),
+	LX(AQ_G_DETAIL, drained, AQ_UNIT_ONE, "aqueue_listener_drained_total", "counter", "Connections still queued when the listener closed (0 for a live listener)."),
+	LX(AQ_G_MIGRATE, migrated_in, AQ_UNIT_ONE, "aqueue_listener_migrated_in_total", "counter", "Connections a closing member of the listener's reuseport group handed to it (counted in enqueued)."),
+	LX(AQ_G_MIGRATE, migrated_out, AQ_UNIT_ONE, "aqueue_listener_migrated_out_total", "counter", "Connections the listener, closing, handed to another member of its reuseport group."),
+	LX(AQ_G_DETAIL, untimed, AQ_UNIT_ONE, "aqueue_listener_untimed_total", "counter", "Connections accepted without a known enqueue time."),
+	LX(AQ_G_DETAIL, resynced, AQ_UNIT_ONE, "aqueue_listener_resynced_total", "counter", "Times the listener was re-synchronised with the kernel's queue length."),
+	LX(AQ_G_DETAIL, observed_ns, AQ_UNIT_NS, "aqueue_listener_observed_seconds_total", "counter", "Time since tracking began or the last reset."),
 	L(AQ_G_DETAIL, qlen_area_ns, AQ_UNIT_NS, "aqueue_listener_queue_length_area_seconds_total", "counter", "Integral of the accept queue length over time (connection-seconds); its rate is the average queue length."),
 	/* the wait histogram's _sum and _count */
 	JSON_ONLY(AQ_G_DETAIL, wait_sum_ns, AQ_UNIT_NS),

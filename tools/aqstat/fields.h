@@ -61,6 +61,12 @@ struct aq_metric {
 	 */
 	unsigned int kinds;
 	int prom_only;
+	/*
+	 * Prometheus: written with --metrics all only, not by default (a
+	 * figure other metrics tell, or one few need): the default keeps a
+	 * listener's series few enough for 65,536 listeners
+	 */
+	int extra;
 };
 
 struct aq_hist_metric {

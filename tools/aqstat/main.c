@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "columns.h"
 #include "cmd_ctl.h"
@@ -39,8 +40,8 @@ static struct {
 	const char **files;	/* --file, in order; frame i reads files[i] */
 	int nfiles;
 	const char *output;	/* -o */
-	enum aq_buckets buckets;	/* --buckets */
-	int buckets_set;
+	struct prom_opts prom_opts;	/* --buckets, --metrics */
+	int buckets_set, metrics_set;
 	struct aqs_filter filter;
 } opt;
 
@@ -62,9 +63,13 @@ static void print_usage(FILE *f)
 "  -c, --count COUNT     stop after COUNT frames (implies -w 1 without -w)\n"
 "  -j, --json            one JSON object (state, totals, listeners, histograms);\n"
 "                        with -w one a frame, each on one line (see aqstat(8), JSON)\n"
-"      --prometheus      Prometheus text exposition format\n"
+"      --prometheus      Prometheus text exposition format: 16 to 18 series a\n"
+"                        listener by default (see aqstat(8), PROMETHEUS)\n"
+"      --metrics SET     with --prometheus and serve: core (default) or all, which\n"
+"                        adds the percentiles since tracking began, rarer counters\n"
 "      --buckets MODE    with --prometheus and serve: the histograms' buckets,\n"
-"                        coarse (default), all (the module's 40 and 32) or none\n"
+"                        none (default: +Inf only, with _sum and _count), coarse,\n"
+"                        or all (the module's 40 and 32)\n"
 "  -o, --output FILE     with --prometheus: replace FILE atomically (write, fsync,\n"
 "                        rename); without the module it holds aqueue_up 0 (exit 0)\n"
 "Filters (repeatable; kinds and families combine with OR):\n"
@@ -85,8 +90,8 @@ static void print_usage(FILE *f)
 "  -j, --json            one JSON object an event, on one line\n"
 "      --raw             the module's lines as they are (CLOCK_MONOTONIC timestamps)\n"
 "aqstat serve: ADDR a numeric IPv4 address or [IPv6], 127.0.0.1 when left out;\n"
-"  takes the filters, --top, --buckets, -f and --strict; serves one request at a\n"
-"  time until killed\n"
+"  takes the filters, --top, --metrics, --buckets, -f and --strict; serves one\n"
+"  request at a time until killed\n"
 "Input:\n"
 "  -f, --file PATH       read a saved copy instead of %s; repeat for -w:\n"
 "                        frame N reads the Nth file (the last one repeats)\n"
@@ -164,7 +169,7 @@ static char **old_spellings(int *argc, char **argv)
 		if (a[0] == '-' && a[1] == '-') {
 			static const char *const with_arg[] = {
 				"--watch", "--count", "--output", "--port", "--netns",
-				"--file", "--buckets", "--top",
+				"--file", "--buckets", "--metrics", "--top",
 			};
 
 			nv[n++] = argv[i];
@@ -204,7 +209,7 @@ static char **old_spellings(int *argc, char **argv)
 /* Returns the exit code when the command line says to stop here. */
 static int parse_options(int argc, char **argv)
 {
-	enum { O_PROM = 256, O_NETNS, O_STRICT, O_RAW, O_BUCKETS, O_TOP };
+	enum { O_PROM = 256, O_NETNS, O_STRICT, O_RAW, O_BUCKETS, O_METRICS, O_TOP };
 	static const struct option longopts[] = {
 		{ "histograms", no_argument, NULL, 'H' },
 		{ "watch", required_argument, NULL, 'w' },
@@ -212,6 +217,7 @@ static int parse_options(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "prometheus", no_argument, NULL, O_PROM },
 		{ "buckets", required_argument, NULL, O_BUCKETS },
+		{ "metrics", required_argument, NULL, O_METRICS },
 		{ "top", required_argument, NULL, O_TOP },
 		{ "output", required_argument, NULL, 'o' },
 		{ "port", required_argument, NULL, 'P' },
@@ -272,14 +278,23 @@ static int parse_options(int argc, char **argv)
 			break;
 		case O_BUCKETS:
 			if (!strcmp(optarg, "coarse"))
-				opt.buckets = AQ_BUCKETS_COARSE;
+				opt.prom_opts.buckets = AQ_BUCKETS_COARSE;
 			else if (!strcmp(optarg, "all"))
-				opt.buckets = AQ_BUCKETS_ALL;
+				opt.prom_opts.buckets = AQ_BUCKETS_ALL;
 			else if (!strcmp(optarg, "none"))
-				opt.buckets = AQ_BUCKETS_NONE;
+				opt.prom_opts.buckets = AQ_BUCKETS_NONE;
 			else
-				die(EX_USAGE, "bad --buckets '%s' (coarse, all or none)", optarg);
+				die(EX_USAGE, "bad --buckets '%s' (none, coarse or all)", optarg);
 			opt.buckets_set = 1;
+			break;
+		case O_METRICS:
+			if (!strcmp(optarg, "core"))
+				opt.prom_opts.metrics = AQ_METRICS_CORE;
+			else if (!strcmp(optarg, "all"))
+				opt.prom_opts.metrics = AQ_METRICS_ALL;
+			else
+				die(EX_USAGE, "bad --metrics '%s' (core or all)", optarg);
+			opt.metrics_set = 1;
 			break;
 		case O_TOP:
 			f->top = (size_t)arg_u64("--top", optarg, 16777216);
@@ -340,7 +355,7 @@ static int run_events(void)
 	};
 
 	if (opt.interval > 0 || opt.prom || opt.hist || opt.nfiles ||
-	    opt.output || opt.buckets_set || opt.filter.top)
+	    opt.output || opt.buckets_set || opt.metrics_set || opt.filter.top)
 		die(EX_USAGE, "events takes the filters, -c COUNT, -j, --raw and --strict only");
 	if (opt.json && opt.raw)
 		die(EX_USAGE, "events: -j and --raw are exclusive");
@@ -352,12 +367,12 @@ static int run_serve(const char *where)
 	struct serve_opts o = {
 		.listen = where, .file = opt.nfiles ? opt.files[0] : NULL,
 		.strict = opt.strict, .filter = &opt.filter,
-		.buckets = opt.buckets,
+		.prom = &opt.prom_opts,
 	};
 
 	if (opt.interval > 0 || opt.count || opt.json || opt.prom || opt.hist ||
 	    opt.raw || opt.output || opt.nfiles > 1)
-		die(EX_USAGE, "serve takes the filters, --top, --buckets, -f FILE and --strict only");
+		die(EX_USAGE, "serve takes the filters, --top, --metrics, --buckets, -f FILE and --strict only");
 	if (!where)
 		die(EX_USAGE, "serve needs a port: aqstat serve [ADDR:]PORT");
 	return serve(&o);
@@ -372,7 +387,7 @@ static int prometheus_to_file(void)
 
 	outfile_open(&of, opt.output);
 	if (r == EX_OK) {
-		show_prometheus(of.f, &s, &opt.filter, opt.buckets);
+		show_prometheus(of.f, &s, &opt.filter, &opt.prom_opts);
 		aq_snapshot_free(&s);
 	} else {
 		show_prometheus_down(of.f, &s);
@@ -395,11 +410,17 @@ static int run_once(void)
 		die(EX_USAGE, "several --file are only for -w");
 	if (opt.output)
 		return prometheus_to_file();
+	/*
+	 * -j and --prometheus write a line at a time, up to hundreds of
+	 * megabytes: in large writes (stdio's default is one per 4 KiB)
+	 */
+	if ((opt.json || opt.prom) && !isatty(STDOUT_FILENO))
+		setvbuf(stdout, NULL, _IOFBF, OUT_BUFFER);
 	load(file, opt.strict, &s);
 	if (opt.json)
 		ret = show_json(stdout, &s, &opt.filter, file ? file : proc_path());
 	else if (opt.prom)
-		ret = show_prometheus(stdout, &s, &opt.filter, opt.buckets);
+		ret = show_prometheus(stdout, &s, &opt.filter, &opt.prom_opts);
 	else
 		ret = show_table(&s, &opt.filter, opt.hist);
 	aq_snapshot_free(&s);
@@ -452,6 +473,8 @@ int main(int argc, char **argv)
 			die(EX_USAGE, "-o is for --prometheus");
 		if (opt.buckets_set && !opt.prom)
 			die(EX_USAGE, "--buckets is for --prometheus and serve");
+		if (opt.metrics_set && !opt.prom)
+			die(EX_USAGE, "--metrics is for --prometheus and serve");
 		columns_init();
 		if (opt.interval > 0) {
 			struct watch_opts w = {

@@ -35,6 +35,7 @@ void outfile_open(struct outfile *o, const char *path)
 	o->f = fdopen(fd, "w");
 	if (!o->f)
 		fail(o, "cannot write");
+	setvbuf(o->f, NULL, _IOFBF, OUT_BUFFER);
 }
 
 void outfile_commit(struct outfile *o)

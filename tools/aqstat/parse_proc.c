@@ -23,6 +23,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "parse_proc.h"
@@ -43,6 +45,7 @@ struct ctx {
 	struct aq_snapshot *s;
 	unsigned int lineno;
 	size_t last;	/* 1 + index of the listener of the last detail line */
+	size_t len;	/* of the whole input */
 };
 
 static void bad(struct ctx *c, const char *fmt, ...)
@@ -125,16 +128,17 @@ static void tokenize(char *line, struct tokens *tk)
 static int parse_u64(const char *s, uint64_t *v)
 {
 	uint64_t x = 0;
+	size_t n;
 
 	if (!*s)
 		return -1;
-	for (; *s; s++) {
-		unsigned int d;
+	for (n = 0; s[n]; n++) {
+		unsigned int d = (unsigned int)(unsigned char)s[n] - '0';
 
-		if (*s < '0' || *s > '9')
+		if (d > 9)
 			return -1;
-		d = (unsigned int)(*s - '0');
-		if (x > (UINT64_MAX - d) / 10)
+		/* 19 digits always fit (10^19 - 1 < 2^64): test the rest only */
+		if (n >= 19 && x > (UINT64_MAX - d) / 10)
 			return -2;
 		x = x * 10 + d;
 	}
@@ -378,8 +382,12 @@ static void copy_fields(struct ctx *c, const struct aq_field *f, void *dst,
 			       sizeof(uint64_t));
 }
 
+static int snapshot_reserve(struct aq_snapshot *s, size_t cap, size_t nslots);
+
 static void parse_state(struct ctx *c, struct tokens *tk)
 {
+	size_t want, nslots = 32;
+
 	if (c->s->has_state) {
 		bad(c, "a second state line");
 		return;
@@ -387,6 +395,18 @@ static void parse_state(struct ctx *c, struct tokens *tk)
 	if (parse_fields(c, "state", tk, 1, state_fields, &c->s->state))
 		return;
 	c->s->has_state = 1;
+	/*
+	 * The table that follows has about "tracked" rows: room for them at
+	 * once, without growing and rehashing on the way. No more than the
+	 * input can hold (a row and its detail lines take well over 64
+	 * bytes); on failure the table grows as it is read.
+	 */
+	want = c->s->state.tracked < c->len / 64 ? (size_t)c->s->state.tracked
+						  : c->len / 64;
+	while (nslots < 2 * want)
+		nslots *= 2;
+	if (want > c->s->cap)
+		snapshot_reserve(c->s, want, nslots);
 }
 
 static void parse_closed(struct ctx *c, struct tokens *tk)
@@ -451,20 +471,34 @@ static void slot_put(struct aq_slot *slot, size_t nslots, uint64_t id, size_t x)
 	slot[i].x = x;
 }
 
-/* Room for one more listener in @s: its array, and its slots. */
-static int snapshot_grow(struct aq_snapshot *s)
+/*
+ * Asks for transparent huge pages over the @len bytes at @p (a large
+ * allocation: 65,536 listeners are 120 MB of rows, which 4 KiB pages
+ * fault in one by one). A hint: where the kernel says no, nothing changes.
+ */
+static void huge_pages(void *p, size_t len)
 {
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 16;
+	const uintptr_t huge = 2UL << 20;
+	uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+	uintptr_t e = ((uintptr_t)p + len) & ~(huge - 1);
+
+	if (len >= 2 * huge && e > a)
+		madvise((void *)a, e - a, MADV_HUGEPAGE);
+}
+
+/* The rows array of @s with room for @cap listeners, and their slots. */
+static int snapshot_reserve(struct aq_snapshot *s, size_t cap, size_t nslots)
+{
+	if (cap > s->cap) {
 		struct aqs_row *nl = realloc(s->l, cap * sizeof(*nl));
 
 		if (!nl)
 			return -1;
+		huge_pages(nl, cap * sizeof(*nl));
 		s->l = nl;
 		s->cap = cap;
 	}
-	if (2 * (s->n + 1) > s->nslots) {
-		size_t nslots = s->nslots ? s->nslots * 2 : 32;
+	if (nslots > s->nslots) {
 		struct aq_slot *slot = calloc(nslots, sizeof(*slot));
 
 		if (!slot)
@@ -476,6 +510,14 @@ static int snapshot_grow(struct aq_snapshot *s)
 		s->nslots = nslots;
 	}
 	return 0;
+}
+
+/* Room for one more listener in @s: its array, and its slots. */
+static int snapshot_grow(struct aq_snapshot *s)
+{
+	return snapshot_reserve(s, s->n < s->cap ? s->cap : s->cap ? s->cap * 2 : 16,
+				2 * (s->n + 1) <= s->nslots ? s->nslots :
+				s->nslots ? s->nslots * 2 : 32);
 }
 
 static void free_listener(struct aqs_row *l)
@@ -553,16 +595,29 @@ fail:
 	return 0;
 }
 
+/* The bucket whose lower bound is @low: 0, or a power of two's. */
 static int bucket_of(uint64_t low, int wait, unsigned int *idx)
 {
 	unsigned int n = wait ? AQUEUE_WAIT_BUCKETS : AQUEUE_QLEN_BUCKETS;
+	unsigned int i;
 
-	for (unsigned int i = 0; i < n; i++)
-		if ((wait ? aq_wait_low(i) : aq_qlen_low(i)) == low) {
-			*idx = i;
-			return 0;
-		}
-	return -1;
+	if (!low) {
+		*idx = 0;
+		return 0;
+	}
+	if (low & (low - 1))
+		return -1;
+	/* low(i) is 2^(i - 1), times 2^AQUEUE_WAIT_SHIFT for times */
+	i = (unsigned int)__builtin_ctzll((unsigned long long)low) + 1;
+	if (wait) {
+		if (i <= AQUEUE_WAIT_SHIFT)
+			return -1;
+		i -= AQUEUE_WAIT_SHIFT;
+	}
+	if (i >= n || (wait ? aq_wait_low(i) : aq_qlen_low(i)) != low)
+		return -1;
+	*idx = i;
+	return 0;
 }
 
 /* A histogram line into @dst; @wait: time buckets, else length buckets. */
@@ -633,9 +688,14 @@ static void parse_detail(struct ctx *c, struct tokens *tk)
 	}
 	if (want_u64(c, "listener id", tk->t[1], &id))
 		return;
-	/* a listener's lines come together: look up the last one first */
+	/*
+	 * a listener's lines come together, the listeners in the table's
+	 * order: look up the last one first, then the next
+	 */
 	if (c->last && c->s->l[c->last - 1].id == id)
 		l = &c->s->l[c->last - 1];
+	else if (c->last < c->s->n && c->s->l[c->last].id == id)
+		l = &c->s->l[c->last];
 	else
 		l = aq_snapshot_find(c->s, id);
 	if (l)
@@ -814,7 +874,7 @@ static void parse_end(struct ctx *c, enum phase phase)
 enum aq_parse_result aqs_parse(const char *text, size_t len, const char *name,
 			       FILE *warn, struct aq_snapshot *s)
 {
-	struct ctx c = { .name = name, .warn = warn, .s = s };
+	struct ctx c = { .name = name, .warn = warn, .s = s, .len = len };
 	struct tokens *tk;
 	enum aq_parse_result ret = AQ_PARSE_OK;
 	const char *p = text, *end = text + len;
@@ -874,14 +934,21 @@ void aq_snapshot_free(struct aq_snapshot *s)
 char *aq_read_file(const char *path, size_t *len)
 {
 	size_t cap = 65536, n = 0;
-	char *buf = malloc(cap + 1);
+	char *buf;
+	struct stat st;
 	int fd, err;
 
-	if (!buf)
-		return NULL;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		goto fail;
+		return NULL;
+	/* a saved copy says its size (procfs says 0): read it in one go */
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    (uint64_t)st.st_size < MAX_INPUT)
+		cap = (size_t)st.st_size + 1;	/* + 1: to see the end */
+	buf = malloc(cap + 1);
+	if (!buf)
+		goto fail_close;
+	huge_pages(buf, cap + 1);
 	for (;;) {
 		ssize_t r;
 
@@ -897,6 +964,7 @@ char *aq_read_file(const char *path, size_t *len)
 				goto fail_close;
 			buf = nb;
 			cap *= 2;
+			huge_pages(buf, cap + 1);
 		}
 		r = read(fd, buf + n, cap - n);
 		if (r < 0) {
@@ -915,9 +983,6 @@ char *aq_read_file(const char *path, size_t *len)
 fail_close:
 	err = errno;
 	close(fd);
-	errno = err;
-fail:
-	err = errno;
 	free(buf);
 	errno = err;
 	return NULL;

@@ -7,6 +7,7 @@
 #include "fields.h"
 #include "show_json.h"
 #include "text.h"
+#include "wbuf.h"
 
 /*
  * An object being written: a ", " goes before each member but the first;
@@ -14,7 +15,7 @@
  * line).
  */
 struct jobj {
-	FILE *f;
+	struct wbuf *w;
 	int more;
 	int oneline;
 };
@@ -24,64 +25,68 @@ struct jobj {
  * allowed) as a JSON string: quotes, backslashes and control characters
  * escaped (so no newline ever), bytes that are not UTF-8 as U+FFFD.
  */
-static void json_strn(FILE *f, const char *s, size_t len)
+static void json_strn(struct wbuf *w, const char *s, size_t len)
 {
 	const char *end = s + len;
 
-	putc('"', f);
+	wb_c(w, '"');
 	while (s < end) {
 		const unsigned char *u = (const unsigned char *)s;
-		size_t n = utf8_len(u);
+		size_t n = 0;
 
+		/* a run of printable ASCII that needs no escape, in one piece */
+		while (s + n < end && u[n] >= 0x20 && u[n] < 0x7f &&
+		       u[n] != '"' && u[n] != '\\')
+			n++;
+		if (n) {
+			wb_put(w, s, n);
+			s += n;
+			continue;
+		}
+		n = utf8_len(u);
 		if (*u == '"' || *u == '\\') {
-			fprintf(f, "\\%c", *u);
+			wb_c(w, '\\');
+			wb_c(w, (char)*u);
 		} else if (*u < 0x20 || *u == 0x7f) {
-			fprintf(f, "\\u%04x", *u);
+			static const char hex[] = "0123456789abcdef";
+			char e[6] = { '\\', 'u', '0', '0', hex[*u >> 4], hex[*u & 15] };
+
+			wb_put(w, e, sizeof(e));
 		} else if (!n || n > (size_t)(end - s)) {
-			fputs("\\ufffd", f);	/* not UTF-8 */
+			wb_str(w, "\\ufffd");	/* not UTF-8 */
 			n = 1;
 		} else {
-			fwrite(s, 1, n, f);
+			wb_put(w, s, n);
 		}
 		s += n ? n : 1;
 	}
-	putc('"', f);
+	wb_c(w, '"');
 }
 
-static void json_str(FILE *f, const char *s)
+static void json_str(struct wbuf *w, const char *s)
 {
-	json_strn(f, s, strlen(s));
+	json_strn(w, s, strlen(s));
 }
 
 /* A name as /proc/aqueue writes it, its \ooo escapes decoded. */
-static void json_name(FILE *f, const char *s)
+static void json_name(struct wbuf *w, const char *s)
 {
-	char *d = xmalloc(strlen(s) + 1);
+	size_t len = strlen(s);
+	char small[256], *d = len < sizeof(small) ? small : xmalloc(len + 1);
 	size_t n = unoctal(s, d);
 
-	json_strn(f, d, n);
-	free(d);
-}
-
-/* @v in decimal: printf is the most of -j's time at 65,536 listeners */
-static void json_u64(FILE *f, uint64_t v)
-{
-	char buf[24], *p = buf + sizeof(buf);
-
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	fwrite(p, 1, (size_t)(buf + sizeof(buf) - p), f);
+	json_strn(w, d, n);
+	if (d != small)
+		free(d);
 }
 
 static void key(struct jobj *o, const char *k)
 {
 	if (o->more)
-		fputs(", ", o->f);
-	putc('"', o->f);
-	fputs(k, o->f);
-	fputs("\": ", o->f);
+		wb_put(o->w, ", ", 2);
+	wb_c(o->w, '"');
+	wb_str(o->w, k);
+	wb_put(o->w, "\": ", 3);
 	o->more = 1;
 }
 
@@ -90,48 +95,52 @@ static void newline(struct jobj *o)
 {
 	if (o->oneline)
 		return;
-	fputs(o->more ? ", \n   " : "\n   ", o->f);
+	wb_str(o->w, o->more ? ", \n   " : "\n   ");
 	o->more = 0;
 }
 
 static void num(struct jobj *o, const char *k, uint64_t v)
 {
 	key(o, k);
-	json_u64(o->f, v);
+	wb_u64(o->w, v);
 }
 
 static void str(struct jobj *o, const char *k, const char *v)
 {
 	key(o, k);
-	json_str(o->f, v);
+	json_str(o->w, v);
 }
 
 static void name(struct jobj *o, const char *k, const char *v)
 {
 	key(o, k);
-	json_name(o->f, v);
+	json_name(o->w, v);
 }
 
 static void null(struct jobj *o, const char *k)
 {
 	key(o, k);
-	fputs("null", o->f);
+	wb_put(o->w, "null", 4);
 }
 
 static void boolean(struct jobj *o, const char *k, int v)
 {
 	key(o, k);
-	fputs(v ? "true" : "false", o->f);
+	wb_str(o->w, v ? "true" : "false");
 }
 
 /* A finite double; null otherwise (JSON has no NaN). */
 static void real(struct jobj *o, const char *k, double v)
 {
+	char buf[40];
+
 	key(o, k);
-	if (isfinite(v))
-		fprintf(o->f, "%.10g", v);
-	else
-		fputs("null", o->f);
+	if (isfinite(v)) {
+		snprintf(buf, sizeof(buf), "%.10g", v);
+		wb_str(o->w, buf);
+	} else {
+		wb_put(o->w, "null", 4);
+	}
 }
 
 /*
@@ -174,28 +183,28 @@ static void hists(struct jobj *o, enum aq_group g, const struct aqs_row *l)
 			continue;
 		}
 		key(o, h->key);
-		putc('[', o->f);
+		wb_c(o->w, '[');
 		for (unsigned int i = 0; i < h->n; i++) {
 			if (!b[i])
 				continue;
-			fputs(first ? "{\"low\": " : ", {\"low\": ", o->f);
-			json_u64(o->f, h->low(i));
-			fputs(", \"count\": ", o->f);
-			json_u64(o->f, b[i]);
-			putc('}', o->f);
+			wb_str(o->w, first ? "{\"low\": " : ", {\"low\": ");
+			wb_u64(o->w, h->low(i));
+			wb_str(o->w, ", \"count\": ");
+			wb_u64(o->w, b[i]);
+			wb_c(o->w, '}');
 			first = 0;
 		}
-		putc(']', o->f);
+		wb_c(o->w, ']');
 	}
 }
 
 /* -w -j: what the frame shows of a listener */
 static void rates(struct jobj *o, const struct aq_rates *r)
 {
-	struct jobj in = { o->f, 0, 1 };
+	struct jobj in = { o->w, 0, 1 };
 
 	key(o, "rates");
-	putc('{', o->f);
+	wb_c(o->w, '{');
 	real(&in, "seconds", r->seconds);
 	boolean(&in, "since_start", r->since_start);
 	real(&in, "arrivals_per_s", r->arrivals);
@@ -206,15 +215,15 @@ static void rates(struct jobj *o, const struct aq_rates *r)
 	else
 		num(&in, "wait_p99_ns", r->p99_ns);
 	boolean(&in, "wait_p99_at_least", r->p99_top);
-	putc('}', o->f);
+	wb_c(o->w, '}');
 }
 
-static void listener(FILE *f, const struct aqs_row *l, int oneline,
+static void listener(struct wbuf *w, const struct aqs_row *l, int oneline,
 		     const struct aq_rates *r)
 {
-	struct jobj o = { f, 0, oneline };
+	struct jobj o = { w, 0, oneline };
 
-	putc('{', f);
+	wb_c(w, '{');
 	num(&o, "id", l->id);
 	num(&o, "netns", l->netns);
 	str(&o, "proto", aq_proto_name(l->proto));
@@ -222,8 +231,7 @@ static void listener(FILE *f, const struct aqs_row *l, int oneline,
 	str(&o, "local_escaped", l->local);
 	name(&o, "address", l->addr);
 	if (l->port >= 0) {
-		key(&o, "port");
-		fprintf(f, "%ld", l->port);
+		num(&o, "port", (uint64_t)l->port);
 	} else {
 		null(&o, "port");
 	}
@@ -249,21 +257,21 @@ static void listener(FILE *f, const struct aqs_row *l, int oneline,
 		group(&o, AQ_G_SYN, l, 1);
 		hists(&o, AQ_G_SYN, l);
 	}
-	putc('}', f);
+	wb_c(w, '}');
 }
 
 /* An object of the table's group @g, or null */
-static void global(FILE *f, enum aq_group g, const void *base, int present)
+static void global(struct wbuf *w, enum aq_group g, const void *base, int present)
 {
-	struct jobj o = { f, 0, 1 };
+	struct jobj o = { w, 0, 1 };
 
 	if (!present) {
-		fputs("null", f);
+		wb_str(w, "null");
 		return;
 	}
-	putc('{', f);
+	wb_c(w, '{');
 	group(&o, g, base, 1);
-	putc('}', f);
+	wb_c(w, '}');
 }
 
 /*
@@ -275,13 +283,14 @@ static void document(FILE *out, const struct aq_snapshot *s,
 		     const char *source, const struct json_frame *fr)
 {
 	const char *nl = fr ? "" : "\n ";
-	struct jobj o = { out, 0, 1 };
+	struct wbuf *w = xmalloc(sizeof(*w));
+	struct jobj o = { w, 0, 1 };
 
-	putc('{', out);
+	wb_init(w, out);
+	wb_c(w, '{');
 	num(&o, "schema_version", AQSTAT_JSON_SCHEMA);
 	num(&o, "format", s->format);
-	key(&o, "source");
-	json_str(out, source);
+	str(&o, "source", source);
 	if (fr) {
 		char when[40];
 
@@ -295,19 +304,27 @@ static void document(FILE *out, const struct aq_snapshot *s,
 	}
 	num(&o, "malformed_lines", s->malformed);
 	num(&o, "unknown_keys", s->unknown_keys);
-	fprintf(out, ",%s\"state\": ", nl);
-	global(out, AQ_G_STATE, &s->state, s->has_state);
-	fprintf(out, ",%s\"closed\": ", nl);
-	global(out, AQ_G_CLOSED, &s->closed, s->has_closed);
-	fprintf(out, ",%s\"listeners\": [", nl);
+	wb_c(w, ',');
+	wb_str(w, nl);
+	wb_str(w, "\"state\": ");
+	global(w, AQ_G_STATE, &s->state, s->has_state);
+	wb_c(w, ',');
+	wb_str(w, nl);
+	wb_str(w, "\"closed\": ");
+	global(w, AQ_G_CLOSED, &s->closed, s->has_closed);
+	wb_c(w, ',');
+	wb_str(w, nl);
+	wb_str(w, "\"listeners\": [");
 	for (size_t i = 0; i < n; i++) {
 		if (fr)
-			fputs(i ? ", " : "", out);
+			wb_str(w, i ? ", " : "");
 		else
-			fputs(i ? ",\n  " : "\n  ", out);
-		listener(out, v[i], !!fr, fr ? &fr->rates[i] : NULL);
+			wb_str(w, i ? ",\n  " : "\n  ");
+		listener(w, v[i], !!fr, fr ? &fr->rates[i] : NULL);
 	}
-	fputs(n && !fr ? "\n ]}\n" : "]}\n", out);
+	wb_str(w, n && !fr ? "\n ]}\n" : "]}\n");
+	wb_flush(w);
+	free(w);
 }
 
 int show_json(FILE *out, const struct aq_snapshot *s,
@@ -331,10 +348,12 @@ void show_json_frame(FILE *out, const struct aq_snapshot *s,
 void show_json_event(FILE *out, const struct aq_event_line *e,
 		     const struct timespec *when)
 {
-	struct jobj o = { out, 0, 1 };
+	struct wbuf *w = xmalloc(sizeof(*w));
+	struct jobj o = { w, 0, 1 };
 	char t[40];
 
-	putc('{', out);
+	wb_init(w, out);
+	wb_c(w, '{');
 	num(&o, "schema_version", AQSTAT_JSON_SCHEMA);
 	str(&o, "event", e->event);
 	num(&o, "monotonic_ns", e->ts_ns);
@@ -378,5 +397,7 @@ void show_json_event(FILE *out, const struct aq_event_line *e,
 		num(&o, "pid", e->pid);
 		name(&o, "comm", e->comm);
 	}
-	fputs("}\n", out);
+	wb_str(w, "}\n");
+	wb_flush(w);
+	free(w);
 }

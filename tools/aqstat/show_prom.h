@@ -13,14 +13,29 @@
 
 /* Which histogram buckets --prometheus writes (--buckets). */
 enum aq_buckets {
-	AQ_BUCKETS_COARSE,	/* the default: about one edge in three */
+	/*
+	 * the default: no bucket but +Inf, which each histogram has: its
+	 * count, _sum and _count (their rates give the mean)
+	 */
+	AQ_BUCKETS_NONE,
+	AQ_BUCKETS_COARSE,	/* one edge in two (times) or four (lengths) */
 	AQ_BUCKETS_ALL,		/* every edge of the module's */
-	AQ_BUCKETS_NONE,	/* no histogram */
 };
 
-/* Every metric of @s, after aqueue_up 1. */
+/* Which of a listener's metrics --prometheus writes (--metrics). */
+enum aq_metric_set {
+	AQ_METRICS_CORE,	/* the default: those without aq_metric.extra */
+	AQ_METRICS_ALL,
+};
+
+struct prom_opts {
+	enum aq_buckets buckets;
+	enum aq_metric_set metrics;
+};
+
+/* Every metric of @s that @o asks for, after aqueue_up 1. */
 int show_prometheus(FILE *out, const struct aq_snapshot *s,
-		    const struct aqs_filter *f, enum aq_buckets buckets);
+		    const struct aqs_filter *f, const struct prom_opts *o);
 /*
  * aqueue_up 0 and why: the module's figures could not be read. @s, as
  * load_snapshot() left it on failure, or NULL.

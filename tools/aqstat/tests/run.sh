@@ -275,7 +275,7 @@ t json-events-ndjson "AQSTAT_EVENTS=$S/events.txt run 0 events -j && [ \$(wc -l 
 	AQSTAT_EVENTS=$T/ev-names.txt run 0 events -j && [ \$(wc -l < $T/out) = 1 ] && jcheck event ndjson && events_forged"
 
 # --- Prometheus
-t prom-one-listener "run 0 --prometheus --buckets all -f $S/one-listener.txt && prom_ok && hasnt 'pid=' $T/out &&
+t prom-one-listener "run 0 --prometheus --metrics all --buckets all -f $S/one-listener.txt && prom_ok && hasnt 'pid=' $T/out &&
 	has 'aqueue_listener_drops_total$L1} 4' $T/out &&
 	has 'aqueue_listener_queue_length$L1} 1' $T/out &&
 	has 'aqueue_listener_wait_seconds_bucket$L1,le=\"1.073741824\"} 0' $T/out &&
@@ -286,25 +286,47 @@ t prom-one-listener "run 0 --prometheus --buckets all -f $S/one-listener.txt && 
 	has 'aqueue_listener_queue_length_at_syn_bucket$L1,le=\"3\"} 7' $T/out &&
 	has 'aqueue_listener_wait_max_seconds$L1} 1.524096' $T/out &&
 	has '# TYPE aqueue_listener_wait_seconds histogram' $T/out"
-# The histograms bounded by default, all or none on request; a
-# coarse bucket's count is the same as with all (cumulative)
+# What a listener costs by default is bounded: its core series
+# (--metrics core) and each histogram's +Inf bucket, _sum and _count
+# (--buckets none); the rest on request. A coarse bucket's count is the
+# same as with all (cumulative).
 nbuckets() { grep -c "^aqueue_listener_$1_bucket{id=\"$2\"," "$T/out"; }
-t prom-buckets "run 0 --prometheus -f $S/basic.txt && prom_ok && [ \$(nbuckets wait_seconds 2) = 14 ] && [ \$(nbuckets queue_length_at_syn 2) = 10 ] &&
-	grep '_bucket{' $T/out | sort >$T/coarse && [ \$(grep -c '{id=\"2\",' $T/out) = 45 ] &&
+nseries() { grep -c "^aqueue_listener_[a-z0-9_]*{id=\"$1\"," "$T/out"; }
+t prom-buckets "run 0 --prometheus -f $S/basic.txt && prom_ok && [ \$(nbuckets wait_seconds 2) = 1 ] && [ \$(nbuckets queue_length_at_syn 2) = 1 ] &&
+	has 'aqueue_listener_wait_seconds_bucket{id=\"2\",netns=\"4026531840\",proto=\"tcp6\",address=\"::\",port=\"443\",comm=\"nginx: worker process\",le=\"+Inf\"} 18234' $T/out &&
+	has '# TYPE aqueue_listener_wait_seconds histogram' $T/out && [ \$(nseries 2) = 15 ] && cp $T/out $T/default &&
+	run 0 --prometheus --buckets none --metrics core -f $S/basic.txt && cmp $T/out $T/default &&
+	run 0 --prometheus --buckets coarse -f $S/basic.txt && prom_ok && [ \$(nbuckets wait_seconds 2) = 14 ] && [ \$(nbuckets queue_length_at_syn 2) = 10 ] &&
+	grep '_bucket{' $T/out | sort >$T/coarse && [ \$(nseries 2) = 37 ] &&
 	run 0 --prometheus --buckets all -f $S/basic.txt && prom_ok && [ \$(nbuckets wait_seconds 2) = 40 ] && [ \$(nbuckets queue_length_at_syn 2) = 32 ] &&
 	grep '_bucket{' $T/out | sort | comm -13 - $T/coarse >$T/diff && [ ! -s $T/diff ] &&
-	run 0 --prometheus --buckets none -f $S/basic.txt && prom_ok && hasnt _bucket $T/out && has aqueue_listener_wait_p99_seconds $T/out &&
-	[ \$(grep -c '{id=\"2\",' $T/out) = 17 ] &&
-	run 2 --buckets all && run 2 --prometheus --buckets some"
+	run 0 --prometheus --metrics all --buckets coarse -f $S/basic.txt && prom_ok && [ \$(nseries 2) = 45 ] &&
+	run 0 --prometheus --metrics all -f $S/basic.txt && prom_ok && [ \$(nseries 2) = 23 ] && has aqueue_listener_wait_p99_seconds $T/out &&
+	run 2 --buckets all && run 2 --prometheus --buckets some && run 2 --metrics all && run 2 -j --metrics all && run 2 --prometheus --metrics some"
+# the extra metrics are those of --metrics all only, and each is in it
+t prom-metrics-core "run 0 --prometheus -f $S/live.txt && prom_ok && for m in queue_peak drops_total stalled wait_seconds_count; do has aqueue_listener_\$m $T/out || exit 1; done &&
+	for m in wait_p50_seconds wait_p99_seconds wait_max_seconds drops_other_total drained_total untimed_total resynced_total observed_seconds_total; do
+		hasnt aqueue_listener_\$m $T/out || exit 1; done &&
+	run 0 --prometheus --metrics all -f $S/live.txt && prom_ok && for m in wait_p50_seconds wait_max_seconds drops_other_total drained_total untimed_total resynced_total observed_seconds_total; do
+		has aqueue_listener_\$m $T/out || exit 1; done"
+# the default's series per listener of each kind (format 3) as aqstat(8)
+# gives them, and its bytes at scale bounded: 2,500 synthetic listeners
+# (mkscale.py: id 8 is TCP, 5 unix, 7 UDP, every line of format 3)
+t prom-default-per-listener "\"\$PY\" mkscale.py 2500 $T/s2500.txt && run 0 --prometheus -f $T/s2500.txt && prom_ok &&
+	grep -q '{id=\"8\",.*proto=\"tcp\"' $T/out && grep -q '{id=\"5\",.*proto=\"unix\"' $T/out && grep -q '{id=\"7\",.*proto=\"udp\"' $T/out &&
+	tcp=\$(nseries 8) && unix=\$(nseries 5) && udp=\$(nseries 7) && echo \"tcp \$tcp unix \$unix udp \$udp\" &&
+	sed -n '/^.SH PROMETHEUS/,/^.SS Labels/p' ../aqstat.8 | tr '\\n' ' ' >$T/man &&
+	has \"TCP listener is \$tcp series\" $T/man && has \"a UDP socket \$udp\" $T/man && has \"a unix listener \$unix\" $T/man &&
+	b=\$(( \$(wc -c < $T/out) / 2500 )) && echo \"\$b bytes a listener\" && [ \$b -le 2700 ] && has \"about \$(( (b + 50) / 100 * 100 )) bytes\" $T/man"
 t top-n "run 0 -j --top 3 -f $S/many.txt && json '[l[\"id\"] for l in j[\"listeners\"]] == [174, 181, 195]' &&
 	run 0 --prometheus --top 5 -u -f $S/many.txt && prom_ok && [ \$(grep -c '^aqueue_listener_queue_length{' $T/out) = 5 ] && hasnt 'proto=\"tcp' $T/out &&
 	run 0 --top 2 -f $S/many.txt && [ \$(grep -c 'worker ' $T/out) = 2 ] && grep 'worker ' $T/out | head -1 | grep -q '^195 ' && run 2 --top 0"
 # the module's p50/p99 are bucket edges (2.15s here), the longest wait 1.52s:
 # shown at most the longest; JSON keeps the module's figures
-t pct-at-most-max "run 0 --prometheus -f $S/one-listener.txt &&
+t pct-at-most-max "run 0 --prometheus --metrics all -f $S/one-listener.txt &&
 	has 'aqueue_listener_wait_p50_seconds$L1} 1.524096' $T/out &&
 	has 'aqueue_listener_wait_p99_seconds$L1} 1.524096' $T/out &&
-	run 0 --prometheus -f $S/basic.txt && grep -q '^aqueue_listener_wait_p99_seconds{id=\"2\",.*} 0.000525\$' $T/out &&
+	run 0 --prometheus --metrics all -f $S/basic.txt && grep -q '^aqueue_listener_wait_p99_seconds{id=\"2\",.*} 0.000525\$' $T/out &&
 	grep -q '^aqueue_listener_wait_p99_seconds{id=\"3\",.*} 0.000004\$' $T/out &&
 	run 0 -j -f $S/one-listener.txt && json 'j[\"listeners\"][0][\"p99_us\"] == 2147484'"
 t prom-escaping "run 0 --prometheus -f $S/ipv6.txt && prom_ok && has 'comm=\"we\\\"ird\\\\name\"' $T/out && has 'address=\"2001:db8:85a3::8a2e:370:7334\",port=\"65535\"' $T/out"
@@ -328,14 +350,14 @@ t prom-every-sample "n=0; for s in $S/*.txt; do \"\$AQ\" --prometheus -f \$s >$T
 	prom_ok || { echo \"in \$s\"; exit 1; }; n=\$((n + 1)); done; [ \$n -ge 12 ]"
 # each must fail: FILE's sed expression, then the checker
 bad() { sed "$1" "$T/out" >"$T/bad" && ! "$2" "$T/bad" >"$T/why" 2>&1 && cat "$T/why" && [ -s "$T/why" ]; }
-t promtool-catches-errors "run 0 --prometheus -f $S/one-listener.txt &&
+t promtool-catches-errors "run 0 --prometheus --metrics all -f $S/one-listener.txt &&
 	bad 's/aqueue_listener_drops_total/aqueue_listener_drops/' promtool_ok &&
 	bad 's/^\\(aqueue_listener_queue_length{.*}\\) 1\$/\\1 one/' promtool_ok &&
 	bad 's/comm=\"smoke\"/comm=\"sm\\\\oke\"/' promtool_ok &&
 	bad '/^# HELP aqueue_listener_backlog /d' promtool_ok &&
 	bad '\$a# TYPE aqueue_listener_backlog gauge' promtool_ok &&
 	bad 's/aqueue_listener_wait_max_seconds/aqueue_listener_wait_max_milliseconds/' promtool_ok"
-t hist-check-catches-errors "run 0 --prometheus -f $S/one-listener.txt && hist_ok $T/out &&
+t hist-check-catches-errors "run 0 --prometheus --buckets all -f $S/one-listener.txt && hist_ok $T/out &&
 	bad 's/le=\"+Inf\"} 2/le=\"+Inf\"} 3/' hist_ok &&
 	bad 's/le=\"1.073741824\"} 0/le=\"1.073741824\"} 3/' hist_ok &&
 	bad '/le=\"+Inf\"/d' hist_ok"
