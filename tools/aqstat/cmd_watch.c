@@ -153,10 +153,9 @@ static struct {
 	size_t width;
 } kept[2 * LISTENER_COLS_MAX];
 
-static void print_kept(struct listener_table *lt)
+/* @w: the widths @lt's columns had, as its least widths now. */
+static void kept_load(struct listener_table *lt, size_t *w)
 {
-	size_t w[LISTENER_COLS_MAX];
-
 	for (int c = 0; c < lt->t.ncols; c++) {
 		w[c] = 0;
 		for (size_t k = 0; k < sizeof(kept) / sizeof(*kept) && kept[k].title; k++)
@@ -164,7 +163,11 @@ static void print_kept(struct listener_table *lt)
 				w[c] = kept[k].width;
 	}
 	lt->t.keep_width = w;
-	table_print(&lt->t);
+}
+
+/* After table_print(): the widths @lt's columns took, for the next frame. */
+static void kept_save(const struct listener_table *lt, const size_t *w)
+{
 	for (int c = 0; c < lt->t.ncols; c++) {
 		size_t k;
 
@@ -178,6 +181,34 @@ static void print_kept(struct listener_table *lt)
 	}
 }
 
+/*
+ * What -w leaves out when nothing else makes a row fit the width (an
+ * 80-column terminal with a NETNS column): PEAK first, a figure since
+ * tracking began among the interval's, then NETNS, which PID and LOCAL
+ * mostly tell apart too. ID, the queue, the rates, P99, PID and COMM
+ * stay.
+ */
+static void may_drop(struct listener_table *lt)
+{
+	for (int c = 0; c < lt->t.ncols; c++)
+		lt->drop[c] = !strcmp(lt->hdr[c], "PEAK") ? 1 :
+			      !strcmp(lt->hdr[c], "NETNS") ? 2 : 0;
+	lt->t.drop = lt->drop;
+}
+
+/* The titles of @lt's columns in @hidden, after @note. */
+static void note_hidden(char *note, size_t size, const struct listener_table *lt,
+			unsigned long hidden)
+{
+	for (int c = 0; c < lt->t.ncols; c++) {
+		size_t len = strlen(note);
+
+		if (!(hidden & (1UL << c)) || strstr(note, lt->hdr[c]))
+			continue;
+		snprintf(note + len, size - len, "%s%s", len ? " " : "", lt->hdr[c]);
+	}
+}
+
 static void watch_frame(const struct watch_opts *o, const struct aq_snapshot *s,
 			const struct aq_snapshot *prev, double wall_s, long frame)
 {
@@ -187,36 +218,17 @@ static void watch_frame(const struct watch_opts *o, const struct aq_snapshot *s,
 	};
 	size_t n;
 	const struct aqs_row **v = select_listeners(s, o->filter, &n);
-	struct listener_table lt;
+	/* the TCP and unix listeners', the UDP sockets' (their own units) */
+	struct listener_table lt[2];
+	size_t kw[2][LISTENER_COLS_MAX];
+	int nt = 0;
 	struct frame_row *rows;
 	size_t nconn, shown, headlen;
-	char *head;
+	char *head, hidden[64] = "";
 	FILE *hf;
 	char when[32];
 	time_t now = time(NULL);
 
-	strftime(when, sizeof(when), "%H:%M:%S", localtime(&now));
-	hf = open_memstream(&head, &headlen);
-	if (!hf)
-		die(EX_ERR, "out of memory");
-	fprintf(hf, "aqstat -w %g  %s  frame %ld", o->interval, when, frame);
-	if (s->has_state) {
-		fprintf(hf, "  %s  tracked %llu", s->state.enabled ? "enabled" : "DISABLED",
-		       (unsigned long long)s->state.tracked);
-		if (prev && prev->has_state)
-			fprintf(hf, "  missed +%llu  untracked +%llu",
-			       (unsigned long long)(s->state.missed - prev->state.missed),
-			       (unsigned long long)(s->state.untracked_events -
-						    prev->state.untracked_events));
-		else
-			fprintf(hf, "  missed %llu", (unsigned long long)s->state.missed);
-	}
-	fprintf(hf, "\n%s\n", prev ? "per-second rates over the last interval"
-			      : "first frame: rates since tracking began (or the last reset)");
-	if (fclose(hf))
-		die(EX_ERR, "out of memory");
-	cprintf("%s", head);	/* clipped: a wrapped line would push the table down */
-	free(head);
 	/* the frame's own figures decide the order: drops/s, fullness, arrivals/s */
 	rows = xmalloc((n ? n : 1) * sizeof(*rows));
 	for (size_t i = 0; i < n; i++) {
@@ -234,18 +246,15 @@ static void watch_frame(const struct watch_opts *o, const struct aq_snapshot *s,
 		char *row[LISTENER_COLS_MAX];
 		int c;
 
-		/* TCP and unix listeners, then UDP sockets: their own units */
 		if (i == 0 || i == nconn) {
-			if (i)
-				print_kept(&lt);
-			if (i == nconn)
-				cprintf("%sUDP sockets: DGRAMS datagrams queued, RCVBUF receive buffer bytes used/size; rates in datagrams\n",
-					i ? "\n" : "");
-			listener_table_init(&lt, hdr, sizeof(hdr) / sizeof(*hdr),
+			listener_table_init(&lt[nt], hdr, sizeof(hdr) / sizeof(*hdr),
 					    v + i, i == nconn ? shown - nconn : nconn,
 					    i == nconn);
+			kept_load(&lt[nt], kw[nt]);
+			may_drop(&lt[nt]);
+			nt++;
 		}
-		c = listener_cells(&lt, row, l);
+		c = listener_cells(&lt[nt - 1], row, l);
 		row[c++] = fmt_u64(l->qpeak);
 		row[c++] = fmt_rate(rp->arrivals);
 		row[c++] = fmt_rate(rp->accepts);
@@ -260,10 +269,53 @@ static void watch_frame(const struct watch_opts *o, const struct aq_snapshot *s,
 		}
 		row[c++] = fmt_u64(l->pid);
 		row[c++] = printable(l->comm);
-		table_add(&lt.t, row);
+		table_add(&lt[nt - 1].t, row);
 	}
-	if (shown)
-		print_kept(&lt);
+	/*
+	 * fitted before the frame's header, which says what they leave out;
+	 * a column one table leaves out the other does too
+	 */
+	for (int k = 0; k < nt; k++)
+		note_hidden(hidden, sizeof(hidden), &lt[k], table_would_hide(&lt[k].t));
+	for (int k = 0; k < nt; k++) {
+		for (int c = 0; c < lt[k].t.ncols; c++)
+			if (lt[k].drop[c] && strstr(hidden, lt[k].hdr[c]))
+				lt[k].t.hidden |= 1UL << c;
+		table_fit(&lt[k].t);
+	}
+
+	strftime(when, sizeof(when), "%H:%M:%S", localtime(&now));
+	hf = open_memstream(&head, &headlen);
+	if (!hf)
+		die(EX_ERR, "out of memory");
+	fprintf(hf, "aqstat -w %g  %s  frame %ld", o->interval, when, frame);
+	if (s->has_state) {
+		fprintf(hf, "  %s  tracked %llu", s->state.enabled ? "enabled" : "DISABLED",
+		       (unsigned long long)s->state.tracked);
+		if (prev && prev->has_state)
+			fprintf(hf, "  missed +%llu  untracked +%llu",
+			       (unsigned long long)(s->state.missed - prev->state.missed),
+			       (unsigned long long)(s->state.untracked_events -
+						    prev->state.untracked_events));
+		else
+			fprintf(hf, "  missed %llu", (unsigned long long)s->state.missed);
+	}
+	fprintf(hf, "\n%s", prev ? "per-second rates over the last interval"
+			      : "first frame: rates since tracking began or a reset");
+	if (*hidden)
+		fprintf(hf, "; too narrow for %s", hidden);
+	fputc('\n', hf);
+	if (fclose(hf))
+		die(EX_ERR, "out of memory");
+	cprintf("%s", head);	/* clipped: a wrapped line would push the table down */
+	free(head);
+	for (int k = 0; k < nt; k++) {
+		if (lt[k].udp)
+			cprintf("%sUDP sockets: DGRAMS datagrams queued, RCVBUF receive buffer bytes used/size; rates in datagrams\n",
+				k ? "\n" : "");
+		table_print(&lt[k].t);
+		kept_save(&lt[k], kw[k]);
+	}
 	if (shown < n)
 		cprintf("%zu more listener%s, calmer than these (a taller window, --top or the filters show them)\n",
 			n - shown, n - shown == 1 ? "" : "s");

@@ -133,115 +133,231 @@ static int compactable(const char *hdr)
 	return 0;
 }
 
-static size_t total_width(const size_t *w, int ncols)
+/* The width of the columns shown, with a space between two. */
+static size_t total_width(const struct table *t)
 {
-	size_t sum = (size_t)ncols - 1;
+	size_t sum = 0;
+	int shown = 0;
 
-	for (int c = 0; c < ncols; c++)
-		sum += w[c];
-	return sum;
+	for (int c = 0; c < t->ncols; c++)
+		if (!(t->hidden & (1UL << c))) {
+			sum += t->w[c];
+			shown++;
+		}
+	return sum + (size_t)(shown ? shown - 1 : 0);
 }
 
-static void measure(struct table *t, size_t *w)
+static int fits(const struct table *t)
+{
+	return !out_width || total_width(t) <= (size_t)out_width;
+}
+
+/* Column @c's width: its title's and its widest cell's. */
+static size_t column_width(const struct table *t, int c)
+{
+	size_t w = width(t->title[c]);
+
+	for (size_t r = 0; r < t->rows; r++) {
+		size_t x = width(t->cells[r * t->ncols + c]);
+
+		if (x > w)
+			w = x;
+	}
+	return w;
+}
+
+/* Each column's width, at least its kept one. */
+static void measure(struct table *t)
 {
 	for (int c = 0; c < t->ncols; c++) {
-		w[c] = width(t->hdr[c]);
-		for (size_t r = 0; r < t->rows; r++) {
-			size_t x = width(t->cells[r * t->ncols + c]);
-
-			if (x > w[c])
-				w[c] = x;
-		}
-		if (t->keep_width && w[c] < t->keep_width[c])
-			w[c] = t->keep_width[c];
+		t->w[c] = column_width(t, c);
+		if (t->keep_width && t->w[c] < t->keep_width[c])
+			t->w[c] = t->keep_width[c];
 	}
 }
 
-/*
- * Makes a table wider than the output fit it without losing a number:
- * first the last column (COMM) down to 6 characters, then the LOCAL
- * column down to 10, cut in the middle; then counts of more than five
- * digits written as 1.23M. What still does not fit is clipped.
- */
-static void squeeze(struct table *t, size_t *w)
+static int column(const struct table *t, const char *hdr)
 {
-	int last = t->ncols - 1, local = -1;
-	size_t over;
-
-	if (!out_width || total_width(w, t->ncols) <= (size_t)out_width)
-		return;
 	for (int c = 0; c < t->ncols; c++)
-		if (!strcmp(t->hdr[c], "LOCAL"))
-			local = c;
-	for (int pass = 0; pass < 3; pass++) {
-		int c = pass == 0 ? last : pass == 1 ? local : -1;
-		size_t floor = pass == 0 ? 6 : 10;
+		if (!strcmp(t->hdr[c], hdr))
+			return c;
+	return -1;
+}
 
-		over = total_width(w, t->ncols) - (size_t)out_width;
-		if (pass == 2) {
-			for (c = 0; c < t->ncols; c++)
-				for (size_t r = 0; r < t->rows && compactable(t->hdr[c]); r++) {
-					char **cell = &t->cells[r * t->ncols + c];
-					char *x = compact(*cell);
+/*
+ * The NETNS column without the leading digits that all its rows share
+ * (netns inodes of a host mostly start 40265...), marked with an
+ * ellipsis: the rows stay told apart, in fewer columns.
+ */
+static void cut_shared_digits(struct table *t, int c)
+{
+	const char *first;
+	size_t k, minlen;
 
-					free(*cell);
-					*cell = x;
-				}
-			measure(t, w);
-			return;
+	if (c < 0 || !t->rows)
+		return;
+	first = t->cells[c];
+	k = minlen = strlen(first);
+	for (size_t r = 1; r < t->rows; r++) {
+		const char *s = t->cells[r * t->ncols + c];
+		size_t i = 0;
+
+		while (i < k && s[i] == first[i])
+			i++;
+		k = i;
+		if (strlen(s) < minlen)
+			minlen = strlen(s);
+	}
+	if (k >= minlen)	/* one row's digits would all go */
+		k = minlen ? minlen - 1 : 0;
+	if (k < 2)		/* the ellipsis takes a column */
+		return;
+	for (size_t r = 0; r < t->rows; r++) {
+		char **cell = &t->cells[r * t->ncols + c];
+		char *x = xasprintf("%s%s", ellipsis(), *cell + k);
+
+		free(*cell);
+		*cell = x;
+	}
+	t->w[c] = column_width(t, c);
+}
+
+/* Column @c down to @floor columns, its cells cut (in their middle or end). */
+static void cut_column(struct table *t, int c, size_t floor, int middle)
+{
+	size_t over = total_width(t) - (size_t)out_width;
+
+	if (c < 0 || t->w[c] <= floor)
+		return;
+	t->w[c] = t->w[c] - over > floor && t->w[c] > over ? t->w[c] - over : floor;
+	for (size_t r = 0; r < t->rows; r++) {
+		char **cell = &t->cells[r * t->ncols + c];
+		char *x = shorten(*cell, t->w[c], middle);
+
+		free(*cell);
+		*cell = x;
+	}
+}
+
+void table_fit(struct table *t)
+{
+	int maxdrop = 0;
+
+	if (t->w)
+		return;
+	t->w = xmalloc(t->ncols * sizeof(*t->w));
+	t->title = xmalloc(t->ncols * sizeof(*t->title));
+	for (int c = 0; c < t->ncols; c++)
+		t->title[c] = t->hdr[c];
+	measure(t);
+	if (fits(t))
+		return;
+	/* losing nothing: shorter titles, the digits every netns shares */
+	for (int c = 0; t->narrow_hdr && c < t->ncols; c++)
+		if (t->narrow_hdr[c]) {
+			t->title[c] = t->narrow_hdr[c];
+			t->w[c] = column_width(t, c);
 		}
-		if (c < 0 || w[c] <= floor)
+	if (fits(t))
+		return;
+	cut_shared_digits(t, column(t, "NETNS"));
+	if (fits(t))
+		return;
+	/* COMM (the last column) down to 6, then LOCAL to 10 */
+	cut_column(t, t->ncols - 1, 6, 0);
+	if (fits(t))
+		return;
+	cut_column(t, column(t, "LOCAL"), 10, 1);
+	if (fits(t))
+		return;
+	for (int c = 0; c < t->ncols; c++) {
+		if (!compactable(t->hdr[c]))
 			continue;
-		w[c] = w[c] - over > floor && w[c] > over ? w[c] - over : floor;
 		for (size_t r = 0; r < t->rows; r++) {
 			char **cell = &t->cells[r * t->ncols + c];
-			char *x = shorten(*cell, w[c], c == local);
+			char *x = compact(*cell);
 
 			free(*cell);
 			*cell = x;
 		}
-		if (total_width(w, t->ncols) <= (size_t)out_width)
-			return;
+		t->w[c] = column_width(t, c);
 	}
+	/* then the columns the view can do without, in its order */
+	for (int c = 0; t->drop && c < t->ncols; c++)
+		if (t->drop[c] > maxdrop)
+			maxdrop = t->drop[c];
+	for (int k = 1; k <= maxdrop && !fits(t); k++)
+		for (int c = 0; c < t->ncols; c++)
+			if (t->drop[c] == k)
+				t->hidden |= 1UL << c;
+}
+
+unsigned long table_would_hide(const struct table *t)
+{
+	struct table c = *t;
+	unsigned long hidden;
+
+	c.cells = xmalloc((t->rows ? t->rows : 1) * t->ncols * sizeof(*c.cells));
+	for (size_t i = 0; i < t->rows * t->ncols; i++)
+		c.cells[i] = xstrdup(t->cells[i]);
+	c.w = NULL;
+	c.title = NULL;
+	table_fit(&c);
+	hidden = c.hidden;
+	for (size_t i = 0; i < t->rows * t->ncols; i++)
+		free(c.cells[i]);
+	free(c.cells);
+	free(c.w);
+	free(c.title);
+	return hidden;
 }
 
 void table_print(struct table *t)
 {
-	size_t *w = xmalloc(t->ncols * sizeof(*w));
 	char *pad = NULL;
+	int last = -1;
 
-	measure(t, w);
-	squeeze(t, w);
+	table_fit(t);
 	if (t->keep_width)
-		memcpy(t->keep_width, w, t->ncols * sizeof(*w));
+		memcpy(t->keep_width, t->w, t->ncols * sizeof(*t->w));
+	for (int c = 0; c < t->ncols; c++)
+		if (!(t->hidden & (1UL << c)))
+			last = c;
 	for (size_t r = 0; r <= t->rows; r++) {
 		size_t col = 0;
+		int first = 1;
 
 		for (int c = 0; c < t->ncols; c++) {
-			const char *s = r ? t->cells[(r - 1) * t->ncols + c] : t->hdr[c];
-			size_t sw = width(s), fill = w[c] - sw;
-			int last = c == t->ncols - 1;
+			const char *s = r ? t->cells[(r - 1) * t->ncols + c] : t->title[c];
+			size_t sw = width(s), fill = t->w[c] > sw ? t->w[c] - sw : 0;
 
+			if (t->hidden & (1UL << c))
+				continue;
 			free(pad);
 			pad = xmalloc(fill + 2);
 			memset(pad, ' ', fill);
 			pad[fill] = '\0';
-			if (c)
+			if (!first)
 				put_clipped(" ", &col);
+			first = 0;
 			if (t->align[c] == 'r')
 				put_clipped(pad, &col);
 			put_clipped(s, &col);
-			if (t->align[c] == 'l' && !last)
+			if (t->align[c] == 'l' && c != last)
 				put_clipped(pad, &col);
 		}
 		putchar('\n');
 	}
 	free(pad);
-	free(w);
 	for (size_t i = 0; i < t->rows * t->ncols; i++)
 		free(t->cells[i]);
 	free(t->cells);
+	free(t->w);
+	free(t->title);
 	t->cells = NULL;
+	t->w = NULL;
+	t->title = NULL;
+	t->hidden = 0;
 	t->rows = t->cap = 0;
 }
 

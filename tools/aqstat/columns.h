@@ -17,8 +17,22 @@ struct table {
 	 * used, so that a redrawn table keeps its columns in place
 	 */
 	size_t *keep_width;
+	/*
+	 * per column, or NULL: a shorter title for a narrow output
+	 * (NULL: none), and the order in which columns may be left out
+	 * when nothing else makes the table fit (0: never; 1 first, ...)
+	 */
+	const char *const *narrow_hdr;
+	const int *drop;
 	char **cells;		/* row-major, rows * ncols */
 	size_t rows, cap;
+	/*
+	 * table_fit()'s: the widths, the titles, the columns left out
+	 * (bit c: column c; those set before table_fit() stay out)
+	 */
+	size_t *w;
+	const char **title;
+	unsigned long hidden;
 };
 
 /*
@@ -33,11 +47,17 @@ int columns_height(void);
 /* Appends a row of ncols allocated cells; the table frees them. */
 void table_add(struct table *t, char **row);
 /*
- * Prints the header and the rows on stdout, then empties the table. A
- * table wider than the output loses no number: the COMM column is cut at
- * its end, the LOCAL column in its middle, long counts are written as
- * 1.23M; only then is the rest clipped.
+ * Makes the table fit the output's width, without losing a number where
+ * it can: the narrow titles first, then the NETNS column without the
+ * leading digits its rows share, the COMM column cut at its end, the
+ * LOCAL column in its middle, long counts written as 1.23M; then the
+ * columns of t->drop left out, in its order (t->hidden says which); only
+ * then is the rest clipped. table_print() calls it if need be.
  */
+void table_fit(struct table *t);
+/* The columns table_fit() would leave out of @t, which stays as it is. */
+unsigned long table_would_hide(const struct table *t);
+/* Prints the header and the rows on stdout, then empties the table. */
 void table_print(struct table *t);
 
 /* printf to stdout, each line clipped to the output width */

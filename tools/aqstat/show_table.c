@@ -208,12 +208,18 @@ void listener_table_init(struct listener_table *lt, const char *const *hdr,
 			continue;
 		}
 		lt->hdr[nc] = h;
+		/* the rates of -w, in the words of the table's ENQ and ACC */
+		if (!strcmp(h, "ARRIVALS/s"))
+			lt->narrow[nc] = "ENQ/s";
+		else if (!strcmp(h, "ACCEPTS/s"))
+			lt->narrow[nc] = "ACC/s";
 		lt->align[nc++] = (!strcmp(h, "PROTO") || !strcmp(h, "LOCAL") ||
 				   !strcmp(h, "STATE") || i == n - 1) ? 'l' : 'r';
 	}
 	lt->t.ncols = nc;
 	lt->t.hdr = lt->hdr;
 	lt->t.align = lt->align;
+	lt->t.narrow_hdr = lt->narrow;
 }
 
 int listener_cells(const struct listener_table *lt, char **row,

@@ -27,6 +27,9 @@ struct listener_table {
 	int netns, state, udp;
 	const char *hdr[LISTENER_COLS_MAX];
 	char align[LISTENER_COLS_MAX];
+	/* t.narrow_hdr: ENQ/s for ARRIVALS/s, ACC/s for ACCEPTS/s */
+	const char *narrow[LISTENER_COLS_MAX];
+	int drop[LISTENER_COLS_MAX];	/* for t.drop, which a view sets */
 };
 
 /*
