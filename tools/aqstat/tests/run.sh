@@ -2,8 +2,9 @@
 # Host-side tests for aqstat against the recorded samples in samples/.
 # Prints "ok N name" / "not ok N name" per case, then "N passed, N failed";
 # writes "passed failed 0" to $RESULTS/counts/host-aqstat when RESULTS is set.
-# Environment: AQSTAT (the binary), PYTHON, PROMTOOL (default: Debian's,
-# unpacked into the cache by tools/prom/fetch, never installed).
+# Environment: AQSTAT (the binary), OWNER_TEST (tests/owner_test.c's),
+# PYTHON, PROMTOOL (default: Debian's, unpacked into the cache by
+# tools/prom/fetch, never installed).
 cd "$(dirname "$0")" || exit 1
 AQ=${AQSTAT:-../aqstat}
 PY=${PYTHON:-python3}
@@ -189,6 +190,16 @@ if command -v tmux >/dev/null; then
 		cat $T/cap; head -1 $T/cap | grep -q '^aqstat -w 1 .* frame 2 ' && sed -n 3p $T/cap | grep -q '^ ID .*DROPS/s' &&
 		grep -q '^137 udp .* 5000 ' $T/cap && has 'more listeners' $T/cap && [ \$(maxwidth $T/cap) -le 80 ] &&
 		head -1 $T/cap3 | grep -q 'frame 3' && grep -q ' PID COMM\$' $T/cap3 && [ \$(grep -c worker $T/cap3) -ge 24 ]"
+fi
+# The owner of a listener older than the module, looked up in /proc,
+# cached (-w reads every frame): tests/owner_test.c on a proc tree of its
+# making counts the scans; as a reader that may not list every process's
+# descriptors too
+if [ "$(id -u)" = 0 ]; then
+	t owner-cache "[ -x \"\$OWNER_TEST\" ] && \"\$OWNER_TEST\" && cp \"\$OWNER_TEST\" $T/owner_test && chmod 755 $T $T/owner_test &&
+		setpriv --reuid=65534 --regid=65534 --clear-groups $T/owner_test"
+else
+	t owner-cache "[ -x \"\$OWNER_TEST\" ] && \"\$OWNER_TEST\""
 fi
 t table-empty "run 0 -f $S/empty-table.txt && has 'no listeners tracked' $T/out"
 t table-ipv6 "run 0 -f $S/ipv6.txt && row 3 | grep -qF '[2001:db8:85a3::8a2e:370:7334]:65535' && row 2 | grep -qF 'we\"ird\\name' && [ -z \"\$(row 6)\" ] && has 'not in brackets' $T/err"
