@@ -396,11 +396,11 @@ t hist-check-catches-errors "run 0 --prometheus --buckets all -f $S/one-listener
 	bad 's/le=\"1.073741824\"} 0/le=\"1.073741824\"} 3/' hist_ok &&
 	bad '/le=\"+Inf\"/d' hist_ok"
 
-# Parsing is linear: 65,536 listeners (the module's default
-# max_listeners) in a few seconds at most, which a quadratic parser misses
-t scale-65536 "$PY mkscale.py 65536 $T/big.txt && s=\$(date +%s%N) && timeout 20 $AQ -j -f $T/big.txt >$T/out 2>$T/err &&
-	e=\$(date +%s%N) && echo \"-j took \$(( (e - s) / 1000000 )) ms\" && [ \$(( (e - s) / 1000000 )) -lt 5000 ] && [ ! -s $T/err ] &&
-	[ \$(grep -c '\"comm\"' $T/out) = 65536 ] && timeout 20 $AQ --prometheus --top 10 -f $T/big.txt >$T/out && prom_ok &&
+# 65,536 listeners (the module's default max_listeners) all come through,
+# in JSON and as a top 10. How long they take is make bench's to measure;
+# the timeout only guards against a hang.
+t scale-65536 "$PY mkscale.py 65536 $T/big.txt && timeout 120 $AQ -j -f $T/big.txt >$T/out 2>$T/err && [ ! -s $T/err ] &&
+	[ \$(grep -c '\"comm\"' $T/out) = 65536 ] && timeout 120 $AQ --prometheus --top 10 -f $T/big.txt >$T/out && prom_ok &&
 	[ \$(grep -c '^aqueue_listener_queue_length{' $T/out) = 10 ]"
 rm -f "$T/big.txt"
 
