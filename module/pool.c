@@ -8,6 +8,7 @@
 
 #include "aqueue_compat.h"
 #include "config.h"
+#include "count.h"
 #include "defer.h"
 #include "pool.h"
 #include "sock.h"
@@ -31,7 +32,7 @@ struct aq_obj_pool {
 
 static struct aq_obj_pool aq_objs[AQ_OBJ_KINDS];
 static atomic_long_t aq_memory;
-static atomic_long_t aq_parts_refused;
+AQ_COUNT_DEFINE(aq_parts_refused);
 
 static void aq_pool_refill_fn(struct work_struct *work);
 static DECLARE_WORK(aq_pool_refill, aq_pool_refill_fn);
@@ -155,7 +156,7 @@ void *aq_part_get(enum aq_obj_kind kind)
 	void *part = aq_obj_get(kind, false);
 
 	if (!part)
-		atomic_long_inc(&aq_parts_refused);
+		aq_count_inc(&aq_parts_refused);
 	return part;
 }
 
@@ -190,12 +191,12 @@ long aq_pool_memory(void)
 
 long aq_pool_parts_refused(void)
 {
-	return atomic_long_read(&aq_parts_refused);
+	return aq_count_read(&aq_parts_refused);
 }
 
 void aq_pool_reset_refused(void)
 {
-	atomic_long_set(&aq_parts_refused, 0);
+	aq_count_reset(&aq_parts_refused);
 }
 
 static void aq_caches_destroy(void)

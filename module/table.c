@@ -29,6 +29,7 @@
 
 #include "aqueue_compat.h"
 #include "config.h"
+#include "count.h"
 #include "defer.h"
 #include "filter.h"
 #include "pool.h"
@@ -55,9 +56,9 @@ static u32 aq_next_free_id;
 #define AQ_WATCH_MARK XA_MARK_1
 
 static atomic_t aq_tracked;
-static atomic_long_t aq_untracked_listens;
-static atomic_long_t aq_untracked_events;
-static atomic_long_t aq_filtered_events;
+AQ_COUNT_DEFINE(aq_untracked_listens);
+AQ_COUNT_DEFINE(aq_untracked_events);
+AQ_COUNT_DEFINE(aq_filtered_events);
 
 static enum aq_obj_kind aq_listener_obj_kind(u16 family)
 {
@@ -147,7 +148,7 @@ static void aq_table_publish(struct aq_listener *l)
 			WRITE_ONCE(l->id, id);
 	}
 	if (err < 0 && aq_table_unlink(l))
-		atomic_long_inc(&aq_untracked_events);
+		aq_count_inc(&aq_untracked_events);
 }
 
 static void aq_table_follow_mark(struct aq_listener *l, bool watched)
@@ -253,9 +254,9 @@ static enum aq_kind aq_kind_of(u16 family, u16 type)
 static void aq_count_untracked(bool from_listen)
 {
 	if (from_listen)
-		atomic_long_inc(&aq_untracked_listens);
+		aq_count_inc(&aq_untracked_listens);
 	else
-		atomic_long_inc(&aq_untracked_events);
+		aq_count_inc(&aq_untracked_events);
 }
 
 static void aq_copy_identity(struct aq_listener *l, const struct sock *sk)
@@ -280,7 +281,7 @@ struct aq_listener *aq_table_alloc(struct sock *sk, bool from_listen)
 
 	if (!aq_filter_match(aq_sock_netns(sk), family, aq_sock_port(sk),
 			     aq_kind_of(family, aq_sock_type(sk)))) {
-		atomic_long_inc(&aq_filtered_events);
+		aq_count_inc(&aq_filtered_events);
 		return NULL;
 	}
 	if (atomic_read(&aq_tracked) >= READ_ONCE(aq_max_listeners))
@@ -444,19 +445,19 @@ void aq_table_clear(void)
 void aq_table_get_stats(struct aq_table_stats *stats)
 {
 	stats->tracked = atomic_read(&aq_tracked);
-	stats->untracked_listens = atomic_long_read(&aq_untracked_listens);
-	stats->untracked_events = atomic_long_read(&aq_untracked_events) +
+	stats->untracked_listens = aq_count_read(&aq_untracked_listens);
+	stats->untracked_events = aq_count_read(&aq_untracked_events) +
 				  aq_pool_parts_refused();
-	stats->filtered_events = atomic_long_read(&aq_filtered_events);
+	stats->filtered_events = aq_count_read(&aq_filtered_events);
 	stats->memory = aq_pool_memory();
 }
 
 void aq_table_reset_stats(void)
 {
-	atomic_long_set(&aq_untracked_listens, 0);
-	atomic_long_set(&aq_untracked_events, 0);
+	aq_count_reset(&aq_untracked_listens);
+	aq_count_reset(&aq_untracked_events);
 	aq_pool_reset_refused();
-	atomic_long_set(&aq_filtered_events, 0);
+	aq_count_reset(&aq_filtered_events);
 }
 
 int aq_table_init(void)
