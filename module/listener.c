@@ -44,8 +44,8 @@ static struct aq_listener *aq_listener_create(struct sock *sk, u32 queued,
 
 	/* A listener found with a queue already: the watch looks at it. */
 	raw_spin_lock_irqsave(&l->lock, flags);
-	if (aq_watch_busy(l, l->q.qlen) && !l->watched)
-		aq_table_watch(l);
+	if (aq_watch_busy(l, l->q.qlen))
+		aq_watch_look_at(l);
 	raw_spin_unlock_irqrestore(&l->lock, flags);
 
 	/*
@@ -106,6 +106,26 @@ void aq_listener_listen(struct sock *sk)
 	put_pid(old);
 }
 
+void aq_listener_received(struct aq_listener *l, struct sock *sk)
+{
+	struct pid *owner;
+	unsigned long flags;
+
+	/*
+	 * A receive in softirq (a sockmap verdict) runs on whatever task it
+	 * interrupted: that task is not the owner.
+	 */
+	if (!READ_ONCE(l->pid) && in_task()) {
+		owner = get_task_pid(current, PIDTYPE_TGID);
+		raw_spin_lock_irqsave(&l->lock, flags);
+		if (!l->pid)
+			owner = aq_table_set_owner(l, owner);
+		raw_spin_unlock_irqrestore(&l->lock, flags);
+		put_pid(owner);
+	}
+	aq_queue_dequeue(l, sk);
+}
+
 /*
  * Moves a listener's counts to the closed totals and forgets it. Also used
  * for a row whose socket is found no longer listening: a unix listener can
@@ -156,58 +176,6 @@ void aq_listener_stop(struct sock *sk)
 	aq_listener_retire(l, sk);
 }
 
-/*
- * The periodic look's catch-up with the socket while the entry pins it,
- * under RCU: drops that no probe saw, the backlog, a close that no probe
- * saw. Returns false if the socket turned out to be no longer listening:
- * the row is then retired.
- */
-static bool aq_listener_refresh(struct aq_listener *l)
-{
-	struct sock *sk = l->sk;
-	unsigned long flags;
-	u32 drops, backlog;
-	bool log;
-
-	if (!READ_ONCE(l->sk_pinned))
-		return true;
-	/* A closing listener may still hand its queue over. */
-	if (READ_ONCE(l->closing) && !aq_sock_dead(sk))
-		return true;
-	if (!aq_sock_trackable(sk) || aq_sock_dead(sk)) {
-		aq_listener_retire(l, sk);
-		return false;
-	}
-	/* Unix listeners count refused connects themselves. */
-	if (l->family == AF_UNIX)
-		return true;
-	drops = aq_sk_drops(sk);
-	backlog = aq_kernel_backlog(sk);
-	raw_spin_lock_irqsave(&l->lock, flags);
-	log = aq_queue_catch_up(l, drops, backlog);
-	raw_spin_unlock_irqrestore(&l->lock, flags);
-	if (log)
-		aq_event_log_drop(l);
-	return true;
-}
-
-/*
- * As ss -p: a reader sees the process that owns a listener only if it may
- * look at the process (the same user, or CAP_SYS_PTRACE), and by its pid in
- * the reader's pid namespace, where it must exist. Under l->lock.
- */
-static void aq_owner_for(const struct aq_listener *l,
-			 const struct aq_viewer *v, struct aq_row *row)
-{
-	row->pid = 0;
-	row->comm[0] = '\0';
-	if (!l->owner || !(v->privileged || uid_eq(v->uid, l->owner_uid)))
-		return;
-	row->pid = pid_nr_ns(l->owner, v->pid_ns);
-	if (row->pid)
-		memcpy(row->comm, l->comm, sizeof(row->comm));
-}
-
 /* What a reader takes from a listener's socket, read as it is now. */
 struct aq_sock_now {
 	bool read;	/* false: the row's own figures stand */
@@ -216,9 +184,9 @@ struct aq_sock_now {
 };
 
 /*
- * For a reader, under RCU: the socket's figures while the entry pins it,
- * changing nothing. Returns false if the socket is no longer listening:
- * no reader shows the row, which the periodic look retires.
+ * Under RCU: the socket's figures while the entry pins it, changing
+ * nothing. Returns false if the socket is no longer listening: no reader
+ * shows the row, which the periodic look retires.
  */
 static bool aq_listener_peek(const struct aq_listener *l,
 			     struct aq_sock_now *now)
@@ -240,6 +208,49 @@ static bool aq_listener_peek(const struct aq_listener *l,
 	now->drops = aq_sk_drops(sk);
 	now->backlog = aq_kernel_backlog(sk);
 	return true;
+}
+
+/*
+ * The periodic look's catch-up with the socket while the entry pins it,
+ * under RCU: drops that no probe saw, the backlog, a close that no probe
+ * saw. Returns false if the socket turned out to be no longer listening:
+ * the row is then retired.
+ */
+static bool aq_listener_refresh(struct aq_listener *l)
+{
+	struct aq_sock_now sock_now;
+	unsigned long flags;
+	bool log;
+
+	if (!aq_listener_peek(l, &sock_now)) {
+		aq_listener_retire(l, l->sk);
+		return false;
+	}
+	if (!sock_now.read)
+		return true;
+	raw_spin_lock_irqsave(&l->lock, flags);
+	log = aq_queue_catch_up(l, sock_now.drops, sock_now.backlog);
+	raw_spin_unlock_irqrestore(&l->lock, flags);
+	if (log)
+		aq_event_log_drop(l);
+	return true;
+}
+
+/*
+ * As ss -p: a reader sees the process that owns a listener only if it may
+ * look at the process (the same user, or CAP_SYS_PTRACE), and by its pid in
+ * the reader's pid namespace, where it must exist. Under l->lock.
+ */
+static void aq_owner_for(const struct aq_listener *l,
+			 const struct aq_viewer *v, struct aq_row *row)
+{
+	row->pid = 0;
+	row->comm[0] = '\0';
+	if (!l->owner || !(v->privileged || uid_eq(v->uid, l->owner_uid)))
+		return;
+	row->pid = pid_nr_ns(l->owner, v->pid_ns);
+	if (row->pid)
+		memcpy(row->comm, l->comm, sizeof(row->comm));
 }
 
 /* Under l->lock. */

@@ -26,6 +26,11 @@ struct aq_listener *aq_listener_get(struct sock *sk, bool create);
 struct aq_listener *aq_listener_get_after_accept(struct sock *sk);
 void aq_listener_listen(struct sock *sk);
 /*
+ * A UDP socket's reader took a datagram; the first (in a task) names the
+ * socket's process, for a socket found by its first datagram.
+ */
+void aq_listener_received(struct aq_listener *l, struct sock *sk);
+/*
  * The listener is closing: its row stays until aq_listener_stop(), and
  * meanwhile reuseport may hand its queue over.
  */

@@ -16,6 +16,7 @@
 #include "enable.h"
 #include "events.h"
 #include "filter.h"
+#include "pool.h"
 #include "probe_tcp.h"
 #include "probe_udp.h"
 #include "probe_unix.h"
@@ -71,9 +72,13 @@ static int __init aqueue_init(void)
 		return err;
 	aq_probe_unix_init();
 
-	err = aq_table_init();
+	err = aq_pool_init();
 	if (err)
 		goto err_out;
+
+	err = aq_table_init();
+	if (err)
+		goto err_pool;
 
 	err = aq_events_init();
 	if (err)
@@ -108,6 +113,8 @@ err_events:
 	aq_events_exit();
 err_table:
 	aq_table_exit();
+err_pool:
+	aq_pool_exit();
 err_out:
 	return err;
 }
@@ -122,6 +129,7 @@ static void __exit aqueue_exit(void)
 	aq_proc_exit();
 	aq_events_exit();
 	aq_table_exit();
+	aq_pool_exit();
 	aq_filter_exit();
 	pr_info("unloaded\n");
 }

@@ -108,7 +108,7 @@ static int aq_udp_recv_return(struct kretprobe_instance *ri,
 	if (IS_ERR_OR_NULL((void *)regs_return_value(regs)))
 		return 0;
 	aq_probes_check_missed();
-	aq_probe_update(sk, false, aq_queue_received, sk);
+	aq_probe_update(sk, false, aq_listener_received, sk);
 	return 0;
 }
 

@@ -11,7 +11,9 @@
 #include <linux/timekeeping.h>
 #include <net/sock.h>
 
+#include "defer.h"
 #include "events.h"
+#include "pool.h"
 #include "queue.h"
 #include "saturate.h"
 #include "sock.h"
@@ -46,14 +48,14 @@ static unsigned int aq_wait_bucket(u64 ns)
 static struct aq_syn *aq_syn_get(struct aq_listener *l)
 {
 	if (unlikely(!l->q.syn))
-		l->q.syn = aq_table_syn_alloc();
+		l->q.syn = aq_part_get(AQ_OBJ_SYN);
 	return l->q.syn;
 }
 
 static struct aq_udp *aq_udp_get(struct aq_listener *l)
 {
 	if (unlikely(!l->q.udp))
-		l->q.udp = aq_table_udp_alloc();
+		l->q.udp = aq_part_get(AQ_OBJ_UDP);
 	return l->q.udp;
 }
 
@@ -130,12 +132,16 @@ static void aq_qlen_advance(struct aq_listener *l, u64 now)
 
 static void aq_qlen_set(struct aq_listener *l, u32 qlen, u64 now)
 {
+	/*
+	 * A queue that grows is one the look must visit; it stays marked
+	 * while the queue is not empty, so a dequeue need not say so.
+	 */
+	if (qlen > l->q.qlen)
+		aq_watch_look_at(l);
 	aq_qlen_advance(l, now);
 	l->q.qlen = qlen;
 	if (qlen > l->q.qpeak)
 		l->q.qpeak = qlen;
-	if (qlen && !l->watched)
-		aq_table_watch(l);
 }
 
 /*
@@ -301,6 +307,100 @@ void aq_queue_synack_retrans(struct aq_listener *l)
 	raw_spin_unlock_irqrestore(&l->lock, flags);
 }
 
+/* Under l->lock: the times queued move to @ring, in order. */
+static u64 *aq_ring_move(struct aq_listener *l, u64 *ring, u32 cap)
+{
+	u64 *old = l->q.ring;
+	u32 i;
+
+	for (i = 0; i < l->q.ring_count; i++)
+		ring[i] = old[(l->q.ring_head + i) & (l->q.ring_cap - 1)];
+	l->q.ring = ring;
+	l->q.ring_cap = cap;
+	l->q.ring_head = 0;
+	return old;
+}
+
+/*
+ * PREEMPT_RT, under l->lock: the capacity the ring should have before the
+ * next burst, grown outside the probes. An accept queue holds at most
+ * backlog + 1 (more only with what reuseport hands over), so a ring of
+ * that size leaves nothing untimed; a UDP socket's backlog is bytes, and
+ * its ring grows by doubling ahead of its queue.
+ */
+static u32 aq_ring_wanted(const struct aq_listener *l)
+{
+	u32 want = max(l->q.ring_cap, AQ_RING_MIN);
+
+	if (l->q.ring_count >= l->q.ring_cap - l->q.ring_cap / 4)
+		want = max(want, l->q.ring_cap * 2);
+	if (!aq_is_udp(l) && l->q.backlog < AQ_RING_MAX)
+		want = max(want, roundup_pow_of_two(l->q.backlog + 1));
+	return min(want, AQ_RING_MAX);
+}
+
+/*
+ * Under l->lock, from a probe: true if the ring has room for one more
+ * time, grown if need be. On PREEMPT_RT, where a probe cannot allocate,
+ * it is grown ahead from process context, and a burst that fills it
+ * before then leaves untimed.
+ */
+static bool aq_ring_room(struct aq_listener *l)
+{
+	u32 old_cap = l->q.ring_cap, cap;
+	u64 *ring;
+
+	if (AQ_COMPAT_PREEMPT_RT) {
+		if (!l->q.ring) {
+			l->q.ring = aq_ring_alloc(AQ_RING_MIN, 0);
+			if (l->q.ring)
+				l->q.ring_cap = AQ_RING_MIN;
+		}
+		if (!(l->ops_pending & AQ_OP_GROW_RING) && !l->unlinked &&
+		    l->id && aq_ring_wanted(l) > l->q.ring_cap)
+			aq_defer_ask(l, AQ_OP_GROW_RING, false);
+		return l->q.ring_count < l->q.ring_cap;
+	}
+	if (l->q.ring_count < l->q.ring_cap)
+		return true;
+	cap = old_cap ? old_cap * 2 : AQ_RING_MIN;
+	if (cap > AQ_RING_MAX)
+		return false;
+	ring = aq_ring_alloc(cap, GFP_ATOMIC | __GFP_NOWARN);
+	if (!ring)
+		return false;
+	ring = aq_ring_move(l, ring, cap);
+	if (ring)
+		aq_ring_free(ring, old_cap);
+	return true;
+}
+
+void aq_queue_grow_ring(struct aq_listener *l)
+{
+	u32 cap, old_cap;
+	unsigned long flags;
+	u64 *ring;
+
+	raw_spin_lock_irqsave(&l->lock, flags);
+	old_cap = l->q.ring_cap;
+	cap = aq_ring_wanted(l);
+	raw_spin_unlock_irqrestore(&l->lock, flags);
+	if (cap <= old_cap)
+		return;
+
+	ring = aq_ring_alloc(cap, GFP_KERNEL | __GFP_NOWARN);
+	if (!ring)
+		return;
+	raw_spin_lock_irqsave(&l->lock, flags);
+	if (l->q.ring_cap == old_cap) {
+		ring = aq_ring_move(l, ring, cap);
+		swap(cap, old_cap);
+	}
+	raw_spin_unlock_irqrestore(&l->lock, flags);
+	if (ring)
+		aq_ring_free(ring, cap);
+}
+
 /*
  * One more in the queue, queued at @since (an AQ_RING_UNTIMED entry for
  * one that leaves untimed), kept if the ring has room. Under l->lock.
@@ -309,7 +409,7 @@ static void aq_enqueue_locked(struct aq_listener *l, u64 since, u64 now)
 {
 	aq_qlen_set(l, l->q.qlen + 1, now);
 	l->q.enqueued++;
-	if (!l->q.untimed_tail && aq_table_ring_room(l)) {
+	if (!l->q.untimed_tail && aq_ring_room(l)) {
 		l->q.ring[(l->q.ring_head + l->q.ring_count) & (l->q.ring_cap - 1)] =
 			since;
 		l->q.ring_count++;
@@ -403,25 +503,6 @@ void aq_queue_datagram(struct aq_listener *l, struct sock *sk,
 	aq_unlock_log_drop(l, flags, log);
 }
 
-static void aq_claim(struct aq_listener *l)
-{
-	struct pid *owner;
-	unsigned long flags;
-
-	/*
-	 * A receive in softirq (a sockmap verdict) runs on whatever task it
-	 * interrupted: that task is not the owner.
-	 */
-	if (READ_ONCE(l->pid) || !in_task())
-		return;
-	owner = get_task_pid(current, PIDTYPE_TGID);
-	raw_spin_lock_irqsave(&l->lock, flags);
-	if (!l->pid)
-		owner = aq_table_set_owner(l, owner);
-	raw_spin_unlock_irqrestore(&l->lock, flags);
-	put_pid(owner);
-}
-
 /* A wait that ended at @now, of a connection queued at @since. */
 static void aq_wait_count(struct aq_listener *l, u64 since, u64 now)
 {
@@ -490,12 +571,6 @@ void aq_queue_migrate(struct aq_listener *from, struct sock *from_sk,
 	aq_enqueue_locked(to, since, now);
 	to->q.migrated_in++;
 	raw_spin_unlock_irqrestore(&to->lock, flags);
-}
-
-void aq_queue_received(struct aq_listener *l, struct sock *sk)
-{
-	aq_claim(l);
-	aq_queue_dequeue(l, sk);
 }
 
 /* A probed call that may have dropped has returned. */

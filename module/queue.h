@@ -143,6 +143,11 @@ enum aq_drop_cause {
  */
 void aq_queue_init(struct aq_listener *l, struct sock *sk, u32 queued,
 		   u64 now);
+/*
+ * PREEMPT_RT, in process context: the ring the probes asked for
+ * (AQ_OP_GROW_RING), big enough for the next burst.
+ */
+void aq_queue_grow_ring(struct aq_listener *l);
 /* Makes every listener re-read its queue length from the kernel. */
 void aq_queue_resync_all(void);
 /*
@@ -206,11 +211,6 @@ void aq_queue_synack_retrans(struct aq_listener *l);
  */
 void aq_queue_datagram(struct aq_listener *l, struct sock *sk,
 		       u32 seen_len, u32 seen_bytes, int err);
-/*
- * A UDP socket's reader took a datagram; the first names the socket's
- * process, for a socket found by its first datagram.
- */
-void aq_queue_received(struct aq_listener *l, struct sock *sk);
 /* Unix listeners: a connect refused with EAGAIN, or one that slept. */
 void aq_queue_refused(struct aq_listener *l);
 void aq_queue_waited(struct aq_listener *l);

@@ -2,9 +2,8 @@
 /*
  * The table of tracked listeners: one entry per listening socket (or
  * watched UDP socket), found by socket pointer in an rhashtable on the
- * probes' path and by id in an xarray by the readers. Entries and their
- * parts come from caches of their own, are charged against max_memory and
- * are freed after an RCU grace period.
+ * probes' path and by id in an xarray by the readers. Entries come from
+ * pool.h and are freed after an RCU grace period.
  */
 #ifndef AQUEUE_TABLE_H
 #define AQUEUE_TABLE_H
@@ -23,14 +22,15 @@
 #include <linux/types.h>
 
 #include "aqueue_format.h"
+#include "defer.h"
 #include "queue.h"
 #include "watch.h"
 
 struct sock;
 
 /*
- * What the probes leave to process context for an entry (table.c): bits
- * of ops_pending.
+ * What the probes ask process context to do to an entry (aq_defer_ask(),
+ * done by aq_table_apply()): bits of ops_pending.
  */
 #define AQ_OP_PUBLISH	BIT(0)	/* into the ids */
 #define AQ_OP_MARK	BIT(1)	/* the watch's mark follows watched */
@@ -59,9 +59,9 @@ struct aq_listener {
 	 */
 	bool closing;
 	/* Under lock, in a hole. */
-	u8 watched:1;		/* to be marked in the ids for the watch's pass */
-	u8 op_queued:1;		/* table.c's: op_node is queued */
-	u8 ops_pending;		/* table.c's: AQ_OP_* */
+	u8 watched:1;		/* watch.c's: to be marked for its pass */
+	u8 op_queued:1;		/* defer.c's: op_node is queued */
+	u8 ops_pending;		/* defer.c's: AQ_OP_* */
 	u32 id;
 	union {
 		struct rcu_head rcu;
@@ -181,7 +181,10 @@ bool aq_table_unlink(struct aq_listener *l);
  * Applies to the ids what the probes changed so far: the readers of ids
  * call it first, from process context.
  */
-void aq_table_sync(void);
+static inline void aq_table_sync(void)
+{
+	aq_defer_sync();
+}
 
 /* Under rcu_read_lock(): the entry with id @id, or NULL. */
 struct aq_listener *aq_table_by_id(u32 id);
@@ -189,33 +192,12 @@ struct aq_listener *aq_table_by_id(u32 id);
 struct aq_listener *aq_table_find(u32 *id);
 /*
  * The first entry from *@index on, or with @busy the first of those the
- * watch looks at every period; for aq_table_for_each().
+ * watch marked (AQ_OP_MARK) to be looked at every period; for
+ * aq_table_for_each().
  */
 struct aq_listener *aq_table_next(unsigned long *index, bool busy);
 #define aq_table_for_each(l, index, busy)				\
 	for ((index) = 0; ((l) = aq_table_next(&(index), (busy))); (index)++)
-
-/*
- * The entries the watch looks at every period are marked: those with a
- * queue, a burst of drops or a stall. Under l->lock; the mark follows at
- * the next aq_table_sync().
- */
-void aq_table_watch(struct aq_listener *l);
-void aq_table_unwatch(struct aq_listener *l);
-
-/*
- * A part of a listener, at its first use; NULL (counted as an untracked
- * event) at the memory limit or without memory at once.
- */
-struct aq_syn *aq_table_syn_alloc(void);
-struct aq_udp *aq_table_udp_alloc(void);
-/*
- * Under l->lock, from a probe: true if the ring has room for one more
- * time, grown if need be. On PREEMPT_RT, where a probe cannot allocate,
- * it is grown ahead from process context, and a burst that fills it
- * before then leaves untimed.
- */
-bool aq_table_ring_room(struct aq_listener *l);
 
 /* Stops tracking the listeners that the filter in force leaves out. */
 void aq_table_refilter(void);

@@ -16,6 +16,7 @@
 #include <linux/kernel.h>
 #include <linux/ktime.h>
 
+#include "defer.h"
 #include "events.h"
 #include "saturate.h"
 #include "table.h"
@@ -82,8 +83,7 @@ bool aq_watch_dropped(struct aq_listener *l, u64 delta, u64 now)
 	}
 	l->w.burst_start_ns = now;
 	l->w.burst_drops = delta;
-	if (!l->watched)
-		aq_table_watch(l);
+	aq_watch_look_at(l);
 	aq_event_emit(l, AQ_EV_OVERFLOW, now, delta, 0);
 	if (!READ_ONCE(aq_drop_log) || l->w.drop_logged)
 		return false;
@@ -128,15 +128,29 @@ void aq_watch_tick(struct aq_listener *l, u64 now,
 	}
 }
 
+/*
+ * Under l->lock. Before aq_table_insert() gave the entry an id the mark is
+ * left to it, and once the entry is unlinked the mark goes with it.
+ */
+static void aq_watch_mark(struct aq_listener *l, bool watched)
+{
+	l->watched = watched;
+	if (l->id && !l->unlinked)
+		aq_defer_ask(l, AQ_OP_MARK, false);
+}
+
+void aq_watch_look_at(struct aq_listener *l)
+{
+	if (!l->watched)
+		aq_watch_mark(l, true);
+}
+
 void aq_watch_update_mark(struct aq_listener *l, u32 qlen)
 {
-	if (aq_watch_busy(l, qlen)) {
-		if (!l->watched)
-			aq_table_watch(l);
-		return;
-	}
-	if (l->watched)
-		aq_table_unwatch(l);
+	bool busy = aq_watch_busy(l, qlen);
+
+	if (busy != l->watched)
+		aq_watch_mark(l, busy);
 }
 
 /* A few looks per threshold, not more often than every 10 ms. */

@@ -61,6 +61,11 @@ void aq_watch_closed(struct aq_listener *l);
  */
 bool aq_watch_busy(const struct aq_listener *l, u32 qlen);
 
+/*
+ * Under l->lock: the look is to visit @l every period from now on (it has
+ * a queue, or a burst began), until it is idle again.
+ */
+void aq_watch_look_at(struct aq_listener *l);
 /* One periodic look at @l (stall begun, burst over); under l->lock. */
 void aq_watch_tick(struct aq_listener *l, u64 now,
 		   const struct aq_queue_now *qn);
