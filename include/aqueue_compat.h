@@ -32,7 +32,7 @@
  * A PREEMPT_RT kernel turns spinlock_t into a sleeping lock and forbids
  * allocating or freeing with preemption off, where the probes' handlers
  * run: there the handlers take raw spinlocks only, and the memory they
- * need comes from pools refilled outside them (module/table.c). Not a
+ * need comes from pools refilled outside them (module/pool.c). Not a
  * version difference, but a kernel difference all the same.
  */
 #define AQ_COMPAT_PREEMPT_RT IS_ENABLED(CONFIG_PREEMPT_RT)
