@@ -215,6 +215,15 @@ void aq_queue_reset_resyncs(void)
 	atomic_long_set(&aq_resyncs, 0);
 }
 
+u64 aq_queue_drops_now(const struct aq_listener *l, u32 kernel_drops)
+{
+	u32 seen = kernel_drops - l->q.drops_base;
+
+	if ((s32)(seen - (u32)l->q.drops) > 0)
+		return l->q.drops + (u32)(seen - (u32)l->q.drops);
+	return l->q.drops;
+}
+
 /*
  * Drops are the kernel's own sk_drops counted from when tracking began.
  * Concurrent probes read it at different moments, so keep the largest
@@ -224,13 +233,13 @@ void aq_queue_reset_resyncs(void)
  */
 static bool aq_drops_seen(struct aq_listener *l, u32 kernel_drops, u64 now)
 {
-	u32 seen = kernel_drops - l->q.drops_base;
+	u64 drops = aq_queue_drops_now(l, kernel_drops);
 	bool log = false;
 
-	if ((s32)(seen - (u32)l->q.drops) > 0) {
-		log = aq_watch_dropped(l, (u32)(seen - (u32)l->q.drops),
+	if (drops > l->q.drops) {
+		log = aq_watch_dropped(l, drops - l->q.drops,
 				       now ?: ktime_get_ns());
-		l->q.drops += (u32)(seen - (u32)l->q.drops);
+		l->q.drops = drops;
 	}
 	return log;
 }
@@ -246,14 +255,6 @@ void aq_queue_set_backlog(struct aq_listener *l, u32 backlog)
 	l->q.backlog = backlog;
 }
 
-u64 aq_queue_drops_now(const struct aq_listener *l, u32 kernel_drops)
-{
-	u32 seen = kernel_drops - l->q.drops_base;
-
-	if ((s32)(seen - (u32)l->q.drops) > 0)
-		return l->q.drops + (u32)(seen - (u32)l->q.drops);
-	return l->q.drops;
-}
 
 void aq_queue_request(struct aq_listener *l, struct sock *sk)
 {
