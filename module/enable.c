@@ -1,57 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /* aqueue on and off; see enable.h. */
-#include <linux/ktime.h>
 #include <linux/lockdep.h>
-#include <linux/workqueue.h>
 
 #include "config.h"
 #include "enable.h"
 #include "filter.h"
 #include "listener.h"
+#include "look.h"
 #include "probes.h"
 #include "table.h"
-#include "watch.h"
 
 static bool aq_enabled;
 /* Rows kept from before a disable cannot be trusted after it. */
 static bool aq_rows_stale;
-
-/*
- * Every listener now and then, idle ones included: one whose close no probe
- * saw is retired, and drops that no probe saw show up, within this period.
- */
-#define AQ_LOOK_ALL_NS (10 * NSEC_PER_SEC)
-static u64 aq_looked_all_ns;
-static bool aq_looking;
-
-static void aq_look_fn(struct work_struct *work);
-static DECLARE_DELAYED_WORK(aq_look_work, aq_look_fn);
-
-static void aq_look_fn(struct work_struct *work)
-{
-	u64 now = ktime_get_ns();
-	bool all = now - aq_looked_all_ns >= AQ_LOOK_ALL_NS;
-
-	if (all)
-		aq_looked_all_ns = now;
-	/* Misses that no accept or datagram has noticed yet. */
-	aq_probes_check_missed();
-	aq_listeners_watch(all);
-	if (READ_ONCE(aq_looking))
-		schedule_delayed_work(&aq_look_work, aq_watch_period());
-}
-
-static void aq_look_start(void)
-{
-	WRITE_ONCE(aq_looking, true);
-	schedule_delayed_work(&aq_look_work, aq_watch_period());
-}
-
-static void aq_look_stop(void)
-{
-	WRITE_ONCE(aq_looking, false);
-	cancel_delayed_work_sync(&aq_look_work);
-}
 
 bool aq_is_enabled(void)
 {

@@ -210,13 +210,7 @@ static bool aq_listener_peek(const struct aq_listener *l,
 	return true;
 }
 
-/*
- * The periodic look's catch-up with the socket while the entry pins it,
- * under RCU: drops that no probe saw, the backlog, a close that no probe
- * saw. Returns false if the socket turned out to be no longer listening:
- * the row is then retired.
- */
-static bool aq_listener_refresh(struct aq_listener *l)
+bool aq_listener_refresh(struct aq_listener *l)
 {
 	struct aq_sock_now sock_now;
 	unsigned long flags;
@@ -340,28 +334,6 @@ void aq_listeners_get_closed(struct aq_closed *closed)
 	raw_spin_lock_irqsave(&aq_closed_lock, flags);
 	*closed = aq_closed;
 	raw_spin_unlock_irqrestore(&aq_closed_lock, flags);
-}
-
-void aq_listeners_watch(bool all)
-{
-	struct aq_queue_now qn;
-	struct aq_listener *l;
-	unsigned long index, flags;
-	u64 now;
-
-	aq_table_sync();
-	rcu_read_lock();
-	aq_table_for_each(l, index, !all) {
-		if (!aq_listener_refresh(l))
-			continue;
-		raw_spin_lock_irqsave(&l->lock, flags);
-		now = ktime_get_ns();
-		aq_queue_now(l, now, &qn);
-		aq_watch_tick(l, now, &qn);
-		aq_watch_update_mark(l, qn.qlen);
-		raw_spin_unlock_irqrestore(&l->lock, flags);
-	}
-	rcu_read_unlock();
 }
 
 bool aq_listener_exists(u32 id)

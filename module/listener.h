@@ -107,10 +107,12 @@ struct aq_closed {
 void aq_listeners_get_closed(struct aq_closed *closed);
 
 /*
- * The watch's periodic look, in process context: at the listeners that
- * have a queue, a burst of drops or a stall, or with @all at every one.
+ * The periodic look's catch-up with the socket while the entry pins it,
+ * under RCU: drops that no probe saw, the backlog, a close that no probe
+ * saw. Returns false if the socket turned out to be no longer listening:
+ * the row is then retired.
  */
-void aq_listeners_watch(bool all);
+bool aq_listener_refresh(struct aq_listener *l);
 
 bool aq_listener_exists(u32 id);
 int aq_listener_reset_one(u32 id);

@@ -8,7 +8,7 @@
  * Drops come in bursts: the first drop of a burst is an event, the end of
  * the burst (no drop for burst_gap) another one with the burst's total, so
  * that a flood gives two lines, not one per packet. Stalls and the end of a
- * burst need time to pass without any packet: a periodic look (enable.c)
+ * burst need time to pass without any packet: a periodic look (look.c)
  * ticks every listener with a queue, a burst or a stall a few times per
  * threshold while the probes are registered, and all of them now and then.
  */
