@@ -72,13 +72,8 @@ struct aq_listener *aq_listener_get(struct sock *sk, bool create)
 	return aq_listener_create(sk, 0, false);
 }
 
-struct aq_listener *aq_listener_get_after_accept(struct sock *sk)
+struct aq_listener *aq_listener_add_after_accept(struct sock *sk)
 {
-	struct aq_listener *l;
-
-	l = aq_table_lookup(sk);
-	if (l)
-		return l;
 	return aq_listener_create(sk, 1, false);
 }
 
@@ -177,12 +172,6 @@ void aq_listener_stop(struct sock *sk)
 }
 
 /* What a reader takes from a listener's socket, read as it is now. */
-struct aq_sock_now {
-	bool read;	/* false: the row's own figures stand */
-	u32 drops;
-	u32 backlog;
-};
-
 /*
  * Under RCU: the socket's figures while the entry pins it, changing
  * nothing. Returns false if the socket is no longer listening: no reader
@@ -191,23 +180,11 @@ struct aq_sock_now {
 static bool aq_listener_peek(const struct aq_listener *l,
 			     struct aq_sock_now *now)
 {
-	struct sock *sk = l->sk;
-
-	now->read = false;
-	if (!READ_ONCE(l->sk_pinned))
+	if (!READ_ONCE(l->sk_pinned)) {
+		now->read = false;
 		return true;
-	/* A closing listener may still hand its queue over. */
-	if (READ_ONCE(l->closing) && !aq_sock_dead(sk))
-		return true;
-	if (!aq_sock_trackable(sk) || aq_sock_dead(sk))
-		return false;
-	/* Unix listeners count refused connects themselves. */
-	if (l->family == AF_UNIX)
-		return true;
-	now->read = true;
-	now->drops = aq_sk_drops(sk);
-	now->backlog = aq_kernel_backlog(sk);
-	return true;
+	}
+	return aq_sock_read_now(l->sk, READ_ONCE(l->closing), now);
 }
 
 bool aq_listener_refresh(struct aq_listener *l)

@@ -22,8 +22,11 @@ struct sock;
 
 /* Under rcu_read_lock(), with sk a live socket that aqueue tracks. */
 struct aq_listener *aq_listener_get(struct sock *sk, bool create);
-/* As above, for a listener whose queue a child has just left. */
-struct aq_listener *aq_listener_get_after_accept(struct sock *sk);
+/*
+ * A new row for a listener no probe had met, whose queue a child has just
+ * left; under rcu_read_lock().
+ */
+struct aq_listener *aq_listener_add_after_accept(struct sock *sk);
 void aq_listener_listen(struct sock *sk);
 /*
  * A UDP socket's reader took a datagram; the first (in a task) names the

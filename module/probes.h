@@ -19,6 +19,7 @@
 
 #include "listener.h"
 #include "queue.h"
+#include "table.h"
 
 struct sock;
 
@@ -202,7 +203,9 @@ static inline void aq_probe_accepted(struct sock *sk)
 
 	aq_probes_check_missed();
 	rcu_read_lock();
-	l = aq_listener_get_after_accept(sk);
+	l = aq_table_lookup(sk);
+	if (!l)
+		l = aq_listener_add_after_accept(sk);
 	if (l)
 		aq_queue_dequeue(l, sk);
 	rcu_read_unlock();

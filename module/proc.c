@@ -10,7 +10,6 @@
  * only grow, so a resumed walk neither repeats nor skips a listener.
  */
 #include <linux/capability.h>
-#include <linux/math64.h>
 #include <linux/nsproxy.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
@@ -138,8 +137,8 @@ static void aq_show_row(struct seq_file *m, struct aq_listener *l)
 {
 	struct aq_reader *r = m->private;
 	struct aq_row *row = &r->row;
-	char local[AQ_LOCAL_MAX], p50[24], p99[24], max[24];
-	char comm[AQ_COMM_MAX];
+	char local[AQ_LOCAL_MAX], comm[AQ_COMM_MAX];
+	struct aq_text_waits waits;
 	/* As the file's opener, as procfs judges its readers. */
 	struct aq_viewer viewer = {
 		.pid_ns = task_active_pid_ns(current),
@@ -151,20 +150,13 @@ static void aq_show_row(struct seq_file *m, struct aq_listener *l)
 		return;
 	aq_text_comm(comm, sizeof(comm), row->comm);
 	aq_text_local(local, sizeof(local), l);
-	aq_text_percentile(p50, sizeof(p50), row->wait_hist,
-			   row->wait_max_ns, 50);
-	aq_text_percentile(p99, sizeof(p99), row->wait_hist,
-			   row->wait_max_ns, 99);
-	if (p50[0] == '-')
-		snprintf(max, sizeof(max), "-");
-	else
-		snprintf(max, sizeof(max), "%llu",
-			 div_u64(row->wait_max_ns + 999, 1000));
+	aq_text_waits(&waits, row->wait_hist, row->wait_max_ns);
 
 	seq_printf(m, "%5u %10u %-8s %-27s %7u %6u %6u %10llu %10llu %8llu %8s %8s %8s %7d %s\n",
 		   l->id, l->netns, aq_text_proto(l),
 		   local, row->backlog, row->qlen, row->qpeak, row->enqueued,
-		   row->accepted, row->drops, p50, p99, max, row->pid, comm);
+		   row->accepted, row->drops, waits.p50, waits.p99, waits.max,
+		   row->pid, comm);
 }
 
 static void aq_show_qlen_hist(struct seq_file *m, const u64 *hist)

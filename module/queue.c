@@ -130,14 +130,12 @@ static void aq_qlen_advance(struct aq_listener *l, u64 now)
 	l->q.qlen_since_ns = now;
 }
 
+/*
+ * A queue that grows is one the look must visit (aq_watch_look_at()); it
+ * stays marked while the queue is not empty, so a dequeue need not say so.
+ */
 static void aq_qlen_set(struct aq_listener *l, u32 qlen, u64 now)
 {
-	/*
-	 * A queue that grows is one the look must visit; it stays marked
-	 * while the queue is not empty, so a dequeue need not say so.
-	 */
-	if (qlen > l->q.qlen)
-		aq_watch_look_at(l);
 	aq_qlen_advance(l, now);
 	l->q.qlen = qlen;
 	if (qlen > l->q.qpeak)
@@ -154,16 +152,11 @@ static void aq_qlen_set(struct aq_listener *l, u32 qlen, u64 now)
  * caller is about to count (the child an accept() returns). @now is the
  * event's time, or 0 for the clock to be read if needed.
  */
-static void aq_sync(struct aq_listener *l, struct sock *sk, u32 pending,
-		    u64 now)
+static void __cold aq_resync(struct aq_listener *l, struct sock *sk,
+			     u32 pending, u64 now, u32 epoch, u32 miss_epoch)
 {
-	u32 epoch = atomic_read(&aq_epoch);
-	u32 miss_epoch = atomic_read(&aq_miss_epoch);
-	u32 kernel_qlen;
+	u32 kernel_qlen = aq_kernel_qlen(sk) + pending;
 
-	if (likely(l->q.epoch == epoch && l->q.miss_epoch == miss_epoch))
-		return;
-	kernel_qlen = aq_kernel_qlen(sk) + pending;
 	l->q.miss_epoch = miss_epoch;
 	if (l->q.epoch == epoch && kernel_qlen == l->q.qlen)
 		return;
@@ -172,6 +165,7 @@ static void aq_sync(struct aq_listener *l, struct sock *sk, u32 pending,
 		now = ktime_get_ns();
 	if (kernel_qlen > l->q.qlen) {
 		l->q.enqueued += kernel_qlen - l->q.qlen;
+		aq_watch_look_at(l);
 	} else {
 		l->q.accepted += l->q.qlen - kernel_qlen;
 		l->q.untimed += l->q.qlen - kernel_qlen;
@@ -188,6 +182,16 @@ static void aq_sync(struct aq_listener *l, struct sock *sk, u32 pending,
 	}
 	l->q.resynced++;
 	atomic_long_inc(&aq_resyncs);
+}
+
+static void aq_sync(struct aq_listener *l, struct sock *sk, u32 pending,
+		    u64 now)
+{
+	u32 epoch = atomic_read(&aq_epoch);
+	u32 miss_epoch = atomic_read(&aq_miss_epoch);
+
+	if (unlikely(l->q.epoch != epoch || l->q.miss_epoch != miss_epoch))
+		aq_resync(l, sk, pending, now, epoch, miss_epoch);
 }
 
 void aq_queue_sync(struct aq_listener *l, struct sock *sk, u64 now)
@@ -408,6 +412,7 @@ void aq_queue_grow_ring(struct aq_listener *l)
  */
 static void aq_enqueue_locked(struct aq_listener *l, u64 since, u64 now)
 {
+	aq_watch_look_at(l);
 	aq_qlen_set(l, l->q.qlen + 1, now);
 	l->q.enqueued++;
 	if (!l->q.untimed_tail && aq_ring_room(l)) {
@@ -515,6 +520,18 @@ static void aq_wait_count(struct aq_listener *l, u64 since, u64 now)
 		l->q.wait_max_ns = wait;
 }
 
+/* What leaves a queue that the model holds empty. Under l->lock. */
+static void __cold aq_dequeue_unseen(struct aq_listener *l)
+{
+	l->q.accepted++;
+	l->q.untimed++;
+	if (aq_is_udp(l))
+		l->q.received_early++;
+	else
+		/* An enqueue was missed: count the pair untimed. */
+		l->q.enqueued++;
+}
+
 void aq_queue_dequeue(struct aq_listener *l, struct sock *sk)
 {
 	unsigned long flags;
@@ -525,13 +542,7 @@ void aq_queue_dequeue(struct aq_listener *l, struct sock *sk)
 	/* The kernel has already taken the one counted here. */
 	aq_sync(l, sk, 1, now);
 	if (!l->q.qlen) {
-		l->q.accepted++;
-		l->q.untimed++;
-		if (aq_is_udp(l))
-			l->q.received_early++;
-		else
-			/* An enqueue was missed: count the pair untimed. */
-			l->q.enqueued++;
+		aq_dequeue_unseen(l);
 		goto out;
 	}
 	since = aq_dequeue_locked(l, now);

@@ -22,6 +22,22 @@ bool aq_sock_trackable(const struct sock *sk)
 	       (sk->sk_family == AF_INET || sk->sk_family == AF_INET6);
 }
 
+bool aq_sock_read_now(const struct sock *sk, bool closing,
+		      struct aq_sock_now *now)
+{
+	now->read = false;
+	if (closing && !aq_sock_dead(sk))
+		return true;
+	if (!aq_sock_trackable(sk) || aq_sock_dead(sk))
+		return false;
+	if (sk->sk_family == AF_UNIX)
+		return true;
+	now->read = true;
+	now->drops = aq_sk_drops(sk);
+	now->backlog = aq_kernel_backlog(sk);
+	return true;
+}
+
 u32 aq_sock_netns(const struct sock *sk)
 {
 	return sock_net(sk)->ns.inum;

@@ -65,6 +65,21 @@ static inline u32 aq_kernel_backlog(const struct sock *sk)
  */
 bool aq_sock_trackable(const struct sock *sk);
 
+struct aq_sock_now {
+	bool read;	/* false: the row's own figures stand */
+	u32 drops;
+	u32 backlog;
+};
+
+/*
+ * A listener's socket as a reader sees it, changing nothing: false if it
+ * is no longer listening. A @closing one, which may still hand its queue
+ * over, and a unix one, which counts refused connects itself, keep the
+ * row's own figures.
+ */
+bool aq_sock_read_now(const struct sock *sk, bool closing,
+		      struct aq_sock_now *now);
+
 /* Closed by its owner (orphaned): only references keep it. */
 static inline bool aq_sock_dead(const struct sock *sk)
 {

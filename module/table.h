@@ -150,7 +150,7 @@ struct aq_listener *aq_table_lookup_slow(struct sock *sk);
  * Under rcu_read_lock(), from the probes' handlers only: they run with
  * preemption off, so the note is written and checked on one CPU.
  */
-static __always_inline struct aq_listener *aq_table_lookup(struct sock *sk)
+static inline struct aq_listener *aq_table_lookup(struct sock *sk)
 {
 	struct aq_listener *l = this_cpu_read(aq_table_last_found);
 

@@ -12,7 +12,7 @@ const char *aq_text_proto(const struct aq_listener *l)
 {
 	if (l->family == AF_UNIX)
 		return l->type == SOCK_SEQPACKET ? "unix-seq" : "unix";
-	if (aq_is_udp(l))
+	if (l->type == SOCK_DGRAM)
 		return l->family == AF_INET6 ? "udp6" : "udp";
 	return l->family == AF_INET6 ? "tcp6" : "tcp";
 }
@@ -75,8 +75,9 @@ void aq_text_local(char *buf, size_t size, const struct aq_listener *l)
 			 ntohs(l->port));
 }
 
-void aq_text_percentile(char *buf, size_t size, const u64 *wait_hist,
-			u64 wait_max_ns, unsigned int pct)
+/* The bound of the bucket that holds the @pct-th percentile, or "-". */
+static void aq_text_percentile(char *buf, size_t size, const u64 *wait_hist,
+			       u64 wait_max_ns, unsigned int pct)
 {
 	u64 total = 0, seen = 0, target, edge;
 	unsigned int i;
@@ -97,4 +98,16 @@ void aq_text_percentile(char *buf, size_t size, const u64 *wait_hist,
 	edge = i == AQUEUE_WAIT_BUCKETS - 1 ? wait_max_ns :
 	       min(1ULL << (i + AQUEUE_WAIT_SHIFT), wait_max_ns);
 	snprintf(buf, size, "%llu", div_u64(edge + 999, 1000));
+}
+
+void aq_text_waits(struct aq_text_waits *w, const u64 *wait_hist,
+		   u64 wait_max_ns)
+{
+	aq_text_percentile(w->p50, sizeof(w->p50), wait_hist, wait_max_ns, 50);
+	aq_text_percentile(w->p99, sizeof(w->p99), wait_hist, wait_max_ns, 99);
+	if (w->p50[0] == '-')
+		snprintf(w->max, sizeof(w->max), "-");
+	else
+		snprintf(w->max, sizeof(w->max), "%llu",
+			 div_u64(wait_max_ns + 999, 1000));
 }

@@ -33,10 +33,17 @@ void aq_text_local(char *buf, size_t size, const struct aq_listener *l);
  */
 void aq_text_comm(char *buf, size_t size, const char *comm);
 /*
- * Percentile @pct of the times in queue, in microseconds: the upper edge
- * of its bucket, or the longest wait where that is smaller; "-" when none.
+ * A row's times in queue, in microseconds: P50 and P99 (the upper edge of
+ * the percentile's bucket, or the longest wait where that is smaller) and
+ * the longest; "-" when there was none.
  */
-void aq_text_percentile(char *buf, size_t size, const u64 *wait_hist,
-			u64 wait_max_ns, unsigned int pct);
+struct aq_text_waits {
+	char p50[24];
+	char p99[24];
+	char max[24];
+};
+
+void aq_text_waits(struct aq_text_waits *w, const u64 *wait_hist,
+		   u64 wait_max_ns);
 
 #endif /* AQUEUE_TEXT_H */
