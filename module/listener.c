@@ -171,7 +171,6 @@ void aq_listener_stop(struct sock *sk)
 	aq_listener_retire(l, sk);
 }
 
-/* What a reader takes from a listener's socket, read as it is now. */
 /*
  * Under RCU: the socket's figures while the entry pins it, changing
  * nothing. Returns false if the socket is no longer listening: no reader
