@@ -300,6 +300,8 @@ bool aq_listener_read_detail(struct aq_listener *l, struct aq_detail *d)
 			memset(&d->syn, 0, sizeof(d->syn));
 	}
 	raw_spin_unlock_irqrestore(&l->lock, flags);
+	if (!aq_is_udp(l) && l->family != AF_UNIX)
+		aq_queue_add_cpus(l, d->qlen_hist, &d->syn);
 	return true;
 }
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The memory of the listeners' state; see pool.h. */
 #include <linux/atomic.h>
+#include <linux/cpumask.h>
+#include <linux/percpu.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
@@ -182,6 +184,33 @@ void aq_ring_free(u64 *ring, u32 cap)
 	}
 	aq_uncharge(cap * sizeof(*ring));
 	kfree(ring);
+}
+
+/* Per-CPU parts take their size on every possible CPU. */
+static size_t aq_percpu_bytes(size_t size)
+{
+	return size * num_possible_cpus();
+}
+
+void __percpu *aq_percpu_part_alloc(size_t size)
+{
+	void __percpu *part = NULL;
+
+	if (aq_charge(aq_percpu_bytes(size))) {
+		part = __alloc_percpu_gfp(size, sizeof(u64),
+					  GFP_KERNEL | __GFP_NOWARN);
+		if (!part)
+			aq_uncharge(aq_percpu_bytes(size));
+	}
+	if (!part)
+		aq_count_inc(&aq_parts_refused);
+	return part;
+}
+
+void aq_percpu_part_free(void __percpu *part, size_t size)
+{
+	aq_uncharge(aq_percpu_bytes(size));
+	free_percpu(part);
 }
 
 long aq_pool_memory(void)

@@ -3,12 +3,14 @@
  * The memory of the listeners' state: entries, their SYN and UDP parts and
  * their rings of enqueue times, each from a cache of its own (kmalloc()
  * would round them up to the next power of two), charged against
- * max_memory at the size they take in the slab. Below everything that runs
- * in the probes.
+ * max_memory at the size they take in the slab; and the per-CPU parts,
+ * charged for every possible CPU. Below everything that runs in the
+ * probes.
  */
 #ifndef AQUEUE_POOL_H
 #define AQUEUE_POOL_H
 
+#include <linux/compiler_types.h>
 #include <linux/gfp.h>
 #include <linux/types.h>
 
@@ -40,6 +42,14 @@ void aq_obj_free(enum aq_obj_kind kind, void *obj);
  * refused part) at the limits.
  */
 void *aq_part_get(enum aq_obj_kind kind);
+
+/*
+ * A part of @size bytes on every possible CPU, zeroed and charged, in
+ * process context; or NULL (counted as a refused part) at the limits.
+ */
+void __percpu *aq_percpu_part_alloc(size_t size);
+/* Where freeing is allowed, as aq_obj_free(). */
+void aq_percpu_part_free(void __percpu *part, size_t size);
 
 /*
  * A ring of @cap times, charged; or NULL at the limits. The first

@@ -59,6 +59,75 @@ static struct aq_udp *aq_udp_get(struct aq_listener *l)
 	return l->q.udp;
 }
 
+static struct aq_syn_cpu __percpu *aq_syn_cpu(const struct aq_listener *l)
+{
+	/* Pairs with the release in aq_queue_add_syn_cpu(): seen zeroed. */
+	return smp_load_acquire(&l->q.syn_cpu);
+}
+
+/* Under l->lock, from a TCP listener's SYN path: once. */
+static void aq_syn_cpu_ask(struct aq_listener *l)
+{
+	if (l->q.syn_cpu_asked)
+		return;
+	l->q.syn_cpu_asked = true;
+	aq_defer_ask(l, AQ_OP_SYN_CPU, false);
+}
+
+void aq_queue_add_syn_cpu(struct aq_listener *l)
+{
+	struct aq_syn_cpu __percpu *part;
+
+	part = aq_percpu_part_alloc(sizeof(struct aq_syn_cpu));
+	if (!part)
+		return;
+	/* Zeroed before any probe can see it; see aq_syn_cpu(). */
+	smp_store_release(&l->q.syn_cpu, part);
+}
+
+void aq_queue_free(struct aq_listener *l)
+{
+	if (l->q.ring)
+		aq_ring_free(l->q.ring, l->q.ring_cap);
+	if (l->q.syn_cpu)
+		aq_percpu_part_free(l->q.syn_cpu, sizeof(struct aq_syn_cpu));
+	if (aq_is_udp(l)) {
+		if (l->q.udp)
+			aq_obj_free(AQ_OBJ_UDP, l->q.udp);
+	} else if (l->q.syn) {
+		aq_obj_free(AQ_OBJ_SYN, l->q.syn);
+	}
+}
+
+void aq_queue_add_cpus(const struct aq_listener *l, u64 *qlen_hist,
+		       struct aq_syn *syn)
+{
+	struct aq_syn_cpu __percpu *part = aq_syn_cpu(l);
+	const struct aq_syn_cpu *c;
+	unsigned int i;
+	int cpu;
+
+	if (!part)
+		return;
+	for_each_possible_cpu(cpu) {
+		c = per_cpu_ptr(part, cpu);
+		for (i = 0; i < AQUEUE_QLEN_BUCKETS; i++) {
+			qlen_hist[i] += READ_ONCE(c->qlen_hist[i]);
+			syn->synq_hist[i] += READ_ONCE(c->syn.synq_hist[i]);
+		}
+		for (i = 0; i < AQUEUE_WAIT_BUCKETS; i++)
+			syn->handshake_hist[i] +=
+				READ_ONCE(c->syn.handshake_hist[i]);
+		syn->synq_full_drops += READ_ONCE(c->syn.synq_full_drops);
+		syn->synq_full_cookies += READ_ONCE(c->syn.synq_full_cookies);
+		syn->syn_cookies += READ_ONCE(c->syn.syn_cookies);
+		syn->synack_retrans += READ_ONCE(c->syn.synack_retrans);
+		syn->handshake_sum_ns += READ_ONCE(c->syn.handshake_sum_ns);
+		syn->handshake_max_ns = max(syn->handshake_max_ns,
+					    READ_ONCE(c->syn.handshake_max_ns));
+	}
+}
+
 void aq_queue_init(struct aq_listener *l, struct sock *sk, u32 queued,
 		   u64 now)
 {
@@ -126,6 +195,12 @@ void aq_queue_now(const struct aq_listener *l, u64 now,
 /* Accumulates the queue-length integral up to @now; under l->lock. */
 static void aq_qlen_advance(struct aq_listener *l, u64 now)
 {
+	/*
+	 * Events read the clock before they take the lock, so one may come
+	 * with a time a little before the last one's.
+	 */
+	if (now <= l->q.qlen_since_ns)
+		return;
 	l->q.qlen_area_ns = aq_queue_qlen_area(l, now);
 	l->q.qlen_since_ns = now;
 }
@@ -259,27 +334,67 @@ void aq_queue_set_backlog(struct aq_listener *l, u32 backlog)
 	l->q.backlog = backlog;
 }
 
+/*
+ * Whether a SYN finds the model as the last event left it: no resync due,
+ * the same backlog, no drop since. Read without the lock: a reading that
+ * races with a change sends the SYN the locked way, which looks again.
+ */
+static bool aq_request_changes_nothing(const struct aq_listener *l,
+				       struct sock *sk, u32 kernel_drops)
+{
+	u32 seen = kernel_drops - READ_ONCE(l->q.drops_base);
+
+	return READ_ONCE(l->q.epoch) == atomic_read(&aq_epoch) &&
+	       READ_ONCE(l->q.miss_epoch) == atomic_read(&aq_miss_epoch) &&
+	       READ_ONCE(l->q.backlog) == aq_kernel_backlog(sk) &&
+	       (s32)(seen - (u32)READ_ONCE(l->q.drops)) <= 0;
+}
+
+/*
+ * The probes' handlers run with preemption off and none of these in a
+ * hard interrupt, so this CPU's part is theirs alone while they run.
+ */
+static void aq_handshake_count(struct aq_syn *syn, u64 handshake_ns)
+{
+	syn->handshake_hist[aq_wait_bucket(handshake_ns)]++;
+	syn->handshake_sum_ns += handshake_ns;
+	if (handshake_ns > syn->handshake_max_ns)
+		syn->handshake_max_ns = handshake_ns;
+}
 
 void aq_queue_request(struct aq_listener *l, struct sock *sk)
 {
-	u32 kernel_qlen = aq_kernel_qlen(sk);
+	struct aq_syn_cpu __percpu *part = aq_syn_cpu(l);
+	u32 qlen_bucket = aq_qlen_bucket(aq_kernel_qlen(sk));
 	u32 kernel_drops = aq_sk_drops(sk);
 	u32 synq_len = l->family == AF_UNIX ? 0 : aq_kernel_synq_len(sk);
 	struct aq_syn *syn;
 	unsigned long flags;
 	bool log = false;
 
+	if (part && aq_request_changes_nothing(l, sk, kernel_drops)) {
+		this_cpu_inc(part->qlen_hist[qlen_bucket]);
+		this_cpu_inc(part->syn.synq_hist[aq_qlen_bucket(synq_len)]);
+		return;
+	}
 	/* A SYN changes no queue: the clock is read only for a drop. */
 	raw_spin_lock_irqsave(&l->lock, flags);
 	aq_sync(l, sk, 0, 0);
 	l->q.backlog = aq_kernel_backlog(sk);
-	l->q.qlen_hist[aq_qlen_bucket(kernel_qlen)]++;
 	/* Unix listeners count their refused connects instead. */
-	if (l->family != AF_UNIX) {
+	if (l->family == AF_UNIX) {
+		l->q.qlen_hist[qlen_bucket]++;
+	} else if (part) {
 		log = aq_drops_seen(l, kernel_drops, 0);
+		this_cpu_inc(part->qlen_hist[qlen_bucket]);
+		this_cpu_inc(part->syn.synq_hist[aq_qlen_bucket(synq_len)]);
+	} else {
+		log = aq_drops_seen(l, kernel_drops, 0);
+		l->q.qlen_hist[qlen_bucket]++;
 		syn = aq_syn_get(l);
 		if (syn)
 			syn->synq_hist[aq_qlen_bucket(synq_len)]++;
+		aq_syn_cpu_ask(l);
 	}
 	aq_unlock_log_drop(l, flags, log);
 }
@@ -287,9 +402,18 @@ void aq_queue_request(struct aq_listener *l, struct sock *sk)
 void aq_queue_syn_done(struct aq_listener *l,
 		       const struct aq_syn_outcome *outcome)
 {
+	struct aq_syn_cpu __percpu *part = aq_syn_cpu(l);
 	struct aq_syn *syn;
 	unsigned long flags;
 
+	if (part) {
+		this_cpu_add(part->syn.synq_full_drops,
+			     outcome->synq_full_drops);
+		this_cpu_add(part->syn.synq_full_cookies,
+			     outcome->synq_full_cookies);
+		this_cpu_add(part->syn.syn_cookies, outcome->syn_cookies);
+		return;
+	}
 	raw_spin_lock_irqsave(&l->lock, flags);
 	syn = aq_syn_get(l);
 	if (syn) {
@@ -302,9 +426,14 @@ void aq_queue_syn_done(struct aq_listener *l,
 
 void aq_queue_synack_retrans(struct aq_listener *l)
 {
+	struct aq_syn_cpu __percpu *part = aq_syn_cpu(l);
 	struct aq_syn *syn;
 	unsigned long flags;
 
+	if (part) {
+		this_cpu_inc(part->syn.synack_retrans);
+		return;
+	}
 	raw_spin_lock_irqsave(&l->lock, flags);
 	syn = aq_syn_get(l);
 	if (syn)
@@ -455,23 +584,23 @@ static u64 aq_dequeue_locked(struct aq_listener *l, u64 now)
 void aq_queue_enqueue(struct aq_listener *l, struct sock *sk,
 		      u64 synack_ns)
 {
+	struct aq_syn_cpu __percpu *part = aq_syn_cpu(l);
+	u64 now = ktime_get_ns(), handshake_ns = 0;
 	struct aq_syn *syn;
 	unsigned long flags;
-	u64 now, handshake_ns;
+
+	/* Below the first bucket's edge but still a handshake. */
+	if (synack_ns && now >= synack_ns)
+		handshake_ns = max_t(u64, now - synack_ns, 1);
+	if (handshake_ns && part)
+		aq_handshake_count(&this_cpu_ptr(part)->syn, handshake_ns);
 
 	raw_spin_lock_irqsave(&l->lock, flags);
-	now = ktime_get_ns();
 	aq_sync(l, sk, 0, now);
-	if (synack_ns && now >= synack_ns) {
-		/* Below the first bucket's edge but still a handshake. */
-		handshake_ns = max_t(u64, now - synack_ns, 1);
+	if (handshake_ns && !part) {
 		syn = aq_syn_get(l);
-		if (syn) {
-			syn->handshake_hist[aq_wait_bucket(handshake_ns)]++;
-			syn->handshake_sum_ns += handshake_ns;
-			if (handshake_ns > syn->handshake_max_ns)
-				syn->handshake_max_ns = handshake_ns;
-		}
+		if (syn)
+			aq_handshake_count(syn, handshake_ns);
 	}
 	aq_enqueue_locked(l, now, now);
 	raw_spin_unlock_irqrestore(&l->lock, flags);
@@ -534,11 +663,10 @@ static void __cold aq_dequeue_unseen(struct aq_listener *l)
 
 void aq_queue_dequeue(struct aq_listener *l, struct sock *sk)
 {
+	u64 now = ktime_get_ns(), since;
 	unsigned long flags;
-	u64 now, since;
 
 	raw_spin_lock_irqsave(&l->lock, flags);
-	now = ktime_get_ns();
 	/* The kernel has already taken the one counted here. */
 	aq_sync(l, sk, 1, now);
 	if (!l->q.qlen) {
@@ -634,6 +762,18 @@ void aq_queue_waited(struct aq_listener *l)
 	raw_spin_unlock_irqrestore(&l->lock, flags);
 }
 
+/* Racing SYNs on other CPUs may keep a count or lose it, as at a reset. */
+static void aq_syn_cpu_reset(struct aq_listener *l)
+{
+	struct aq_syn_cpu __percpu *part = aq_syn_cpu(l);
+	int cpu;
+
+	if (!part)
+		return;
+	for_each_possible_cpu(cpu)
+		memset(per_cpu_ptr(part, cpu), 0, sizeof(struct aq_syn_cpu));
+}
+
 void aq_queue_reset(struct aq_listener *l)
 {
 	unsigned long flags;
@@ -668,4 +808,5 @@ void aq_queue_reset(struct aq_listener *l)
 		memset(l->q.syn, 0, sizeof(*l->q.syn));
 	}
 	raw_spin_unlock_irqrestore(&l->lock, flags);
+	aq_syn_cpu_reset(l);
 }

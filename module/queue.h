@@ -40,6 +40,17 @@ struct aq_syn {
 };
 
 /*
+ * TCP, once process context has allocated it (AQ_OP_SYN_CPU) after a
+ * listener's first SYN: what SYNs and handshakes add, kept per CPU so that
+ * a SYN writes no cache line another CPU writes. Readers add the CPUs' to
+ * the listener's own, which hold what came before.
+ */
+struct aq_syn_cpu {
+	u64 qlen_hist[AQUEUE_QLEN_BUCKETS];	/* the accept queue, per SYN */
+	struct aq_syn syn;
+};
+
+/*
  * UDP: the receive queue in bytes (the queue holds datagrams, and the
  * backlog field holds sk_rcvbuf). Allocated at a socket's first datagram.
  */
@@ -69,10 +80,8 @@ static inline u64 aq_ring_since(u64 entry)
 }
 
 /*
- * The model of a listener's queue; the listener's lock guards it. Only
- * queue.c writes it, but for the ring's memory (ring, ring_cap, and
- * ring_head when the times move to a bigger one), which table.c allocates
- * and grows.
+ * The model of a listener's queue; the listener's lock guards it, but for
+ * the per-CPU SYN part. Only queue.c writes it.
  */
 struct aq_queue {
 	u32 backlog;
@@ -121,6 +130,9 @@ struct aq_queue {
 		struct aq_syn *syn;	/* TCP: from the first SYN, or NULL */
 		struct aq_udp *udp;	/* UDP: from the first datagram, or NULL */
 	};
+	/* Set once, in process context; read with aq_syn_cpu(). */
+	struct aq_syn_cpu __percpu *syn_cpu;
+	bool syn_cpu_asked;
 };
 
 /* What one SYN did to the netns counters, read on its own CPU. */
@@ -148,6 +160,16 @@ void aq_queue_init(struct aq_listener *l, struct sock *sk, u32 queued,
  * (AQ_OP_GROW_RING), big enough for the next burst.
  */
 void aq_queue_grow_ring(struct aq_listener *l);
+/* In process context: the per-CPU SYN part the first SYN asked for. */
+void aq_queue_add_syn_cpu(struct aq_listener *l);
+/* Frees the parts and the ring, with the entry. */
+void aq_queue_free(struct aq_listener *l);
+/*
+ * Under RCU, for a reader: adds the per-CPU SYN part, if any, to what it
+ * copied of the listener's own under l->lock.
+ */
+void aq_queue_add_cpus(const struct aq_listener *l, u64 *qlen_hist,
+		       struct aq_syn *syn);
 /* Makes every listener re-read its queue length from the kernel. */
 void aq_queue_resync_all(void);
 /*

@@ -67,18 +67,11 @@ static enum aq_obj_kind aq_listener_obj_kind(u16 family)
 
 static void aq_listener_free(struct aq_listener *l)
 {
-	if (l->q.ring)
-		aq_ring_free(l->q.ring, l->q.ring_cap);
+	aq_queue_free(l);
 	if (l->sk_ref)
 		sock_put(l->sk);
 	put_pid(l->owner);
 	put_pid(l->owner_before);
-	if (aq_is_udp(l)) {
-		if (l->q.udp)
-			aq_obj_free(AQ_OBJ_UDP, l->q.udp);
-	} else if (l->q.syn) {
-		aq_obj_free(AQ_OBJ_SYN, l->q.syn);
-	}
 	aq_obj_free(aq_listener_obj_kind(l->family), l);
 }
 
@@ -190,6 +183,8 @@ static void aq_table_apply(struct aq_listener *l)
 		aq_table_follow_mark(l, watched);
 	if (ops & AQ_OP_GROW_RING)
 		aq_queue_grow_ring(l);
+	if (ops & AQ_OP_SYN_CPU)
+		aq_queue_add_syn_cpu(l);
 }
 
 /* Out of the table: no CPU may still find @l when its grace period ends. */

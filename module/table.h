@@ -36,6 +36,7 @@ struct sock;
 #define AQ_OP_MARK	BIT(1)	/* the watch's mark follows watched */
 #define AQ_OP_GROW_RING	BIT(2)	/* PREEMPT_RT: a ring for the next burst */
 #define AQ_OP_RETIRE	BIT(3)	/* out of the ids, freed after a grace period */
+#define AQ_OP_SYN_CPU	BIT(4)	/* TCP: the per-CPU part for SYNs */
 
 /*
  * One tracked listener: its identity and lifetime (listener.c, table.c),
