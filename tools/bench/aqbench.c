@@ -23,6 +23,18 @@
  *	row of the socket in /proc/aqueue if it is tracked, and how many of
  *	aqueue's UDP probes are in /sys/kernel/debug/kprobes/list.
  *
+ * aqbench flood MS PORT BACKLOG
+ *	A SYN flood: one thread sends SYNs from random sources in
+ *	127.77.0.0/16 (random ports too) to a listener on 127.0.0.1:PORT
+ *	with a backlog of BACKLOG that never accepts, through a raw socket.
+ *	Once the SYN queue is full every SYN is answered with a SYN cookie
+ *	(net.ipv4.tcp_syncookies=1, set by guest.sh, which also gives the
+ *	SYN-ACKs to 127.77.0.0/16 a route that drops them). Reports the
+ *	SYNs the kernel absorbed in a window of MS ms (its SyncookiesSent
+ *	delta) and those sent, the busy CPU ticks, the RSTs, listen drops and
+ *	backlog drops of the window, and SyncookiesSent against aqueue's own
+ *	syn_cookies for the listener over its whole life.
+ *
  * aqbench saturate CLIENTS BACKLOG ACCEPT_EVERY_US TIMEOUT_MS MS PORT
  *	A listener with a small backlog and one slow acceptor (one accept()
  *	every ACCEPT_EVERY_US us); CLIENTS threads connect in a loop, giving
@@ -52,9 +64,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/ip.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,6 +289,45 @@ static long long aqueue_listen_drops(int port)
 			 sscanf(line, "listener %ld drops_syn_acceptq %lld drops_ack_acceptq %lld",
 				&row, &syn, &ack) == 3 && row == id) {
 			result = syn + ack;
+			break;
+		}
+	}
+	fclose(f);
+	return result;
+}
+
+/*
+ * A value KEY of the detail lines ("listener ID ... KEY N ...") of the
+ * listener on 127.0.0.1:PORT; -1 when it is not tracked.
+ */
+static long long aqueue_listener_value(int port, const char *key)
+{
+	char line[1024], local[64], want[64], prefix[64];
+	long id = -1;
+	long long result = -1;
+	FILE *f = fopen(PROC_AQUEUE, "r");
+
+	if (!f)
+		return -1;
+	snprintf(want, sizeof(want), "127.0.0.1:%d", port);
+	while (fgets(line, sizeof(line), f)) {
+		long row;
+		const char *p;
+
+		if (id < 0) {
+			if (sscanf(line, "%ld %*s %*s %63s", &row, local) == 2 &&
+			    !strcmp(local, want)) {
+				id = row;
+				snprintf(prefix, sizeof(prefix), "listener %ld ", id);
+				snprintf(want, sizeof(want), " %s ", key);
+			}
+			continue;
+		}
+		if (strncmp(line, prefix, strlen(prefix)))
+			continue;
+		p = strstr(line, want);
+		if (p) {
+			result = strtoll(p + strlen(want), NULL, 10);
 			break;
 		}
 	}
@@ -796,6 +849,235 @@ static int udp_flood(int argc, char **argv)
 	return 0;
 }
 
+/* ---- flood ---- */
+
+/* The spoofed sources, 127.77.0.0/16: guest.sh routes them to nowhere. */
+#define FLOOD_NET 0x7f4d0000
+#define FLOOD_BATCH 32
+/* An IPv4 header, a TCP header and the MSS option a real SYN carries. */
+#define SYN_IP_LEN 20
+#define SYN_LEN (SYN_IP_LEN + 24)
+
+static int flood_fd = -1, flood_port;
+static atomic_llong flood_sent;
+
+static void put16(unsigned char *p, unsigned int v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
+
+static void put32(unsigned char *p, uint32_t v)
+{
+	put16(p, v >> 16);
+	put16(p + 2, v & 0xffff);
+}
+
+/* The TCP checksum over the pseudo-header and the segment (no payload). */
+static unsigned int syn_checksum(const unsigned char *pkt)
+{
+	uint32_t sum = IPPROTO_TCP + (SYN_LEN - SYN_IP_LEN);
+	int i;
+
+	/* The addresses end the IP header: they and the segment, in one. */
+	for (i = 12; i < SYN_LEN; i += 2)
+		sum += (uint32_t)pkt[i] << 8 | pkt[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum & 0xffff;
+}
+
+/*
+ * A SYN from SADDR:SPORT. The kernel fills in the IP header's total length,
+ * identification and checksum (IP_HDRINCL); the TCP checksum is ours.
+ */
+static void syn_fill(unsigned char *pkt, uint32_t saddr, unsigned int sport,
+		     uint32_t seq)
+{
+	unsigned char *tcp = pkt + SYN_IP_LEN;
+
+	memset(pkt, 0, SYN_LEN);
+	pkt[0] = 0x45;
+	put16(pkt + 2, SYN_LEN);
+	pkt[8] = 64;
+	pkt[9] = IPPROTO_TCP;
+	put32(pkt + 12, saddr);
+	put32(pkt + 16, INADDR_LOOPBACK);
+	put16(tcp, sport);
+	put16(tcp + 2, flood_port);
+	put32(tcp + 4, seq);
+	tcp[12] = (SYN_LEN - SYN_IP_LEN) / 4 << 4;
+	tcp[13] = 0x02;
+	put16(tcp + 14, 65535);
+	tcp[20] = 2;
+	tcp[21] = 4;
+	put16(tcp + 22, 1460);
+	put16(tcp + 16, syn_checksum(pkt));
+}
+
+/* xorshift32: the same sources and ports in every run, cheaply. */
+static uint32_t next_random(uint32_t *state)
+{
+	uint32_t x = *state;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return *state = x;
+}
+
+static void *flood_sender(void *arg)
+{
+	static unsigned char pkt[FLOOD_BATCH][SYN_LEN];
+	struct sockaddr_in to = loopback(INADDR_LOOPBACK, 0);
+	struct iovec iov[FLOOD_BATCH];
+	struct mmsghdr msg[FLOOD_BATCH];
+	uint32_t state = 2463534242u;
+	int i;
+
+	(void)arg;
+	memset(msg, 0, sizeof(msg));
+	for (i = 0; i < FLOOD_BATCH; i++) {
+		iov[i].iov_base = pkt[i];
+		iov[i].iov_len = SYN_LEN;
+		msg[i].msg_hdr.msg_name = &to;
+		msg[i].msg_hdr.msg_namelen = sizeof(to);
+		msg[i].msg_hdr.msg_iov = &iov[i];
+		msg[i].msg_hdr.msg_iovlen = 1;
+	}
+	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+		int n;
+
+		for (i = 0; i < FLOOD_BATCH; i++) {
+			uint32_t r = next_random(&state);
+
+			syn_fill(pkt[i], FLOOD_NET | (r & 0xffff),
+				 1024 + (r >> 16) % (65536 - 1024),
+				 next_random(&state));
+		}
+		n = sendmmsg(flood_fd, msg, FLOOD_BATCH, 0);
+		if (n > 0)
+			atomic_fetch_add_explicit(&flood_sent, n,
+						  memory_order_relaxed);
+		else if (errno != ENOBUFS && errno != EAGAIN && errno != EINTR)
+			die("sendmmsg(raw)");
+	}
+	return NULL;
+}
+
+/* Packets the CPUs' input backlogs dropped (/proc/net/softnet_stat). */
+static long long backlog_drops(void)
+{
+	char line[512];
+	long long total = 0;
+	FILE *f = fopen("/proc/net/softnet_stat", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long processed, dropped;
+
+		if (sscanf(line, "%lx %lx", &processed, &dropped) == 2)
+			total += dropped;
+	}
+	fclose(f);
+	return total;
+}
+
+static long long syncookies_sysctl(void)
+{
+	long long v = -1;
+	FILE *f = fopen("/proc/sys/net/ipv4/tcp_syncookies", "r");
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+static int flood(int argc, char **argv)
+{
+	unsigned long long busy0, total0, busy1, total1;
+	long long hits0, missed0, hits1, missed1, t0, ns, sent, life0, life;
+	long long ck0, ck1, full0, full1, ld0, ld1, rst0, rst1, bd0, bd1;
+	long long aq_cookies;
+	struct probe_profile prof0, prof1;
+	int backlog, one = 1;
+	pthread_t tx;
+	long ms;
+	long hz = sysconf(_SC_CLK_TCK);
+
+	if (argc != 5)
+		return 2;
+	ms = number(argv[2], "duration", 1, 3600000);
+	flood_port = number(argv[3], "port", 1, 65535);
+	backlog = number(argv[4], "backlog", 1, 65535);
+
+	probe_profile(&prof0);
+	probe_totals(&prof0, &hits0, &missed0);
+	life0 = tcpext("SyncookiesSent");
+	listen_fd = listen_on(INADDR_LOOPBACK, flood_port, backlog);
+	/*
+	 * IPPROTO_RAW implies IP_HDRINCL and receives nothing: an
+	 * IPPROTO_TCP raw socket would be handed a copy of every TCP
+	 * segment the guest receives, the flood's own SYNs and SYN-ACKs
+	 * among them, which would weigh on every SYN.
+	 */
+	flood_fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+	if (flood_fd < 0)
+		die("socket(SOCK_RAW) (needs CAP_NET_RAW)");
+	if (setsockopt(flood_fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one)))
+		die("IP_HDRINCL");
+	tx = spawn(flood_sender, NULL, 256 << 10);
+	/* Past the first SYNs, which fill the SYN queue: all cookies now. */
+	sleep_ns(ms * 1000000LL / 10);
+	sent = atomic_load(&flood_sent);
+	ck0 = tcpext("SyncookiesSent");
+	full0 = tcpext("TCPReqQFullDoCookies");
+	ld0 = tcpext("ListenDrops");
+	rst0 = snmp("Tcp:", "OutRsts");
+	bd0 = backlog_drops();
+	cpu_ticks(&busy0, &total0);
+	t0 = now_ns();
+	sleep_ns(ms * 1000000LL);
+	ck1 = tcpext("SyncookiesSent");
+	ns = now_ns() - t0;
+	sent = atomic_load(&flood_sent) - sent;
+	cpu_ticks(&busy1, &total1);
+	full1 = tcpext("TCPReqQFullDoCookies");
+	ld1 = tcpext("ListenDrops");
+	rst1 = snmp("Tcp:", "OutRsts");
+	bd1 = backlog_drops();
+	atomic_store(&stop, 1);
+	pthread_join(tx, NULL);
+	close(flood_fd);
+	/* Quiet now: the last SYNs in flight have been answered. */
+	sleep_ns(100000000);
+	life = tcpext("SyncookiesSent") - life0;
+	aq_cookies = aqueue_listener_value(flood_port, "syn_cookies");
+	close(listen_fd);
+	probe_profile(&prof1);
+	probe_totals(&prof1, &hits1, &missed1);
+	if (ck1 == ck0) {
+		fprintf(stderr, "aqbench: no SYN cookie for %lld SYNs (tcp_syncookies %lld, %lld RSTs, %lld listen drops): is 127.77.0.0/16 routed through lo?\n",
+			sent, syncookies_sysctl(), rst1 - rst0, ld1 - ld0);
+		return 1;
+	}
+	printf("secs=%.6f syns=%lld syn_per_s=%.2f sent=%lld sent_per_s=%.2f reqqfull_cookies=%lld listen_drops=%lld out_rsts=%lld backlog_drops=%lld busy_ticks=%llu total_ticks=%llu cpu_us_per_syn=%.4f all_syns=%lld syncookies_sysctl=%lld probe_hits=%lld probe_missed=%lld life_cookies=%lld life_aqueue_cookies=%lld",
+	       ns / 1e9, ck1 - ck0, (ck1 - ck0) * 1e9 / ns, sent,
+	       sent * 1e9 / ns, full1 - full0, ld1 - ld0, rst1 - rst0,
+	       bd0 < 0 ? -1 : bd1 - bd0, busy1 - busy0, total1 - total0,
+	       ck1 > ck0 ? (busy1 - busy0) * 1e6 / hz / (ck1 - ck0) : 0.0,
+	       (long long)atomic_load(&flood_sent), syncookies_sysctl(),
+	       hits0 < 0 ? -1 : hits1 - hits0,
+	       missed0 < 0 ? -1 : missed1 - missed0, life, aq_cookies);
+	print_profile(&prof0, &prof1);
+	putchar('\n');
+	return 0;
+}
+
 /* ---- saturate ---- */
 
 static long accept_every_us, connect_timeout_ms;
@@ -1094,6 +1376,8 @@ int main(int argc, char **argv)
 		rc = storm(argc, argv);
 	else if (argc >= 2 && !strcmp(argv[1], "udp"))
 		rc = udp_flood(argc, argv);
+	else if (argc >= 2 && !strcmp(argv[1], "flood"))
+		rc = flood(argc, argv);
 	else if (argc >= 2 && !strcmp(argv[1], "saturate"))
 		rc = saturate(argc, argv);
 	else if (argc >= 2 && !strcmp(argv[1], "acceptors"))

@@ -24,15 +24,21 @@
 #                with local_clock(), the sums read from the control file
 #   udp-profile  the same with the flooded port watched
 #
-# and for the TCP storm only, the reference points of the cost goal against
-# the bpftrace peer (doc/performance.md, "Against the goals"):
+# and for the TCP storm and the SYN flood, the reference points of the cost
+# goal against the bpftrace peer (doc/performance.md, "Against the goals"):
 #
-#   floor     insmod aqfloor.ko (tools/bench/floor): empty kprobes at the
-#             points the bpftrace peer hooks, the floor any kprobe-based
-#             tool pays for them
-#   peer      bpftrace running tools/bench/peer.bt (Debian 12's bpftrace,
-#             in the guest's root), started before the round's storm once
-#             its probes are attached, stopped after it
+#   floor       insmod aqfloor.ko (tools/bench/floor): empty kprobes at the
+#               points the measurement's bpftrace peer hooks (the flood's:
+#               aqfloor.ko syn=1), the floor any kprobe-based tool pays
+#               for them
+#   peer        bpftrace running the measurement's script (Debian 12's
+#               bpftrace, in the guest's root): tools/bench/peer.bt for
+#               the storm, peer-flood.bt for the flood; started before the
+#               measurement once its probes are attached, stopped after it
+#   peer-kfunc  the same on the BPF trampoline (kfunc/kretfunc probes):
+#               peer-kfunc.bt, peer-flood-kfunc.bt
+#
+# These three are set up for each measurement, the others once a slot.
 #
 # and for the UDP measurement only (besides absent and enabled):
 #
@@ -50,7 +56,7 @@
 # shellcheck source=/dev/null # written by the host into the guest's initramfs
 [ -r /bench/params ] && . /bench/params
 ROUNDS=${BENCH_ROUNDS:-6}
-CONFIGS=${BENCH_CONFIGS:-absent enabled disabled empty filtered floor peer profile udp-other udp-watched udp-empty udp-profile}
+CONFIGS=${BENCH_CONFIGS:-absent enabled disabled empty filtered floor peer peer-kfunc profile udp-other udp-watched udp-empty udp-profile}
 STORM_MS=${BENCH_STORM_MS:-2000}
 STORM_CLIENTS=${BENCH_STORM_CLIENTS:-4}
 STORM_ACCEPTORS=${BENCH_STORM_ACCEPTORS:-2}
@@ -69,14 +75,19 @@ UDP_MS=${BENCH_UDP_MS:-2000}
 UDP_SIZE=${BENCH_UDP_SIZE:-64}
 UDP_PORT=7004
 UDP_OTHER_PORT=7005
-MEASUREMENTS=${BENCH_MEASUREMENTS:-storm unix udp saturate acceptors listeners}
+FLOOD_MS=${BENCH_FLOOD_MS:-2000}
+FLOOD_BACKLOG=${BENCH_FLOOD_BACKLOG:-16}
+FLOOD_PORT=7006
+# aqbench's spoofed sources (FLOOD_NET there).
+FLOOD_NET=127.77.0.0/16
+MEASUREMENTS=${BENCH_MEASUREMENTS:-storm unix udp flood saturate acceptors listeners}
 # How long the peer may take to compile its script and attach (guest
 # seconds: under instruction counting, LLVM's work counts as well).
 PEER_WAIT=${BENCH_PEER_WAIT:-600}
 
 ko=/lib/modules/$(uname -r)/extra/aqueue.ko
 floor_ko=/lib/modules/$(uname -r)/extra/aqfloor.ko
-peer_script=/bench/peer.bt
+peer_script=
 peer_out=/tmp/peer.out
 peer_pid=
 errors=0
@@ -86,19 +97,47 @@ error() {
 	errors=$((errors + 1))
 }
 
-# The peer's three probes (at +0x4, past the endbr64, on 6.12) registered
-# and enabled: perf's kprobes are [DISABLED] from their registration until
-# the BPF program is attached and the event enabled.
-peer_attached() {
-	[ "$(grep -v DISABLED /sys/kernel/debug/kprobes/list 2>/dev/null |
-		grep -cE ' (tcp_v4_syn_recv_sock|inet_csk_complete_hashdance|inet_csk_accept)\+0x[0-9a-f]+ ')" -ge 3 ]
+# peer_script_for CONFIG MEASUREMENT: the peer's script.
+peer_script_for() {
+	case $1:$2 in
+	peer:storm) echo /bench/peer.bt ;;
+	peer-kfunc:storm) echo /bench/peer-kfunc.bt ;;
+	peer:flood) echo /bench/peer-flood.bt ;;
+	peer-kfunc:flood) echo /bench/peer-flood-kfunc.bt ;;
+	esac
 }
 
+# Every probe of the peer's script in place: the functions of its kprobes
+# and kretprobes in $peer_kprobes, the number of its kfuncs and kretfuncs
+# in $peer_kfuncs. A kprobe is in /sys/kernel/debug/kprobes/list (at +0x4,
+# past the endbr64, on 6.12) and enabled: perf's kprobes are [DISABLED]
+# from their registration until the BPF program is attached and the event
+# enabled. A kfunc is no kprobe but a BPF trampoline, attached once its
+# tracing link exists: one "link_type: tracing" among bpftrace's
+# descriptors per probe.
+peer_attached() {
+	for f in $peer_kprobes; do
+		grep -v DISABLED /sys/kernel/debug/kprobes/list 2>/dev/null |
+			grep -qE " $f\+0x[0-9a-f]+ " || return 1
+	done
+	[ "$peer_kfuncs" -gt 0 ] || return 0
+	links=$(grep -l '^link_type:[[:space:]]*tracing' /proc/"$peer_pid"/fdinfo/* 2>/dev/null | wc -l)
+	[ "$links" -ge "$peer_kfuncs" ]
+}
+
+# peer_start CONFIG MEASUREMENT
 peer_start() {
 	if [ ! -x /usr/bin/bpftrace ]; then
 		echo "bench: no bpftrace in the guest" >&2
 		return 1
 	fi
+	peer_script=$(peer_script_for "$1" "$2")
+	if [ -z "$peer_script" ]; then
+		echo "bench: no $1 script for $2" >&2
+		return 1
+	fi
+	peer_kprobes=$(awk -F '[:{ \t]' '/^k(ret)?probe:/ { print $2 }' "$peer_script")
+	peer_kfuncs=$(grep -cE '^k(ret)?func:' "$peer_script")
 	# bpftrace 0.17 finds no BTF on 5.10 by itself ("btf: no" in its
 	# --info, and then it wants kernel headers), although the kernel
 	# has /sys/kernel/btf/vmlinux: named, the file serves on every kernel.
@@ -109,7 +148,7 @@ peer_start() {
 		if ! kill -0 "$peer_pid" 2>/dev/null || [ $waited -ge "$PEER_WAIT" ]; then
 			echo "bench: the peer attached nothing in ${waited}s:" \
 				"$(tail -n 5 "$peer_out" | tr '\n' ' ')" >&2
-			sed 's/^/bench-peer-out /' "$peer_out"
+			sed "s/^/bench-peer-out $1 $2 /" "$peer_out"
 			kill -INT "$peer_pid" 2>/dev/null
 			wait "$peer_pid"
 			peer_pid=
@@ -129,9 +168,10 @@ peer_stop() {
 	return $rc
 }
 
-# peer_report ROUND: what the peer counted in the round (the samples in
-# its histograms, the enqueue times left in @start) as one bench-peer
-# line; the whole output of the first round as bench-peer-out lines.
+# peer_report CONFIG MEASUREMENT ROUND: what the peer counted in the run
+# (the samples in its histograms, the enqueue times left in @start) as
+# one bench-peer line; the whole output of the first round as
+# bench-peer-out lines.
 peer_report() {
 	counts=$(awk '
 		/^@/ { name = $1; sub(/\[.*/, "", name); sub(/:$/, "", name)
@@ -140,13 +180,13 @@ peer_report() {
 		/^\[/ { line = $0; sub(/^\[[^])]*[])]/, "", line)
 			split(line, f, " "); n[name] += f[1] }
 		/^Attaching [0-9]+ probe/ { attached = $2 }
-		END { printf "attached=%d qlen_samples=%d wait_samples=%d start_left=%d",
-			attached, n["@qlen"], n["@wait_ns"], left }' "$peer_out")
-	echo "bench-peer $1 $counts"
-	[ "$1" != 1 ] || sed 's/^/bench-peer-out /' "$peer_out"
-	case $counts in
-	*" qlen_samples=0 "* | *" wait_samples=0 "*)
-		error "peer round $1: the peer counted nothing ($counts)"
+		END { printf "attached=%d qlen_samples=%d wait_samples=%d synq_samples=%d start_left=%d",
+			attached, n["@qlen"], n["@wait_ns"], n["@synq"], left }' "$peer_out")
+	echo "bench-peer $1 $2 $3 $counts"
+	[ "$3" != 1 ] || sed "s/^/bench-peer-out $1 $2 /" "$peer_out"
+	case $2:$counts in
+	storm:*" qlen_samples=0 "* | storm:*" wait_samples=0 "* | flood:*" synq_samples=0 "*)
+		error "$1 $2 round $3: the peer counted nothing ($counts)"
 		;;
 	esac
 }
@@ -165,11 +205,18 @@ floor_report() {
 	echo "bench-floor $1 accept_missed=$missed"
 }
 
+# enter CONFIG [MEASUREMENT]: the measurement for those set up for each.
 enter() {
 	case $1 in
 	absent) return 0 ;;
-	floor) insmod "$floor_ko" ;;
-	peer) peer_start ;;
+	floor)
+		if [ "$2" = flood ]; then
+			insmod "$floor_ko" syn=1
+		else
+			insmod "$floor_ko"
+		fi
+		;;
+	peer | peer-kfunc) peer_start "$1" "$2" ;;
 	enabled) insmod "$ko" ;;
 	disabled) insmod "$ko" enable=0 ;;
 	empty) insmod "$ko" empty_handlers=1 ;;
@@ -192,9 +239,14 @@ applies() {
 	udp:absent | udp:enabled | udp:udp-*) return 0 ;;
 	udp:*) return 1 ;;
 	storm:filtered | unix:filtered | storm:profile | unix:profile) return 0 ;;
-	# The floor module and the peer hook TCP only.
-	storm:floor | storm:peer) return 0 ;;
-	*:floor | *:peer) return 1 ;;
+	# The floor module and the peers hook TCP only.
+	storm:floor | storm:peer | storm:peer-kfunc) return 0 ;;
+	# The flood compares aqueue with the peers above their floor; empty
+	# and profile split aqueue's share.
+	flood:absent | flood:enabled | flood:empty | flood:floor | flood:peer | \
+		flood:peer-kfunc | flood:profile) return 0 ;;
+	flood:*) return 1 ;;
+	*:floor | *:peer | *:peer-kfunc) return 1 ;;
 	# The report reads the listeners' figures from absent and enabled
 	# only; opening and closing 50,000 listeners is slow in every slot.
 	listeners:disabled | listeners:empty) return 1 ;;
@@ -207,7 +259,7 @@ leave() {
 	case $1 in
 	absent) return 0 ;;
 	floor) rmmod aqfloor ;;
-	peer) peer_stop ;;
+	peer | peer-kfunc) peer_stop ;;
 	*) rmmod aqueue ;;
 	esac
 }
@@ -227,6 +279,99 @@ run() {
 
 uptime_s() {
 	cut -d' ' -f1 /proc/uptime
+}
+
+# measure MEASUREMENT CONFIG ROUND: its raw lines, or an error.
+measure() {
+	case $1 in
+	storm)
+		run storm "$2" "$3" /bench/aqbench storm \
+			"$STORM_CLIENTS" "$STORM_ACCEPTORS" "$STORM_MS" 7001
+		;;
+	unix)
+		run unix "$2" "$3" /bench/aqbench unix \
+			"$STORM_CLIENTS" "$STORM_ACCEPTORS" "$UNIX_MS" "$UNIX_PATH"
+		;;
+	udp)
+		run udp "$2" "$3" /bench/aqbench udp \
+			"$UDP_MS" "$UDP_PORT" "$UDP_SIZE"
+		;;
+	flood)
+		run flood "$2" "$3" /bench/aqbench flood \
+			"$FLOOD_MS" "$FLOOD_PORT" "$FLOOD_BACKLOG"
+		;;
+	saturate)
+		run saturate "$2" "$3" /bench/aqbench saturate \
+			"$SAT_CLIENTS" "$SAT_BACKLOG" "$SAT_ACCEPT_US" \
+			"$SAT_TIMEOUT_MS" "$SAT_MS" 7002
+		;;
+	acceptors)
+		for n in $ACCEPTORS; do
+			run "acceptors-$n" "$2" "$3" /bench/aqbench acceptors \
+				"$n" "$STORM_CLIENTS" "$ACC_MS" 7003
+		done
+		;;
+	listeners)
+		# shellcheck disable=SC2086 # the listener counts, one argument each
+		run listeners "$2" "$3" /bench/aqbench listeners \
+			2000 $LISTENERS "$LISTENER_READS"
+		;;
+	esac
+}
+
+# slot CONFIG ROUND MEASUREMENT...: the configuration set up, the
+# measurements run under it, taken down again.
+slot() {
+	cfg=$1 round=$2
+	shift 2
+	if ! enter "$cfg" "$1"; then
+		error "$cfg round $round: cannot load the module or start the peer"
+		return
+	fi
+	# Which probes are in place, and how (FTRACE: on the function's
+	# fentry call; OPTIMIZED: a jump instead of int3), once a config
+	# (once a measurement for those set up for each: CONFIG/MEASUREMENT).
+	if [ "$round" = 1 ]; then
+		label=$cfg
+		! per_measurement "$cfg" || label=$cfg/$1
+		sed "s|^|bench-kprobes $label |" /sys/kernel/debug/kprobes/list 2>/dev/null
+	fi
+	for m in "$@"; do
+		measure "$m" "$cfg" "$round"
+	done
+	if ! leave "$cfg"; then
+		error "$cfg round $round: rmmod failed, or the peer did not stop"
+	fi
+	case $cfg in
+	peer | peer-kfunc) peer_report "$cfg" "$1" "$round" ;;
+	floor) [ "$1" != storm ] || floor_report "$round" ;;
+	esac
+}
+
+# Whether CONFIG's hooks depend on the measurement: the peers' scripts and
+# the floor of their hooks are set up anew for each.
+per_measurement() {
+	case $1 in
+	floor | peer | peer-kfunc) return 0 ;;
+	*) return 1 ;;
+	esac
+}
+
+# The flood's listener answers with SYN cookies, and its SYN-ACKs to the
+# spoofed 127.77.0.0/16 must go nowhere. Within 127.0.0.0/8, a local
+# route, each would come back, find no socket and draw a RST, and the RST
+# would remove the SYN's request from the SYN queue: the queue never fills
+# and no cookie is sent. A blackhole or unreachable route fails the route
+# lookup in tcp_conn_request() before the cookie (a listen drop instead).
+# A unicast route through lo, more specific than 127.0.0.0/8 in the local
+# table, lets the SYN-ACK be sent; it is received as any packet on lo, but
+# tcp_v4_send_reset() answers no socket-less packet whose route is not
+# RTN_LOCAL, so it is dropped there, without a RST. Filtering it with tc
+# instead would need iproute2's tc and the sch_prio, cls_u32 and act_gact
+# modules, none of which the busybox guest has.
+flood_setup() {
+	echo 1 >/proc/sys/net/ipv4/tcp_syncookies &&
+		ip route add "$FLOOD_NET" dev lo table local
 }
 
 # 50,000 listeners need as many descriptors; the threads need pids.
@@ -249,11 +394,15 @@ echo "bench-info storm clients $STORM_CLIENTS acceptors $STORM_ACCEPTORS ms $STO
 echo "bench-info unix clients $STORM_CLIENTS acceptors $STORM_ACCEPTORS ms $UNIX_MS path $UNIX_PATH"
 echo "bench-info udp ms $UDP_MS size $UDP_SIZE port $UDP_PORT other_port $UDP_OTHER_PORT"
 echo "bench-info saturate clients $SAT_CLIENTS backlog $SAT_BACKLOG accept_every_us $SAT_ACCEPT_US connect_timeout_ms $SAT_TIMEOUT_MS ms $SAT_MS"
+echo "bench-info flood ms $FLOOD_MS backlog $FLOOD_BACKLOG port $FLOOD_PORT sources $FLOOD_NET"
 echo "bench-info acceptors threads $ACCEPTORS ms $ACC_MS"
 echo "bench-info listeners $LISTENERS reads $LISTENER_READS"
 echo "bench-info clock $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null)"
 case " $CONFIGS " in
-*" peer "*) echo "bench-info peer $(bpftrace --version 2>&1) bpf_jit_enable $(cat /proc/sys/net/core/bpf_jit_enable 2>/dev/null) btf $([ -e /sys/kernel/btf/vmlinux ] && echo yes || echo no)" ;;
+*" peer "* | *" peer-kfunc "*) echo "bench-info peer $(bpftrace --version 2>&1) bpf_jit_enable $(cat /proc/sys/net/core/bpf_jit_enable 2>/dev/null) btf $([ -e /sys/kernel/btf/vmlinux ] && echo yes || echo no)" ;;
+esac
+case " $MEASUREMENTS " in
+*" flood "*) flood_setup || error "flood: cannot set tcp_syncookies or the route of $FLOOD_NET" ;;
 esac
 
 # One unrecorded storm first, so that round 1 starts from the same steady
@@ -270,6 +419,10 @@ case " $MEASUREMENTS " in
 *" udp "*) /bench/aqbench udp "$UDP_MS" $UDP_PORT "$UDP_SIZE" >/dev/null ||
 	error "warm-up udp flood failed" ;;
 esac
+case " $MEASUREMENTS " in
+*" flood "*) /bench/aqbench flood "$FLOOD_MS" $FLOOD_PORT "$FLOOD_BACKLOG" >/dev/null ||
+	error "warm-up SYN flood failed" ;;
+esac
 
 round=1
 while [ $round -le "$ROUNDS" ]; do
@@ -280,52 +433,14 @@ while [ $round -le "$ROUNDS" ]; do
 		done
 		[ -n "$todo" ] || continue
 		t0=$(uptime_s)
-		if ! enter "$cfg"; then
-			error "$cfg round $round: cannot load the module or start the peer"
-			continue
+		if per_measurement "$cfg"; then
+			for m in $todo; do
+				slot "$cfg" "$round" "$m"
+			done
+		else
+			# shellcheck disable=SC2086 # the measurements, one argument each
+			slot "$cfg" "$round" $todo
 		fi
-		# Which probes are in place, and how (FTRACE: on the function's
-		# fentry call; OPTIMIZED: a jump instead of int3), once a config.
-		if [ "$round" = 1 ]; then
-			sed "s/^/bench-kprobes $cfg /" /sys/kernel/debug/kprobes/list 2>/dev/null
-		fi
-		for m in $todo; do
-			case $m in
-			storm)
-				run storm "$cfg" "$round" /bench/aqbench storm \
-					"$STORM_CLIENTS" "$STORM_ACCEPTORS" "$STORM_MS" 7001
-				;;
-			unix)
-				run unix "$cfg" "$round" /bench/aqbench unix \
-					"$STORM_CLIENTS" "$STORM_ACCEPTORS" "$UNIX_MS" "$UNIX_PATH"
-				;;
-			udp)
-				run udp "$cfg" "$round" /bench/aqbench udp \
-					"$UDP_MS" "$UDP_PORT" "$UDP_SIZE"
-				;;
-			saturate)
-				run saturate "$cfg" "$round" /bench/aqbench saturate \
-					"$SAT_CLIENTS" "$SAT_BACKLOG" "$SAT_ACCEPT_US" \
-					"$SAT_TIMEOUT_MS" "$SAT_MS" 7002
-				;;
-			acceptors)
-				for n in $ACCEPTORS; do
-					run "acceptors-$n" "$cfg" "$round" /bench/aqbench acceptors \
-						"$n" "$STORM_CLIENTS" "$ACC_MS" 7003
-				done
-				;;
-			listeners)
-				# shellcheck disable=SC2086 # the listener counts, one argument each
-				run listeners "$cfg" "$round" /bench/aqbench listeners \
-					2000 $LISTENERS "$LISTENER_READS"
-				;;
-			esac
-		done
-		if ! leave "$cfg"; then
-			error "$cfg round $round: rmmod failed, or the peer did not stop"
-		fi
-		[ "$cfg" != peer ] || peer_report "$round"
-		[ "$cfg" != floor ] || floor_report "$round"
 		echo "bench-slot $cfg $round guest_s $(awk -v a="$t0" -v b="$(uptime_s)" 'BEGIN { printf "%.2f", b - a }')"
 	done
 	round=$((round + 1))

@@ -11,12 +11,23 @@
  * handlers do any work: the peer's cost and aqueue's are measured against
  * it. Like the peer's kretprobe (perf's), the kretprobe keeps the kernel's
  * default number of instances.
+ *
+ * With syn=1 it is the floor of the SYN flood's peers instead
+ * (tools/bench/peer-flood.bt): one empty kprobe on tcp_conn_request, the
+ * only hook of theirs a flooded listener's SYN passes. The storm's three
+ * points would not fire in a flood, and tcp_conn_request is not among
+ * the storm peer's hooks, so each measurement loads the floor of its own
+ * peer.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/kprobes.h>
 #include <linux/module.h>
+
+static bool syn;
+module_param(syn, bool, 0444);
+MODULE_PARM_DESC(syn, "Probe tcp_conn_request alone, the SYN flood peers' hook");
 
 static int aqfloor_pre(struct kprobe *p, struct pt_regs *regs)
 {
@@ -43,6 +54,11 @@ static struct kprobe aqfloor_hashdance = {
 	.pre_handler = aqfloor_pre,
 };
 
+static struct kprobe aqfloor_conn_request = {
+	.symbol_name = "tcp_conn_request",
+	.pre_handler = aqfloor_pre,
+};
+
 static struct kretprobe aqfloor_accept = {
 	.kp.symbol_name = "inet_csk_accept",
 	.entry_handler = aqfloor_entry,
@@ -53,6 +69,13 @@ static int __init aqfloor_init(void)
 {
 	int err;
 
+	if (syn) {
+		err = register_kprobe(&aqfloor_conn_request);
+		if (err)
+			pr_err("cannot probe %s: %d\n",
+			       aqfloor_conn_request.symbol_name, err);
+		return err;
+	}
 	err = register_kprobe(&aqfloor_syn_recv);
 	if (err) {
 		pr_err("cannot probe %s: %d\n", aqfloor_syn_recv.symbol_name,
@@ -82,6 +105,10 @@ err_syn_recv:
 
 static void __exit aqfloor_exit(void)
 {
+	if (syn) {
+		unregister_kprobe(&aqfloor_conn_request);
+		return;
+	}
 	unregister_kretprobe(&aqfloor_accept);
 	unregister_kprobe(&aqfloor_hashdance);
 	unregister_kprobe(&aqfloor_syn_recv);
@@ -94,5 +121,5 @@ static void __exit aqfloor_exit(void)
 module_init(aqfloor_init);
 module_exit(aqfloor_exit);
 
-MODULE_DESCRIPTION("Empty kprobes at the bpftrace peer's hooks: make bench's floor");
+MODULE_DESCRIPTION("Empty kprobes at the bpftrace peers' hooks: make bench's floor");
 MODULE_LICENSE("GPL");
