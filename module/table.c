@@ -2,7 +2,7 @@
 /*
  * The table of tracked listeners; see table.h.
  *
- * Probes find a listener by socket pointer in an rhashtable; /proc/aqueue
+ * Probes find a listener by socket pointer in a hash of RCU lists; /proc/aqueue
  * walks an xarray indexed by the listener's id, so that a read resumed by
  * seq_file continues in O(log n) from where it stopped. Both are read under
  * RCU; an entry is freed only after a grace period, and readers never touch
@@ -16,12 +16,23 @@
  * process context, in order; every reader of the ids has it done first
  * (aq_table_sync()). Memory for the probes comes from pool.h, and what
  * they let go of is freed after a grace period, from an RCU callback.
+ *
+ * The hash is not an rhashtable because the probes also add and remove
+ * entries from a process's handlers (listen, accept, close), with
+ * preemption off: an rhashtable's bucket lock disables softirqs, which
+ * PREEMPT_RT kernels before 6.9 forbid there while another task holds them
+ * on that CPU (a WARNING in __local_bh_disable_ip), and it allocates when
+ * it grows. Here the buckets are allocated once, at load, for
+ * max_listeners, and their writers take one raw spinlock: listeners come
+ * and go far less often than events, which only read.
  */
 #include <linux/atomic.h>
 #include <linux/cpumask.h>
 #include <linux/llist.h>
 #include <linux/pid.h>
-#include <linux/rhashtable.h>
+#include <linux/hash.h>
+#include <linux/mm.h>
+#include <linux/rculist.h>
 #include <linux/sched.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
@@ -36,7 +47,9 @@
 #include "sock.h"
 #include "table.h"
 
-struct rhashtable aq_table;
+static struct hlist_head *aq_buckets;
+static unsigned int aq_bucket_bits;
+static DEFINE_RAW_SPINLOCK(aq_buckets_lock);
 /* Written only by aq_table_apply(), under defer.c's mutex. */
 static DEFINE_XARRAY_FLAGS(aq_ids, XA_FLAGS_ALLOC1);
 /*
@@ -107,13 +120,31 @@ static void aq_listener_free_rcu(struct rcu_head *rcu)
 	aq_listener_free(l);
 }
 
+static struct hlist_head *aq_bucket(const struct sock *sk)
+{
+	return &aq_buckets[hash_ptr(sk, aq_bucket_bits)];
+}
+
+/* Under RCU, or under aq_buckets_lock. */
+static struct aq_listener *aq_bucket_find(struct hlist_head *bucket,
+					  const struct sock *sk)
+{
+	struct aq_listener *l;
+
+	hlist_for_each_entry_rcu(l, bucket, node,
+				 lockdep_is_held(&aq_buckets_lock))
+		if (l->sk == sk)
+			return l;
+	return NULL;
+}
+
 DEFINE_PER_CPU(struct aq_listener *, aq_table_last_found);
 
 struct aq_listener *aq_table_lookup_slow(struct sock *sk)
 {
 	struct aq_listener *l;
 
-	l = rhashtable_lookup_fast(&aq_table, &sk, aq_table_params);
+	l = aq_bucket_find(aq_bucket(sk), sk);
 	if (!l)
 		return NULL;
 	this_cpu_write(aq_table_last_found, l);
@@ -205,7 +236,15 @@ static void aq_table_forget(struct aq_listener *l)
 
 bool aq_table_unlink(struct aq_listener *l)
 {
-	if (rhashtable_remove_fast(&aq_table, &l->node, aq_table_params))
+	unsigned long flags;
+	bool was_in;
+
+	raw_spin_lock_irqsave(&aq_buckets_lock, flags);
+	was_in = !hlist_unhashed(&l->node);
+	if (was_in)
+		hlist_del_init_rcu(&l->node);
+	raw_spin_unlock_irqrestore(&aq_buckets_lock, flags);
+	if (!was_in)
 		return false;
 	atomic_dec(&aq_tracked);
 	aq_table_forget(l);
@@ -306,26 +345,6 @@ untracked:
 	return NULL;
 }
 
-/*
- * On PREEMPT_RT an insertion must not allocate, which rhashtable does when
- * its table is nested or fuller than 100% before its worker grew it: such
- * an insertion waits (as untracked) for the worker.
- */
-static bool aq_table_insert_allocates(void)
-{
-	const struct bucket_table *tbl;
-	bool allocates;
-
-	if (!AQ_COMPAT_PREEMPT_RT)
-		return false;
-	rcu_read_lock();
-	tbl = rht_dereference_rcu(aq_table.tbl, &aq_table);
-	allocates = tbl->nest ||
-		    atomic_read(&aq_table.nelems) >= (int)tbl->size;
-	rcu_read_unlock();
-	return allocates;
-}
-
 static u32 aq_table_new_id(void)
 {
 	u32 id;
@@ -338,26 +357,23 @@ static u32 aq_table_new_id(void)
 
 struct aq_listener *aq_table_insert(struct aq_listener *l, bool from_listen)
 {
+	struct hlist_head *bucket = aq_bucket(l->sk);
 	struct aq_listener *old;
 	unsigned long flags;
 
-	if (aq_table_insert_allocates()) {
-		aq_count_untracked(from_listen);
-		old = ERR_PTR(-ENOMEM);
-		goto unused;
-	}
 	l->id = aq_table_new_id();
 	atomic_inc(&aq_tracked);
 	/* Before anyone can find it, and so unlink it or mark it. */
 	aq_defer_ask(l, AQ_OP_PUBLISH | AQ_OP_MARK |
 		     (AQ_COMPAT_PREEMPT_RT ? AQ_OP_GROW_RING : 0), from_listen);
-	old = rhashtable_lookup_get_insert_fast(&aq_table, &l->node,
-						aq_table_params);
+	raw_spin_lock_irqsave(&aq_buckets_lock, flags);
+	old = aq_bucket_find(bucket, l->sk);
+	if (!old)
+		hlist_add_head_rcu(&l->node, bucket);
+	raw_spin_unlock_irqrestore(&aq_buckets_lock, flags);
 	if (!old)
 		return l;
 	atomic_dec(&aq_tracked);
-	if (IS_ERR(old))
-		aq_count_untracked(from_listen);
 	/*
 	 * Its socket is let go after a grace period. Under the lock: the
 	 * publication may be being applied.
@@ -366,12 +382,7 @@ struct aq_listener *aq_table_insert(struct aq_listener *l, bool from_listen)
 	l->unlinked = true;
 	aq_defer_ask(l, AQ_OP_RETIRE, false);
 	raw_spin_unlock_irqrestore(&l->lock, flags);
-	return IS_ERR(old) ? NULL : old;
-
-unused:
-	sock_put(l->sk);
-	aq_obj_put(aq_listener_obj_kind(l->family), l);
-	return IS_ERR(old) ? NULL : old;
+	return old;
 }
 
 struct aq_listener *aq_table_by_id(u32 id)
@@ -455,13 +466,22 @@ void aq_table_reset_stats(void)
 	aq_count_reset(&aq_filtered_events);
 }
 
+/* About four listeners a bucket at max_listeners, from 256 to 65,536. */
+#define AQ_BUCKET_BITS_MIN	8
+#define AQ_BUCKET_BITS_MAX	16
+
 int aq_table_init(void)
 {
-	int err;
+	unsigned long want = READ_ONCE(aq_max_listeners) / 4;
 
-	err = rhashtable_init(&aq_table, &aq_table_params);
-	if (err)
-		return err;
+	aq_bucket_bits = AQ_BUCKET_BITS_MIN;
+	while (aq_bucket_bits < AQ_BUCKET_BITS_MAX &&
+	       (1UL << aq_bucket_bits) < want)
+		aq_bucket_bits++;
+	aq_buckets = kvcalloc(1UL << aq_bucket_bits, sizeof(*aq_buckets),
+			      GFP_KERNEL);
+	if (!aq_buckets)
+		return -ENOMEM;
 	aq_defer_start(aq_table_apply);
 	return 0;
 }
@@ -474,6 +494,6 @@ void aq_table_exit(void)
 	/* The RCU callbacks are this module's code: let them all run. */
 	rcu_barrier();
 	flush_work(&aq_unix_free);
-	rhashtable_destroy(&aq_table);
+	kvfree(aq_buckets);
 	xa_destroy(&aq_ids);
 }

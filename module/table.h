@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The table of tracked listeners: one entry per listening socket (or
- * watched UDP socket), found by socket pointer in an rhashtable on the
- * probes' path and by id in an xarray by the readers. Entries come from
+ * watched UDP socket), found by socket pointer in a hash of RCU lists on
+ * the probes' path and by id in an xarray by the readers. Entries come from
  * pool.h and are freed after an RCU grace period.
  */
 #ifndef AQUEUE_TABLE_H
@@ -14,7 +14,6 @@
 #include <linux/llist.h>
 #include <linux/net.h>
 #include <linux/percpu.h>
-#include <linux/rhashtable.h>
 #include <linux/sched.h>
 #include <linux/uidgid.h>
 #include <linux/spinlock.h>
@@ -43,7 +42,7 @@ struct sock;
  * its queue model (queue.h) and its live state (watch.h).
  */
 struct aq_listener {
-	struct rhash_head node;
+	struct hlist_node node;		/* in its bucket, table.c's */
 	/*
 	 * The hash key. While sk_pinned, the entry holds a reference on the
 	 * socket, so readers under RCU may read its counters: the kernel
@@ -118,24 +117,6 @@ static inline bool aq_is_udp(const struct aq_listener *l)
 
 int aq_table_init(void);
 void aq_table_exit(void);
-
-/*
- * The table by socket, and its parameters: constants that
- * rhashtable_lookup_fast() folds in, here so that the probes' lookups
- * inline (only the files that look up use them).
- */
-extern struct rhashtable aq_table;
-static const struct rhashtable_params aq_table_params __maybe_unused = {
-	.key_len = sizeof(const struct sock *),
-	.key_offset = offsetof(struct aq_listener, sk),
-	.head_offset = offsetof(struct aq_listener, node),
-	.automatic_shrinking = true,
-	/*
-	 * Room for a burst of new listeners before the table's worker grows
-	 * it: on PREEMPT_RT a table fuller than that takes none (table.c).
-	 */
-	.min_size = 256,
-};
 
 /*
  * Each CPU remembers the entry its probes found last: while a CPU serves
