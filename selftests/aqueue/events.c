@@ -12,6 +12,9 @@
  *    (queue and backlog as sock_diag shows them), the burst's total (equal
  *    to SO_MEMINFO's drops and to ListenOverflows) and the recovery, each
  *    stamped inside the interval in which it happened.
+ *  - hostile_process_names: the comm of a listener's owner, which any
+ *    process sets, comes out escaped in every event line (newline, tab,
+ *    backslash, DEL), and no line is split or forged by it.
  *  - burst_100k: 100,000 connects refused by a full unix listener (counted
  *    by the test itself) give a handful of lines whose drops add up to
  *    exactly 100,000.
@@ -259,6 +262,62 @@ TEST_F(events, stall_and_recover)
 	aq_klog_mark("aqueue-selftest: stall_and_recover");
 	ASSERT_EQ(0, aq_control("stall_threshold_ms 1000\nburst_gap_ms 1000\n"));
 	aq_in_netns(_metadata, stall_in_netns, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+
+/*
+ * Names any process may give itself come out of the stream escaped, as in
+ * /proc/aqueue: the strict parser reads every line, so a newline in a
+ * comm that split an event line, or forged one, fails it here.
+ */
+static void hostile_in_netns(struct __test_metadata *_metadata, void *argp)
+{
+	static const char *const names[] = { "a\nlistener 9", "b\\x\t\x7f" };
+	static const char *const shown[] = { "a\\012listener 9",
+					     "b\\134x\\011\\177" };
+	int64_t id[2];
+	struct aq_snap s;
+	struct aq_evr ev;
+	int fds[2], i, k, ours = 0;
+
+	ASSERT_EQ(0, aq_evr_open(&ev));
+	for (i = 0; i < 2; i++) {
+		aq_set_comm(names[i]);
+		fds[i] = aq_listen_tcp("127.0.0.1", 0, 4, 0);
+		ASSERT_LE(0, fds[i]);
+	}
+	aq_set_comm("aq-events");
+	aq_snapshot(_metadata, &s);
+	for (i = 0; i < 2; i++)
+		id[i] = aq_row_of(_metadata, &s, fds[i])->id;
+	aq_snap_free(&s);
+	aq_close_fds(fds, 2);
+
+	for (i = 0; i < 2; i++) {
+		ASSERT_LE(0, aq_evr_wait(_metadata, &ev, "close", id[i],
+					 AQ_WAIT_MS));
+		k = aq_evr_find(&ev, 0, "open", id[i]);
+		ASSERT_LE(0, k) TH_LOG("no open event for listener %" PRId64,
+				       id[i]);
+		EXPECT_STREQ(shown[i], ev.ev[k].comm);
+	}
+	/* Nothing else in this netns: no line names a listener 9. */
+	for (i = 0; i < ev.n; i++) {
+		if (ev.ev[i].lost || ev.ev[i].netns != aq_netns_ino())
+			continue;
+		EXPECT_TRUE(ev.ev[i].id == id[0] || ev.ev[i].id == id[1])
+			TH_LOG("event %s of listener %" PRId64, ev.ev[i].name,
+			       ev.ev[i].id);
+		ours++;
+	}
+	EXPECT_LE(4, ours);
+	aq_evr_close(&ev);
+}
+
+TEST_F(events, hostile_process_names)
+{
+	aq_in_netns(_metadata, hostile_in_netns, NULL);
 }
 
 /* ------------------------------------------------------------------ */

@@ -19,7 +19,8 @@
  *    left behind to read;
  *  - a probe hit missed on one listener (more blocked accept() callers
  *    than the kretprobe's instances) leaves another listener's queue, and
- *    the times of what it holds, as they are.
+ *    the times of what it holds, as they are; a watched UDP socket's
+ *    receive after such a miss counts its datagram once.
  */
 #include <pthread.h>
 
@@ -347,5 +348,66 @@ static void miss_in_netns(struct __test_metadata *_metadata, void *arg)
 
 AQ_NETNS_TEST(miss, a_miss_elsewhere_leaves_a_listener_timed,
 	      AQ_RUN_THEN_FINISH, miss_in_netns, NULL)
+
+/*
+ * A UDP receive after a miss elsewhere compares the socket's queue with
+ * the kernel's, which no longer holds the datagram being received: that
+ * datagram counts once, and the queue is not found to differ.
+ */
+static void miss_udp_in_netns(struct __test_metadata *_metadata, void *arg)
+{
+	static const char udp_off[] = "udp_ports none\n";
+	struct aq_snap s0, s;
+	struct aq_row *r;
+	union aq_addr to;
+	pthread_t t[2];
+	int srv, cli, b, cfd, i;
+	char c = 'x', cmd[64];
+
+	srv = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	cli = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, srv);
+	ASSERT_LE(0, cli);
+	ASSERT_EQ(0, aq_addr(&to, LOCALHOST, 0));
+	ASSERT_EQ(0, bind(srv, &to.sa, aq_addr_len(&to)));
+	ASSERT_EQ(0, aq_addr(&to, LOCALHOST, aq_port_of(srv)));
+	snprintf(cmd, sizeof(cmd), "udp_ports %u\n", aq_port_of(srv));
+	ASSERT_EQ(0, aq_ctl_write(cmd, strlen(cmd)));
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(1, sendto(cli, &c, 1, 0, &to.sa, aq_addr_len(&to)));
+	b = aq_listen_tcp(LOCALHOST, 0, 16, 0);
+	ASSERT_LE(0, b);
+	aq_snapshot(_metadata, &s0);
+
+	/* Two callers block on b: one holds the instance, one is missed. */
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, accept_once, &b));
+	usleep(300000);
+	cfd = connect_done(_metadata, aq_port_of(b));
+	ASSERT_EQ(0, shutdown(b, SHUT_RD));
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	close(cfd);
+
+	ASSERT_EQ(1, recv(srv, &c, 1, 0));
+	aq_snapshot(_metadata, &s);
+	ASSERT_LT(s0.missed, s.missed) TH_LOG("no probe hit was missed");
+	r = aq_row_of(_metadata, &s, srv);
+	ASSERT_NE(NULL, r);
+	EXPECT_EQ(0, r->resynced);
+	EXPECT_EQ(3, r->enqueued);
+	EXPECT_EQ(1, r->accepted);
+	EXPECT_EQ(2, r->qnow);
+	EXPECT_EQ(0, r->untimed);
+	aq_snap_free(&s0);
+	aq_snap_free(&s);
+	ASSERT_EQ(0, aq_ctl_write(udp_off, strlen(udp_off)));
+	close(srv);
+	close(cli);
+	close(b);
+}
+
+AQ_NETNS_TEST(miss, a_udp_receive_after_a_miss_counts_once,
+	      AQ_RUN_THEN_FINISH, miss_udp_in_netns, NULL)
 
 AQ_TEST_HARNESS_MAIN
