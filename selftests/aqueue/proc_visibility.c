@@ -18,7 +18,9 @@
  * not (by namespace inode, protocol and address), and contain nothing
  * that looks like a kernel address; the control file is scanned too. The
  * pid and comm of a listener's owner are shown as ss -p would: to root
- * and to the owner's own uid, and hidden (0, -) from everyone else.
+ * and to the owner's own uid, and hidden (0, -) from everyone else; and
+ * numbered in the reader's pid namespace, where an owner it does not hold
+ * is hidden too.
  */
 #include <fcntl.h>
 #include <grp.h>
@@ -26,6 +28,7 @@
 #include <linux/capability.h>
 #include <sched.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include "kselftest_harness.h"
 
@@ -37,6 +40,7 @@
 #include "aq_proc.h"
 #include "aq_snap.h"
 #include "aq_sock.h"
+#include "aq_task.h"
 #include "aq_text.h"
 #include "aq_unix.h"
 
@@ -440,6 +444,139 @@ TEST_F(vis, each_reader_sees_its_own)
 	}
 	for (i = 0; i < 3; i++)
 		close(lfd[i]);
+}
+
+/* What a reader in a pid namespace of its own saw, and who it was. */
+struct pidns_reader {
+	int done, err;
+	pid_t pid_there, pid_here;	/* its pid in its namespace, in ours */
+	char local[96];			/* its own listener */
+	char text[1 << 16];
+};
+
+/* In a new pid namespace: a listener of its own, then /proc/aqueue read. */
+static void pidns_reader(struct pidns_reader *p, int hold)
+{
+	pid_t child;
+	int fd;
+	char c;
+
+	if (unshare(CLONE_NEWPID))
+		_exit(2);
+	child = fork();
+	if (child < 0)
+		_exit(3);
+	if (child) {
+		int status;
+
+		p->pid_here = child;
+		waitpid(child, &status, 0);
+		_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 4);
+	}
+	aq_set_comm("aq-pidns");
+	fd = aq_listen_tcp("127.0.0.1", 0, 4, 0);
+	if (fd < 0)
+		_exit(5);
+	lo_local(fd, p->local, sizeof(p->local));
+	p->pid_there = getpid();
+	fd = open(AQ_PROC_PATH, O_RDONLY | O_CLOEXEC);
+	p->err = fd < 0 ? -errno : 0;
+	if (fd >= 0) {
+		ssize_t got, n = 0;
+
+		while ((got = read(fd, p->text + n,
+				   sizeof(p->text) - 1 - n)) > 0)
+			n += got;
+		p->err = got < 0 ? -errno : 0;
+		close(fd);
+	}
+	__atomic_store_n(&p->done, 1, __ATOMIC_SEQ_CST);
+	/* The listener stays until the test has read its row too. */
+	if (read(hold, &c, 1) < 0)
+		_exit(6);
+	_exit(0);
+}
+
+/*
+ * As ss -p, numbered in the reader's pid namespace: a root reader in a pid
+ * namespace of its own sees its own listener's owner by its pid there (1)
+ * and a listener whose owner that namespace does not hold with pid 0 and
+ * comm -; the initial namespace's root sees both by their pids here.
+ */
+TEST_F(vis, pids_numbered_in_the_readers_pid_namespace)
+{
+	struct pidns_reader *p = aq_shared_alloc(sizeof(*p));
+	const struct aq_row *r;
+	char mine[96], comm[32];
+	struct aq_snap s;
+	int hold[2], lfd, i, status;
+	pid_t helper;
+	int64_t end;
+
+	if (!self->c.module)
+		return;
+	ASSERT_NE(NULL, p);
+	aq_get_comm(comm, sizeof(comm));
+	lfd = aq_listen_tcp("127.0.0.1", 0, 4, 0);
+	ASSERT_LE(0, lfd);
+	lo_local(lfd, mine, sizeof(mine));
+	ASSERT_EQ(0, pipe(hold));
+	fflush(stdout);
+	helper = fork();
+	ASSERT_LE(0, helper);
+	if (helper == 0) {
+		close(hold[1]);
+		pidns_reader(p, hold[0]);
+	}
+	close(hold[0]);
+	end = aq_now_ns() + AQ_WAIT_MS * 1000000LL;
+	while (!__atomic_load_n(&p->done, __ATOMIC_SEQ_CST) &&
+	       aq_now_ns() < end && waitpid(helper, &status, WNOHANG) == 0)
+		usleep(1000);
+	ASSERT_TRUE(p->done) TH_LOG("the reader in a new pid namespace did not read");
+	ASSERT_EQ(0, p->err) TH_LOG("reading: %s", strerror(-p->err));
+	EXPECT_EQ(1, p->pid_there);
+
+	/* What it saw. */
+	if (aq_parse(p->text, &s, true)) {
+		TH_LOG("does not parse: %s", s.err);
+		ASSERT_TRUE(0);
+	}
+	for (i = 0, r = NULL; i < s.nrows; i++)
+		if (s.rows[i].netns == aq_netns_ino() &&
+		    !strcmp(s.rows[i].local, p->local))
+			r = &s.rows[i];
+	ASSERT_NE(NULL, r) TH_LOG("its own listener %s", p->local);
+	EXPECT_EQ(1, r->pid);
+	EXPECT_STREQ("aq-pidns", r->comm);
+	for (i = 0, r = NULL; i < s.nrows; i++)
+		if (s.rows[i].netns == aq_netns_ino() &&
+		    !strcmp(s.rows[i].local, mine))
+			r = &s.rows[i];
+	ASSERT_NE(NULL, r) TH_LOG("the test's listener %s", mine);
+	EXPECT_EQ(0, r->pid);
+	EXPECT_STREQ("-", r->comm);
+	aq_snap_free(&s);
+
+	/* What the initial namespace sees. */
+	aq_snapshot(_metadata, &s);
+	for (i = 0, r = NULL; i < s.nrows; i++)
+		if (s.rows[i].netns == aq_netns_ino() &&
+		    !strcmp(s.rows[i].local, p->local))
+			r = &s.rows[i];
+	ASSERT_NE(NULL, r);
+	EXPECT_EQ(p->pid_here, r->pid);
+	r = aq_row_of(_metadata, &s, lfd);
+	ASSERT_NE(NULL, r);
+	EXPECT_EQ(getpid(), r->pid);
+	EXPECT_STREQ(comm, r->comm);
+	aq_snap_free(&s);
+
+	close(hold[1]);
+	ASSERT_EQ(helper, waitpid(helper, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+		TH_LOG("the pid namespace's reader failed (%d)", status);
+	close(lfd);
 }
 
 /* The scanner itself: what it must and must not take for an address. */
