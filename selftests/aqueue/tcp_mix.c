@@ -106,7 +106,7 @@ static void expect_queue_is_kernels(struct __test_metadata *_metadata,
 static void cookies_in_netns(struct __test_metadata *_metadata, void *arg)
 {
 	const char *sysctl = "/proc/sys/net/ipv4/tcp_syncookies";
-	struct aq_probe_line probes[32];
+	struct aq_probe_line probes[32], *hashdance = NULL, *queue_add = NULL;
 	int lfd, round, n, i, fds[12];
 	long long cookies;
 
@@ -134,10 +134,18 @@ static void cookies_in_netns(struct __test_metadata *_metadata, void *arg)
 	 * probe counted them all, which the check above saw.
 	 */
 	n = aq_ctl_probes(_metadata, probes, 32);
-	for (i = 0; i < n; i++)
-		if (!strcmp(probes[i].func, "inet_csk_complete_hashdance"))
+	for (i = 0; i < n; i++) {
+		if (!strcmp(probes[i].func, "inet_csk_complete_hashdance")) {
 			TH_LOG("hashdance probe: hits %lld armed %d",
 			       probes[i].hits, probes[i].armed);
+			hashdance = &probes[i];
+		}
+		if (!strcmp(probes[i].func, "inet_csk_reqsk_queue_add"))
+			queue_add = &probes[i];
+	}
+	ASSERT_NE(NULL, hashdance);
+	EXPECT_TRUE(hashdance->armed || (queue_add && queue_add->hits > 0))
+		TH_LOG("the hashdance probe is disarmed, and no real call of inet_csk_reqsk_queue_add was seen");
 	aq_close_fds(fds, 12);
 	close(lfd);
 }
