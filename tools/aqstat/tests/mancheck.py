@@ -4,7 +4,8 @@
 # every option of --help and of main.c's table is in the man page (and in
 # --help); the EXIT STATUS codes are exactly those the code can return;
 # every control command of include/aqueue_format.h and every key of an
-# event line is described; NAME names each kind of queue. Prints what is
+# event line is described; NAME names each kind of queue; the percentiles
+# are said to be a bucket's upper edge. Prints what is
 # wrong, exits 1 then.
 import os
 import re
@@ -76,6 +77,10 @@ for w in ["TCP", "unix", "UDP"]:
 for p in ["tcp", "tcp6", "udp", "udp6", "unix", "unix-seq"]:
     if not re.search(r"(?<![\w-])%s(?![\w-])" % p, section("PROMETHEUS")):
         bad.append("proto %s is not among the labels" % p)
+# The percentiles are a bucket's upper edge (show_table.c), which a reader
+# comparing P99 with an objective must know.
+if not re.search(r"P50, P99 and MAX.{0,80}upper edge of the log2 bucket", man, re.S):
+    bad.append("the page does not say that P50 and P99 are the upper edge of a log2 bucket")
 for b in bad:
     print(b)
 sys.exit(1 if bad else 0)

@@ -102,6 +102,12 @@ t usage-error-short "for a in --bogus -y '-w 0' '-P x' '-j --prometheus' extra; 
 # commands, event keys, NAME, labels: tests/mancheck.py); warnings on
 # stderr, never in the output; an unreadable file is exit 6, as it says
 t man-true-to-code "$PY mancheck.py $AQ"
+# What the package ships (debian/rules runs this install): the tool, its
+# man page and the JSON schema the page names.
+t install-ships-man-and-schema "make -s -C .. install DESTDIR=$T/pkg PREFIX=/usr >/dev/null &&
+	[ -x $T/pkg/usr/sbin/aqstat ] && [ -s $T/pkg/usr/share/man/man8/aqstat.8 ] &&
+	[ -s $T/pkg/usr/share/aqstat/aqstat.schema.json ] &&
+	has /usr/share/aqstat/aqstat.schema.json $T/pkg/usr/share/man/man8/aqstat.8"
 t warnings-on-stderr "run 0 -f $S/many.txt && hasnt warning $T/out && has 'warning: over the listener limit: 2 listens and 5 events' $T/err &&
 	has 'warning: 1 probe hits were missed' $T/err && run 0 -f $S/truncated.txt && hasnt warning $T/out && has 'warning: 3 malformed lines' $T/err"
 if [ "$(id -u)" = 0 ]; then
@@ -475,6 +481,27 @@ t watch-deltas "run 0 -w 1 -n 3 -f $S/watch-1.txt -f $S/watch-2.txt -f $S/watch-
 	[ \$(grep -c '^aqstat -w 1 ' $T/out) = 3 ] &&
 	[ \"\$(awk '\$1 == 1 {print \$6, \$7, \$8, \$9}' $T/out | tr '\n' '|')\" = '100.0 90.0 5.0 1.90ms|100.0 50.0 10.0 2.05µs|50.0 40.0 1.0 2.05µs|' ] &&
 	has 'missed +3' $T/out && has 'first frame' $T/out"
+# Two frames where the listener with the most drops in all has none in the
+# second: the second frame leads with the one dropping now, and its header
+# (the columns' widths) is the first frame's although P99 and the counts
+# grew wider.
+watch_order_frames() {
+	idle='    2 4026531840 tcp   127.0.0.1:9090                   64      0      1         10         10        0        2        2        2      43 idle'
+	sed "s/^$idle\$/    2 4026531840 tcp   127.0.0.1:9090                   64      0      1         10         10        0        -        -        -      43 idle/" \
+		"$S/watch-1.txt" >"$T/f1.txt"
+	sed -e "s/^$idle\$/    2 4026531840 tcp   127.0.0.1:9090                   64     30     30         40         10       30     1024  1048576  1048576      43 idle/" \
+		-e 's/^listener 2 drops_syn_acceptq 0 /listener 2 drops_syn_acceptq 30 /' \
+		-e 's/observed_ns 10000000000/observed_ns 12000000000/g' "$S/watch-1.txt" >"$T/f2.txt"
+	! cmp -s "$T/f1.txt" "$T/f2.txt" || { echo "the frames did not change"; return 1; }
+	run 0 -w 1 -c 2 -f "$T/f1.txt" -f "$T/f2.txt" || return 1
+	order=$(awk '/^ID / { h++; next } h == 2 && $1 ~ /^[0-9]+$/ { printf "%s ", $1 }' "$T/out")
+	[ "$order" = "2 1 " ] || { echo "second frame's order: $order"; cat "$T/out"; return 1; }
+	if [ "$(grep -c '^ID PROTO' "$T/out")" != 2 ] ||
+		[ "$(grep '^ID PROTO' "$T/out" | sort -u | wc -l)" != 1 ]; then
+		echo "the header changed between frames"; cat "$T/out"; return 1
+	fi
+}
+t watch-order-and-widths "watch_order_frames"
 t watch-live-interval "s=\$(date +%s%N); run 0 -w 0.3 -n 3 -f $S/basic.txt && e=\$(date +%s%N) &&
 	[ \$(( (e - s) / 1000000 )) -ge 550 ] && [ \$(grep -c '^aqstat -w 0.3 ' $T/out) = 3 ] && hasnt \"\$(printf '\\033')\" $T/out"
 
