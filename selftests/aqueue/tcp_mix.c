@@ -310,12 +310,30 @@ static void *accept_once(void *arg)
 	return NULL;
 }
 
+/*
+ * Two callers block in accept() on @b: one holds the kretprobe's only
+ * instance, the other's hit is missed. Then @b is shut down.
+ */
+static void miss_an_accept(struct __test_metadata *_metadata, int b)
+{
+	pthread_t t[2];
+	int cfd, i;
+
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, accept_once, &b));
+	usleep(300000);
+	cfd = connect_done(_metadata, aq_port_of(b));
+	ASSERT_EQ(0, shutdown(b, SHUT_RD));
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	close(cfd);
+}
+
 static void miss_in_netns(struct __test_metadata *_metadata, void *arg)
 {
 	struct aq_snap s0, s;
 	struct aq_row *r;
-	pthread_t t[2];
-	int a, b, fds[3], cfd, i, afd;
+	int a, b, fds[3], i, afd;
 
 	a = aq_listen_tcp(LOCALHOST, 0, 16, 0);
 	ASSERT_LE(0, a);
@@ -326,15 +344,7 @@ static void miss_in_netns(struct __test_metadata *_metadata, void *arg)
 	ASSERT_EQ(3, aq_wait_rqueue(a, 3));
 	aq_snapshot(_metadata, &s0);
 
-	/* Two callers block on b: one holds the instance, one is missed. */
-	for (i = 0; i < 2; i++)
-		ASSERT_EQ(0, pthread_create(&t[i], NULL, accept_once, &b));
-	usleep(300000);
-	cfd = connect_done(_metadata, aq_port_of(b));
-	ASSERT_EQ(0, shutdown(b, SHUT_RD));
-	for (i = 0; i < 2; i++)
-		pthread_join(t[i], NULL);
-	close(cfd);
+	miss_an_accept(_metadata, b);
 
 	for (i = 0; i < 3; i++) {
 		afd = accept(a, NULL, NULL);
@@ -368,8 +378,7 @@ static void miss_udp_in_netns(struct __test_metadata *_metadata, void *arg)
 	struct aq_snap s0, s;
 	struct aq_row *r;
 	union aq_addr to;
-	pthread_t t[2];
-	int srv, cli, b, cfd, i;
+	int srv, cli, b, i;
 	char c = 'x', cmd[64];
 
 	srv = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -387,15 +396,7 @@ static void miss_udp_in_netns(struct __test_metadata *_metadata, void *arg)
 	ASSERT_LE(0, b);
 	aq_snapshot(_metadata, &s0);
 
-	/* Two callers block on b: one holds the instance, one is missed. */
-	for (i = 0; i < 2; i++)
-		ASSERT_EQ(0, pthread_create(&t[i], NULL, accept_once, &b));
-	usleep(300000);
-	cfd = connect_done(_metadata, aq_port_of(b));
-	ASSERT_EQ(0, shutdown(b, SHUT_RD));
-	for (i = 0; i < 2; i++)
-		pthread_join(t[i], NULL);
-	close(cfd);
+	miss_an_accept(_metadata, b);
 
 	ASSERT_EQ(1, recv(srv, &c, 1, 0));
 	aq_snapshot(_metadata, &s);
