@@ -394,6 +394,11 @@ static void aq_show_limits(struct seq_file *m)
 {
 	struct aq_table_stats stats;
 
+	/*
+	 * What the probes asked for (a part, a ring) is allocated first, as
+	 * for a read of /proc/aqueue, so that both show the same memory.
+	 */
+	aq_table_sync();
 	aq_table_get_stats(&stats);
 	seq_printf(m, "max_listeners %u\nmax_memory %lu\ntracked %d\nuntracked_listens %ld\nuntracked_events %ld\nfiltered_events %ld\nmemory_bytes %ld\n",
 		   READ_ONCE(aq_max_listeners), READ_ONCE(aq_max_memory),
