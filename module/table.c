@@ -19,10 +19,10 @@
  *
  * The hash is not an rhashtable because the probes also add and remove
  * entries from a process's handlers (listen, accept, close), with
- * preemption off: an rhashtable's bucket lock disables softirqs, which
- * PREEMPT_RT kernels before 6.9 forbid there while another task holds them
- * on that CPU (a WARNING in __local_bh_disable_ip), and it allocates when
- * it grows. Here the buckets are allocated once, at load, for
+ * preemption off: an rhashtable's bucket lock disables softirqs (6.1;
+ * 6.12's disables interrupts instead), which PREEMPT_RT forbids there
+ * while another task holds them on that CPU (a WARNING in
+ * __local_bh_disable_ip), and it allocates when it grows. Here the buckets are allocated once, at load, for
  * max_listeners, and their writers take one raw spinlock: listeners come
  * and go far less often than events, which only read.
  */
