@@ -412,8 +412,9 @@ esac
 # than failed in every round.
 case " $CONFIGS " in
 *" peer-kfunc "*)
-	if ! bpftrace --info 2>&1 | grep -q 'kfunc: yes'; then
-		echo "bench-info peer-kfunc left out: bpftrace $(bpftrace --info 2>&1 | grep -E '^ *(btf|kfunc):' | tr -s ' \n' ' ')"
+	bpftrace_info=$(bpftrace --info 2>&1)
+	if ! echo "$bpftrace_info" | grep -q 'kfunc: yes'; then
+		echo "bench-info peer-kfunc left out: bpftrace $(echo "$bpftrace_info" | grep -E '^ *(btf|kfunc):' | tr -s ' \n' ' ')"
 		CONFIGS=$(echo " $CONFIGS " | sed 's/ peer-kfunc / /; s/^ //; s/ $//')
 	fi
 	;;
