@@ -206,30 +206,6 @@ bool aq_listener_refresh(struct aq_listener *l)
 	return true;
 }
 
-/*
- * As ss -p: a reader sees the process that owns a listener only if it may
- * look at the process (the same user, or CAP_SYS_PTRACE), and by its pid in
- * the reader's pid namespace, where it must exist. Under l->lock.
- */
-static void aq_owner_for(const struct aq_listener *l,
-			 const struct aq_viewer *v, struct aq_row *row)
-{
-	row->pid = 0;
-	row->comm[0] = '\0';
-	if (!l->owner || !(v->privileged || uid_eq(v->uid, l->owner_uid)))
-		return;
-	row->pid = pid_nr_ns(l->owner, v->pid_ns);
-	if (row->pid)
-		memcpy(row->comm, l->comm, sizeof(row->comm));
-}
-
-/* Under l->lock. */
-static u64 aq_drops_shown(const struct aq_listener *l,
-			  const struct aq_sock_now *now)
-{
-	return now->read ? aq_queue_drops_now(l, now->drops) : l->q.drops;
-}
-
 bool aq_listener_read_row(struct aq_listener *l, const struct aq_viewer *v,
 			  struct aq_row *row)
 {
@@ -239,13 +215,23 @@ bool aq_listener_read_row(struct aq_listener *l, const struct aq_viewer *v,
 	if (!aq_listener_peek(l, &sock_now))
 		return false;
 	raw_spin_lock_irqsave(&l->lock, flags);
-	aq_owner_for(l, v, row);
+	/*
+	 * As ss -p: a reader sees the process that owns a listener only if it
+	 * may look at the process (the same user, or CAP_SYS_PTRACE), and by
+	 * its pid in the reader's pid namespace, where it must exist.
+	 */
+	row->pid = 0;
+	row->comm[0] = '\0';
+	if (l->owner && (v->privileged || uid_eq(v->uid, l->owner_uid)))
+		row->pid = pid_nr_ns(l->owner, v->pid_ns);
+	if (row->pid)
+		memcpy(row->comm, l->comm, sizeof(row->comm));
 	row->backlog = sock_now.read ? sock_now.backlog : l->q.backlog;
 	row->qlen = l->q.qlen;
 	row->qpeak = l->q.qpeak;
 	row->enqueued = l->q.enqueued;
 	row->accepted = l->q.accepted;
-	row->drops = aq_drops_shown(l, &sock_now);
+	row->drops = aq_queue_drops_now(l, &sock_now);
 	row->wait_max_ns = l->q.wait_max_ns;
 	memcpy(row->wait_hist, l->q.wait_hist, sizeof(row->wait_hist));
 	raw_spin_unlock_irqrestore(&l->lock, flags);
@@ -272,7 +258,7 @@ bool aq_listener_read_detail(struct aq_listener *l, struct aq_detail *d)
 	}
 	raw_spin_lock_irqsave(&l->lock, flags);
 	d->qlen_area_ns = aq_queue_qlen_area(l, now);
-	drops = aq_drops_shown(l, &sock_now);
+	drops = aq_queue_drops_now(l, &sock_now);
 	known_drops = l->q.drops_syn_acceptq + l->q.drops_ack_acceptq;
 	d->drops_syn_acceptq = l->q.drops_syn_acceptq;
 	d->drops_ack_acceptq = l->q.drops_ack_acceptq;

@@ -192,26 +192,22 @@ void aq_queue_now(const struct aq_listener *l, u64 now,
 	qn->hol_age_ns = aq_hol_age(l, now);
 }
 
-/* Accumulates the queue-length integral up to @now; under l->lock. */
-static void aq_qlen_advance(struct aq_listener *l, u64 now)
-{
-	/*
-	 * Events read the clock before they take the lock, so one may come
-	 * with a time a little before the last one's.
-	 */
-	if (now <= l->q.qlen_since_ns)
-		return;
-	l->q.qlen_area_ns = aq_queue_qlen_area(l, now);
-	l->q.qlen_since_ns = now;
-}
-
 /*
- * A queue that grows is one the look must visit (aq_watch_look_at()); it
- * stays marked while the queue is not empty, so a dequeue need not say so.
+ * The queue length becomes @qlen at @now, the queue-length integral
+ * accumulated up to then. Under l->lock. A queue that grows is one the
+ * look must visit (aq_watch_look_at()); it stays marked while the queue is
+ * not empty, so a dequeue need not say so.
  */
 static void aq_qlen_set(struct aq_listener *l, u32 qlen, u64 now)
 {
-	aq_qlen_advance(l, now);
+	/*
+	 * Events read the clock before they take the lock, so one may come
+	 * with a time a little before the last one's: the integral then
+	 * stays, and so does its start.
+	 */
+	l->q.qlen_area_ns = aq_queue_qlen_area(l, now);
+	if (now > l->q.qlen_since_ns)
+		l->q.qlen_since_ns = now;
 	l->q.qlen = qlen;
 	if (qlen > l->q.qpeak)
 		l->q.qpeak = qlen;
@@ -294,11 +290,12 @@ void aq_queue_reset_resyncs(void)
 	atomic_long_set(&aq_resyncs, 0);
 }
 
-u64 aq_queue_drops_now(const struct aq_listener *l, u32 kernel_drops)
+u64 aq_queue_drops_now(const struct aq_listener *l,
+		       const struct aq_sock_now *now)
 {
-	u32 seen = kernel_drops - l->q.drops_base;
+	u32 seen = now->drops - l->q.drops_base;
 
-	if ((s32)(seen - (u32)l->q.drops) > 0)
+	if (now->read && (s32)(seen - (u32)l->q.drops) > 0)
 		return l->q.drops + (u32)(seen - (u32)l->q.drops);
 	return l->q.drops;
 }
@@ -312,7 +309,8 @@ u64 aq_queue_drops_now(const struct aq_listener *l, u32 kernel_drops)
  */
 static bool aq_drops_seen(struct aq_listener *l, u32 kernel_drops, u64 now)
 {
-	u64 drops = aq_queue_drops_now(l, kernel_drops);
+	struct aq_sock_now read = { .read = true, .drops = kernel_drops };
+	u64 drops = aq_queue_drops_now(l, &read);
 	bool log = false;
 
 	if (drops > l->q.drops) {
@@ -638,17 +636,6 @@ void aq_queue_datagram(struct aq_listener *l, struct sock *sk,
 	aq_unlock_log_drop(l, flags, log);
 }
 
-/* A wait that ended at @now, of a connection queued at @since. */
-static void aq_wait_count(struct aq_listener *l, u64 since, u64 now)
-{
-	u64 wait = aq_sub_sat(now, since);
-
-	l->q.wait_hist[aq_wait_bucket(wait)]++;
-	l->q.wait_sum_ns += wait;
-	if (wait > l->q.wait_max_ns)
-		l->q.wait_max_ns = wait;
-}
-
 /* What leaves a queue that the model holds empty. Under l->lock. */
 static void __cold aq_dequeue_unseen(struct aq_listener *l)
 {
@@ -663,7 +650,7 @@ static void __cold aq_dequeue_unseen(struct aq_listener *l)
 
 void aq_queue_dequeue(struct aq_listener *l, struct sock *sk)
 {
-	u64 now = ktime_get_ns(), since;
+	u64 now = ktime_get_ns(), since, wait;
 	unsigned long flags;
 
 	raw_spin_lock_irqsave(&l->lock, flags);
@@ -675,10 +662,15 @@ void aq_queue_dequeue(struct aq_listener *l, struct sock *sk)
 	}
 	since = aq_dequeue_locked(l, now);
 	l->q.accepted++;
-	if (since & AQ_RING_UNTIMED)
+	if (since & AQ_RING_UNTIMED) {
 		l->q.untimed++;
-	else
-		aq_wait_count(l, since, now);
+	} else {
+		wait = aq_sub_sat(now, since);
+		l->q.wait_hist[aq_wait_bucket(wait)]++;
+		l->q.wait_sum_ns += wait;
+		if (wait > l->q.wait_max_ns)
+			l->q.wait_max_ns = wait;
+	}
 out:
 	aq_watch_accepted(l, now);
 	raw_spin_unlock_irqrestore(&l->lock, flags);

@@ -21,6 +21,7 @@
 #include "aqueue_format.h"
 
 struct aq_listener;
+struct aq_sock_now;
 struct sock;
 
 /*
@@ -188,11 +189,12 @@ bool aq_queue_catch_up(struct aq_listener *l, u32 kernel_drops, u32 backlog);
 /* Under l->lock: listen() (again) set the backlog. */
 void aq_queue_set_backlog(struct aq_listener *l, u32 backlog);
 /*
- * Under l->lock: the drops the listener has with the kernel's counter read
- * now, for a reader; changes nothing (the events and the periodic look
- * count them).
+ * Under l->lock: the drops the listener has with the kernel's counter as
+ * @now read it, or the model's own if @now read nothing; for a reader,
+ * changing nothing (the events and the periodic look count them).
  */
-u64 aq_queue_drops_now(const struct aq_listener *l, u32 kernel_drops);
+u64 aq_queue_drops_now(const struct aq_listener *l,
+		       const struct aq_sock_now *now);
 /* Zeroes what was counted; what is queued now stays queued and timed. */
 void aq_queue_reset(struct aq_listener *l);
 /* Resyncs done since the last reset, over all listeners. */

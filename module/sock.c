@@ -25,10 +25,17 @@ bool aq_sock_trackable(const struct sock *sk)
 bool aq_sock_read_now(const struct sock *sk, bool closing,
 		      struct aq_sock_now *now)
 {
+	bool dead = aq_sock_dead(sk);
+
 	now->read = false;
-	if (closing && !aq_sock_dead(sk))
+	if (closing && !dead)
 		return true;
-	if (!aq_sock_trackable(sk) || aq_sock_dead(sk))
+	/*
+	 * A tracked socket keeps its family and type: only whether it still
+	 * listens (a UDP one: is still bound) can have changed.
+	 */
+	if (dead || (sk->sk_type == SOCK_DGRAM ? sk_unhashed(sk) :
+		     READ_ONCE(sk->sk_state) != TCP_LISTEN))
 		return false;
 	if (sk->sk_family == AF_UNIX)
 		return true;

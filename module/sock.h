@@ -51,10 +51,13 @@ static inline u32 aq_kernel_rmem(const struct sock *sk)
 	return sk_rmem_alloc_get(sk);
 }
 
-/* What the backlog column holds: the receive buffer for UDP. */
+/*
+ * What the backlog column holds: the receive buffer for UDP. @sk is one
+ * aq_sock_trackable() took, whose only datagram kind is UDP.
+ */
 static inline u32 aq_kernel_backlog(const struct sock *sk)
 {
-	if (aq_sock_is_udp(sk))
+	if (sk->sk_type == SOCK_DGRAM)
 		return READ_ONCE(sk->sk_rcvbuf);
 	return READ_ONCE(sk->sk_max_ack_backlog);
 }
@@ -72,8 +75,8 @@ struct aq_sock_now {
 };
 
 /*
- * A listener's socket as a reader sees it, changing nothing: false if it
- * is no longer listening. A @closing one, which may still hand its queue
+ * A tracked listener's socket as a reader sees it, changing nothing: false
+ * if it is no longer listening. A @closing one, which may still hand its queue
  * over, and a unix one, which counts refused connects itself, keep the
  * row's own figures.
  */

@@ -75,39 +75,35 @@ void aq_text_local(char *buf, size_t size, const struct aq_listener *l)
 			 ntohs(l->port));
 }
 
-/* The bound of the bucket that holds the @pct-th percentile, or "-". */
-static void aq_text_percentile(char *buf, size_t size, const u64 *wait_hist,
-			       u64 wait_max_ns, unsigned int pct)
-{
-	u64 total = 0, seen = 0, target, edge;
-	unsigned int i;
-
-	for (i = 0; i < AQUEUE_WAIT_BUCKETS; i++)
-		total += wait_hist[i];
-	if (!total) {
-		snprintf(buf, size, "-");
-		return;
-	}
-	target = div_u64(total * pct + 99, 100);
-	for (i = 0; i < AQUEUE_WAIT_BUCKETS - 1; i++) {
-		seen += wait_hist[i];
-		if (seen >= target)
-			break;
-	}
-	/* No percentile lies above the longest wait. */
-	edge = i == AQUEUE_WAIT_BUCKETS - 1 ? wait_max_ns :
-	       min(1ULL << (i + AQUEUE_WAIT_SHIFT), wait_max_ns);
-	snprintf(buf, size, "%llu", div_u64(edge + 999, 1000));
-}
-
 void aq_text_waits(struct aq_text_waits *w, const u64 *wait_hist,
 		   u64 wait_max_ns)
 {
-	aq_text_percentile(w->p50, sizeof(w->p50), wait_hist, wait_max_ns, 50);
-	aq_text_percentile(w->p99, sizeof(w->p99), wait_hist, wait_max_ns, 99);
-	if (w->p50[0] == '-')
+	static const unsigned int pcts[] = { 50, 99 };
+	char *const out[] = { w->p50, w->p99 };
+	u64 total = 0, seen = 0, target, edge;
+	unsigned int i, p;
+
+	BUILD_BUG_ON(sizeof(w->p50) != sizeof(w->p99));
+	for (i = 0; i < AQUEUE_WAIT_BUCKETS; i++)
+		total += wait_hist[i];
+	if (!total) {
+		snprintf(w->p50, sizeof(w->p50), "-");
+		snprintf(w->p99, sizeof(w->p99), "-");
 		snprintf(w->max, sizeof(w->max), "-");
-	else
-		snprintf(w->max, sizeof(w->max), "%llu",
-			 div_u64(wait_max_ns + 999, 1000));
+		return;
+	}
+	/* One walk of the buckets: the percentiles come in rising order. */
+	i = 0;
+	for (p = 0; p < ARRAY_SIZE(pcts); p++) {
+		target = div_u64(total * pcts[p] + 99, 100);
+		while (i < AQUEUE_WAIT_BUCKETS - 1 && seen + wait_hist[i] < target)
+			seen += wait_hist[i++];
+		/* No percentile lies above the longest wait. */
+		edge = i == AQUEUE_WAIT_BUCKETS - 1 ? wait_max_ns :
+		       min(1ULL << (i + AQUEUE_WAIT_SHIFT), wait_max_ns);
+		snprintf(out[p], sizeof(w->p50), "%llu",
+			 div_u64(edge + 999, 1000));
+	}
+	snprintf(w->max, sizeof(w->max), "%llu",
+		 div_u64(wait_max_ns + 999, 1000));
 }
