@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* A tracked listener's life; see listener.h. */
+#include <linux/compat.h>
 #include <linux/cred.h>
 #include <linux/pid.h>
 #include <linux/rcupdate.h>
@@ -8,6 +9,8 @@
 #include <linux/string.h>
 #include <linux/timekeeping.h>
 #include <net/sock.h>
+#include <asm/syscall.h>
+#include <asm/unistd.h>
 
 #include "events.h"
 #include "listener.h"
@@ -77,8 +80,29 @@ struct aq_listener *aq_listener_add_after_accept(struct sock *sk)
 	return aq_listener_create(sk, 1, false);
 }
 
+/*
+ * The backlog argument of the listen() system call the current task is in,
+ * as the kernel compares it with somaxconn (a negative one, which asks for
+ * the most allowed, as a large unsigned value); false when the call did
+ * not come from listen(2) of this ABI: a kernel thread, io_uring, a 32-bit
+ * task's socketcall(), whose arguments lie in user memory.
+ */
+static bool aq_listen_syscall_backlog(u32 *backlog)
+{
+	struct pt_regs *regs = task_pt_regs(current);
+	unsigned long args[6];
+
+	if ((current->flags & PF_KTHREAD) || in_compat_syscall() ||
+	    syscall_get_nr(current, regs) != __NR_listen)
+		return false;
+	syscall_get_arguments(current, regs, args);
+	*backlog = (u32)args[1];
+	return true;
+}
+
 void aq_listener_listen(struct sock *sk)
 {
+	u32 backlog_asked = 0, somaxconn = 0;
 	struct pid *owner, *old;
 	struct aq_listener *l;
 	unsigned long flags;
@@ -92,8 +116,12 @@ void aq_listener_listen(struct sock *sk)
 	if (!l)
 		return;
 	owner = get_task_pid(current, PIDTYPE_TGID);
+	if (aq_listen_syscall_backlog(&backlog_asked))
+		somaxconn = aq_sock_somaxconn(sk);
 	raw_spin_lock_irqsave(&l->lock, flags);
 	aq_queue_set_backlog(l, aq_kernel_backlog(sk));
+	l->backlog_asked = backlog_asked;
+	l->somaxconn = somaxconn;
 	old = aq_table_set_owner(l, owner);
 	if (created)
 		aq_watch_opened(l);
@@ -270,6 +298,8 @@ bool aq_listener_read_detail(struct aq_listener *l, struct aq_detail *d)
 	d->observed_ns = now > l->q.start_ns ? now - l->q.start_ns : 0;
 	d->wait_sum_ns = l->q.wait_sum_ns;
 	d->waited = l->q.waited;
+	d->backlog_asked = l->backlog_asked;
+	d->somaxconn = l->somaxconn;
 	aq_queue_now(l, now, &qn);
 	aq_watch_read(l, now, &qn, &d->live);
 	memcpy(d->qlen_hist, l->q.qlen_hist, sizeof(d->qlen_hist));

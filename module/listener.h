@@ -67,6 +67,8 @@ struct aq_detail {
 	u64 qlen_area_ns;
 	u64 wait_sum_ns;
 	u64 waited;
+	u32 backlog_asked;	/* as struct aq_listener's */
+	u32 somaxconn;
 	struct aq_watch_live live;
 	u64 qlen_hist[AQUEUE_QLEN_BUCKETS];
 	u64 wait_hist[AQUEUE_WAIT_BUCKETS];

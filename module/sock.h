@@ -62,6 +62,12 @@ static inline u32 aq_kernel_backlog(const struct sock *sk)
 	return READ_ONCE(sk->sk_max_ack_backlog);
 }
 
+/* net.core.somaxconn of the socket's network namespace: listen()'s cap. */
+static inline u32 aq_sock_somaxconn(const struct sock *sk)
+{
+	return READ_ONCE(sock_net(sk)->core.sysctl_somaxconn);
+}
+
 /*
  * Whether @sk, a live socket, is one aqueue tracks: a TCP or unix
  * listener, or a bound UDP socket.

@@ -92,6 +92,13 @@ struct aq_listener {
 	 */
 	struct pid *owner_before;
 	kuid_t owner_uid;
+	/*
+	 * The backlog the last listen() call asked for, before the kernel
+	 * capped it at somaxconn, and that cap; both 0 when no listen()
+	 * system call was seen (see aq_listener_listen()). Under lock.
+	 */
+	u32 backlog_asked;
+	u32 somaxconn;
 
 	raw_spinlock_t lock;	/* everything below */
 	struct aq_queue q;	/* queue.c's */

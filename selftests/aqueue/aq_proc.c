@@ -364,6 +364,8 @@ static bool aq_parse_detail(struct aq_parser *ps, char **tok, int ntok,
 		{ "stalled", &d->stalled },
 		{ "overflowing", &d->overflowing },
 		{ "ino", &d->ino },
+		{ "backlog_asked", &d->backlog_asked },
+		{ "somaxconn", &d->somaxconn },
 	};
 	char why[128];
 

@@ -32,6 +32,7 @@ struct aq_row {
 	int64_t hol_age_ns, since_accept_ns, since_drop_ns, stalled;
 	int64_t overflowing;
 	int64_t ino;		/* the socket's inode number */
+	int64_t backlog_asked, somaxconn;	/* what listen() asked; its cap */
 	struct aq_hist qlen, wait;
 
 	/* TCP only */

@@ -12,6 +12,10 @@
  *    queued: the row keeps its id and counts, shows the new backlog
  *    (sock_diag's idiag_wqueue), the kernel drops the next SYN and the
  *    row counts it, and every accept is counted and timed;
+ *  - listen() asking for more than net.core.somaxconn: the row says what
+ *    was asked (4096, and -1 as the kernel reads it) beside the cap read
+ *    back from the namespace's sysctl, and the backlog sock_diag shows,
+ *    for a TCP and a unix listener;
  *  - shutdown() of a listener: SHUT_WR leaves it listening and tracked;
  *    SHUT_RD stops it (the kernel resets the queue), its row goes with
  *    the queue counted as drained, and listen() on the same socket makes
@@ -338,6 +342,81 @@ static void relisten_in_netns(struct __test_metadata *_metadata, void *arg)
 
 AQ_NETNS_TEST(life, listen_again_with_a_smaller_backlog, AQ_RUN_IF_MODULE,
 	      relisten_in_netns, NULL)
+
+/* ------------------------------------------------------------------ */
+/* listen() above somaxconn                                            */
+
+static void set_somaxconn(struct __test_metadata *_metadata, int value)
+{
+	char want[16], got[16] = "";
+
+	snprintf(want, sizeof(want), "%d\n", value);
+	ASSERT_EQ(0, aq_write_file("/proc/sys/net/core/somaxconn", want));
+	ASSERT_LT(0, aq_read_file("/proc/sys/net/core/somaxconn", got,
+				  sizeof(got) - 1));
+	ASSERT_STREQ(want, got);
+}
+
+#define SOMAXCONN_UNIX_NAME "aq-life-somaxconn"
+
+/* The row of @fd says @asked and @cap; sock_diag's backlog is @backlog. */
+static void expect_asked(struct __test_metadata *_metadata, int fd,
+			 bool is_unix, int64_t asked, int64_t cap,
+			 int64_t backlog)
+{
+	struct aq_snap s;
+	struct aq_row *r;
+	uint32_t rq, wq;
+
+	aq_snapshot(_metadata, &s);
+	if (is_unix) {
+		r = aq_the_row(_metadata, &s, aq_netns_ino(), "unix",
+			       "@" SOMAXCONN_UNIX_NAME);
+		ASSERT_EQ(0, aq_unix_diag(fd, &rq, &wq));
+	} else {
+		struct aq_diag d;
+
+		r = aq_row_of(_metadata, &s, fd);
+		ASSERT_EQ(1, diag_port(aq_port_of(fd), &d));
+		wq = d.wqueue;
+	}
+	EXPECT_EQ(backlog, wq);
+	EXPECT_EQ(wq, r->backlog);
+	EXPECT_EQ(asked, r->backlog_asked);
+	EXPECT_EQ(cap, r->somaxconn);
+	aq_snap_free(&s);
+}
+
+static void somaxconn_in_netns(struct __test_metadata *_metadata, void *arg)
+{
+	struct aq_unix_addr ua;
+	int lfd, ufd;
+
+	set_somaxconn(_metadata, 128);
+	lfd = aq_listen_tcp("127.0.0.1", 0, 4096, 0);
+	ASSERT_LE(0, lfd);
+	expect_asked(_metadata, lfd, false, 4096, 128, 128);
+
+	/* -1 asks for the most allowed; the kernel reads it unsigned. */
+	ASSERT_EQ(0, listen(lfd, -1));
+	expect_asked(_metadata, lfd, false, UINT32_MAX, 128, 128);
+
+	/* Under the cap: what was asked is the backlog. */
+	set_somaxconn(_metadata, 1000);
+	ASSERT_EQ(0, listen(lfd, 16));
+	expect_asked(_metadata, lfd, false, 16, 1000, 16);
+	close(lfd);
+
+	set_somaxconn(_metadata, 128);
+	aq_unix_abstract(&ua, SOMAXCONN_UNIX_NAME);
+	ufd = aq_unix_listen(SOCK_STREAM, &ua, 4096);
+	ASSERT_LE(0, ufd);
+	expect_asked(_metadata, ufd, true, 4096, 128, 128);
+	close(ufd);
+}
+
+AQ_NETNS_TEST(life, listen_above_somaxconn_says_what_was_asked,
+	      AQ_RUN_IF_MODULE, somaxconn_in_netns, NULL)
 
 /* ------------------------------------------------------------------ */
 /* shutdown()                                                          */
