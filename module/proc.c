@@ -226,10 +226,11 @@ static void aq_show_detail(struct seq_file *m, struct aq_listener *l)
 		   d->drops_other, d->migrated_in, d->migrated_out,
 		   d->untimed, d->resynced, d->observed_ns,
 		   d->qlen_area_ns, d->wait_sum_ns, d->waited);
-	seq_printf(m, " hol_age_ns %llu since_accept_ns %llu since_drop_ns %llu stalled %d overflowing %d ino %lu backlog_asked %u somaxconn %u",
+	seq_printf(m, " hol_age_ns %llu since_accept_ns %llu since_drop_ns %llu stalled %d overflowing %d ino %lu backlog_asked %u somaxconn %u reuseport_group %u",
 		   live->hol_age_ns, live->since_accept_ns,
 		   live->since_drop_ns, live->stalled, live->overflowing,
-		   l->ino, d->backlog_asked, d->somaxconn);
+		   l->ino, d->backlog_asked, d->somaxconn,
+		   d->reuseport_group);
 	seq_printf(m, "\nlistener %u qlen", l->id);
 	aq_show_qlen_hist(m, d->qlen_hist);
 	seq_printf(m, "listener %u wait_ns", l->id);

@@ -5,6 +5,7 @@
 #include <net/ipv6.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
+#include <net/sock_reuseport.h>
 
 #include "sock.h"
 
@@ -43,6 +44,16 @@ bool aq_sock_read_now(const struct sock *sk, bool closing,
 	now->drops = aq_sk_drops(sk);
 	now->backlog = aq_kernel_backlog(sk);
 	return true;
+}
+
+const struct sock *aq_sock_reuseport_member(const struct sock *sk,
+					    unsigned int i)
+{
+	const struct sock_reuseport *reuse = rcu_dereference(sk->sk_reuseport_cb);
+
+	if (!reuse || i >= READ_ONCE(reuse->num_socks))
+		return NULL;
+	return READ_ONCE(reuse->socks[i]);
 }
 
 u32 aq_sock_netns(const struct sock *sk)

@@ -115,6 +115,14 @@ static inline u16 aq_sock_type(const struct sock *sk)
 	return sk->sk_type;
 }
 
+/*
+ * Under RCU: the @i-th listening member of @sk's reuseport group (@sk
+ * among them), or NULL past the last or if it is in none. Read without
+ * reuseport's lock: a member joining or leaving meanwhile may be missed,
+ * or its pointer be stale (compare it, never follow it).
+ */
+const struct sock *aq_sock_reuseport_member(const struct sock *sk,
+					    unsigned int i);
 u32 aq_sock_netns(const struct sock *sk);
 /* Host order; 0 for a unix socket. */
 u16 aq_sock_port(const struct sock *sk);

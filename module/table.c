@@ -140,6 +140,13 @@ static struct aq_listener *aq_bucket_find(struct hlist_head *bucket,
 
 DEFINE_PER_CPU(struct aq_listener *, aq_table_last_found);
 
+u32 aq_table_id_of(const struct sock *sk)
+{
+	struct aq_listener *l = aq_bucket_find(aq_bucket(sk), sk);
+
+	return l && !READ_ONCE(l->unlinked) ? l->id : 0;
+}
+
 struct aq_listener *aq_table_lookup_slow(struct sock *sk)
 {
 	struct aq_listener *l;

@@ -136,6 +136,12 @@ DECLARE_PER_CPU(struct aq_listener *, aq_table_last_found);
 struct aq_listener *aq_table_lookup_slow(struct sock *sk);
 
 /*
+ * Under rcu_read_lock(), from any context, leaving the CPU's note alone:
+ * the id of @sk's entry, or 0 if it has none.
+ */
+u32 aq_table_id_of(const struct sock *sk);
+
+/*
  * Under rcu_read_lock(), from the probes' handlers only: they run with
  * preemption off, so the note is written and checked on one CPU.
  */

@@ -366,6 +366,7 @@ static bool aq_parse_detail(struct aq_parser *ps, char **tok, int ntok,
 		{ "ino", &d->ino },
 		{ "backlog_asked", &d->backlog_asked },
 		{ "somaxconn", &d->somaxconn },
+		{ "reuseport_group", &d->reuseport_group },
 	};
 	char why[128];
 

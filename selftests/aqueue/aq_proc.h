@@ -33,6 +33,7 @@ struct aq_row {
 	int64_t overflowing;
 	int64_t ino;		/* the socket's inode number */
 	int64_t backlog_asked, somaxconn;	/* what listen() asked; its cap */
+	int64_t reuseport_group;	/* its group's smallest id, or 0 */
 	struct aq_hist qlen, wait;
 
 	/* TCP only */

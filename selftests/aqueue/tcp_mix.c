@@ -12,6 +12,10 @@
  *    connections queued hands them to another member, which counts them
  *    in its queue (with their enqueue times), and the closed totals count
  *    them as migrated, not drained;
+ *  - a reuseport group of four members beside a group of one and a
+ *    listener in none: each member's row holds its own queue (sock_diag's,
+ *    found by inode) and names the group by its smallest id, which passes
+ *    to the next smallest when that member closes;
  *  - a re-synchronisation with the kernel's queue inside accept() (after
  *    the probes were registered again): the child being taken counts once;
  *  - the first event of a listener aqueue did not track yet (it was
@@ -23,6 +27,7 @@
  *    receive after such a miss counts its datagram once.
  */
 #include <pthread.h>
+#include <sys/stat.h>
 
 #include "kselftest_harness.h"
 
@@ -214,6 +219,106 @@ static void migration_in_netns(struct __test_metadata *_metadata, void *arg)
 
 AQ_NETNS_TEST(mix, reuseport_migration_on_close, AQ_RUN_THEN_FINISH,
 	      migration_in_netns, NULL)
+
+/* The row of @fd, by its inode: the members of a group share an address. */
+static struct aq_row *row_by_ino(struct __test_metadata *_metadata,
+				 struct aq_snap *s, int fd)
+{
+	struct stat st;
+	int i;
+
+	if (fstat(fd, &st))
+		return NULL;
+	for (i = 0; i < s->nrows; i++)
+		if (s->rows[i].ino == (int64_t)st.st_ino)
+			return &s->rows[i];
+	TH_LOG("no row for the socket of inode %llu",
+	       (unsigned long long)st.st_ino);
+	return NULL;
+}
+
+/* The smallest id among the rows of @n members, and each their group. */
+static int64_t expect_one_group(struct __test_metadata *_metadata,
+				struct aq_snap *s, const int *lfd, int n)
+{
+	int64_t first = INT64_MAX;
+	struct aq_row *r;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		r = row_by_ino(_metadata, s, lfd[i]);
+		if (!r)
+			return -1;
+		if (r->id < first)
+			first = r->id;
+	}
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(first, row_by_ino(_metadata, s, lfd[i])->reuseport_group)
+			TH_LOG("member %d", i);
+	return first;
+}
+
+#define GROUP_MEMBERS 4
+
+static void group_in_netns(struct __test_metadata *_metadata, void *arg)
+{
+	int lfd[GROUP_MEMBERS], fds[40], alone, plain, i, first_i = -1;
+	int64_t first;
+	struct aq_snap s;
+	struct aq_row *r;
+	long total = 0;
+	uint16_t port;
+
+	lfd[0] = aq_listen_tcp(LOCALHOST, 0, 64, AQ_REUSEPORT);
+	ASSERT_LE(0, lfd[0]);
+	port = aq_port_of(lfd[0]);
+	for (i = 1; i < GROUP_MEMBERS; i++) {
+		lfd[i] = aq_listen_tcp(LOCALHOST, port, 64, AQ_REUSEPORT);
+		ASSERT_LE(0, lfd[i]);
+	}
+	alone = aq_listen_tcp(LOCALHOST, 0, 8, AQ_REUSEPORT);
+	ASSERT_LE(0, alone);
+	plain = aq_listen_tcp(LOCALHOST, 0, 8, 0);
+	ASSERT_LE(0, plain);
+	for (i = 0; i < 40; i++)
+		fds[i] = connect_done(_metadata, port);
+
+	aq_snapshot(_metadata, &s);
+	first = expect_one_group(_metadata, &s, lfd, GROUP_MEMBERS);
+	ASSERT_LT(0, first);
+	for (i = 0; i < GROUP_MEMBERS; i++) {
+		r = row_by_ino(_metadata, &s, lfd[i]);
+		EXPECT_EQ(aq_diag_rqueue(lfd[i]), r->qnow) TH_LOG("member %d", i);
+		total += r->qnow;
+		if (r->id == first)
+			first_i = i;
+	}
+	EXPECT_EQ(40, total);
+	r = row_by_ino(_metadata, &s, alone);
+	ASSERT_NE(NULL, r);
+	EXPECT_EQ(r->id, r->reuseport_group);
+	r = row_by_ino(_metadata, &s, plain);
+	ASSERT_NE(NULL, r);
+	EXPECT_EQ(0, r->reuseport_group);
+	aq_snap_free(&s);
+
+	/* The member that named the group goes: the next smallest names it. */
+	ASSERT_LE(0, first_i);
+	close(lfd[first_i]);
+	lfd[first_i] = lfd[GROUP_MEMBERS - 1];
+	aq_snapshot(_metadata, &s);
+	EXPECT_LT(first, expect_one_group(_metadata, &s, lfd,
+					  GROUP_MEMBERS - 1));
+	aq_snap_free(&s);
+	aq_close_fds(fds, 40);
+	for (i = 0; i < GROUP_MEMBERS - 1; i++)
+		close(lfd[i]);
+	close(alone);
+	close(plain);
+}
+
+AQ_NETNS_TEST(mix, reuseport_group_rows_name_their_group, AQ_RUN_IF_MODULE,
+	      group_in_netns, NULL)
 
 static void resync_in_netns(struct __test_metadata *_metadata, void *arg)
 {
