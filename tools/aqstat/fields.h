@@ -23,6 +23,12 @@ enum aq_group {
 	AQ_G_DETAIL,	/* the "listener ID drops_syn_acceptq ..." line */
 	AQ_G_LIVE,	/* format 2's live state, on the detail line */
 	AQ_G_MIGRATE,	/* format 3's reuseport hand-overs, on the detail line */
+	/*
+	 * format 3's backlog_asked and somaxconn, on the detail line: in
+	 * Prometheus only where the module saw the listen() call
+	 * (somaxconn > 0)
+	 */
+	AQ_G_ASKED,
 	AQ_G_HIST,	/* the qlen and wait_ns histograms */
 	AQ_G_UDP,	/* the "udp" and "qbytes" lines */
 	AQ_G_SYN,	/* the "syn", "synq" and "handshake_ns" lines */

@@ -2,7 +2,9 @@
 /*
  * A strict parser for /proc/aqueue, formats 1 to 3 (format 2 adds the
  * live keys at the end of the detail line, and requires them; format 3
- * the reuseport migration keys of the detail and closed lines).
+ * the reuseport migration keys of the detail and closed lines, and keys
+ * added within it that a module may not print yet: ino, backlog_asked,
+ * somaxconn).
  *
  * Fields are separated by one or more spaces (only spaces: a tab is part
  * of a field). Numbers are unsigned decimal and must fit in 64 bits. Every
@@ -290,6 +292,7 @@ static const struct aq_field detail_fields[] = {
 	LIVE(aqs_row, hol_age_ns), LIVE(aqs_row, since_accept_ns),
 	LIVE(aqs_row, since_drop_ns), LIVE(aqs_row, stalled),
 	LIVE(aqs_row, overflowing), F3_OPT(aqs_row, ino),
+	F3_OPT(aqs_row, backlog_asked), F3_OPT(aqs_row, somaxconn),
 	{ NULL, 0, 0, 0 },
 };
 
@@ -316,10 +319,13 @@ _Static_assert(NFIELDS(aq_udp_fields) <= MAX_FIELDS, "aq_udp_fields");
 /*
  * "KEY VALUE" pairs from token @first on into the members of @dst that @f
  * names: every key of @f that the input's format has exactly once, no
- * others. @dst changes only when the whole line parses.
+ * others. @dst changes only when the whole line parses; then @seenp (if
+ * not NULL) gets bit k set for each f[k] the line had (the optional ones
+ * may be missing).
  */
 static int parse_fields(struct ctx *c, const char *what, struct tokens *tk,
-			int first, const struct aq_field *f, void *dst)
+			int first, const struct aq_field *f, void *dst,
+			uint64_t *seenp)
 {
 	uint64_t seen = 0, tmp[MAX_FIELDS];
 	int nunknown = 0, first_unknown = 0;
@@ -369,6 +375,17 @@ static int parse_fields(struct ctx *c, const char *what, struct tokens *tk,
 			*(uint64_t *)((char *)dst + f[k].off) = tmp[k];
 	while (nunknown--)
 		unknown(c, tk->t[first_unknown]);
+	if (seenp)
+		*seenp = seen;
+	return 0;
+}
+
+/* Whether the line @seen (parse_fields()'s) had @f's key @key. */
+static int field_seen(const struct aq_field *f, uint64_t seen, const char *key)
+{
+	for (int k = 0; f[k].key; k++)
+		if (!strcmp(f[k].key, key))
+			return !!(seen & (1ULL << k));
 	return 0;
 }
 
@@ -392,7 +409,7 @@ static void parse_state(struct ctx *c, struct tokens *tk)
 		bad(c, "a second state line");
 		return;
 	}
-	if (parse_fields(c, "state", tk, 1, state_fields, &c->s->state))
+	if (parse_fields(c, "state", tk, 1, state_fields, &c->s->state, NULL))
 		return;
 	c->s->has_state = 1;
 	/*
@@ -415,7 +432,8 @@ static void parse_closed(struct ctx *c, struct tokens *tk)
 		bad(c, "a second closed line");
 		return;
 	}
-	if (parse_fields(c, "closed", tk, 1, closed_fields, &c->s->closed))
+	if (parse_fields(c, "closed", tk, 1, closed_fields, &c->s->closed,
+			 NULL))
 		return;
 	c->s->has_closed = 1;
 }
@@ -672,7 +690,7 @@ static void parse_kv(struct ctx *c, struct aqs_row *l, struct tokens *tk,
 		    (unsigned long long)l->id, tk->t[2]);
 		return;
 	}
-	if (parse_fields(c, tk->t[2], tk, 3, f, l))
+	if (parse_fields(c, tk->t[2], tk, 3, f, l, NULL))
 		return;
 	*has = 1;
 }
@@ -680,7 +698,7 @@ static void parse_kv(struct ctx *c, struct aqs_row *l, struct tokens *tk,
 static void parse_detail(struct ctx *c, struct tokens *tk)
 {
 	struct aqs_row *l, t;
-	uint64_t id;
+	uint64_t id, seen;
 
 	if (tk->n < 3) {
 		bad(c, "listener line without an id and a kind");
@@ -727,7 +745,7 @@ static void parse_detail(struct ctx *c, struct tokens *tk)
 		}
 		/* into @t first: the flags are checked before @l takes it */
 		memset(&t, 0, sizeof(t));
-		if (parse_fields(c, "listener", tk, 2, detail_fields, &t))
+		if (parse_fields(c, "listener", tk, 2, detail_fields, &t, &seen))
 			return;
 		if (t.stalled > 1 || t.overflowing > 1) {
 			bad(c, "listener %llu: stalled or overflowing not 0 or 1",
@@ -737,6 +755,9 @@ static void parse_detail(struct ctx *c, struct tokens *tk)
 		copy_fields(c, detail_fields, l, &t);
 		l->has_live = c->s->format >= 2;
 		l->has_migrate = c->s->format >= 3;
+		/* both or neither: the module prints the two together */
+		l->has_asked = field_seen(detail_fields, seen, "backlog_asked") &&
+			       field_seen(detail_fields, seen, "somaxconn");
 		l->has_detail = 1;
 	} else if (is_key(tk->t[2])) {
 		unknown(c, tk->t[2]);	/* a newer module's line kind */

@@ -43,6 +43,14 @@ struct aqs_row {
 	uint64_t hol_age_ns, since_accept_ns, since_drop_ns;
 	uint64_t stalled, overflowing;
 	uint64_t ino;		/* the socket's inode number, or 0 */
+	/*
+	 * format 3, optional: the backlog listen() asked for (32 bits,
+	 * unsigned: listen(fd, -1) is 2^32-1) and the net.core.somaxconn
+	 * that capped it, 0 where the module saw no listen() call; both 0
+	 * when the line lacks them, has_asked 0 then (an older module)
+	 */
+	int has_asked;
+	uint64_t backlog_asked, somaxconn;
 	uint64_t qlen[AQUEUE_QLEN_BUCKETS];
 	uint64_t wait[AQUEUE_WAIT_BUCKETS];
 

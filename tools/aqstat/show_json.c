@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backlog.h"
 #include "die.h"
 #include "fields.h"
 #include "show_json.h"
@@ -150,7 +151,7 @@ static void real(struct jobj *o, const char *k, double v)
 static void group(struct jobj *o, enum aq_group g, const void *base,
 		  int present)
 {
-	int nullable = g == AQ_G_PCT || g == AQ_G_DETAIL;
+	int nullable = g == AQ_G_PCT || g == AQ_G_DETAIL || g == AQ_G_ASKED;
 
 	if (!present && !nullable)
 		return;
@@ -198,6 +199,29 @@ static void hists(struct jobj *o, enum aq_group g, const struct aqs_row *l)
 	}
 }
 
+/*
+ * backlog_clamped and backlog_needed (backlog.h), format 3: false and
+ * null where the module did not say what listen() asked for, for a UDP
+ * socket, and (needed) for a listener that did not drop at a full queue;
+ * null both when the detail line did not parse
+ */
+static void backlog(struct jobj *o, const struct aqs_row *l)
+{
+	struct aq_backlog b;
+
+	if (!l->has_detail) {
+		null(o, "backlog_clamped");
+		null(o, "backlog_needed");
+		return;
+	}
+	aq_backlog_view(l, &b);
+	boolean(o, "backlog_clamped", b.clamped);
+	if (b.dropped)
+		num(o, "backlog_needed", b.needed);
+	else
+		null(o, "backlog_needed");
+}
+
 /* -w -j: what the frame shows of a listener */
 static void rates(struct jobj *o, const struct aq_rates *r)
 {
@@ -218,8 +242,9 @@ static void rates(struct jobj *o, const struct aq_rates *r)
 	wb_c(o->w, '}');
 }
 
+/* @format: the input's, whose listeners have backlog_asked from 3 on */
 static void listener(struct wbuf *w, const struct aqs_row *l, int oneline,
-		     const struct aq_rates *r)
+		     const struct aq_rates *r, uint64_t format)
 {
 	struct jobj o = { w, 0, oneline };
 
@@ -245,6 +270,10 @@ static void listener(struct wbuf *w, const struct aqs_row *l, int oneline,
 	group(&o, AQ_G_DETAIL, l, l->has_detail);
 	group(&o, AQ_G_LIVE, l, l->has_live);
 	group(&o, AQ_G_MIGRATE, l, l->has_migrate);
+	if (format >= 3) {
+		group(&o, AQ_G_ASKED, l, l->has_detail);
+		backlog(&o, l);
+	}
 	newline(&o);
 	hists(&o, AQ_G_HIST, l);
 	if (l->has_udp) {
@@ -320,7 +349,7 @@ static void document(FILE *out, const struct aq_snapshot *s,
 			wb_str(w, i ? ", " : "");
 		else
 			wb_str(w, i ? ",\n  " : "\n  ");
-		listener(w, v[i], !!fr, fr ? &fr->rates[i] : NULL);
+		listener(w, v[i], !!fr, fr ? &fr->rates[i] : NULL, s->format);
 	}
 	wb_str(w, n && !fr ? "\n ]}\n" : "]}\n");
 	wb_flush(w);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backlog.h"
 #include "columns.h"
 #include "die.h"
 #include "fields.h"
@@ -240,6 +241,73 @@ int listener_cells(const struct listener_table *lt, char **row,
 	return c;
 }
 
+/* listen()'s argument as the note says it: -1 reads as the most allowed */
+static char *fmt_asked(uint64_t asked)
+{
+	if (asked == AQ_BACKLOG_MOST)
+		return xstrdup("the most (-1)");
+	return fmt_u64(asked);
+}
+
+/*
+ * One line after the table about @l's backlog, if it has one to say
+ * (backlog.h): "ID PROTO LOCAL: " (LOCAL as its row shows it, so that no
+ * name can split or forge a line), what listen() asked for and what
+ * net.core.somaxconn let it have, and for a listener that dropped at a
+ * full queue the backlog that would have held its peak and what to raise.
+ */
+static void print_backlog_note(const struct aqs_row *l,
+			       const struct aq_backlog *b)
+{
+	static const char *const raise[] = {
+		[AQ_LIMIT_BACKLOG] = "raise the listen() backlog",
+		[AQ_LIMIT_SOMAXCONN] = "raise net.core.somaxconn",
+		[AQ_LIMIT_BOTH] = "raise the listen() backlog and net.core.somaxconn",
+	};
+	char *local = printable(l->local), *asked = fmt_asked(l->backlog_asked);
+
+	printf("%llu %s %s: ", (unsigned long long)l->id,
+	       aq_proto_name(l->proto), local);
+	if (b->clamped)
+		printf("listen() asked for %s, capped at %llu by net.core.somaxconn",
+		       asked, (unsigned long long)l->somaxconn);
+	else if (l->somaxconn)
+		printf("listen() asked for %s, within net.core.somaxconn %llu",
+		       asked, (unsigned long long)l->somaxconn);
+	if (b->dropped) {
+		printf("%s%llu dropped at a full queue: a backlog of %llu would have held its peak",
+		       b->clamped || l->somaxconn ? "; " : "",
+		       (unsigned long long)b->full_drops,
+		       (unsigned long long)b->needed);
+		if (b->limit == AQ_LIMIT_NONE)
+			printf(" (as its backlog of %llu now does)",
+			       (unsigned long long)l->backlog);
+		else
+			printf(" (%s)", raise[b->limit]);
+	}
+	putchar('\n');
+	free(local);
+	free(asked);
+}
+
+/* The notes of the @n listeners @v, in their order, after a blank line. */
+static void print_backlog_notes(const struct aqs_row **v, size_t n)
+{
+	int first = 1;
+
+	for (size_t i = 0; i < n; i++) {
+		struct aq_backlog b;
+
+		aq_backlog_view(v[i], &b);
+		if (!aq_backlog_noted(&b))
+			continue;
+		if (first)
+			putchar('\n');
+		first = 0;
+		print_backlog_note(v[i], &b);
+	}
+}
+
 size_t udp_last(const struct aqs_row **v, size_t n)
 {
 	size_t k = 0;
@@ -310,6 +378,7 @@ int show_table(const struct aq_snapshot *s, const struct aqs_filter *f,
 		table_add(&lt.t, row);
 	}
 	table_print(&lt.t);
+	print_backlog_notes(v, n);
 	if (histograms)
 		for (size_t i = 0; i < n; i++)
 			print_histograms(v[i]);

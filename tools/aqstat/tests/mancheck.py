@@ -5,7 +5,9 @@
 # --help); the EXIT STATUS codes are exactly those the code can return;
 # every control command of include/aqueue_format.h and every key of an
 # event line is described; NAME names each kind of queue; the percentiles
-# are said to be a bucket's upper edge. Prints what is
+# are said to be a bucket's upper edge; every Prometheus metric has an
+# entry under PROMETHEUS, and every JSON member of a listener that aqstat derives
+# itself (not a /proc/aqueue key) is named. Prints what is
 # wrong, exits 1 then.
 import os
 import re
@@ -81,6 +83,24 @@ for p in ["tcp", "tcp6", "udp", "udp6", "unix", "unix-seq"]:
 # comparing P99 with an objective must know.
 if not re.search(r"P50, P99 and MAX.{0,80}upper edge of the log2 bucket", man, re.S):
     bad.append("the page does not say that P50 and P99 are the upper edge of a log2 bucket")
+# Every metric the code writes has an entry under PROMETHEUS (a .TP
+# whose tag names it).
+prom_tags = " ".join(re.findall(r"^\.TP\n\.BR? (.*)$", section("PROMETHEUS"), re.M))
+for m in sorted(set(re.findall(r'"(aqueue_[a-z0-9_]+)"', code["fields.c"] + code["show_prom.c"]))):
+    if not re.search(r"(?<![\w])%s(?![\w])" % m, prom_tags):
+        bad.append("metric %s has no entry under PROMETHEUS" % m)
+# A listener's JSON member that aqstat makes itself, not a key of
+# /proc/aqueue (which the page covers as "every field of the row and the
+# detail line") nor a histogram, is named in the page: no other page
+# says what aqstat derives (backlog_clamped, backlog_needed, ...).
+schema = __import__("json").load(open(os.path.join(src, "aqstat.schema.json"), encoding="utf-8"))
+proc_keys = set(re.findall(r"\b(?:FIELD|LIVE|F3|F3_OPT)\(aqs_row, (\w+)\)", code["parse_proc.c"]))
+proc_keys |= set(re.findall(r'"(\w+)"', re.search(r"header\[\] = \{(.*?)\};", code["parse_proc.c"], re.S).group(1)))
+for k in sorted(schema["$defs"]["listener"]["properties"]):
+    if k in proc_keys or k.endswith("_hist"):
+        continue
+    if not re.search(r"(?<![\w-])%s(?![\w-])" % k, man):
+        bad.append("JSON member %s (aqstat's own) is not in aqstat.8" % k)
 for b in bad:
     print(b)
 sys.exit(1 if bad else 0)

@@ -423,6 +423,89 @@ t contrib-alert-rules "command -v \"$PROMTOOL\" >/dev/null && cd ../../../contri
 	\"$PROMTOOL\" check rules aqueue-alerts.yml && \"$PROMTOOL\" test rules aqueue-alerts.test.yml &&
 	grep -q 'alert: AqueueUdpReceiveBufferOverflow' aqueue-alerts.yml && grep -q 'alert: AqueueAqstatOlderThanModule' aqueue-alerts.yml"
 
+# --- the backlog listen() asked for (samples/backlog.txt, format 3 with
+# backlog_asked and somaxconn): 1 listen(4096) under somaxconn 128 that
+# dropped 3 SYNs, 2 listen(-1), 3 a unix listener whose name holds a
+# newline and a forged note, 4 and 7 listening before the module (0 and 0;
+# 7 dropped), 5 under somaxconn but dropping past it, 6 a UDP socket, 8
+# capped and dropping past what it asked for, 9 listening again with room
+# since its drops. After the table, a note a listener it applies to, in
+# the table's order; the same figures in JSON and Prometheus.
+BL=$S/backlog.txt
+# notes: the lines after the tables that are notes, as they are
+notes() { grep -E '^[0-9]+ [a-z6-]+ [^ ]+: (listen\(\) asked for|[0-9]+ dropped at a full queue)' "$T/out"; }
+# jl ID EXPR: python EXPR over listener ID of the JSON in $T/out, as l
+jl() { "$PY" -c 'import json,sys
+j = json.load(open(sys.argv[1]))
+l = [x for x in j["listeners"] if x["id"] == int(sys.argv[2])][0]
+assert eval(sys.argv[3]), (sys.argv[3], l)' "$T/out" "$1" "$2"; }
+# labels ID: the Prometheus labels of backlog.txt's listener ID
+bl_labels() { awk -v id="$1" '$1 == id { a = $4; p = a; sub(/:[0-9]+$/, "", a); sub(/^.*:/, "", p); gsub(/[][]/, "", a)
+	printf "{id=\"%s\",netns=\"%s\",proto=\"%s\",address=\"%s\",port=\"%s\",comm=\"%s\"}", $1, $2, $3, a, p, $15 }' "$BL"; }
+t backlog-clamped-dropped "run 0 -f $BL && notes >$T/notes && cat $T/notes &&
+	grep -qxF '1 tcp 127.0.0.1:8080: listen() asked for 4096, capped at 128 by net.core.somaxconn; 3 dropped at a full queue: a backlog of 131 would have held its peak (raise net.core.somaxconn)' $T/notes &&
+	[ \"\$(cut -d' ' -f1 $T/notes | tr '\n' ' ')\" = '8 5 3 1 7 9 2 ' ] &&
+	[ \"\$(awk '/^ID PROTO/ { t++; next } t == 1 && \$1 ~ /^[0-9]+\$/ && \$0 ~ /^ / { printf \"%s \", \$1 }' $T/out)\" = '8 5 3 1 7 9 4 2 ' ] &&
+	grep -B1 '^8 tcp ' $T/out | head -1 | grep -qx '' &&
+	run 0 -j -f $BL && jcheck snapshot && json 'j[\"unknown_keys\"] == 0 and j[\"malformed_lines\"] == 0' &&
+	jl 1 'l[\"backlog_asked\"] == 4096 and l[\"somaxconn\"] == 128 and l[\"backlog_clamped\"] is True and l[\"backlog_needed\"] == 131' &&
+	run 0 --prometheus -f $BL && prom_ok && has \"aqueue_listener_backlog_asked\$(bl_labels 1) 4096\" $T/out &&
+	has \"aqueue_listener_somaxconn\$(bl_labels 1) 128\" $T/out && has \"aqueue_listener_backlog\$(bl_labels 1) 128\" $T/out &&
+	has '# TYPE aqueue_listener_backlog_asked gauge' $T/out && has '# HELP aqueue_listener_somaxconn net.core.somaxconn' $T/out"
+# listen(fd, -1): the kernel reads 2^32-1, the most allowed
+t backlog-listen-minus-1 "run 0 -f $BL && notes >$T/notes &&
+	grep -qxF '2 tcp6 [::]:443: listen() asked for the most (-1), capped at 4096 by net.core.somaxconn' $T/notes &&
+	run 0 -j -f $BL && jl 2 'l[\"backlog_asked\"] == 4294967295 and l[\"somaxconn\"] == 4096 and l[\"backlog_clamped\"] is True and l[\"backlog_needed\"] is None' &&
+	run 0 --prometheus -f $BL && prom_ok && has \"aqueue_listener_backlog_asked\$(bl_labels 2) 4294967295\" $T/out"
+# A unix name is written in a note as in the table (its \ooo escapes; a
+# control byte of a file not the module's as ?): one line, none forged
+printf '\033]0;x\007\t' >"$T/ctl-bytes"
+sed "s#/run/evil\\\\012#/run/evil$(cat "$T/ctl-bytes")\\\\012#" "$BL" >"$T/bl-raw.txt"
+EVIL='/run/evil\012\061\040tcp\0401.2.3.4:5:\040listen()\040asked\040for\0409'
+t backlog-unix-hostile-name "run 0 -f $BL && notes >$T/notes &&
+	grep -qxF '3 unix $EVIL: listen() asked for 16, within net.core.somaxconn 4096; 5 dropped at a full queue: a backlog of 21 would have held its peak (raise the listen() backlog)' $T/notes &&
+	[ \$(grep -c ' tcp 1.2.3.4:5' $T/out) = 0 ] && [ \$(grep -c '^3 unix ' $T/out) = 1 ] && [ \$(wc -l < $T/notes) = 7 ] &&
+	run 0 -j -f $BL && jl 3 'l[\"backlog_needed\"] == 21 and l[\"backlog_clamped\"] is False and l[\"local\"].startswith(\"/run/evil\\n1 tcp\")' &&
+	grep -c \"\$(printf '\\033')\" $T/bl-raw.txt && run 0 -f $T/bl-raw.txt && hasnt \"\$(printf '\\033')\" $T/out && hasnt \"\$(printf '\\007')\" $T/out &&
+	notes >$T/notes && grep -qF '3 unix /run/evil?]0;x??\\012\\061\\040tcp' $T/notes && [ \$(wc -l < $T/notes) = 7 ] &&
+	grep '^  *3 unix ' $T/out | awk '{print \$3}' >$T/l1 && grep '^3 unix ' $T/notes | sed 's/^3 unix \\(.*\\): listen() asked.*/\\1/' >$T/l2 && cmp $T/l1 $T/l2"
+# Where the module saw no listen() call (0 and 0): no note, no gauges, JSON
+# 0, false, null; one that dropped says only the drops and the backlog; a
+# UDP socket never has a note
+t backlog-unknown-is-zero "run 0 -f $BL && notes >$T/notes && ! grep -q '^4 ' $T/notes && ! grep -q '^6 ' $T/notes &&
+	grep -qxF '7 tcp 127.0.0.1:7000: 2 dropped at a full queue: a backlog of 6 would have held its peak (raise the listen() backlog)' $T/notes &&
+	run 0 -j -f $BL && jl 4 'l[\"backlog_asked\"] == 0 and l[\"somaxconn\"] == 0 and l[\"backlog_clamped\"] is False and l[\"backlog_needed\"] is None' &&
+	jl 7 'l[\"backlog_asked\"] == 0 and l[\"somaxconn\"] == 0 and l[\"backlog_clamped\"] is False and l[\"backlog_needed\"] == 6' &&
+	jl 6 'l[\"backlog_asked\"] == 0 and l[\"backlog_clamped\"] is False and l[\"backlog_needed\"] is None' &&
+	run 0 --prometheus -f $BL && prom_ok && [ \$(grep -c '^aqueue_listener_\\(backlog_asked\\|somaxconn\\){' $T/out) = 12 ] &&
+	! grep -q '^aqueue_listener_\\(backlog_asked\\|somaxconn\\){id=\"[467]\"' $T/out && has \"aqueue_listener_backlog\$(bl_labels 4) 128\" $T/out"
+# Which setting to raise: both where the estimate passes somaxconn (5) or
+# what a capped listen() asked for (8); none once a listen() again gave it
+# room (9); only the notes that apply, those of the listeners shown
+t backlog-which-setting "run 0 -f $BL && notes >$T/notes &&
+	grep -qxF '5 tcp 127.0.0.1:9000: listen() asked for 100, within net.core.somaxconn 128; 52 dropped at a full queue: a backlog of 152 would have held its peak (raise the listen() backlog and net.core.somaxconn)' $T/notes &&
+	grep -qxF '8 tcp 127.0.0.1:6000: listen() asked for 200, capped at 128 by net.core.somaxconn; 100 dropped at a full queue: a backlog of 228 would have held its peak (raise the listen() backlog and net.core.somaxconn)' $T/notes &&
+	grep -qxF '9 tcp 127.0.0.1:5000: listen() asked for 64, within net.core.somaxconn 4096; 1 dropped at a full queue: a backlog of 5 would have held its peak (as its backlog of 64 now does)' $T/notes &&
+	run 0 -j -f $BL && jl 5 'l[\"backlog_needed\"] == 152 and not l[\"backlog_clamped\"]' && jl 8 'l[\"backlog_needed\"] == 228 and l[\"backlog_clamped\"]' &&
+	run 0 -P 8080 -f $BL && notes >$T/notes && [ \"\$(cut -d' ' -f1 $T/notes)\" = 1 ] &&
+	run 0 -u -f $BL && [ -z \"\$(notes)\" ] && run 0 --top 2 -f $BL && [ \"\$(notes | cut -d' ' -f1 | tr '\n' ' ')\" = '8 5 ' ] &&
+	awk '\$1 == 1 { \$7 = \"18446744073709551615\" } 1' $BL >$T/bl-huge.txt && grep -q ' 18446744073709551615 ' $T/bl-huge.txt &&
+	run 0 -f $T/bl-huge.txt && notes | grep -qF '1 tcp 127.0.0.1:8080: listen() asked for 4096, capped at 128 by net.core.somaxconn; 3 dropped at a full queue: a backlog of 18446744073709551615 would have held its peak' &&
+	run 0 -j -f $T/bl-huge.txt && jl 1 'l[\"backlog_needed\"] == 2**64 - 1' && run 0 -w 1 -c 1 -f $BL && [ -z \"\$(notes)\" ]"
+# A module older than the two keys: the same input without them reads as
+# before, every other figure kept: no notes (the table is the keyed one's
+# without them), JSON 0, 0, false, null, no gauges; format 1 and 2 have no
+# such members at all
+sed 's/ backlog_asked [0-9]* somaxconn [0-9]*$//' "$BL" >"$T/bl-old.txt"
+t backlog-older-module "! grep -q somaxconn $T/bl-old.txt && run 0 --strict -f $T/bl-old.txt && [ -z \"\$(notes)\" ] && cp $T/out $T/old &&
+	run 0 -f $BL && notes >$T/notes && [ -s $T/notes ] && grep -vxF -f $T/notes $T/out | sed '\$d' >$T/new && cmp $T/old $T/new &&
+	run 0 --strict -j -f $T/bl-old.txt && json 'j[\"unknown_keys\"] == 0 and j[\"malformed_lines\"] == 0' &&
+	json 'all((l[\"backlog_asked\"], l[\"somaxconn\"], l[\"backlog_clamped\"], l[\"backlog_needed\"]) == (0, 0, False, None) for l in j[\"listeners\"])' &&
+	jcheck snapshot && run 0 --prometheus -f $T/bl-old.txt && prom_ok && hasnt aqueue_listener_backlog_asked $T/out && hasnt aqueue_listener_somaxconn $T/out &&
+	run 0 -f $S/basic.txt && [ -z \"\$(notes)\" ] && run 0 -f $S/names.txt && [ -z \"\$(notes)\" ] &&
+	run 0 -j -f $S/basic.txt && json 'not any(k in l for l in j[\"listeners\"] for k in (\"backlog_asked\", \"somaxconn\", \"backlog_clamped\", \"backlog_needed\"))' &&
+	run 0 -j -f $S/names.txt && json 'all(l[\"backlog_needed\"] is None and l[\"somaxconn\"] == 0 for l in j[\"listeners\"])'"
+
 # --- serve, on port 0: the port the kernel chose is read from the "serving" line
 # get URL: the status printed, the body in $T/out
 get() {
