@@ -8,6 +8,10 @@
  *    kernel's (sock_diag, SO_MEMINFO);
  *  - `aqstat --prometheus` carries the listener's samples with its labels;
  *  - the table shows the saturated listener first;
+ *  - a listen(fd, 4096) capped by net.core.somaxconn 128 that then drops
+ *    SYNs gets a note after the table naming the two and the backlog that
+ *    would have held its peak (the kernel's peak and ListenOverflows), and
+ *    -j says the same;
  *  - `aqstat ctl filter port N` changes what the module tracks; bad input
  *    exits 7 with the kernel's refusal and changes nothing;
  *  - without the module, every mode exits 3 and says how to load it;
@@ -24,6 +28,7 @@
 #include "aq_clock.h"
 #include "aq_ctl.h"
 #include "aq_diag.h"
+#include "aq_file.h"
 #include "aq_fill.h"
 #include "aq_fixture.h"
 #include "aq_hist.h"
@@ -549,6 +554,156 @@ static void table_in_netns(struct __test_metadata *_metadata, void *arg)
 }
 
 AQ_NETNS_TEST(live, table_puts_saturated_first, AQ_RUN, table_in_netns, NULL)
+
+/* ------------------------------------------------------------------ */
+/* listen() above net.core.somaxconn */
+
+#define CAP_COMM "aq live cap"
+#define CAP_SOMAXCONN 128
+#define CAP_ASKED 4096
+#define CAP_SYNS 3
+
+/*
+ * n SYNs to lfd's full queue, each seen dropped in the namespace's
+ * TcpExtListenOverflows (the oracle of a drop at a full accept queue);
+ * the clients close in SYN_SENT so that nothing retransmits.
+ */
+static void overflow_counted(struct __test_metadata *_metadata, int lfd, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		long long before = aq_netstat("TcpExt", "ListenOverflows");
+		int64_t end = aq_now_ns() + AQ_WAIT_MS * 1000000LL;
+		int fd = aq_connect_nb("127.0.0.1", aq_port_of(lfd), false);
+
+		ASSERT_LE(0, fd);
+		while (aq_netstat("TcpExt", "ListenOverflows") < before + 1 &&
+		       aq_now_ns() < end)
+			usleep(1000);
+		ASSERT_EQ(before + 1, aq_netstat("TcpExt", "ListenOverflows"))
+			TH_LOG("SYN %d to a full queue was not dropped", i);
+		close(fd);
+	}
+}
+
+/* The line of @text that starts with @prefix, into @line; false if none. */
+static bool line_starting(const char *text, const char *prefix, char *line,
+			  size_t size)
+{
+	size_t plen = strlen(prefix);
+	const char *p = text;
+
+	while (p && *p) {
+		const char *end = strchr(p, '\n');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+
+		if (n >= plen && !strncmp(p, prefix, plen)) {
+			snprintf(line, size, "%.*s", (int)n, p);
+			return true;
+		}
+		p = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+/*
+ * listen(fd, 4096) under net.core.somaxconn 128 gets a backlog of 128:
+ * 129 connections fill its queue and three SYNs more are dropped. The
+ * table's note names what was asked, the cap and the sysctl, and a
+ * backlog of the kernel's peak (sock_diag's rqueue, backlog+1) plus the
+ * drops (ListenOverflows) minus one; -j has the same figures.
+ */
+static void somaxconn_note_in_netns(struct __test_metadata *_metadata,
+				    void *arg)
+{
+	char want[16], got[16] = "", local[64], prefix[128], line[1024];
+	const struct aq_json *ls, *l = NULL, *v;
+	struct aq_snap s = { 0 };
+	struct aq_json *j;
+	struct aq_oracle o;
+	struct run r = { 0 };
+	struct aq_row *row;
+	long long over0, needed, shown = -1;
+	int cfd[CAP_SOMAXCONN + 1], lfd, i;
+	const char *at;
+	char err[200];
+
+	snprintf(want, sizeof(want), "%d\n", CAP_SOMAXCONN);
+	ASSERT_EQ(0, aq_write_file("/proc/sys/net/core/somaxconn", want));
+	ASSERT_LT(0, aq_read_file("/proc/sys/net/core/somaxconn", got,
+				  sizeof(got) - 1));
+	ASSERT_STREQ(want, got);
+	over0 = aq_netstat("TcpExt", "ListenOverflows");
+	ASSERT_LE(0, over0);
+
+	aq_set_comm(CAP_COMM);
+	lfd = aq_listen_tcp("127.0.0.1", 0, CAP_ASKED, 0);
+	ASSERT_LE(0, lfd);
+	aq_fill(_metadata, lfd, "127.0.0.1", cfd, CAP_SOMAXCONN + 1, 0);
+	overflow_counted(_metadata, lfd, CAP_SYNS);
+
+	/* the table, and the kernel's figures before and after it */
+	quiet_run(_metadata, lfd, "-t", &o, &r, &s);
+	EXPECT_EQ(CAP_SOMAXCONN, o.wqueue);
+	EXPECT_EQ(CAP_SOMAXCONN + 1, o.rqueue);
+	EXPECT_EQ(CAP_SYNS, o.mib.overflows - over0);
+	needed = o.rqueue + (o.mib.overflows - over0) - 1;
+	row = aq_row_of(_metadata, &s, lfd);
+	ASSERT_NE(NULL, row);
+	EXPECT_EQ(CAP_ASKED, row->backlog_asked);
+	EXPECT_EQ(CAP_SOMAXCONN, row->somaxconn);
+	EXPECT_EQ(o.rqueue, row->qpeak);
+	EXPECT_EQ(o.mib.overflows - over0,
+		  row->drops_syn_acceptq + row->drops_ack_acceptq);
+
+	aq_local_str(lfd, local, sizeof(local));
+	snprintf(prefix, sizeof(prefix), "%" PRId64 " tcp %s: ", row->id, local);
+	ASSERT_TRUE(line_starting(r.out, prefix, line, sizeof(line)))
+		TH_LOG("no note for %s after the table:\n%s", local, r.out);
+	TH_LOG("%s", line);
+	EXPECT_NE(NULL, strstr(line, "listen() asked for 4096, capped at 128 "
+				     "by net.core.somaxconn"))
+		TH_LOG("%s", line);
+	at = strstr(line, "a backlog of ");
+	ASSERT_NE(NULL, at) TH_LOG("%s", line);
+	EXPECT_EQ(1, sscanf(at, "a backlog of %lld would have held its peak",
+			    &shown));
+	EXPECT_EQ(needed, shown) TH_LOG("%s", line);
+	EXPECT_NE(NULL, strstr(line, "(raise net.core.somaxconn)"))
+		TH_LOG("%s", line);
+	run_free(&r);
+	aq_snap_free(&s);
+
+	/* -j: the same */
+	quiet_run(_metadata, lfd, "-j", &o, &r, &s);
+	j = aq_json_parse(r.out, err, sizeof(err));
+	ASSERT_NE(NULL, j) TH_LOG("aqstat -j is not JSON: %s", err);
+	row = aq_row_of(_metadata, &s, lfd);
+	ASSERT_NE(NULL, row);
+	ls = aq_json_get(j, "listeners");
+	for (i = 0; ls && i < ls->n && !l; i++)
+		if (jint(_metadata, &ls->kids[i], "id") == row->id)
+			l = &ls->kids[i];
+	ASSERT_NE(NULL, l) TH_LOG("-j lacks listener %" PRId64, row->id);
+	EXPECT_EQ(CAP_ASKED, jint(_metadata, l, "backlog_asked"));
+	EXPECT_EQ(CAP_SOMAXCONN, jint(_metadata, l, "somaxconn"));
+	v = aq_json_get(l, "backlog_clamped");
+	ASSERT_NE(NULL, v);
+	EXPECT_EQ((int)AQ_JBOOL, (int)v->type);
+	EXPECT_EQ(1, v->i) TH_LOG("backlog_clamped is not true");
+	EXPECT_EQ(o.rqueue + (o.mib.overflows - over0) - 1,
+		  jint(_metadata, l, "backlog_needed"));
+	aq_json_free(j);
+	run_free(&r);
+	aq_snap_free(&s);
+	aq_close_fds(cfd, CAP_SOMAXCONN + 1);
+	close(lfd);
+}
+
+/* 129 connections one by one, each seen queued, and two runs of aqstat */
+AQ_NETNS_TEST_TIMEOUT(live, listen_above_somaxconn_gets_a_note, 60, AQ_RUN,
+		      somaxconn_note_in_netns, NULL)
 
 /* ------------------------------------------------------------------ */
 /* ctl */
