@@ -53,6 +53,7 @@ struct aq_event {
 	u64 ts_ns;
 	u64 a, b;
 	u32 id, netns, qlen, backlog;
+	u32 group, group_room;	/* overflow and stall */
 	pid_t pid;
 	u8 type;
 	const char *proto;
@@ -87,9 +88,13 @@ static DEFINE_IRQ_WORK(aq_ev_wake_work, aq_ev_wake);
 void aq_event_emit(struct aq_listener *l, enum aq_event_type type, u64 now,
 		   u64 a, u64 b)
 {
+	u32 group = 0, group_room = 0;
 	struct aq_event *ev;
 	unsigned long flags;
 
+	/* A member in trouble beside others with room: the group's look. */
+	if (type == AQ_EV_OVERFLOW || type == AQ_EV_STALL)
+		group = aq_table_group(l, &group_room);
 	raw_spin_lock_irqsave(&aq_ev_lock, flags);
 	if (!aq_ev_ring || aq_ev_dead) {
 		raw_spin_unlock_irqrestore(&aq_ev_lock, flags);
@@ -104,6 +109,8 @@ void aq_event_emit(struct aq_listener *l, enum aq_event_type type, u64 now,
 	ev->netns = l->netns;
 	ev->qlen = l->q.qlen;
 	ev->backlog = l->q.backlog;
+	ev->group = group;
+	ev->group_room = group_room;
 	ev->pid = l->pid;
 	memcpy(ev->comm, l->comm, sizeof(ev->comm));
 	ev->proto = aq_text_proto(l);
@@ -141,8 +148,9 @@ static void aq_ev_format(struct aq_ev_reader *r)
 		      ev->proto, ev->local, ev->qlen, ev->backlog);
 	switch (ev->type) {
 	case AQ_EV_OVERFLOW:
-		n += scnprintf(r->line + n, sizeof(r->line) - n, " drops %llu",
-			       ev->a);
+		n += scnprintf(r->line + n, sizeof(r->line) - n,
+			       " drops %llu group %u group_room %u", ev->a,
+			       ev->group, ev->group_room);
 		break;
 	case AQ_EV_OVERFLOW_END:
 		n += scnprintf(r->line + n, sizeof(r->line) - n,
@@ -150,8 +158,8 @@ static void aq_ev_format(struct aq_ev_reader *r)
 		break;
 	case AQ_EV_STALL:
 		n += scnprintf(r->line + n, sizeof(r->line) - n,
-			       " hol_age_ns %llu since_accept_ns %llu",
-			       ev->a, ev->b);
+			       " hol_age_ns %llu since_accept_ns %llu group %u group_room %u",
+			       ev->a, ev->b, ev->group, ev->group_room);
 		break;
 	case AQ_EV_RECOVER:
 		n += scnprintf(r->line + n, sizeof(r->line) - n,

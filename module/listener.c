@@ -266,29 +266,11 @@ bool aq_listener_read_row(struct aq_listener *l, const struct aq_viewer *v,
 	return true;
 }
 
-/*
- * Under RCU: a reuseport group is named by the smallest id among its
- * tracked members, so the name stays while that member lives and every
- * member shows the same one; 0 for a socket in no group.
- */
-static u32 aq_reuseport_group(const struct sock *sk)
-{
-	const struct sock *member;
-	u32 group = 0, id;
-	unsigned int i;
-
-	for (i = 0; (member = aq_sock_reuseport_member(sk, i)); i++) {
-		id = aq_table_id_of(member);
-		if (id && (!group || id < group))
-			group = id;
-	}
-	return group;
-}
-
 bool aq_listener_read_detail(struct aq_listener *l, struct aq_detail *d)
 {
 	u64 now = ktime_get_ns(), known_drops, drops;
 	struct aq_sock_now sock_now;
+	u32 group_room;
 	struct aq_queue_now qn;
 	unsigned long flags;
 
@@ -296,10 +278,9 @@ bool aq_listener_read_detail(struct aq_listener *l, struct aq_detail *d)
 		return false;
 	d->synq_len = 0;
 	d->rmem = 0;
-	d->reuseport_group = 0;
+	d->reuseport_group = aq_table_group(l, &group_room);
 	/* The socket is pinned while it is tracked; else say 0. */
 	if (READ_ONCE(l->sk_pinned)) {
-		d->reuseport_group = aq_reuseport_group(l->sk);
 		if (aq_is_udp(l))
 			d->rmem = aq_kernel_rmem(l->sk);
 		else if (l->family != AF_UNIX)

@@ -327,6 +327,14 @@ bool aq_queue_catch_up(struct aq_listener *l, u32 kernel_drops, u32 backlog)
 	return aq_drops_seen(l, kernel_drops, 0);
 }
 
+u32 aq_queue_room(const struct aq_listener *l)
+{
+	u64 holds = (u64)READ_ONCE(l->q.backlog) + 1;
+	u32 qlen = READ_ONCE(l->q.qlen);
+
+	return holds > qlen ? min_t(u64, holds - qlen, U32_MAX) : 0;
+}
+
 void aq_queue_set_backlog(struct aq_listener *l, u32 backlog)
 {
 	l->q.backlog = backlog;

@@ -195,6 +195,11 @@ void aq_queue_set_backlog(struct aq_listener *l, u32 backlog);
  */
 u64 aq_queue_drops_now(const struct aq_listener *l,
 		       const struct aq_sock_now *now);
+/*
+ * Without l->lock, as its last event left it: how many more connections
+ * the accept queue of a TCP listener takes (it holds backlog + 1).
+ */
+u32 aq_queue_room(const struct aq_listener *l);
 /* Zeroes what was counted; what is queued now stays queued and timed. */
 void aq_queue_reset(struct aq_listener *l);
 /* Resyncs done since the last reset, over all listeners. */

@@ -140,11 +140,31 @@ static struct aq_listener *aq_bucket_find(struct hlist_head *bucket,
 
 DEFINE_PER_CPU(struct aq_listener *, aq_table_last_found);
 
-u32 aq_table_id_of(const struct sock *sk)
+u32 aq_table_group(const struct aq_listener *l, u32 *room)
 {
-	struct aq_listener *l = aq_bucket_find(aq_bucket(sk), sk);
+	const struct aq_listener *member;
+	const struct sock *sk;
+	unsigned int i;
+	u32 group = 0;
 
-	return l && !READ_ONCE(l->unlinked) ? l->id : 0;
+	*room = 0;
+	rcu_read_lock();
+	/* Its socket may be followed only while the entry pins it. */
+	if (!READ_ONCE(l->sk_pinned))
+		goto out;
+	for (i = 0; (sk = aq_sock_reuseport_member(l->sk, i)); i++) {
+		/* The pointer may be stale: compared, never followed. */
+		member = aq_bucket_find(aq_bucket(sk), sk);
+		if (!member || READ_ONCE(member->unlinked))
+			continue;
+		if (!group || member->id < group)
+			group = member->id;
+		if (member != l && !aq_is_udp(member))
+			*room += aq_queue_room(member);
+	}
+out:
+	rcu_read_unlock();
+	return group;
 }
 
 struct aq_listener *aq_table_lookup_slow(struct sock *sk)

@@ -136,10 +136,14 @@ DECLARE_PER_CPU(struct aq_listener *, aq_table_last_found);
 struct aq_listener *aq_table_lookup_slow(struct sock *sk);
 
 /*
- * Under rcu_read_lock(), from any context, leaving the CPU's note alone:
- * the id of @sk's entry, or 0 if it has none.
+ * Any context: the reuseport group of @l, named by the smallest id among
+ * its tracked members (so the name stays while that member lives, and
+ * every member shows the same), 0 for a socket in no group or no longer
+ * pinned; and into @room what the other members' accept queues still
+ * take (aq_queue_room()). The members are read without reuseport's lock
+ * or theirs: one joining or leaving meanwhile may be missed.
  */
-u32 aq_table_id_of(const struct sock *sk);
+u32 aq_table_group(const struct aq_listener *l, u32 *room);
 
 /*
  * Under rcu_read_lock(), from the probes' handlers only: they run with

@@ -19,6 +19,7 @@ static int aq_ev_parse(const char *text, struct aq_ev *e, char *err,
 	memset(e, 0, sizeof(*e));
 	e->drops = e->duration_ns = e->hol_age_ns = -1;
 	e->since_accept_ns = e->stalled_ns = -1;
+	e->group = e->group_room = -1;
 	snprintf(line, sizeof(line), "%.1000s", text);
 	/* comm is the rest of the line after " comm ". */
 	comm = strstr(line, " comm ");
@@ -71,6 +72,8 @@ static int aq_ev_parse(const char *text, struct aq_ev *e, char *err,
 		kv[nkv++] = (struct aq_kv){ "pid", &e->pid };
 		if (!strcmp(e->name, "overflow")) {
 			kv[nkv++] = (struct aq_kv){ "drops", &e->drops };
+			kv[nkv++] = (struct aq_kv){ "group", &e->group };
+			kv[nkv++] = (struct aq_kv){ "group_room", &e->group_room };
 		} else if (!strcmp(e->name, "overflow_end")) {
 			kv[nkv++] = (struct aq_kv){ "drops", &e->drops };
 			kv[nkv++] = (struct aq_kv){ "duration_ns", &e->duration_ns };
@@ -78,6 +81,8 @@ static int aq_ev_parse(const char *text, struct aq_ev *e, char *err,
 			kv[nkv++] = (struct aq_kv){ "hol_age_ns", &e->hol_age_ns };
 			kv[nkv++] = (struct aq_kv){ "since_accept_ns",
 						    &e->since_accept_ns };
+			kv[nkv++] = (struct aq_kv){ "group", &e->group };
+			kv[nkv++] = (struct aq_kv){ "group_room", &e->group_room };
 		} else if (!strcmp(e->name, "recover")) {
 			kv[nkv++] = (struct aq_kv){ "stalled_ns", &e->stalled_ns };
 		}

@@ -26,6 +26,7 @@ struct aq_ev {
 	char comm[64];
 	/* per event: -1 when the line does not carry it */
 	int64_t drops, duration_ns, hol_age_ns, since_accept_ns, stalled_ns;
+	int64_t group, group_room;	/* overflow and stall */
 };
 
 struct aq_evr {

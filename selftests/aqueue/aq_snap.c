@@ -91,6 +91,21 @@ struct aq_row *aq_the_row(struct __test_metadata *_metadata, struct aq_snap *s,
 	return NULL;
 }
 
+struct aq_row *aq_row_of_ino(struct __test_metadata *_metadata,
+			     struct aq_snap *s, int fd)
+{
+	struct stat st;
+	int i;
+
+	ASSERT_EQ(0, fstat(fd, &st));
+	for (i = 0; i < s->nrows; i++)
+		if (s->rows[i].ino == (int64_t)st.st_ino)
+			return &s->rows[i];
+	ASSERT_TRUE(false) TH_LOG("no row for the socket of inode %llu",
+				  (unsigned long long)st.st_ino);
+	return NULL;
+}
+
 struct aq_row *aq_row_of(struct __test_metadata *_metadata, struct aq_snap *s,
 			 int fd)
 {

@@ -38,6 +38,13 @@ struct aq_row *aq_the_row(struct __test_metadata *_metadata, struct aq_snap *s,
 struct aq_row *aq_row_of(struct __test_metadata *_metadata, struct aq_snap *s,
 			 int fd);
 
+/*
+ * The row of socket @fd, found by its inode: the members of a reuseport
+ * group share an address. Asserts there is one.
+ */
+struct aq_row *aq_row_of_ino(struct __test_metadata *_metadata,
+			     struct aq_snap *s, int fd);
+
 /* The row of TCP listener lfd in s, or NULL: "no row" is a result. */
 struct aq_row *aq_find_row(struct aq_snap *s, int lfd);
 

@@ -111,6 +111,9 @@ static void check_stall(struct __test_metadata *_metadata,
 	struct aq_diag d;
 
 	EXPECT_LE(earliest, e->ts_ns);
+	/* In no reuseport group. */
+	EXPECT_EQ(0, e->group);
+	EXPECT_EQ(0, e->group_room);
 	EXPECT_IN(e->hol_age_ns, e->ts_ns - t->q0, e->ts_ns - t->c0,
 		  "stall hol_age_ns");
 	EXPECT_IN(e->since_accept_ns, e->ts_ns - t->acc1,
@@ -318,6 +321,76 @@ static void hostile_in_netns(struct __test_metadata *_metadata, void *argp)
 TEST_F(events, hostile_process_names)
 {
 	aq_in_netns(_metadata, hostile_in_netns, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+
+/*
+ * One member of a reuseport group overflows while another has room, as a
+ * stuck worker does: its overflow event names the group and says what
+ * the rest of the group would still take, which is the other member's
+ * room as sock_diag shows it (backlog + 1 - Recv-Q).
+ */
+static void group_room_in_netns(struct __test_metadata *_metadata,
+				void *argp)
+{
+	int small, big, fds[256], n = 0, state, k;
+	long long overflows = aq_netstat("TcpExt", "ListenOverflows");
+	int64_t end, group;
+	struct aq_diag d_big;
+	struct aq_snap s;
+	struct aq_evr ev;
+	uint16_t port;
+
+	ASSERT_EQ(0, aq_evr_open(&ev));
+	small = aq_listen_tcp("127.0.0.1", 0, 1, AQ_REUSEPORT);
+	ASSERT_LE(0, small);
+	port = aq_port_of(small);
+	big = aq_listen_tcp("127.0.0.1", port, 200, AQ_REUSEPORT);
+	ASSERT_LE(0, big);
+
+	/* One client at a time, each queued before the next, until the hash
+	 * sends the full small member a SYN. */
+	while (aq_netstat("TcpExt", "ListenOverflows") == overflows) {
+		ASSERT_GT(256, n) TH_LOG("the hash never chose the small member");
+		fds[n] = aq_connect_nb("127.0.0.1", port, false);
+		ASSERT_LE(0, fds[n]);
+		end = aq_now_ns() + AQ_WAIT_MS * 1000000LL;
+		do {
+			state = aq_tcp_state(fds[n]);
+			if (state == TCP_ESTABLISHED &&
+			    aq_diag_rqueue(small) + aq_diag_rqueue(big) == n + 1)
+				break;
+			usleep(500);
+		} while (aq_netstat("TcpExt", "ListenOverflows") == overflows &&
+			 aq_now_ns() < end);
+		ASSERT_GT(end, aq_now_ns());
+		n++;
+	}
+	ASSERT_EQ(0, aq_diag_of(big, &d_big));
+	ASSERT_EQ(2, aq_diag_rqueue(small));
+
+	aq_snapshot(_metadata, &s);
+	group = aq_row_of_ino(_metadata, &s, small)->id;
+	if (aq_row_of_ino(_metadata, &s, big)->id < group)
+		group = aq_row_of_ino(_metadata, &s, big)->id;
+	k = aq_evr_wait(_metadata, &ev, "overflow",
+			aq_row_of_ino(_metadata, &s, small)->id, AQ_WAIT_MS);
+	ASSERT_LE(0, k) TH_LOG("no overflow event for the small member");
+	EXPECT_EQ(group, ev.ev[k].group);
+	EXPECT_EQ((int64_t)d_big.wqueue + 1 - d_big.rqueue, ev.ev[k].group_room);
+	EXPECT_EQ(0, aq_evr_count(&ev, "overflow",
+				  aq_row_of_ino(_metadata, &s, big)->id));
+	aq_snap_free(&s);
+	aq_close_fds(fds, n);
+	close(small);
+	close(big);
+	aq_evr_close(&ev);
+}
+
+TEST_F(events, overflowing_member_says_its_group_has_room)
+{
+	aq_in_netns(_metadata, group_room_in_netns, NULL);
 }
 
 /* ------------------------------------------------------------------ */

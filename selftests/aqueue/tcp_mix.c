@@ -27,7 +27,6 @@
  *    receive after such a miss counts its datagram once.
  */
 #include <pthread.h>
-#include <sys/stat.h>
 
 #include "kselftest_harness.h"
 
@@ -220,23 +219,6 @@ static void migration_in_netns(struct __test_metadata *_metadata, void *arg)
 AQ_NETNS_TEST(mix, reuseport_migration_on_close, AQ_RUN_THEN_FINISH,
 	      migration_in_netns, NULL)
 
-/* The row of @fd, by its inode: the members of a group share an address. */
-static struct aq_row *row_by_ino(struct __test_metadata *_metadata,
-				 struct aq_snap *s, int fd)
-{
-	struct stat st;
-	int i;
-
-	if (fstat(fd, &st))
-		return NULL;
-	for (i = 0; i < s->nrows; i++)
-		if (s->rows[i].ino == (int64_t)st.st_ino)
-			return &s->rows[i];
-	TH_LOG("no row for the socket of inode %llu",
-	       (unsigned long long)st.st_ino);
-	return NULL;
-}
-
 /* The smallest id among the rows of @n members, and each their group. */
 static int64_t expect_one_group(struct __test_metadata *_metadata,
 				struct aq_snap *s, const int *lfd, int n)
@@ -246,14 +228,12 @@ static int64_t expect_one_group(struct __test_metadata *_metadata,
 	int i;
 
 	for (i = 0; i < n; i++) {
-		r = row_by_ino(_metadata, s, lfd[i]);
-		if (!r)
-			return -1;
+		r = aq_row_of_ino(_metadata, s, lfd[i]);
 		if (r->id < first)
 			first = r->id;
 	}
 	for (i = 0; i < n; i++)
-		EXPECT_EQ(first, row_by_ino(_metadata, s, lfd[i])->reuseport_group)
+		EXPECT_EQ(first, aq_row_of_ino(_metadata, s, lfd[i])->reuseport_group)
 			TH_LOG("member %d", i);
 	return first;
 }
@@ -287,18 +267,16 @@ static void group_in_netns(struct __test_metadata *_metadata, void *arg)
 	first = expect_one_group(_metadata, &s, lfd, GROUP_MEMBERS);
 	ASSERT_LT(0, first);
 	for (i = 0; i < GROUP_MEMBERS; i++) {
-		r = row_by_ino(_metadata, &s, lfd[i]);
+		r = aq_row_of_ino(_metadata, &s, lfd[i]);
 		EXPECT_EQ(aq_diag_rqueue(lfd[i]), r->qnow) TH_LOG("member %d", i);
 		total += r->qnow;
 		if (r->id == first)
 			first_i = i;
 	}
 	EXPECT_EQ(40, total);
-	r = row_by_ino(_metadata, &s, alone);
-	ASSERT_NE(NULL, r);
+	r = aq_row_of_ino(_metadata, &s, alone);
 	EXPECT_EQ(r->id, r->reuseport_group);
-	r = row_by_ino(_metadata, &s, plain);
-	ASSERT_NE(NULL, r);
+	r = aq_row_of_ino(_metadata, &s, plain);
 	EXPECT_EQ(0, r->reuseport_group);
 	aq_snap_free(&s);
 

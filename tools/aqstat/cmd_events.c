@@ -29,6 +29,23 @@ static const char *events_path(void)
 				    "/proc/" AQUEUE_EVENTS_PROC_NAME;
 }
 
+/*
+ * An overflow or a stall of one member of a reuseport group while the
+ * others could take more: the kernel's hash keeps sending it its share.
+ */
+static char *with_group_room(char *what, const struct aq_event_line *e)
+{
+	char *d;
+
+	if (e->group == AQ_FIELD_UNSET || !e->group || !e->group_room)
+		return what;
+	d = xasprintf("%s; the rest of group %llu has room for %llu", what,
+		      (unsigned long long)e->group,
+		      (unsigned long long)e->group_room);
+	free(what);
+	return d;
+}
+
 /* What the event says beyond its name, for a person. */
 static char *event_detail(const struct aq_event_line *e)
 {
@@ -39,9 +56,9 @@ static char *event_detail(const struct aq_event_line *e)
 	if (!strcmp(e->event, "close"))
 		return xstrdup("closed");
 	if (!strcmp(e->event, "overflow"))
-		return e->drops > 1 ?
+		return with_group_room(e->drops > 1 ?
 			xasprintf("dropping (%llu at once)", (unsigned long long)e->drops) :
-			xstrdup("dropping");
+			xstrdup("dropping"), e);
 	if (!strcmp(e->event, "overflow_end")) {
 		a = fmt_ns(e->duration_ns);
 		d = xasprintf("%llu drop%s in %s", (unsigned long long)e->drops,
@@ -55,7 +72,7 @@ static char *event_detail(const struct aq_event_line *e)
 		d = xasprintf("head waiting %s, no accept for %s", a, b);
 		free(a);
 		free(b);
-		return d;
+		return with_group_room(d, e);
 	}
 	if (!strcmp(e->event, "recover")) {
 		a = fmt_ns(e->stalled_ns);

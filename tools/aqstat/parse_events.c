@@ -37,6 +37,7 @@ int aq_event_parse(const char *line, struct aq_event_line *e,
 	memset(e, 0, sizeof(*e));
 	e->drops = e->duration_ns = e->hol_age_ns = AQ_FIELD_UNSET;
 	e->since_accept_ns = e->stalled_ns = AQ_FIELD_UNSET;
+	e->group = e->group_room = AQ_FIELD_UNSET;
 	e->port = -1;
 	if (strlen(line) >= sizeof(buf)) {
 		*why = "line too long";
@@ -87,12 +88,13 @@ int aq_event_parse(const char *line, struct aq_event_line *e,
 		static const char *const keys[] = {
 			"id", "netns", "proto", "local", "qnow", "backlog",
 			"pid", "drops", "duration_ns", "hol_age_ns",
-			"since_accept_ns", "stalled_ns",
+			"since_accept_ns", "stalled_ns", "group", "group_room",
 		};
 		uint64_t *vals[] = {
 			&e->id, &e->netns, NULL, NULL, &e->qnow, &e->backlog,
 			&e->pid, &e->drops, &e->duration_ns, &e->hol_age_ns,
-			&e->since_accept_ns, &e->stalled_ns,
+			&e->since_accept_ns, &e->stalled_ns, &e->group,
+			&e->group_room,
 		};
 		unsigned int k;
 

@@ -25,6 +25,8 @@ struct aq_event_line {
 	char comm[64];
 	/* AQ_FIELD_UNSET unless the event carries it */
 	uint64_t drops, duration_ns, hol_age_ns, since_accept_ns, stalled_ns;
+	/* overflow and stall: the reuseport group, the room its others have */
+	uint64_t group, group_room;
 };
 
 /* Parses @line (no newline); 0, or -1 with a reason in @why. */
