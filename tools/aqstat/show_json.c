@@ -423,6 +423,10 @@ void show_json_event(FILE *out, const struct aq_event_line *e,
 			num(&o, "since_accept_ns", e->since_accept_ns);
 		if (e->stalled_ns != AQ_FIELD_UNSET)
 			num(&o, "stalled_ns", e->stalled_ns);
+		if (e->group != AQ_FIELD_UNSET)
+			num(&o, "group", e->group);
+		if (e->group_room != AQ_FIELD_UNSET)
+			num(&o, "group_room", e->group_room);
 		num(&o, "pid", e->pid);
 		name(&o, "comm", e->comm);
 	}

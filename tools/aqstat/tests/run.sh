@@ -622,6 +622,20 @@ t events-port-count "AQSTAT_EVENTS=$S/events.txt run 0 events --raw -p 8080 -6 &
 	AQSTAT_EVENTS=$S/events.txt run 0 events --raw -n 2 && [ \$(wc -l < $T/out) = 2 ]"
 t events-netns "AQSTAT_EVENTS=$S/events.txt run 0 events --raw --netns 4026532001 && [ \$(grep -c ' open ' $T/out) = 1 ]"
 t events-strict "AQSTAT_EVENTS=$S/events.txt run 8 events --strict"
+# overflow and stall of a reuseport member carry group and group_room:
+# WHAT says the rest of the group's room (not when it is 0 or outside a
+# group), -j has both, only on the lines that have them
+cat >"$T/ev-group.txt" <<'EOF2'
+100.000000000 overflow id 3 netns 4026531840 proto tcp local 127.0.0.1:8080 qnow 65 backlog 64 drops 1 group 3 group_room 190 pid 7 comm w
+101.000000000 stall id 4 netns 4026531840 proto tcp local 127.0.0.1:8080 qnow 65 backlog 64 hol_age_ns 1000000000 since_accept_ns 1000000000 group 3 group_room 0 pid 7 comm w
+102.000000000 overflow id 9 netns 4026531840 proto tcp local 127.0.0.1:9090 qnow 5 backlog 4 drops 2 group 0 group_room 0 pid 7 comm w
+103.000000000 recover id 4 netns 4026531840 proto tcp local 127.0.0.1:8080 qnow 3 backlog 64 stalled_ns 5 pid 7 comm w
+EOF2
+events_group() { py 'E = [json.loads(l) for l in f]
+assert [(x.get("group"), x.get("group_room")) for x in E] == [(3, 190), (3, 0), (0, 0), (None, None)], E'; }
+t events-group-room "AQSTAT_EVENTS=$T/ev-group.txt run 0 events && [ \$(grep -c 'the rest of group' $T/out) = 1 ] &&
+	has 'dropping; the rest of group 3 has room for 190' $T/out &&
+	AQSTAT_EVENTS=$T/ev-group.txt run 0 events -j && jcheck event ndjson && events_group"
 t events-usage "run 2 events -j --raw && run 2 events -w 1 && run 2 --raw"
 t events-no-module "AQSTAT_EVENTS= run 3 events || [ -e /proc/aqueue_events ]"
 
