@@ -45,11 +45,20 @@ void table_add(struct table *t, char **row)
 	if (t->rows == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 16;
 		t->cells = realloc(t->cells, t->cap * t->ncols * sizeof(char *));
-		if (!t->cells)
+		t->before = realloc(t->before, t->cap * sizeof(char *));
+		if (!t->cells || !t->before)
 			die(EX_ERR, "out of memory");
 	}
 	memcpy(t->cells + t->rows * t->ncols, row, t->ncols * sizeof(char *));
+	t->before[t->rows] = t->pending;
+	t->pending = NULL;
 	t->rows++;
+}
+
+void table_add_line(struct table *t, char *line)
+{
+	free(t->pending);
+	t->pending = line;
 }
 
 static void put_clipped(const char *line, size_t *col)
@@ -327,6 +336,8 @@ void table_print(struct table *t)
 		size_t col = 0;
 		int first = 1;
 
+		if (r && t->before[r - 1])
+			printf("%s\n", t->before[r - 1]);
 		for (int c = 0; c < t->ncols; c++) {
 			const char *s = r ? t->cells[(r - 1) * t->ncols + c] : t->title[c];
 			size_t sw = width(s), fill = t->w[c] > sw ? t->w[c] - sw : 0;
@@ -351,7 +362,13 @@ void table_print(struct table *t)
 	free(pad);
 	for (size_t i = 0; i < t->rows * t->ncols; i++)
 		free(t->cells[i]);
+	for (size_t i = 0; i < t->rows; i++)
+		free(t->before[i]);
 	free(t->cells);
+	free(t->before);
+	free(t->pending);
+	t->before = NULL;
+	t->pending = NULL;
 	free(t->w);
 	free(t->title);
 	t->cells = NULL;

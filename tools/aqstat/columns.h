@@ -27,6 +27,13 @@ struct table {
 	char **cells;		/* row-major, rows * ncols */
 	size_t rows, cap;
 	/*
+	 * per row, or NULL: a line printed whole just before it, not a
+	 * cell (no column's width counts it); pending: table_add_line()'s
+	 * for the next row
+	 */
+	char **before;
+	char *pending;
+	/*
 	 * table_fit()'s: the widths, the titles, the columns left out
 	 * (bit c: column c; those set before table_fit() stay out)
 	 */
@@ -46,6 +53,12 @@ int columns_height(void);
 
 /* Appends a row of ncols allocated cells; the table frees them. */
 void table_add(struct table *t, char **row);
+/*
+ * @line (allocated, without a newline; the table frees it) is printed on
+ * its own just before the next row table_add() appends, neither clipped
+ * nor aligned.
+ */
+void table_add_line(struct table *t, char *line);
 /*
  * Makes the table fit the output's width, without losing a number where
  * it can: the narrow titles first, then the NETNS column without the

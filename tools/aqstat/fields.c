@@ -77,6 +77,8 @@ const struct aq_metric aq_metrics[] = {
 	LK(AQ_G_ASKED, backlog_asked, AQ_UNIT_ONE, "aqueue_listener_backlog_asked", "gauge", "The backlog the listener's last listen() call asked for, as the kernel reads it (unsigned: listen(fd, -1), the most allowed, is 4294967295); the backlog is the smaller of it and aqueue_listener_somaxconn. TCP and unix listeners whose listen() call aqueue saw.", AQ_K_CONN),
 	LK(AQ_G_ASKED, somaxconn, AQ_UNIT_ONE, "aqueue_listener_somaxconn", "gauge", "net.core.somaxconn of the listener's network namespace at its last listen() call, which caps the backlog. TCP and unix listeners whose listen() call aqueue saw.", AQ_K_CONN),
 
+	L(AQ_G_REUSEPORT, reuseport_group, AQ_UNIT_ONE, "aqueue_listener_reuseport_group", "gauge", "The listener's SO_REUSEPORT group: the smallest id among the group's tracked members, the same on each (its own id for a reuseport socket alone on its address). Members of a group only."),
+
 	L(AQ_G_LIVE, hol_age_ns, AQ_UNIT_NS, "aqueue_listener_queue_head_age_seconds", "gauge", "How long the connection at the head of the accept queue has waited (0 when the queue is empty)."),
 	/* ages since an event: alerting has the counters' increase() */
 	JSON_ONLY(AQ_G_LIVE, since_accept_ns, AQ_UNIT_NS),
@@ -148,6 +150,9 @@ int aq_group_present(const struct aqs_row *l, enum aq_group g)
 	case AQ_G_ASKED:
 		/* 0: no listen() call seen (or an older module) */
 		return l->has_asked && l->somaxconn > 0;
+	case AQ_G_REUSEPORT:
+		/* 0: in no group (or an older module) */
+		return l->has_detail && l->reuseport_group > 0;
 	case AQ_G_UDP:
 		return l->has_udp;
 	case AQ_G_SYN:

@@ -29,6 +29,11 @@ enum aq_group {
 	 * (somaxconn > 0)
 	 */
 	AQ_G_ASKED,
+	/*
+	 * format 3's reuseport_group, on the detail line: in Prometheus
+	 * only for a member of a group (> 0)
+	 */
+	AQ_G_REUSEPORT,
 	AQ_G_HIST,	/* the qlen and wait_ns histograms */
 	AQ_G_UDP,	/* the "udp" and "qbytes" lines */
 	AQ_G_SYN,	/* the "syn", "synq" and "handshake_ns" lines */

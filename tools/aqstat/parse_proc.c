@@ -4,7 +4,7 @@
  * live keys at the end of the detail line, and requires them; format 3
  * the reuseport migration keys of the detail and closed lines, and keys
  * added within it that a module may not print yet: ino, backlog_asked,
- * somaxconn).
+ * somaxconn, reuseport_group).
  *
  * Fields are separated by one or more spaces (only spaces: a tab is part
  * of a field). Numbers are unsigned decimal and must fit in 64 bits. Every
@@ -293,6 +293,7 @@ static const struct aq_field detail_fields[] = {
 	LIVE(aqs_row, since_drop_ns), LIVE(aqs_row, stalled),
 	LIVE(aqs_row, overflowing), F3_OPT(aqs_row, ino),
 	F3_OPT(aqs_row, backlog_asked), F3_OPT(aqs_row, somaxconn),
+	F3_OPT(aqs_row, reuseport_group),
 	{ NULL, 0, 0, 0 },
 };
 

@@ -51,6 +51,12 @@ struct aqs_row {
 	 */
 	int has_asked;
 	uint64_t backlog_asked, somaxconn;
+	/*
+	 * format 3, optional: the smallest id among the tracked members of
+	 * the listener's SO_REUSEPORT group (its own for a group of one), 0
+	 * for a socket in no group or when the line lacks it
+	 */
+	uint64_t reuseport_group;
 	uint64_t qlen[AQUEUE_QLEN_BUCKETS];
 	uint64_t wait[AQUEUE_WAIT_BUCKETS];
 

@@ -151,7 +151,8 @@ static void real(struct jobj *o, const char *k, double v)
 static void group(struct jobj *o, enum aq_group g, const void *base,
 		  int present)
 {
-	int nullable = g == AQ_G_PCT || g == AQ_G_DETAIL || g == AQ_G_ASKED;
+	int nullable = g == AQ_G_PCT || g == AQ_G_DETAIL || g == AQ_G_ASKED ||
+		       g == AQ_G_REUSEPORT;
 
 	if (!present && !nullable)
 		return;
@@ -242,7 +243,10 @@ static void rates(struct jobj *o, const struct aq_rates *r)
 	wb_c(o->w, '}');
 }
 
-/* @format: the input's, whose listeners have backlog_asked from 3 on */
+/*
+ * @format: the input's, whose listeners have backlog_asked and
+ * reuseport_group from 3 on
+ */
 static void listener(struct wbuf *w, const struct aqs_row *l, int oneline,
 		     const struct aq_rates *r, uint64_t format)
 {
@@ -273,6 +277,8 @@ static void listener(struct wbuf *w, const struct aqs_row *l, int oneline,
 	if (format >= 3) {
 		group(&o, AQ_G_ASKED, l, l->has_detail);
 		backlog(&o, l);
+		/* 0 for a socket in no group and where the module lacks it */
+		group(&o, AQ_G_REUSEPORT, l, l->has_detail);
 	}
 	newline(&o);
 	hists(&o, AQ_G_HIST, l);

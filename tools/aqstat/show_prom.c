@@ -419,6 +419,7 @@ int show_prometheus(FILE *out, const struct aq_snapshot *s,
 		prom_globals(w, AQ_G_CLOSED, &s->closed);
 	prom_listeners(&p, AQ_G_ROW);
 	prom_listeners(&p, AQ_G_ASKED);
+	prom_listeners(&p, AQ_G_REUSEPORT);
 	prom_listeners(&p, AQ_G_DETAIL);
 	prom_listeners(&p, AQ_G_LIVE);
 	prom_listeners(&p, AQ_G_MIGRATE);

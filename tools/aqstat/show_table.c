@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,6 +309,125 @@ static void print_backlog_notes(const struct aqs_row **v, size_t n)
 	}
 }
 
+/* A member of a reuseport group at position pos of the table's order. */
+struct member {
+	uint64_t group;
+	size_t pos;
+};
+
+static int by_group_then_pos(const void *a, const void *b)
+{
+	const struct member *x = a, *y = b;
+
+	if (x->group != y->group)
+		return x->group < y->group ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/*
+ * Keeps the members of each reuseport group of @v together, in their
+ * order, where its first member is; the other rows stay in theirs.
+ */
+static void group_members(const struct aqs_row **v, size_t n)
+{
+	struct member *m = xmalloc((n ? n : 1) * sizeof(*m));
+	/* run[i]: 1 + the start in @m of the group whose first row is v[i] */
+	size_t *run = xmalloc((n ? n : 1) * sizeof(*run));
+	const struct aqs_row **out = xmalloc((n ? n : 1) * sizeof(*out));
+	size_t nm = 0, k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		run[i] = 0;
+		if (v[i]->reuseport_group)
+			m[nm++] = (struct member){ v[i]->reuseport_group, i };
+	}
+	qsort(m, nm, sizeof(*m), by_group_then_pos);
+	for (size_t j = 0; j < nm; j++)
+		if (!j || m[j].group != m[j - 1].group)
+			run[m[j].pos] = j + 1;
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i]->reuseport_group)
+			out[k++] = v[i];
+		else if (run[i])
+			for (size_t j = run[i] - 1;
+			     j < nm && m[j].group == v[i]->reuseport_group; j++)
+				out[k++] = v[m[j].pos];
+	}
+	memcpy(v, out, n * sizeof(*v));
+	free(out);
+	free(run);
+	free(m);
+}
+
+/* @a + @b, at most UINT64_MAX */
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/*
+ * The line over the @k members @g of one reuseport group (k >= 2), in the
+ * table's order; numbers only, so that nothing can forge or split it:
+ * "group G (K members): queue Q/B, enqueued E, accepted A, drops D;
+ * shares of enqueued P% P% ...; fullest member ID at Q/B vs group mean M".
+ * A UDP group's queue is in datagrams, without a limit (its receive
+ * buffers are bytes).
+ */
+static char *group_line(const struct aqs_row *const *g, size_t k)
+{
+	int udp = aqs_kind(g[0]) == AQ_K_UDP;
+	uint64_t q = 0, b = 0, e = 0, a = 0, d = 0;
+	long double etotal = 0, qtotal = 0;
+	const struct aqs_row *full = g[0];
+	char *s, *t;
+
+	for (size_t i = 0; i < k; i++) {
+		q = sat_add(q, g[i]->qnow);
+		b = sat_add(b, g[i]->backlog);
+		e = sat_add(e, g[i]->enqueued);
+		a = sat_add(a, g[i]->accepted);
+		d = sat_add(d, g[i]->drops);
+		etotal += g[i]->enqueued;
+		qtotal += g[i]->qnow;
+		if (g[i]->qnow > full->qnow)
+			full = g[i];
+	}
+	s = xasprintf("group %llu (%zu members): queue %llu",
+		      (unsigned long long)g[0]->reuseport_group, k,
+		      (unsigned long long)q);
+	if (!udp) {
+		t = xasprintf("%s/%llu", s, (unsigned long long)b);
+		free(s);
+		s = t;
+	}
+	t = xasprintf("%s, enqueued %llu, accepted %llu, drops %llu; shares of enqueued",
+		      s, (unsigned long long)e, (unsigned long long)a,
+		      (unsigned long long)d);
+	free(s);
+	s = t;
+	for (size_t i = 0; i < k; i++) {
+		if (etotal > 0)
+			t = xasprintf("%s %.0Lf%%", s,
+				      100.0L * g[i]->enqueued / etotal);
+		else
+			t = xasprintf("%s -", s);
+		free(s);
+		s = t;
+	}
+	t = xasprintf("%s; fullest member %llu at %llu", s,
+		      (unsigned long long)full->id, (unsigned long long)full->qnow);
+	free(s);
+	s = t;
+	if (!udp) {
+		t = xasprintf("%s/%llu", s, (unsigned long long)full->backlog);
+		free(s);
+		s = t;
+	}
+	t = xasprintf("%s vs group mean %.1Lf", s, qtotal / k);
+	free(s);
+	return t;
+}
+
 size_t udp_last(const struct aqs_row **v, size_t n)
 {
 	size_t k = 0;
@@ -340,6 +460,8 @@ int show_table(const struct aq_snapshot *s, const struct aqs_filter *f,
 
 	qsort(v, n, sizeof(*v), by_saturation);
 	nconn = udp_last(v, n);
+	group_members(v, nconn);
+	group_members(v + nconn, n - nconn);
 	print_summary(s, n);
 	if (!n) {
 		printf(s->n ? "no listener matches the filters\n"
@@ -366,6 +488,17 @@ int show_table(const struct aq_snapshot *s, const struct aqs_filter *f,
 		}
 		c = listener_cells(&lt, row, l);
 
+		/* over the first member of a group of two or more shown */
+		if (l->reuseport_group && (i == 0 || i == nconn ||
+		    v[i - 1]->reuseport_group != l->reuseport_group)) {
+			size_t k = 1, end = i < nconn ? nconn : n;
+
+			while (i + k < end &&
+			       v[i + k]->reuseport_group == l->reuseport_group)
+				k++;
+			if (k >= 2)
+				table_add_line(&lt.t, group_line(v + i, k));
+		}
 		row[c++] = fmt_u64(l->qpeak);
 		row[c++] = fmt_u64(l->enqueued);
 		row[c++] = fmt_u64(l->accepted);

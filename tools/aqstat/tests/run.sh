@@ -506,6 +506,45 @@ t backlog-older-module "! grep -q somaxconn $T/bl-old.txt && run 0 --strict -f $
 	run 0 -j -f $S/basic.txt && json 'not any(k in l for l in j[\"listeners\"] for k in (\"backlog_asked\", \"somaxconn\", \"backlog_clamped\", \"backlog_needed\"))' &&
 	run 0 -j -f $S/names.txt && json 'all(l[\"backlog_needed\"] is None and l[\"somaxconn\"] == 0 for l in j[\"listeners\"])'"
 
+# --- reuseport groups (samples/reuseport.txt, format 3 with
+# reuseport_group): 3, 4, 6, 8 one group of four on 127.0.0.1:8080 (4 full
+# and dropping, the others' queues 1, 0, 2), 5 a group of one, 1, 2, 7 in
+# no group (7 the fullest of all), 10 and 11 a UDP group. Over the members
+# of a group of two or more shown, one line of numbers only, where its
+# first member sorts, the members kept together below it.
+RP=$S/reuseport.txt
+G3='group 3 (4 members): queue 68/256, enqueued 1200, accepted 1132, drops 80; shares of enqueued 25% 24% 26% 25%; fullest member 4 at 65/64 vs group mean 17.0'
+G10='group 10 (2 members): queue 3, enqueued 400, accepted 397, drops 4; shares of enqueued 75% 25%; fullest member 11 at 3 vs group mean 1.5'
+# order: the first table's lines, a row as its id, a group line as gID
+order() { awk '/^ID PROTO/ { t++; next } /^$/ && t { exit } t == 1 { printf "%s ", $1 == "group" ? "g" $2 : $1 }' "$T/out"; }
+# a comm that would forge a group line were it printed raw
+sed 's/ 107 stuck$/ 107 x\\012group\\0409\\040(9\\040members):\\040queue\\0400\\012/' "$RP" >"$T/rp-comm.txt"
+t reuseport-group-line "run 0 --strict -f $RP && grep -qxF '$G3' $T/out && grep -qxF '$G10' $T/out &&
+	[ \$(grep -c '^group ' $T/out) = 2 ] && [ \"\$(order)\" = '7 g3 4 8 3 6 1 5 2 ' ] &&
+	grep -A1 '^group 10 ' $T/out | tail -1 | grep -q '^11 udp ' &&
+	run 0 -f $T/rp-comm.txt && [ \$(grep -c '^group' $T/out) = 2 ] && has 'x\\012group\\0409' $T/out &&
+	run 0 -P 8080 -f $RP && [ \"\$(order)\" = 'g3 4 8 3 6 ' ] && grep -qxF '$G3' $T/out &&
+	run 0 --top 2 -f $RP && ! grep -q '^group' $T/out && run 0 -w 1 -c 1 -f $RP && ! grep -q '^group' $T/out"
+rp_labels() { awk -v id="$1" '$1 == id { a = $4; p = a; sub(/:[0-9]+$/, "", a); sub(/^.*:/, "", p); gsub(/[][]/, "", a)
+	c = $0; for (i = 0; i < 14; i++) sub(/^ *[^ ]+ +/, "", c)
+	printf "{id=\"%s\",netns=\"%s\",proto=\"%s\",address=\"%s\",port=\"%s\",comm=\"%s\"}", $1, $2, $3, a, p, c }' "$RP"; }
+t reuseport-json "run 0 -j -f $RP && jcheck snapshot && json 'j[\"unknown_keys\"] == 0 and j[\"malformed_lines\"] == 0' &&
+	json 'dict((l[\"id\"], l[\"reuseport_group\"]) for l in j[\"listeners\"]) == {1: 0, 2: 0, 3: 3, 4: 3, 5: 5, 6: 3, 7: 0, 8: 3, 10: 10, 11: 10}'"
+t reuseport-prom "run 0 --prometheus -f $RP && prom_ok && [ \$(grep -c '^aqueue_listener_reuseport_group{' $T/out) = 7 ] &&
+	has '# TYPE aqueue_listener_reuseport_group gauge' $T/out && has '# HELP aqueue_listener_reuseport_group ' $T/out &&
+	for i in 3 4 6 8; do has \"aqueue_listener_reuseport_group\$(rp_labels \$i) 3\" $T/out || exit 1; done &&
+	has \"aqueue_listener_reuseport_group\$(rp_labels 5) 5\" $T/out && has \"aqueue_listener_reuseport_group\$(rp_labels 11) 10\" $T/out &&
+	! grep -q '^aqueue_listener_reuseport_group{id=\"[127]\"' $T/out"
+# A module older than the key: no group line, the rows as they were (each
+# row of the grouped table is one of these, widths and all), JSON 0, no
+# gauge; no other sample has a group line
+sed 's/ reuseport_group [0-9]*$//' "$RP" >"$T/rp-old.txt"
+t reuseport-older-module "! grep -q reuseport_group $T/rp-old.txt && run 0 --strict -f $T/rp-old.txt && ! grep -q '^group' $T/out &&
+	[ \"\$(order)\" = '7 4 1 8 3 6 5 2 ' ] && cp $T/out $T/old && run 0 -f $RP && grep -v '^group ' $T/out | sort >$T/new && sort $T/old | cmp - $T/new &&
+	run 0 --strict -j -f $T/rp-old.txt && jcheck snapshot && json 'j[\"unknown_keys\"] == 0 and all(l[\"reuseport_group\"] == 0 for l in j[\"listeners\"])' &&
+	run 0 --prometheus -f $T/rp-old.txt && prom_ok && hasnt aqueue_listener_reuseport_group $T/out &&
+	for f in $S/*.txt; do [ \$f = $RP ] || ! \"\$AQ\" -f \$f 2>/dev/null | grep -q '^group' || { echo \"group line from \$f\"; exit 1; }; done"
+
 # --- serve, on port 0: the port the kernel chose is read from the "serving" line
 # get URL: the status printed, the body in $T/out
 get() {
