@@ -12,6 +12,10 @@
  *    SYNs gets a note after the table naming the two and the backlog that
  *    would have held its peak (the kernel's peak and ListenOverflows), and
  *    -j says the same;
+ *  - four SO_REUSEPORT listeners of one port holding 40 connections: -j
+ *    gives each the smallest of their ids as reuseport_group and the
+ *    queue sock_diag shows, and the table's line over the group says 4
+ *    members and a queue of 40;
  *  - `aqstat ctl filter port N` changes what the module tracks; bad input
  *    exits 7 with the kernel's refusal and changes nothing;
  *  - without the module, every mode exits 3 and says how to load it;
@@ -704,6 +708,127 @@ static void somaxconn_note_in_netns(struct __test_metadata *_metadata,
 /* 129 connections one by one, each seen queued, and two runs of aqstat */
 AQ_NETNS_TEST_TIMEOUT(live, listen_above_somaxconn_gets_a_note, 60, AQ_RUN,
 		      somaxconn_note_in_netns, NULL)
+
+/* ------------------------------------------------------------------ */
+/* a reuseport group */
+
+#define GROUP_MEMBERS 4
+#define GROUP_CONNS 40
+#define GROUP_BACKLOG 64
+
+/* What sock_diag shows queued on the @n listeners @lfd, all told. */
+static long group_rqueue(const int *lfd, int n)
+{
+	long total = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		total += aq_diag_rqueue(lfd[i]);
+	return total;
+}
+
+/* aqstat -j's listener @id in @ls, or NULL. */
+static const struct aq_json *json_listener(struct __test_metadata *_metadata,
+					   const struct aq_json *ls, int64_t id)
+{
+	int i;
+
+	for (i = 0; ls && i < ls->n; i++)
+		if (jint(_metadata, &ls->kids[i], "id") == id)
+			return &ls->kids[i];
+	return NULL;
+}
+
+/*
+ * Four listeners with SO_REUSEPORT on one 127.0.0.1 port, 40 connections
+ * that the kernel's hash spreads among them, none accepted. -j: each
+ * member's reuseport_group is the smallest of their ids (the rows'), its
+ * qnow is sock_diag's Recv-Q; the table: one line over the group, "group
+ * G (4 members): queue 40/256, ...".
+ */
+static void group_in_netns(struct __test_metadata *_metadata, void *arg)
+{
+	int lfd[GROUP_MEMBERS], fds[GROUP_CONNS], i, members = 0;
+	long long queue = -1, backlog = -1, gid = -1;
+	int64_t first = INT64_MAX, id[GROUP_MEMBERS];
+	const struct aq_json *ls, *l;
+	char prefix[64], line[1024], err[200];
+	int64_t end;
+	struct aq_snap s = { 0 };
+	struct aq_json *j;
+	struct run r = { 0 };
+	uint16_t port;
+
+	lfd[0] = aq_listen_tcp("127.0.0.1", 0, GROUP_BACKLOG, AQ_REUSEPORT);
+	ASSERT_LE(0, lfd[0]);
+	port = aq_port_of(lfd[0]);
+	for (i = 1; i < GROUP_MEMBERS; i++) {
+		lfd[i] = aq_listen_tcp("127.0.0.1", port, GROUP_BACKLOG,
+				       AQ_REUSEPORT);
+		ASSERT_LE(0, lfd[i]);
+	}
+	for (i = 0; i < GROUP_CONNS; i++) {
+		fds[i] = aq_connect_nb("127.0.0.1", port, false);
+		ASSERT_LE(0, fds[i]);
+		aq_wait_state(fds[i], TCP_ESTABLISHED);
+	}
+	/* every child in an accept queue before aqstat reads */
+	end = aq_now_ns() + AQ_WAIT_MS * 1000000LL;
+	while (group_rqueue(lfd, GROUP_MEMBERS) < GROUP_CONNS &&
+	       aq_now_ns() < end)
+		usleep(1000);
+	ASSERT_EQ(GROUP_CONNS, group_rqueue(lfd, GROUP_MEMBERS));
+
+	aq_snapshot(_metadata, &s);
+	for (i = 0; i < GROUP_MEMBERS; i++) {
+		id[i] = aq_row_of_ino(_metadata, &s, lfd[i])->id;
+		if (id[i] < first)
+			first = id[i];
+	}
+	aq_snap_free(&s);
+
+	/* -j: the group's name and each member's queue, the kernel's */
+	AQSTAT(&r, 30, "-j");
+	ASSERT_EQ(0, r.status) TH_LOG("aqstat -j: %s", r.err);
+	j = aq_json_parse(r.out, err, sizeof(err));
+	ASSERT_NE(NULL, j) TH_LOG("aqstat -j is not JSON: %s", err);
+	ls = aq_json_get(j, "listeners");
+	ASSERT_NE(NULL, ls);
+	for (i = 0; i < GROUP_MEMBERS; i++) {
+		l = json_listener(_metadata, ls, id[i]);
+		ASSERT_NE(NULL, l) TH_LOG("-j lacks listener %" PRId64, id[i]);
+		EXPECT_EQ(first, jint(_metadata, l, "reuseport_group"))
+			TH_LOG("member %d (id %" PRId64 ")", i, id[i]);
+		EXPECT_EQ(aq_diag_rqueue(lfd[i]), jint(_metadata, l, "qnow"))
+			TH_LOG("member %d (id %" PRId64 ")", i, id[i]);
+	}
+	aq_json_free(j);
+	run_free(&r);
+
+	/* the table: one line over the four, their queues summed */
+	AQSTAT(&r, 30, "-t");
+	ASSERT_EQ(0, r.status) TH_LOG("aqstat -t: %s", r.err);
+	snprintf(prefix, sizeof(prefix), "group %" PRId64 " (", first);
+	ASSERT_TRUE(line_starting(r.out, prefix, line, sizeof(line)))
+		TH_LOG("no line for group %" PRId64 ":\n%s", first, r.out);
+	TH_LOG("%s", line);
+	EXPECT_EQ(4, sscanf(line, "group %lld (%d members): queue %lld/%lld",
+			    &gid, &members, &queue, &backlog))
+		TH_LOG("%s", line);
+	EXPECT_EQ(first, gid);
+	EXPECT_EQ(GROUP_MEMBERS, members) TH_LOG("%s", line);
+	EXPECT_EQ(GROUP_CONNS, queue) TH_LOG("%s", line);
+	EXPECT_EQ(GROUP_MEMBERS * GROUP_BACKLOG, backlog) TH_LOG("%s", line);
+	EXPECT_EQ(GROUP_CONNS, group_rqueue(lfd, GROUP_MEMBERS));
+	run_free(&r);
+	aq_close_fds(fds, GROUP_CONNS);
+	for (i = 0; i < GROUP_MEMBERS; i++)
+		close(lfd[i]);
+}
+
+/* 40 connections one by one, and two runs of aqstat */
+AQ_NETNS_TEST_TIMEOUT(live, reuseport_group_in_json_and_table, 60, AQ_RUN,
+		      group_in_netns, NULL)
 
 /* ------------------------------------------------------------------ */
 /* ctl */
