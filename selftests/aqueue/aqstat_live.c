@@ -567,30 +567,6 @@ AQ_NETNS_TEST(live, table_puts_saturated_first, AQ_RUN, table_in_netns, NULL)
 #define CAP_ASKED 4096
 #define CAP_SYNS 3
 
-/*
- * n SYNs to lfd's full queue, each seen dropped in the namespace's
- * TcpExtListenOverflows (the oracle of a drop at a full accept queue);
- * the clients close in SYN_SENT so that nothing retransmits.
- */
-static void overflow_counted(struct __test_metadata *_metadata, int lfd, int n)
-{
-	int i;
-
-	for (i = 0; i < n; i++) {
-		long long before = aq_netstat("TcpExt", "ListenOverflows");
-		int64_t end = aq_now_ns() + AQ_WAIT_MS * 1000000LL;
-		int fd = aq_connect_nb("127.0.0.1", aq_port_of(lfd), false);
-
-		ASSERT_LE(0, fd);
-		while (aq_netstat("TcpExt", "ListenOverflows") < before + 1 &&
-		       aq_now_ns() < end)
-			usleep(1000);
-		ASSERT_EQ(before + 1, aq_netstat("TcpExt", "ListenOverflows"))
-			TH_LOG("SYN %d to a full queue was not dropped", i);
-		close(fd);
-	}
-}
-
 /* The line of @text that starts with @prefix, into @line; false if none. */
 static bool line_starting(const char *text, const char *prefix, char *line,
 			  size_t size)
@@ -645,7 +621,7 @@ static void somaxconn_note_in_netns(struct __test_metadata *_metadata,
 	lfd = aq_listen_tcp("127.0.0.1", 0, CAP_ASKED, 0);
 	ASSERT_LE(0, lfd);
 	aq_fill(_metadata, lfd, "127.0.0.1", cfd, CAP_SOMAXCONN + 1, 0);
-	overflow_counted(_metadata, lfd, CAP_SYNS);
+	aq_overflow(_metadata, lfd, "127.0.0.1", CAP_SYNS);
 
 	/* the table, and the kernel's figures before and after it */
 	quiet_run(_metadata, lfd, "-t", &o, &r, &s);
