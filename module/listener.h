@@ -69,7 +69,7 @@ struct aq_detail {
 	u64 waited;
 	u32 backlog_asked;	/* as struct aq_listener's */
 	u32 somaxconn;
-	u32 reuseport_group;	/* see aq_reuseport_group() */
+	u32 reuseport_group;	/* see aq_table_group() */
 	struct aq_watch_live live;
 	u64 qlen_hist[AQUEUE_QLEN_BUCKETS];
 	u64 wait_hist[AQUEUE_WAIT_BUCKETS];

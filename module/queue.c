@@ -293,9 +293,12 @@ void aq_queue_reset_resyncs(void)
 u64 aq_queue_drops_now(const struct aq_listener *l,
 		       const struct aq_sock_now *now)
 {
-	u32 seen = now->drops - l->q.drops_base;
+	u32 seen;
 
-	if (now->read && (s32)(seen - (u32)l->q.drops) > 0)
+	if (!now->read)
+		return l->q.drops;
+	seen = now->drops - l->q.drops_base;
+	if ((s32)(seen - (u32)l->q.drops) > 0)
 		return l->q.drops + (u32)(seen - (u32)l->q.drops);
 	return l->q.drops;
 }

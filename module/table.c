@@ -144,10 +144,10 @@ u32 aq_table_group(const struct aq_listener *l, u32 *room)
 {
 	const struct aq_listener *member;
 	const struct sock *sk;
+	u64 others_room = 0;
 	unsigned int i;
 	u32 group = 0;
 
-	*room = 0;
 	rcu_read_lock();
 	/* Its socket may be followed only while the entry pins it. */
 	if (!READ_ONCE(l->sk_pinned))
@@ -160,10 +160,11 @@ u32 aq_table_group(const struct aq_listener *l, u32 *room)
 		if (!group || member->id < group)
 			group = member->id;
 		if (member != l && !aq_is_udp(member))
-			*room += aq_queue_room(member);
+			others_room += aq_queue_room(member);
 	}
 out:
 	rcu_read_unlock();
+	*room = min_t(u64, others_room, U32_MAX);
 	return group;
 }
 
