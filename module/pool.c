@@ -23,7 +23,7 @@
  * and goes back to them. When they run out faster than the work refills
  * them, the event is counted as untracked, as at the memory limit.
  */
-#define AQ_POOL_FILL 32
+#define AQ_POOL_FILL 128
 
 struct aq_obj_pool {
 	struct kmem_cache *cache;
