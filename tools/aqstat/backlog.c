@@ -4,12 +4,6 @@
 #include "backlog.h"
 #include "fields.h"
 
-/* @a + @b, at most 2^64-1 (a file's counters can be anything) */
-static uint64_t sat_add(uint64_t a, uint64_t b)
-{
-	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-}
-
 void aq_backlog_view(const struct aqs_row *l, struct aq_backlog *b)
 {
 	memset(b, 0, sizeof(*b));
@@ -18,10 +12,10 @@ void aq_backlog_view(const struct aqs_row *l, struct aq_backlog *b)
 	b->known = 1;
 	b->clamped = l->somaxconn > 0 && l->backlog_asked > l->somaxconn;
 	b->full_drops = aqs_kind(l) == AQ_K_TCP ?
-		sat_add(l->drops_syn_acceptq, l->drops_ack_acceptq) : l->drops;
+		aqs_sat_add(l->drops_syn_acceptq, l->drops_ack_acceptq) : l->drops;
 	b->dropped = b->full_drops > 0;
 	if (b->dropped)
-		b->needed = sat_add(l->qpeak, b->full_drops - 1);
+		b->needed = aqs_sat_add(l->qpeak, b->full_drops - 1);
 	/* a listen() again since the peak may have given it enough */
 	if (b->dropped && b->needed <= l->backlog)
 		b->limit = AQ_LIMIT_NONE;

@@ -168,4 +168,10 @@ uint64_t aq_wait_low(unsigned int i);
 /* Read a whole file (procfs reports size 0); NULL and errno on failure. */
 char *aq_read_file(const char *path, size_t *len);
 
+/* A sum of parsed counters, which can be anything: at most UINT64_MAX. */
+static inline uint64_t aqs_sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
 #endif /* AQSTAT_PARSE_PROC_H */

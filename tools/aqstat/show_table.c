@@ -359,12 +359,6 @@ static void group_members(const struct aqs_row **v, size_t n)
 	free(m);
 }
 
-/* @a + @b, at most UINT64_MAX */
-static uint64_t sat_add(uint64_t a, uint64_t b)
-{
-	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-}
-
 /*
  * The line over the @k members @g of one reuseport group (k >= 2), in the
  * table's order; numbers only, so that nothing can forge or split it:
@@ -382,11 +376,11 @@ static char *group_line(const struct aqs_row *const *g, size_t k)
 	char *s, *t;
 
 	for (size_t i = 0; i < k; i++) {
-		q = sat_add(q, g[i]->qnow);
-		b = sat_add(b, g[i]->backlog);
-		e = sat_add(e, g[i]->enqueued);
-		a = sat_add(a, g[i]->accepted);
-		d = sat_add(d, g[i]->drops);
+		q = aqs_sat_add(q, g[i]->qnow);
+		b = aqs_sat_add(b, g[i]->backlog);
+		e = aqs_sat_add(e, g[i]->enqueued);
+		a = aqs_sat_add(a, g[i]->accepted);
+		d = aqs_sat_add(d, g[i]->drops);
 		etotal += g[i]->enqueued;
 		qtotal += g[i]->qnow;
 		if (g[i]->qnow > full->qnow)
